@@ -1,0 +1,40 @@
+"""The council data catalogue: a Flask app over one service layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from catalogue.config import Settings, load_settings
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """The Flask app factory. Nothing happens at import time.
+
+    ``config`` is a :class:`Settings`, or a dict of overrides on the settings read
+    from the environment.
+    """
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config["SETTINGS"] = settings
+    app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+
+    from catalogue.store import Catalogue
+    from catalogue.web import init_app as init_web
+
+    app.extensions["catalogue"] = Catalogue(settings)
+    init_web(app)
+    return app
+
+
+def _instance_secret(settings: Settings) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts."""
+    import secrets
+
+    path = settings.instance_path / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

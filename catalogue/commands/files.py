@@ -1,0 +1,117 @@
+"""Commands for whole catalogue files: apply, export, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from catalogue.commands import Context, pass_context, progress_for
+from catalogue.errors import Invalid
+from catalogue.services.apply import Plan, execute_plan, plan_apply
+from catalogue.services.catalogue_file import FORMATS, read_catalogue_file
+from catalogue.services.demo import load_demo
+from catalogue.services.exporting import export_text
+
+
+def describe_plan(plan: Plan) -> None:
+    """Field by field, what applying would change."""
+    for step in plan.assets:
+        if step.action == "unchanged":
+            click.echo(f"  unchanged  {step.key}")
+            continue
+        click.echo(f"  {step.action:<9}  {step.key}  ({step.source})")
+        if step.action == "update":
+            for name, (old, new) in step.changes.items():
+                click.echo(f"      {name}: {_short(old)} → {_short(new)}")
+    for edge in plan.edges:
+        verb = "add edge" if edge.action == "add" else "end edge"
+        via = f" via {edge.via}" if edge.via else ""
+        click.echo(f"  {verb:<9}  {edge.upstream} → {edge.downstream}{via}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def summary(plan: Plan) -> str:
+    counts = plan.counts()
+    return ", ".join(f"{n} {label}" for label, n in counts.items())
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@pass_context
+def apply(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
+    """Create or update assets and their upstream lineage from YAML, JSON or CSV FILES.
+
+    One transaction for the whole run: if any record is invalid, nothing is
+    written and every problem is listed with its file, line, key and field.
+    """
+    records = []
+    problems = []
+    for path in files:
+        try:
+            records.extend(read_catalogue_file(path))
+        except Invalid as error:
+            problems.extend(error.problems)
+    if problems:
+        raise Invalid(f"nothing was applied: {len(problems)} file(s) could not be read", problems)
+    catalogue = obj.catalogue
+    with catalogue.write(obj.actor) as writer:
+        plan = plan_apply(writer.session, records, catalogue.successors(writer), obj.principal)
+        if dry_run:
+            describe_plan(plan)
+            click.echo(f"Dry run, nothing written: {summary(plan)}.")
+            return
+        with progress_for("Applying", plan.size) as bar:
+            execute_plan(writer, plan, bar.update)
+    click.echo(f"Applied {len(records)} records: {summary(plan)}.")
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="yaml",
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@pass_context
+def export(obj: Context, fmt: str, output: Path | None) -> None:
+    """Export the whole catalogue as a file `catalogue apply` can read back."""
+    with obj.catalogue.read() as session:
+        text = export_text(session, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}.", err=True)
+
+
+@click.command()
+@click.option("--if-empty", is_flag=True, help="Do nothing if the catalogue has assets.")
+@pass_context
+def demo(obj: Context, if_empty: bool) -> None:
+    """Load the demo catalogue of a fictional London borough, with its history."""
+    catalogue = obj.catalogue
+    if if_empty and len(catalogue.graph()) > 0:
+        click.echo("The catalogue already has assets; demo not loaded.")
+        return
+    counts = load_demo(catalogue)
+    click.echo(
+        f"Loaded the demo catalogue: {counts['create']} assets, "
+        f"{counts['edges added']} lineage edges, {counts['history']} later changes."
+    )

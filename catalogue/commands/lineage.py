@@ -1,0 +1,192 @@
+"""`catalogue lineage …`: add and end edges, trace, impact, check, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
+from catalogue.services import edges
+from catalogue.services import lineage as lineage_service
+from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
+from lineage import EXPORT_FORMATS
+
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="The lineage as it stood then: ISO 8601 date or date-time (UTC).",
+)
+NEIGHBOUR_COLUMNS = ["hops", "key", "kind", "title", "owner", "classification", "feeds"]
+
+
+@click.group(name="lineage")
+def lineage_group() -> None:
+    """What feeds what: add and end edges, trace reports, check sensitivity."""
+
+
+@lineage_group.command(name="add")
+@click.argument("upstream")
+@click.argument("downstream")
+@click.option("--via", help="Key of the pipeline that moves the data.")
+@click.option("--description", help="How or why UPSTREAM feeds DOWNSTREAM.")
+@pass_context
+def add(
+    obj: Context, upstream: str, downstream: str, via: str | None, description: str | None
+) -> None:
+    """Record that UPSTREAM feeds DOWNSTREAM."""
+    catalogue = obj.catalogue
+    with catalogue.write(obj.actor) as writer:
+        edges.add_edge(writer, upstream, downstream, catalogue.successors(writer), via, description)
+    click.echo(f"{upstream} now feeds {downstream}.")
+
+
+@lineage_group.command(name="remove")
+@click.argument("upstream")
+@click.argument("downstream")
+@pass_context
+def remove(obj: Context, upstream: str, downstream: str) -> None:
+    """End the edge UPSTREAM → DOWNSTREAM (it stays in the history)."""
+    with obj.catalogue.write(obj.actor) as writer:
+        edges.end_edge(writer, upstream, downstream)
+    click.echo(f"{upstream} no longer feeds {downstream} (kept in the history).")
+
+
+def _neighbour_command(direction: str) -> click.Command:
+    @click.command(name=direction, help=f"Assets {direction} of KEY, nearest first.")
+    @click.argument("key")
+    @click.option("--depth", type=click.IntRange(min=1), help="At most this many hops.")
+    @as_of_option
+    @format_option("text", "json", "csv")
+    @pass_context
+    def command(obj: Context, key: str, depth: int | None, as_of: str | None, fmt: str) -> None:
+        moment = parse_as_of(as_of)
+        catalogue = obj.catalogue
+        with catalogue.read() as session:
+            rows = lineage_service.neighbours(
+                session, catalogue.graph(), key, direction, obj.principal, depth, moment
+            )
+        if fmt == "json":
+            emit_json(rows)
+        elif fmt == "csv":
+            emit_csv(rows, TRACE_COLUMNS)
+        elif rows:
+            emit_table(rows, NEIGHBOUR_COLUMNS)
+        else:
+            click.echo(f"Nothing is {direction} of {key}.")
+
+    return command
+
+
+lineage_group.add_command(_neighbour_command("upstream"))
+lineage_group.add_command(_neighbour_command("downstream"))
+
+
+@lineage_group.command(name="path")
+@click.argument("a")
+@click.argument("b")
+@as_of_option
+@format_option("text", "json")
+@pass_context
+def path(obj: Context, a: str, b: str, as_of: str | None, fmt: str) -> None:
+    """Every route by which A feeds B, shortest first."""
+    found = lineage_service.paths(obj.catalogue.graph(), a, b, obj.principal, parse_as_of(as_of))
+    if fmt == "json":
+        emit_json(found)
+    elif not found:
+        click.echo(f"{a} does not feed {b}.")
+    for route in found:
+        click.echo(" → ".join(k or "(restricted asset)" for k in route))
+
+
+@lineage_group.command(name="trace")
+@click.argument("key")
+@as_of_option
+@format_option("table", "csv", "json")
+@pass_context
+def trace(obj: Context, key: str, as_of: str | None, fmt: str) -> None:
+    """The auditor's trace: every upstream asset of KEY with owner, handling and
+    freshness, and the sensitivity KEY inherits and through which path."""
+    catalogue = obj.catalogue
+    with catalogue.read() as session:
+        result = lineage_service.trace(
+            session, catalogue.graph(), key, obj.principal, parse_as_of(as_of)
+        )
+    if fmt == "json":
+        emit_json(result.as_dict())
+        return
+    if fmt == "csv":
+        emit_csv(result.rows, TRACE_COLUMNS)
+        return
+    when = f" as of {result.as_of:%Y-%m-%d %H:%M} UTC" if result.as_of else ""
+    click.echo(f"Trace of {result.subject.get('title')} ({key}){when}")
+    if result.rows:
+        emit_table(
+            result.rows,
+            [
+                "hops",
+                "key",
+                "kind",
+                "owner",
+                "department",
+                "classification",
+                "personal_data",
+                "last_updated",
+                "stale",
+            ],
+        )
+    else:
+        click.echo("Nothing feeds it.")
+    for item in result.inherited:
+        click.echo(f"Inherits: {item['explanation']}")
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}")
+
+
+@lineage_group.command(name="check")
+@format_option("text", "json")
+@pass_context
+def check(obj: Context, fmt: str) -> None:
+    """List handling weaker than the sensitivity an asset inherits, and stale feeds."""
+    found = lineage_service.check(obj.catalogue.graph(), obj.principal)
+    if fmt == "json":
+        emit_json(found)
+        return
+    click.echo(f"{len(found['mismatches'])} handling mismatch(es):")
+    for m in found["mismatches"]:
+        click.echo(f"  {m['key']} ({m['access']}): " + "; ".join(m["reasons"]))
+        for line in m["explanations"]:
+            click.echo(f"      {line}")
+    click.echo(f"{len(found['stale_feeds'])} stale feed(s) of active reports:")
+    for s in found["stale_feeds"]:
+        click.echo(
+            f"  {s['key']}: {s['update_frequency']}, last updated {s['last_updated']}; "
+            f"feeds {', '.join(s['feeds_reports'])}"
+        )
+
+
+@lineage_group.command(name="export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default="json",
+    show_default=True,
+    help="Graph format.",
+)
+@as_of_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@pass_context
+def export(obj: Context, fmt: str, as_of: str | None, output: Path | None) -> None:
+    """The whole lineage graph as JSON (node-link), GraphML or Graphviz DOT."""
+    text = obj.catalogue.graph().export(fmt, as_of=parse_as_of(as_of))
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text)

@@ -1,0 +1,77 @@
+"""Settings with defaults that work out of the box, each overridable by environment.
+
+The CLI and the web app read the same settings through :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "CATALOGUE_"
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers): fall back to a plain name
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs to reach the catalogue.
+
+    ``database_url`` defaults to an SQLite file in the instance folder; the search
+    index lives under the instance folder unless ``index_dir`` says otherwise.
+    """
+
+    instance_path: Path = field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str = ""
+    index_dir: Path | None = None
+    actor: str = field(default_factory=_default_actor)
+    secret_key: str = ""
+    synonyms_path: Path | None = None
+    log_requests: bool = True
+    max_content_length: int = 16 * 1024 * 1024
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path / 'catalogue.db'}"
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or (self.instance_path / "search-index")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Build settings from defaults, then ``CATALOGUE_*`` variables, then ``overrides``.
+
+    Creates the instance folder on first use.
+    """
+    env = os.environ
+    values: dict[str, Any] = {}
+    if env.get("CATALOGUE_INSTANCE_PATH"):
+        values["instance_path"] = Path(env["CATALOGUE_INSTANCE_PATH"]).resolve()
+    if env.get("CATALOGUE_DATABASE_URL"):
+        values["database_url"] = env["CATALOGUE_DATABASE_URL"]
+    if env.get("CATALOGUE_INDEX_DIR"):
+        values["index_dir"] = Path(env["CATALOGUE_INDEX_DIR"]).resolve()
+    if env.get("CATALOGUE_ACTOR"):
+        values["actor"] = env["CATALOGUE_ACTOR"]
+    if env.get("CATALOGUE_SECRET_KEY"):
+        values["secret_key"] = env["CATALOGUE_SECRET_KEY"]
+    if env.get("CATALOGUE_SYNONYMS"):
+        values["synonyms_path"] = Path(env["CATALOGUE_SYNONYMS"]).resolve()
+    settings = replace(Settings(), **values)
+    if overrides:
+        converted = {
+            k: Path(v) if k in {"instance_path", "index_dir", "synonyms_path"} and v else v
+            for k, v in overrides.items()
+        }
+        settings = replace(settings, **converted)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,178 @@
+"""marshmallow schemas: validation of asset records at every edge.
+
+The same schemas check a record typed at the CLI, posted to the API, submitted
+from a form or read from a catalogue file, so the messages are the same
+everywhere. Controlled values name what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
+
+from catalogue import vocab
+from catalogue.errors import Invalid, Problem
+
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+KEY_RULE = "lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def _one_of(choices: Iterable[str]) -> validate.OneOf:
+    choices = tuple(choices)
+    return validate.OneOf(choices, error="must be one of: " + ", ".join(choices))
+
+
+def _optional_str(max_len: int | None = None) -> fields.String:
+    rules = [validate.Length(max=max_len)] if max_len else []
+    return fields.String(allow_none=True, validate=rules)
+
+
+class ColumnSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    type = _optional_str(100)
+    description = _optional_str()
+    personal = fields.Boolean(load_default=False)
+
+
+class LinkSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    name = _optional_str(500)
+    format = _optional_str(100)
+
+
+class AssetSchema(Schema):
+    """An asset record as in docs/records.md (without lineage)."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+    key = fields.String(
+        required=True, validate=validate.Regexp(KEY_PATTERN, error="must be " + KEY_RULE)
+    )
+    kind = fields.String(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    description = fields.String(load_default="")
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    department = _optional_str(200)
+    source_system = _optional_str(200)
+    location = _optional_str(2000)
+    owner = _optional_str(200)
+    owner_email = fields.Email(allow_none=True)
+    steward = _optional_str(200)
+    steward_email = fields.Email(allow_none=True)
+    contact_email = fields.Email(allow_none=True)
+    classification = fields.String(load_default="OFFICIAL", validate=_one_of(vocab.CLASSIFICATIONS))
+    access = fields.String(load_default="internal", validate=_one_of(vocab.ACCESS_LEVELS))
+    licence = _optional_str(100)
+    personal_data = fields.Boolean(load_default=False)
+    special_category = fields.Boolean(load_default=False)
+    lawful_basis = fields.String(allow_none=True, validate=_one_of(vocab.LAWFUL_BASES))
+    article9_condition = _optional_str(200)
+    retention_period = _optional_str(200)
+    dpia_reference = _optional_str(100)
+    update_frequency = fields.String(allow_none=True, validate=_one_of(vocab.FREQUENCIES))
+    last_updated = fields.Date(allow_none=True)
+    review_date = fields.Date(allow_none=True)
+    status = fields.String(load_default="active", validate=_one_of(vocab.STATUSES))
+    columns = fields.List(fields.Nested(ColumnSchema), load_default=list)
+    links = fields.List(fields.Nested(LinkSchema), load_default=list)
+
+    def __init__(self, kinds: Iterable[str] = tuple(vocab.DEFAULT_KINDS), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fields["kind"].validators = [_one_of(sorted(kinds))]
+
+    @pre_load
+    def _plain_values(self, data: Any, **_: Any) -> Any:
+        """Accept what YAML gives (dates, a single tag as a string), trim blanks."""
+        if not isinstance(data, Mapping):
+            return data
+        out = {}
+        for name, value in data.items():
+            if isinstance(value, datetime):
+                value = value.date().isoformat()
+            elif isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, str):
+                value = value.strip()
+                if value == "" and name not in ("description", "title", "key"):
+                    value = None
+            if name == "tags" and isinstance(value, str):
+                value = [t for t in re.split(r"[;,]", value) if t.strip()]
+            out[name] = value
+        return out
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "tags" in data:
+            data["tags"] = sorted({t.strip().lower() for t in data["tags"] if t.strip()})
+        for name in ("owner_email", "steward_email", "contact_email"):
+            if data.get(name):
+                data[name] = data[name].lower()
+        return data
+
+
+ASSET_FIELDS: tuple[str, ...] = tuple(AssetSchema().fields)
+COLUMN_FIELDS: tuple[str, ...] = tuple(ColumnSchema().fields)
+LINK_FIELDS: tuple[str, ...] = tuple(LinkSchema().fields)
+
+
+def suggest_field(name: str, known: Iterable[str]) -> str:
+    """The message for an unknown field, with a "did you mean" where one is close."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"unknown field; did you mean {close[0]!r}?" if close else "unknown field"
+
+
+def problems_from(
+    error: ValidationError, known: Iterable[str], key: str | None = None, source: str | None = None
+) -> list[Problem]:
+    """Flatten marshmallow's nested messages into one :class:`Problem` per message."""
+    problems: list[Problem] = []
+
+    def walk(messages: Any, path: str) -> None:
+        if isinstance(messages, Mapping):
+            for name, sub in messages.items():
+                walk(sub, f"{path}.{name}" if path else str(name))
+            return
+        for message in messages if isinstance(messages, list) else [messages]:
+            if isinstance(message, Mapping):
+                walk(message, path)
+                continue
+            if message == "Unknown field.":
+                nested = {"columns": COLUMN_FIELDS, "links": LINK_FIELDS}.get(path.split(".")[0])
+                message = suggest_field(path.rsplit(".", 1)[-1], nested or known)
+            problems.append(Problem(str(message), field=path or None, key=key, source=source))
+
+    walk(error.messages, "")
+    return problems
+
+
+def load_asset(
+    data: Mapping[str, Any], kinds: Iterable[str], partial: bool = False
+) -> dict[str, Any]:
+    """Validate one asset record (or, with ``partial``, the fields of an update).
+
+    Raises :class:`Invalid` listing every problem, field by field.
+    """
+    schema = AssetSchema(kinds=kinds, partial=partial)
+    try:
+        loaded = schema.load(dict(data))
+    except ValidationError as error:
+        key = data.get("key") if isinstance(data, Mapping) else None
+        problems = problems_from(error, ASSET_FIELDS, key=key if isinstance(key, str) else None)
+        raise Invalid("the asset record is not valid", problems) from None
+    if partial:
+        # Partial loads still fill load_default values; keep only what was given.
+        loaded = {k: v for k, v in loaded.items() if k in data}
+    return loaded

@@ -1,0 +1,276 @@
+"""`catalogue apply`: a declarative upsert of assets and their upstream lineage.
+
+The whole run is one transaction. Every record is checked first and every
+problem listed (file, line, key, field); if there is any, nothing is written.
+A record that lists ``upstream`` states all that feeds it: edges it no longer
+lists are ended (kept in the history), new ones added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalogue.errors import Invalid, Problem
+from catalogue.models import Asset, Edge
+from catalogue.schemas import load_asset, suggest_field
+from catalogue.services import assets as asset_service
+from catalogue.services.access import Principal, can_read, can_write
+from catalogue.services.catalogue_file import SourceRecord
+from catalogue.services.changes import Writer
+from catalogue.services.edges import Successors, find_cycle, upstream_of
+from catalogue.services.records import Resolver, asset_record, edge_record
+
+Progress = Callable[[int], None]
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Upstream:
+    key: str
+    via: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class AssetStep:
+    source: str
+    key: str
+    action: str  # create | update | unchanged
+    values: dict[str, Any]
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    upstream: list[Upstream] | None = None  # None: the record does not speak of lineage
+
+
+@dataclass
+class EdgeStep:
+    action: str  # add | end
+    upstream: str
+    downstream: str
+    source: str
+    via: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class Plan:
+    assets: list[AssetStep] = field(default_factory=list)
+    edges: list[EdgeStep] = field(default_factory=list)
+    existing: dict[str, Asset] = field(default_factory=dict)
+    current_edges: dict[tuple[str, str], Edge] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "unchanged": 0, "edges added": 0, "edges ended": 0}
+        for step in self.assets:
+            out[step.action] += 1
+        for edge in self.edges:
+            out["edges added" if edge.action == "add" else "edges ended"] += 1
+        return out
+
+    @property
+    def size(self) -> int:
+        return len(self.assets) + len(self.edges)
+
+
+def parse_upstream(value: Any, source: str, key: str) -> tuple[list[Upstream], list[Problem]]:
+    """Read an ``upstream`` list: keys, or ``{key, via, description}`` mappings."""
+    if not isinstance(value, list):
+        return [], [Problem("must be a list of asset keys", "upstream", key, source)]
+    refs, problems = [], []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            refs.append(Upstream(item.strip()))
+        elif isinstance(item, dict) and isinstance(item.get("key"), str):
+            unknown = set(item) - {"key", "via", "description"}
+            for name in sorted(unknown):
+                message = suggest_field(name, ("key", "via", "description"))
+                problems.append(Problem(message, f"upstream.{i}.{name}", key, source))
+            refs.append(Upstream(item["key"], item.get("via"), item.get("description")))
+        else:
+            problems.append(
+                Problem(
+                    "each item must be a key or {key, via, description}",
+                    f"upstream.{i}",
+                    key,
+                    source,
+                )
+            )
+    return refs, problems
+
+
+def _existing(session: Session, keys: Sequence[str]) -> dict[str, Asset]:
+    found: dict[str, Asset] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        found.update({a.key: a for a in session.scalars(select(Asset).where(Asset.key.in_(chunk)))})
+    return found
+
+
+def _validate(
+    records: Iterable[SourceRecord], kinds: list[str]
+) -> tuple[list[AssetStep], list[Problem]]:
+    steps: list[AssetStep] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for record in records:
+        data = dict(record.data)
+        raw_key = data.get("key")
+        key = raw_key if isinstance(raw_key, str) else None
+        upstream = None
+        if "upstream" in data:
+            upstream, found = parse_upstream(data.pop("upstream"), record.source, key or "")
+            problems.extend(found)
+        try:
+            values = load_asset(data, kinds)
+        except Invalid as error:
+            problems.extend(Problem(p.message, p.field, key, record.source) for p in error.problems)
+            continue
+        if values["key"] in seen:
+            problems.append(
+                Problem(f"the same key is also at {seen[values['key']]}", "key", key, record.source)
+            )
+            continue
+        seen[values["key"]] = record.source
+        steps.append(AssetStep(record.source, values["key"], "create", values, upstream=upstream))
+    return steps, problems
+
+
+def plan_apply(
+    session: Session,
+    records: Iterable[SourceRecord],
+    successors: Successors,
+    principal: Principal,
+) -> Plan:
+    """Work out what applying ``records`` would change. Raises Invalid listing
+    every problem found, each with its file, line, key and field."""
+    steps, problems = _validate(records, asset_service.known_kinds(session))
+    plan = Plan(assets=steps)
+    plan.existing = _existing(session, [s.key for s in steps])
+    for step in steps:
+        current = plan.existing.get(step.key)
+        record = asset_record(current) if current is not None else None
+        if not _may_apply(principal, record, step.values):
+            problems.append(
+                Problem(
+                    "you may not change this asset (stewards change their own department's)",
+                    "key",
+                    step.key,
+                    step.source,
+                )
+            )
+            continue
+        if record is not None:
+            diff = asset_service.changed_fields(record, step.values)
+            step.values = diff
+            step.changes = {name: (record.get(name), value) for name, value in diff.items()}
+            step.action = "update" if diff else "unchanged"
+    problems.extend(_plan_edges(session, plan, successors, principal))
+    if problems:
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise Invalid(f"nothing was applied: {len(problems)} {noun} found", problems)
+    return plan
+
+
+def _may_apply(principal: Principal, record: dict | None, values: dict[str, Any]) -> bool:
+    if record is None:
+        return can_write(principal, values)
+    merged = {**record, **asset_service.as_record_values(values)}
+    return (
+        can_read(principal, record)
+        and can_write(principal, record)
+        and (can_write(principal, merged))
+    )
+
+
+def _plan_edges(
+    session: Session, plan: Plan, successors: Successors, principal: Principal
+) -> list[Problem]:
+    declared = [s for s in plan.assets if s.upstream is not None]
+    wanted_keys = {r.key for s in declared for r in s.upstream or []}
+    wanted_keys |= {r.via for s in declared for r in s.upstream or [] if r.via}
+    in_files = {s.key for s in plan.assets}
+    others = _existing(session, sorted(wanted_keys - in_files))
+    visible = {k for k, a in others.items() if can_read(principal, asset_record(a))}
+    known = in_files | set(plan.existing) | visible
+    current = upstream_of(session, [s.key for s in declared if s.key in plan.existing])
+    problems: list[Problem] = []
+    adds: list[EdgeStep] = []
+    for step in declared:
+        have = {e.upstream.key: e for e in current.get(step.key, [])}
+        want = {r.key: r for r in step.upstream or []}
+        for ref in want.values():
+            for name, key in (("upstream", ref.key), ("via", ref.via)):
+                if key and key not in known:
+                    message = f"no asset with key {key!r} in the catalogue or in these files"
+                    problems.append(Problem(message, name, step.key, step.source))
+            edge = have.get(ref.key)
+            same = edge is not None and (edge.via.key if edge.via else None, edge.description) == (
+                ref.via,
+                ref.description,
+            )
+            if edge is not None and not same:
+                plan.edges.append(EdgeStep("end", ref.key, step.key, step.source))
+            if not same:
+                adds.append(
+                    EdgeStep("add", ref.key, step.key, step.source, ref.via, ref.description)
+                )
+        for up_key, edge in have.items():
+            plan.current_edges[(up_key, step.key)] = edge
+            if up_key not in want:
+                plan.edges.append(EdgeStep("end", up_key, step.key, step.source))
+    ended = [(e.upstream, e.downstream) for e in plan.edges]
+    added: list[tuple[str, str]] = []
+    for edge in adds:
+        cycle = find_cycle(successors, edge.upstream, edge.downstream, added, ended)
+        if cycle:
+            message = "this lineage would create a cycle: " + " → ".join(cycle)
+            problems.append(Problem(message, "upstream", edge.downstream, edge.source))
+            continue
+        added.append((edge.upstream, edge.downstream))
+        plan.edges.append(edge)
+    return problems
+
+
+def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -> None:
+    """Write a plan made in this same transaction; logs every change."""
+    resolver = Resolver(writer.session)
+    by_key: dict[str, Asset] = dict(plan.existing)
+    for step in plan.assets:
+        if step.action == "create":
+            by_key[step.key] = asset_service.create_validated(
+                writer, step.values, resolver, check_key=False
+            )
+        elif step.action == "update":
+            asset_service.update_validated(writer, by_key[step.key], step.values, resolver)
+        if progress:
+            progress(1)
+    writer.session.flush()
+    missing = sorted({k for e in plan.edges for k in (e.upstream, e.via) if k} - set(by_key))
+    by_key.update(_existing(writer.session, missing))
+    new_edges = []
+    for step in plan.edges:
+        if step.action == "end":
+            edge = plan.current_edges[(step.upstream, step.downstream)]
+            before = edge_record(edge)
+            edge.valid_to = writer.now
+            writer.log("edge.end", step.downstream, before, edge_record(edge))
+        else:
+            edge = Edge(
+                upstream=by_key[step.upstream],
+                downstream=by_key[step.downstream],
+                via=by_key[step.via] if step.via else None,
+                description=step.description,
+                valid_from=writer.now,
+            )
+            writer.session.add(edge)
+            new_edges.append(edge)
+        if progress:
+            progress(1)
+    # Ends first, so a changed edge's old row is closed before its new one opens.
+    writer.session.flush()
+    for edge in new_edges:
+        writer.log("edge.add", edge.downstream.key, None, edge_record(edge))

@@ -1,0 +1,234 @@
+"""Use cases on assets: register, update, retire, get, list, history."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalogue.errors import Conflict, Forbidden, Invalid, NotFound, Problem
+from catalogue.models import Asset, AssetKind, ChangeLog, Department, Person, Tag
+from catalogue.schemas import load_asset
+from catalogue.services.access import (
+    Principal,
+    can_read,
+    can_write,
+    require_read,
+    require_write,
+)
+from catalogue.services.changes import Writer, change_entry
+from catalogue.services.records import Resolver, asset_record, fill_asset
+
+# What a change compares; version and timestamps follow from a change, they are not one.
+BOOKKEEPING = ("version", "created_at", "updated_at")
+
+
+def known_kinds(session: Session) -> list[str]:
+    return list(session.scalars(select(AssetKind.name).order_by(AssetKind.name)))
+
+
+def find(session: Session, key: str) -> Asset | None:
+    return session.scalar(select(Asset).where(Asset.key == key))
+
+
+def get_asset(session: Session, key: str) -> Asset:
+    """The asset with this key, whoever asks (for services that check access
+    themselves); raises NotFound naming the key."""
+    asset = find(session, key)
+    if asset is None:
+        raise NotFound(f"no asset with key {key!r}")
+    return asset
+
+
+def get(session: Session, key: str, principal: Principal) -> dict[str, Any]:
+    """The record of ``key`` if ``principal`` may see it; NotFound otherwise."""
+    record = asset_record(get_asset(session, key))
+    require_read(principal, record, key)
+    return record
+
+
+def as_record_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated values in record form (ISO dates, full column dicts) for comparing."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, date | datetime):
+            value = value.isoformat()
+        elif name == "columns":
+            value = [
+                {
+                    "name": c["name"],
+                    "type": c.get("type"),
+                    "description": c.get("description"),
+                    "personal": bool(c.get("personal", False)),
+                }
+                for c in value
+            ]
+        elif name == "links":
+            value = [dict(link) for link in value]
+        out[name] = value
+    return out
+
+
+def changed_fields(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated ``values`` that differ from the ``current`` record."""
+    wanted = as_record_values(values)
+    return {
+        name: values[name]
+        for name, value in wanted.items()
+        if name != "key" and current.get(name) != value
+    }
+
+
+def register(
+    writer: Writer, data: Mapping[str, Any], resolver: Resolver | None = None
+) -> dict[str, Any]:
+    """Register a new asset. Raises Invalid (per field) or Conflict (key taken)."""
+    values = load_asset(data, known_kinds(writer.session))
+    require_create(writer.principal, values)
+    asset = create_validated(writer, values, resolver or Resolver(writer.session))
+    writer.session.flush()
+    return asset_record(asset)
+
+
+def require_create(principal: Principal, values: dict[str, Any]) -> None:
+    """Stewards register assets for their own department (or that they own or
+    steward); admins anything. Raises Forbidden saying so."""
+    if not can_write(principal, values):
+        raise Forbidden(
+            f"you may not register {values.get('key')!r}: stewards register assets of their "
+            "own department, or name themselves owner or steward"
+        )
+
+
+def create_validated(
+    writer: Writer, values: dict[str, Any], resolver: Resolver, check_key: bool = True
+) -> Asset:
+    """Create an asset from already-validated values and log it.
+
+    ``check_key=False`` is for callers that already know the key is free (a
+    planned apply), saving one query per asset.
+    """
+    if check_key and find(writer.session, values["key"]) is not None:
+        raise Conflict(f"an asset with key {values['key']!r} already exists")
+    asset = Asset(key=values["key"], version=1, created_at=writer.now, updated_at=writer.now)
+    fill_asset(asset, values, resolver)
+    writer.session.add(asset)
+    writer.log("asset.create", asset.key, None, asset_record(asset))
+    return asset
+
+
+def check_version(asset: Asset, expected_version: int | None) -> None:
+    """Refuse a change made from a stale copy, naming the version it would overwrite."""
+    if expected_version is not None and expected_version != asset.version:
+        raise Conflict(
+            f"asset {asset.key!r} has changed since you read it: you edited version "
+            f"{expected_version}, the catalogue now holds version {asset.version} "
+            f"(updated {asset.updated_at:%Y-%m-%d %H:%M} UTC). "
+            "Reload it and make your change again."
+        )
+
+
+def update(
+    writer: Writer,
+    key: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+    resolver: Resolver | None = None,
+) -> dict[str, Any]:
+    """Change some fields of an asset; a no-op change writes nothing.
+
+    Raises NotFound, Invalid (per field), or Conflict when ``expected_version`` is stale.
+    """
+    if "key" in changes and changes["key"] != key:
+        raise Invalid("the key of an asset cannot change", [Problem("cannot change", "key", key)])
+    asset = get_asset(writer.session, key)
+    require_write(writer.principal, asset_record(asset), key)
+    check_version(asset, expected_version)
+    values = load_asset({**changes, "key": key}, known_kinds(writer.session), partial=True)
+    if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):
+        raise Forbidden(f"you may not move {key!r} out of your own department")
+    return update_validated(writer, asset, values, resolver or Resolver(writer.session))
+
+
+def update_validated(
+    writer: Writer, asset: Asset, values: Mapping[str, Any], resolver: Resolver, action: str = ""
+) -> dict[str, Any]:
+    """Apply already-validated values to an asset and log the change, if any."""
+    before = asset_record(asset)
+    diff = changed_fields(before, values)
+    if not diff:
+        return before
+    # Setting updated_at makes the row itself change, so the database bumps the
+    # version (version_id_col) even when only tags or columns changed.
+    asset.updated_at = writer.now
+    fill_asset(asset, diff, resolver)
+    after = {**asset_record(asset), "version": before["version"] + 1}
+    if not action:
+        action = "asset.retire" if diff.get("status") == "retired" else "asset.update"
+    writer.log(action, asset.key, before, after)
+    return after
+
+
+def retire(writer: Writer, key: str, expected_version: int | None = None) -> dict[str, Any]:
+    """Mark an asset retired. It keeps its history and its lineage history."""
+    asset = get_asset(writer.session, key)
+    require_write(writer.principal, asset_record(asset), key)
+    check_version(asset, expected_version)
+    if asset.status == "retired":
+        return asset_record(asset)
+    return update_validated(writer, asset, {"status": "retired"}, Resolver(writer.session))
+
+
+def list_assets(
+    session: Session,
+    principal: Principal,
+    kind: str | None = None,
+    department: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    include_retired: bool = False,
+) -> list[dict[str, Any]]:
+    """Assets ``principal`` may see matching every filter given, by key.
+    ``owner`` matches name or email."""
+    query = select(Asset).order_by(Asset.key)
+    if kind:
+        query = query.where(Asset.kind == kind)
+    if department:
+        query = query.join(Asset.department).where(Department.name == department)
+    if owner:
+        query = query.join(Person, Asset.owner_id == Person.id).where(
+            (Person.name == owner) | (Person.email == owner.lower())
+        )
+    if tag:
+        query = query.where(Asset.tags.any(Tag.name == tag.lower()))
+    if not include_retired:
+        query = query.where(Asset.status == "active")
+    records = (asset_record(a) for a in session.scalars(query).unique())
+    return [r for r in records if can_read(principal, r)]
+
+
+def history(session: Session, key: str, principal: Principal) -> list[dict[str, Any]]:
+    """Every change to this asset and its lineage, oldest first."""
+    get(session, key, principal)
+    rows = session.scalars(
+        select(ChangeLog).where(ChangeLog.asset_key == key).order_by(ChangeLog.seq)
+    )
+    return [change_entry(r) for r in rows]
+
+
+def record_as_of(session: Session, key: str, as_of: datetime) -> dict[str, Any] | None:
+    """The asset's record as it stood at ``as_of``, from the change log (None if not yet)."""
+    row = session.scalar(
+        select(ChangeLog)
+        .where(
+            ChangeLog.asset_key == key,
+            ChangeLog.at <= as_of,
+            ChangeLog.action.like("asset.%"),
+        )
+        .order_by(ChangeLog.seq.desc())
+        .limit(1)
+    )
+    return row.after if row is not None else None

@@ -1,0 +1,192 @@
+"""Reading and writing catalogue files: YAML, JSON or CSV, one record per asset.
+
+Every record read carries where it came from (file and line), so an error can
+say exactly where to look. See README "The catalogue file format".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from catalogue.errors import Invalid, Problem
+from catalogue.schemas import ASSET_FIELDS
+
+FORMATS = ("yaml", "json", "csv")
+FILE_FIELDS = (*ASSET_FIELDS, "upstream")
+LIST_FIELDS = ("tags", "upstream")
+JSON_FIELDS = ("columns", "links")
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    source: str  # "register.yaml:12"
+    data: dict[str, Any]
+
+
+def file_format(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = {"yml": "yaml", "yaml": "yaml", "json": "json", "csv": "csv"}.get(suffix)
+    if fmt is None:
+        raise Invalid(
+            f"{path}: cannot tell the format from the name; use .yaml, .yml, .json or .csv",
+            [Problem("unknown file type (allowed: .yaml, .yml, .json, .csv)", source=str(path))],
+        )
+    return fmt
+
+
+def read_catalogue_file(path: Path) -> list[SourceRecord]:
+    """The records of one file, in order. Raises Invalid naming the file and line."""
+    fmt = file_format(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Invalid(f"cannot read {path}", [Problem(str(error), source=str(path))]) from None
+    reader = {"yaml": _read_yaml, "json": _read_json, "csv": _read_csv}[fmt]
+    records = reader(text, str(path))
+    for record in records:
+        if not isinstance(record.data, dict):
+            raise Invalid(
+                f"{record.source}: each record must be a mapping of field names to values",
+                [Problem("not a mapping of fields", source=record.source)],
+            )
+    return records
+
+
+def _bad_file(source: str, message: str) -> Invalid:
+    return Invalid(f"{source}: {message}", [Problem(message, source=source)])
+
+
+def _read_yaml(text: str, name: str) -> list[SourceRecord]:
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return []
+        items = root.value if isinstance(root, yaml.SequenceNode) else None
+        if items is None and isinstance(root, yaml.MappingNode):
+            items = next(
+                (v.value for k, v in root.value if k.value == "assets" and v.id == "sequence"),
+                None,
+            )
+        if items is None:
+            raise _bad_file(f"{name}:1", "expected a list of asset records (or `assets:` list)")
+        return [
+            SourceRecord(f"{name}:{node.start_mark.line + 1}", loader.construct_object(node, True))
+            for node in items
+        ]
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 1
+        raise _bad_file(f"{name}:{line}", f"not valid YAML: {error.problem}") from None
+    finally:
+        loader.dispose()
+
+
+def _read_json(text: str, name: str) -> list[SourceRecord]:
+    """A JSON list of records; each record's line is found while decoding."""
+    decoder = json.JSONDecoder()
+    records: list[SourceRecord] = []
+
+    def skip(pos: int) -> int:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        return pos
+
+    def line_at(pos: int) -> int:
+        return text.count("\n", 0, pos) + 1
+
+    pos = skip(0)
+    if pos >= len(text) or text[pos] != "[":
+        raise _bad_file(f"{name}:{line_at(pos)}", "expected a JSON list of asset records")
+    pos = skip(pos + 1)
+    while pos < len(text) and text[pos] != "]":
+        try:
+            data, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as error:
+            raise _bad_file(f"{name}:{error.lineno}", f"not valid JSON: {error.msg}") from None
+        records.append(SourceRecord(f"{name}:{line_at(pos)}", data))
+        pos = skip(end)
+        if pos < len(text) and text[pos] == ",":
+            pos = skip(pos + 1)
+        elif pos >= len(text) or text[pos] != "]":
+            raise _bad_file(f"{name}:{line_at(pos)}", "expected ',' or ']' between records")
+    return records
+
+
+def _read_csv(text: str, name: str) -> list[SourceRecord]:
+    reader = csv.DictReader(io.StringIO(text))
+    records = []
+    for row in reader:
+        source = f"{name}:{reader.line_num}"
+        data: dict[str, Any] = {}
+        for field, cell in row.items():
+            if field is None:
+                raise _bad_file(source, "this row has more cells than the header has columns")
+            if cell is None or cell.strip() == "":
+                continue
+            try:
+                data[field] = _csv_cell(field, cell.strip())
+            except json.JSONDecodeError as error:
+                raise _bad_file(source, f"field {field!r} is not valid JSON: {error.msg}") from None
+        records.append(SourceRecord(source, data))
+    return records
+
+
+def _csv_cell(field: str, cell: str) -> Any:
+    if field in JSON_FIELDS or (field in LIST_FIELDS and cell.startswith("[")):
+        return json.loads(cell)
+    if field in LIST_FIELDS:
+        return [part.strip() for part in cell.split(";") if part.strip()]
+    return cell
+
+
+def file_record(record: dict[str, Any], upstream: list[Any]) -> dict[str, Any]:
+    """A stored record in file form: fields in order, empty ones left out."""
+    out: dict[str, Any] = {}
+    for name in ASSET_FIELDS:
+        value = record.get(name)
+        if value is None or value == [] or (name == "description" and value == ""):
+            continue
+        if name == "columns":
+            value = [{k: v for k, v in c.items() if v is not None} for c in value]
+        out[name] = value
+    if upstream:
+        out["upstream"] = upstream
+    return out
+
+
+def dump_records(records: Iterable[dict[str, Any]], fmt: str) -> str:
+    """Serialise file-form records. Raises ValueError for an unknown format."""
+    records = list(records)
+    if fmt == "yaml":
+        return yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=100)
+    if fmt == "json":
+        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=FILE_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: _csv_value(k, v) for k, v in record.items()})
+        return out.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
+
+
+def _csv_value(field: str, value: Any) -> Any:
+    if field in JSON_FIELDS:
+        return json.dumps(value, ensure_ascii=False)
+    if field in LIST_FIELDS:
+        if all(isinstance(v, str) for v in value):
+            return ";".join(value)
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

@@ -1,0 +1,119 @@
+"""The change log: every write's audit row and the outbox of the derived views.
+
+A write transaction first takes the lock on ``log_head`` (its very first
+statement, so SQLite takes its write lock at once and PostgreSQL a row lock).
+While that lock is held no other writer can commit, so the sequence numbers this
+transaction hands out become visible in the order they were given: a view that
+reads ``seq > applied`` never skips a row that commits late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from catalogue.db import utcnow
+from catalogue.models import ChangeLog, LogHead
+from catalogue.services.access import Principal
+
+
+@dataclass
+class Writer:
+    """One write transaction: the session, who is acting, and the time of the change.
+
+    Services receive a Writer, never a request: the caller says who acts.
+    """
+
+    session: Session
+    principal: Principal
+    now: datetime
+    head: int
+    pending: list[ChangeLog] = field(default_factory=list)
+
+    @property
+    def actor(self) -> str:
+        return self.principal.name
+
+    # Lineage this transaction has changed so far, for the cycle rule.
+    edges_added: list[tuple[str, str]] = field(default_factory=list)
+    edges_ended: list[tuple[str, str]] = field(default_factory=list)
+
+    def log(
+        self,
+        action: str,
+        key: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        """Append a change_log row to this transaction."""
+        row = ChangeLog(
+            seq=self.head + len(self.pending) + 1,
+            asset_key=key,
+            action=action,
+            actor=self.actor,
+            at=self.now,
+            before=before,
+            after=after,
+        )
+        self.pending.append(row)
+        self.session.add(row)
+
+
+@contextmanager
+def writing(
+    sessions: sessionmaker, principal: Principal, now: datetime | None = None
+) -> Iterator[Writer]:
+    """A transaction that commits the change and its change_log rows together.
+
+    Anything raised inside rolls everything back: no change, no log row.
+    """
+    if not principal.signed_in or not principal.name:
+        raise ValueError("a write needs a signed-in, named actor")
+    with sessions() as session, session.begin():
+        session.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq))
+        head = session.scalar(select(LogHead.seq).where(LogHead.id == 1))
+        if head is None:
+            raise RuntimeError("the database has no log_head row: run `catalogue db upgrade`")
+        writer = Writer(session=session, principal=principal, now=now or utcnow(), head=head)
+        yield writer
+        if writer.pending:
+            session.flush()
+            session.execute(
+                update(LogHead).where(LogHead.id == 1).values(seq=writer.head + len(writer.pending))
+            )
+
+
+def change_entry(row: ChangeLog) -> dict[str, Any]:
+    """A change_log row as the views receive it (docs/records.md)."""
+    return {
+        "seq": row.seq,
+        "action": row.action,
+        "key": row.asset_key,
+        "actor": row.actor,
+        "time": row.at.isoformat(),
+        "before": row.before,
+        "after": row.after,
+    }
+
+
+def latest_seq(session: Session) -> int:
+    """The newest committed sequence number (one indexed read)."""
+    return session.scalar(select(LogHead.seq).where(LogHead.id == 1)) or 0
+
+
+def changes_after(session: Session, seq: int, limit: int | None = None) -> list[dict[str, Any]]:
+    """Committed changes newer than ``seq``, oldest first."""
+    query = select(ChangeLog).where(ChangeLog.seq > seq).order_by(ChangeLog.seq)
+    if limit:
+        query = query.limit(limit)
+    return [change_entry(row) for row in session.scalars(query)]
+
+
+def count_changes(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ChangeLog)) or 0

@@ -1,0 +1,158 @@
+"""Use cases on lineage edges: add (with the cycle rule), end, list.
+
+Ending an edge keeps it with its end time, so the graph as it stood on any date
+can be rebuilt for an audit.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from catalogue.errors import Conflict, Invalid, LineageCycle, NotFound, Problem
+from catalogue.models import Asset, Edge
+from catalogue.services.access import Principal, require_read, require_write
+from catalogue.services.changes import Writer
+from catalogue.services.records import asset_record, edge_record
+
+# Where the current edges leading on from a key are: the lineage view's adjacency.
+Successors = Callable[[str], Iterable[str]]
+
+
+def _asset(session: Session, key: str, role: str, principal: Principal) -> Asset:
+    """The asset an edge names; one the caller may not see is as unknown as a missing one."""
+    asset = session.scalar(select(Asset).where(Asset.key == key))
+    if asset is None or not _visible(principal, asset):
+        raise Invalid(
+            f"the {role} asset {key!r} is not in the catalogue",
+            [Problem(f"no asset with key {key!r}", field=role, key=key)],
+        )
+    return asset
+
+
+def _visible(principal: Principal, asset: Asset) -> bool:
+    try:
+        require_read(principal, asset_record(asset), asset.key)
+    except NotFound:
+        return False
+    return True
+
+
+def current_edge(session: Session, upstream: str, downstream: str) -> Edge | None:
+    up, down = aliased(Asset), aliased(Asset)
+    return session.scalar(
+        select(Edge)
+        .join(up, Edge.upstream_id == up.id)
+        .join(down, Edge.downstream_id == down.id)
+        .where(up.key == upstream, down.key == downstream, Edge.valid_to.is_(None))
+    )
+
+
+def find_cycle(
+    successors: Successors,
+    upstream: str,
+    downstream: str,
+    added: Iterable[tuple[str, str]] = (),
+    ended: Iterable[tuple[str, str]] = (),
+) -> list[str] | None:
+    """The cycle that ``upstream → downstream`` would close, or None.
+
+    Walks the current edges (``successors``) plus the edges this transaction has
+    added so far, minus those it has ended, from ``downstream`` looking for
+    ``upstream``; returns the cycle starting and ending at ``upstream``.
+    """
+    if upstream == downstream:
+        return [upstream, upstream]
+    extra: dict[str, set[str]] = {}
+    for u, d in added:
+        extra.setdefault(u, set()).add(d)
+    gone = set(ended)
+    parent: dict[str, str | None] = {downstream: None}
+    queue = deque([downstream])
+    while queue:
+        node = queue.popleft()
+        for nxt in (*successors(node), *extra.get(node, ())):
+            if (node, nxt) in gone or nxt in parent:
+                continue
+            parent[nxt] = node
+            if nxt == upstream:
+                path = [nxt]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])  # type: ignore[arg-type]
+                return [upstream, *reversed(path)]
+            queue.append(nxt)
+    return None
+
+
+def add_edge(
+    writer: Writer,
+    upstream: str,
+    downstream: str,
+    successors: Successors,
+    via: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
+    """Record that ``upstream`` feeds ``downstream``.
+
+    Raises Invalid naming an unknown key, LineageCycle showing the cycle, or
+    Conflict when the edge is already current.
+    """
+    session = writer.session
+    up = _asset(session, upstream, "upstream", writer.principal)
+    down = _asset(session, downstream, "downstream", writer.principal)
+    require_write(writer.principal, asset_record(down), downstream)
+    via_asset = _asset(session, via, "via", writer.principal) if via else None
+    if current_edge(session, upstream, downstream) is not None:
+        raise Conflict(f"{upstream!r} already feeds {downstream!r}")
+    cycle = find_cycle(successors, upstream, downstream, writer.edges_added, writer.edges_ended)
+    if cycle:
+        raise LineageCycle(cycle)
+    edge = Edge(
+        upstream=up, downstream=down, via=via_asset, description=description, valid_from=writer.now
+    )
+    session.add(edge)
+    session.flush()
+    record = edge_record(edge)
+    writer.edges_added.append((upstream, downstream))
+    writer.log("edge.add", downstream, None, record)
+    return record
+
+
+def end_edge(writer: Writer, upstream: str, downstream: str) -> dict[str, Any]:
+    """End the current edge; it stays in the history. Raises NotFound if none is current."""
+    edge = current_edge(writer.session, upstream, downstream)
+    if edge is None or not _visible(writer.principal, edge.upstream):
+        raise NotFound(f"{upstream!r} does not currently feed {downstream!r}")
+    require_write(writer.principal, asset_record(edge.downstream), downstream)
+    before = edge_record(edge)
+    edge.valid_to = writer.now
+    writer.session.flush()
+    writer.edges_ended.append((upstream, downstream))
+    writer.log("edge.end", downstream, before, edge_record(edge))
+    return edge_record(edge)
+
+
+def upstream_of(session: Session, keys: Iterable[str] | None = None) -> dict[str, list[Edge]]:
+    """Current edges by downstream key (all, or for ``keys``)."""
+    down = aliased(Asset)
+    query = (
+        select(Edge)
+        .join(down, Edge.downstream_id == down.id)
+        .where(Edge.valid_to.is_(None))
+        .order_by(Edge.id)
+    )
+    if keys is not None:
+        query = query.where(down.key.in_(list(keys)))
+    out: dict[str, list[Edge]] = {}
+    for edge in session.scalars(query).unique():
+        out.setdefault(edge.downstream.key, []).append(edge)
+    return out
+
+
+def all_edges(session: Session) -> list[dict[str, Any]]:
+    """Every edge ever recorded, current or ended, in the order they were made."""
+    return [edge_record(e) for e in session.scalars(select(Edge).order_by(Edge.id)).unique()]

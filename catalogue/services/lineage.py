@@ -1,0 +1,311 @@
+"""Lineage use cases for auditors and stewards: traces, paths, impact, checks.
+
+The graph (``lineage.LineageGraph``) answers the shape; this module adds what
+people need beside it: owners, staleness, and metadata as it stood on a past
+date, read from the change log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalogue import vocab
+from catalogue.errors import Forbidden, Invalid, NotFound, Problem
+from catalogue.models import ChangeLog
+from catalogue.services.access import RESTRICTED_PLACEHOLDER, Principal, can_read
+from lineage import Hop, Inheritance, LineageGraph
+
+FLAG_WORDS = {
+    "personal_data": "personal data",
+    "special_category": "special category data",
+    "OFFICIAL-SENSITIVE": "OFFICIAL-SENSITIVE data",
+}
+TRACE_COLUMNS = (
+    "hops",
+    "key",
+    "kind",
+    "title",
+    "department",
+    "owner",
+    "owner_email",
+    "steward",
+    "classification",
+    "access",
+    "personal_data",
+    "special_category",
+    "last_updated",
+    "update_frequency",
+    "stale",
+    "feeds",
+    "via",
+    "status",
+)
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """An ISO 8601 date (end of that day, UTC) or date-time; None for "now".
+
+    Raises Invalid naming the field and the accepted forms.
+    """
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), datetime.max.time(), UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Invalid(
+            f"as-of {value!r} is not a date",
+            [
+                Problem(
+                    "use an ISO 8601 date (2025-10-01) or date-time (2025-10-01T09:30:00Z)",
+                    field="as_of",
+                )
+            ],
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
+    """Each asset's record as it stood at ``as_of`` (from its latest change by then)."""
+    keys = list(keys)
+    found: dict[str, dict] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.execute(
+            select(ChangeLog.asset_key, ChangeLog.after)
+            .where(
+                ChangeLog.asset_key.in_(keys[start : start + 500]),
+                ChangeLog.at <= as_of,
+                ChangeLog.action.like("asset.%"),
+            )
+            .order_by(ChangeLog.seq)
+        )
+        for key, after in rows:
+            found[key] = after
+    return found
+
+
+class Sight:
+    """What one caller may see of the graph. An asset they may not see stays in a
+    trace as a placeholder without its name, so the trace is honest about its shape."""
+
+    def __init__(self, graph: LineageGraph, principal: Principal) -> None:
+        self.graph = graph
+        self.principal = principal
+        self._seen: dict[str, bool] = {}
+
+    def visible(self, key: str) -> bool:
+        if key not in self._seen:
+            self._seen[key] = self.graph.has(key) and can_read(self.principal, self.graph.node(key))
+        return self._seen[key]
+
+    def require(self, key: str) -> None:
+        if not self.visible(key):
+            raise NotFound(f"no asset with key {key!r}")
+
+    def name(self, key: str) -> str | None:
+        return key if self.visible(key) else None
+
+
+def placeholder_row(hop: Hop, sight: Sight) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(TRACE_COLUMNS)
+    row.update(
+        hops=hop.hops,
+        title=RESTRICTED_PLACEHOLDER,
+        feeds=sight.name(hop.parent),
+        via=[],
+        restricted=True,
+    )
+    return row
+
+
+@dataclass
+class Trace:
+    """An auditor's trace of one asset (usually a report)."""
+
+    key: str
+    as_of: datetime | None
+    subject: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    inherited: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "subject": self.subject,
+            "upstream": self.rows,
+            "inherits": self.inherited,
+            "warnings": self.warnings,
+        }
+
+
+def _today(as_of: datetime | None) -> date:
+    return (as_of or datetime.now(UTC)).date()
+
+
+def hop_rows(
+    hops: list[Hop], attrs: Mapping[str, Mapping[str, Any]], as_of: datetime | None, sight: Sight
+) -> list[dict[str, Any]]:
+    """One row per asset reached, with the people and handling auditors need."""
+    today = _today(as_of)
+    rows = []
+    for hop in hops:
+        if not sight.visible(hop.key):
+            rows.append(placeholder_row(hop, sight))
+            continue
+        a = attrs.get(hop.key) or {}
+        row = {name: a.get(name) for name in TRACE_COLUMNS}
+        row.update(
+            hops=hop.hops,
+            key=hop.key,
+            feeds=sight.name(hop.parent),
+            via=[v for v in hop.via if sight.visible(v)],
+            restricted=False,
+        )
+        row["stale"] = vocab.is_stale(a.get("update_frequency"), a.get("last_updated"), today)
+        rows.append(row)
+    return rows
+
+
+def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
+    """ "Housing arrears dashboard contains personal data via Rent accounts ← Northgate"."""
+    names = [titles.get(k, k) for k in inheritance.path]
+    via = " ← ".join(names[1:])
+    return f"{names[0]} contains {FLAG_WORDS[inheritance.flag]} via {via}"
+
+
+def attrs_for(
+    session: Session, graph: LineageGraph, keys: Iterable[str], as_of: datetime | None
+) -> dict[str, dict[str, Any]]:
+    """Node attributes now, or as they stood at ``as_of`` where history allows."""
+    keys = list(keys)
+    current = {k: graph.node(k) for k in keys if graph.has(k)}
+    if as_of is None:
+        return current
+    past = records_as_of(session, keys, as_of)
+    return {k: past.get(k, current.get(k, {})) for k in keys}
+
+
+def trace(
+    session: Session,
+    graph: LineageGraph,
+    key: str,
+    principal: Principal,
+    as_of: datetime | None = None,
+) -> Trace:
+    """Everything upstream of ``key`` with owners, handling and freshness, and what
+    it inherits and why. Raises NotFound for a key the caller cannot see."""
+    sight = Sight(graph, principal)
+    sight.require(key)
+    hops = graph.upstream(key, as_of=as_of)
+    attrs = attrs_for(session, graph, [key, *(h.key for h in hops)], as_of)
+    inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
+    titles = {
+        k: (v.get("title") or k) if sight.visible(k) else f"a {RESTRICTED_PLACEHOLDER.lower()}"
+        for k, v in attrs.items()
+    }
+    result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
+    result.rows = hop_rows(hops, attrs, as_of, sight)
+    result.inherited = [
+        {
+            "flag": i.flag,
+            "source": sight.name(i.source),
+            "path": [sight.name(k) for k in i.path],
+            "explanation": explain(i, titles),
+        }
+        for i in inherited
+    ]
+    access = result.subject.get("access")
+    if access == "open" and inherited:
+        result.warnings.append(
+            f"{titles[key]} is marked open but inherits "
+            + ", ".join(FLAG_WORDS[i.flag] for i in inherited)
+        )
+    stale = [r["key"] for r in result.rows if r["stale"] and r["key"]]
+    if stale:
+        result.warnings.append("stale feeds: " + ", ".join(stale))
+    return result
+
+
+def neighbours(
+    session: Session,
+    graph: LineageGraph,
+    key: str,
+    direction: str,
+    principal: Principal,
+    depth: int | None = None,
+    as_of: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Upstream or downstream assets as rows (see TRACE_COLUMNS), restricted
+    ones as placeholders."""
+    sight = Sight(graph, principal)
+    sight.require(key)
+    if depth is not None and depth < 1:
+        raise Invalid("depth must be 1 or more", [Problem("must be 1 or more", "depth")])
+    walk = graph.upstream if direction == "upstream" else graph.downstream
+    hops = walk(key, depth=depth, as_of=as_of)
+    attrs = attrs_for(session, graph, [h.key for h in hops], as_of)
+    return hop_rows(hops, attrs, as_of, sight)
+
+
+def paths(
+    graph: LineageGraph, a: str, b: str, principal: Principal, as_of: datetime | None = None
+) -> list[list[str | None]]:
+    """Routes by which ``a`` feeds ``b``; a restricted asset on a route is None."""
+    sight = Sight(graph, principal)
+    sight.require(a)
+    sight.require(b)
+    return [[sight.name(k) for k in route] for route in graph.paths(a, b, as_of=as_of)]
+
+
+def check(
+    graph: LineageGraph, principal: Principal, today: date | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """What an auditor should look at: handling weaker than inherited sensitivity,
+    and stale assets that feed an active report. Needs an auditor or admin: the
+    answer names assets across every department."""
+    if not principal.sees_everything:
+        raise Forbidden("the lineage check is for auditors and admins")
+    today = today or datetime.now(UTC).date()
+    titles = {}
+    mismatches = []
+    for m in graph.mismatches():
+        for i in m.inherited:
+            for k in i.path:
+                titles.setdefault(k, graph.node(k).get("title") or k)
+        mismatches.append(
+            {
+                "key": m.key,
+                "title": graph.node(m.key).get("title"),
+                "access": graph.node(m.key).get("access"),
+                "reasons": m.reasons,
+                "explanations": [explain(i, titles) for i in m.inherited],
+            }
+        )
+    stale_feeds = []
+    for key in graph.asset_keys():
+        node = graph.node(key)
+        if node.get("status") != "active" or not vocab.is_stale(
+            node.get("update_frequency"), node.get("last_updated"), today
+        ):
+            continue
+        reports = [h.key for h in graph.impact(key) if graph.node(h.key).get("status") == "active"]
+        if reports:
+            stale_feeds.append(
+                {
+                    "key": key,
+                    "title": node.get("title"),
+                    "last_updated": node.get("last_updated"),
+                    "update_frequency": node.get("update_frequency"),
+                    "feeds_reports": reports,
+                }
+            )
+    return {"mismatches": mismatches, "stale_feeds": stale_feeds}

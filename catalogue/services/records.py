@@ -1,0 +1,200 @@
+"""Turning rows into records (docs/records.md) and records into rows.
+
+A record is the plain-dict form of an asset that the change log stores, the views
+receive, catalogue files hold and the API returns.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalogue.models import Asset, AssetColumn, Department, Edge, Person, Tag
+
+# Fields copied as they are between a validated record and the Asset row.
+PLAIN_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "source_system",
+    "location",
+    "contact_email",
+    "classification",
+    "access",
+    "licence",
+    "personal_data",
+    "special_category",
+    "lawful_basis",
+    "article9_condition",
+    "retention_period",
+    "dpia_reference",
+    "update_frequency",
+    "last_updated",
+    "review_date",
+    "status",
+)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def asset_record(asset: Asset) -> dict[str, Any]:
+    """The record of an asset as it is now, with version and timestamps."""
+    return {
+        "key": asset.key,
+        "kind": asset.kind,
+        "title": asset.title,
+        "description": asset.description or "",
+        "tags": sorted(t.name for t in asset.tags),
+        "department": asset.department.name if asset.department else None,
+        "source_system": asset.source_system,
+        "location": asset.location,
+        "owner": asset.owner.name if asset.owner else None,
+        "owner_email": asset.owner.email if asset.owner else None,
+        "steward": asset.steward.name if asset.steward else None,
+        "steward_email": asset.steward.email if asset.steward else None,
+        "contact_email": asset.contact_email,
+        "classification": asset.classification,
+        "access": asset.access,
+        "licence": asset.licence,
+        "personal_data": bool(asset.personal_data),
+        "special_category": bool(asset.special_category),
+        "lawful_basis": asset.lawful_basis,
+        "article9_condition": asset.article9_condition,
+        "retention_period": asset.retention_period,
+        "dpia_reference": asset.dpia_reference,
+        "update_frequency": asset.update_frequency,
+        "last_updated": _iso(asset.last_updated),
+        "review_date": _iso(asset.review_date),
+        "status": asset.status,
+        "columns": [
+            {
+                "name": c.name,
+                "type": c.type,
+                "description": c.description,
+                "personal": bool(c.personal),
+            }
+            for c in asset.columns
+        ],
+        "links": list(asset.links or []),
+        "version": asset.version,
+        "created_at": _iso(asset.created_at),
+        "updated_at": _iso(asset.updated_at),
+    }
+
+
+def edge_record(edge: Edge) -> dict[str, Any]:
+    return {
+        "id": edge.id,
+        "upstream": edge.upstream.key,
+        "downstream": edge.downstream.key,
+        "via": edge.via.key if edge.via else None,
+        "description": edge.description,
+        "valid_from": _iso(edge.valid_from),
+        "valid_to": _iso(edge.valid_to),
+    }
+
+
+class Resolver:
+    """Finds or creates the departments, people and tags a record names.
+
+    One resolver serves one transaction and caches what it found, so applying a
+    file of thousands of records asks the database once per distinct name.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._departments: dict[str, Department] = {}
+        self._people: dict[tuple[str, str | None], Person] = {}
+        self._tags: dict[str, Tag] = {}
+
+    def department(self, name: str | None) -> Department | None:
+        if not name:
+            return None
+        if name not in self._departments:
+            found = self.session.scalar(select(Department).where(Department.name == name))
+            if found is None:
+                found = Department(name=name)
+                self.session.add(found)
+            self._departments[name] = found
+        return self._departments[name]
+
+    def person(self, name: str | None, email: str | None) -> Person | None:
+        """The person with this email (renamed if the name changed), else by name."""
+        if not name and not email:
+            return None
+        cache_key = (name or "", email)
+        if cache_key in self._people:
+            return self._people[cache_key]
+        if email:
+            found = self.session.scalar(select(Person).where(Person.email == email))
+            if found is None:
+                found = Person(name=name or email, email=email)
+                self.session.add(found)
+            elif name and found.name != name:
+                found.name = name
+        else:
+            found = self.session.scalar(
+                select(Person).where(Person.name == name, Person.email.is_(None))
+            )
+            if found is None:
+                found = Person(name=name, email=None)
+                self.session.add(found)
+        self._people[cache_key] = found
+        return found
+
+    def tags(self, names: list[str]) -> list[Tag]:
+        missing = [n for n in names if n not in self._tags]
+        if missing:
+            for tag in self.session.scalars(select(Tag).where(Tag.name.in_(missing))):
+                self._tags[tag.name] = tag
+            for name in missing:
+                if name not in self._tags:
+                    self._tags[name] = Tag(name=name)
+                    self.session.add(self._tags[name])
+        return [self._tags[n] for n in names]
+
+
+def fill_asset(asset: Asset, values: dict[str, Any], resolver: Resolver) -> None:
+    """Copy validated record values onto a row (only the fields present).
+
+    No autoflush meanwhile: looking up a tag must not write half a change (the
+    row would be updated twice and its version bumped twice).
+    """
+    with resolver.session.no_autoflush:
+        _fill(asset, values, resolver)
+
+
+def _fill(asset: Asset, values: dict[str, Any], resolver: Resolver) -> None:
+    for name in PLAIN_FIELDS:
+        if name in values:
+            setattr(asset, name, values[name])
+    if "department" in values:
+        asset.department = resolver.department(values["department"])
+    if "owner" in values or "owner_email" in values:
+        name = values.get("owner", asset.owner.name if asset.owner else None)
+        email = values.get("owner_email", asset.owner.email if asset.owner else None)
+        asset.owner = resolver.person(name, email)
+    if "steward" in values or "steward_email" in values:
+        name = values.get("steward", asset.steward.name if asset.steward else None)
+        email = values.get("steward_email", asset.steward.email if asset.steward else None)
+        asset.steward = resolver.person(name, email)
+    if "tags" in values:
+        asset.tags = resolver.tags(values["tags"])
+    if "columns" in values:
+        asset.columns = [
+            AssetColumn(
+                position=i,
+                name=c["name"],
+                type=c.get("type"),
+                description=c.get("description"),
+                personal=bool(c.get("personal", False)),
+            )
+            for i, c in enumerate(values["columns"])
+        ]
+    if "links" in values:
+        asset.links = list(values["links"])

@@ -1,0 +1,186 @@
+"""Keeping the derived views (lineage graph, search index) in step with the store.
+
+Each process keeps its own views and the last change sequence each applied.
+Before a view answers, it asks the database for the newest sequence (one indexed
+read) and applies what it lacks. Applying a change twice is harmless, so a crash
+between a commit and a view's update loses nothing: the next look catches up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from catalogue.models import Asset, Department, Person
+from catalogue.services.changes import changes_after, latest_seq
+from catalogue.services.edges import all_edges
+from catalogue.services.records import asset_record
+from lineage import LineageGraph
+from search import SearchIndex
+
+# The attributes the lineage graph keeps per node: enough to trace, explain
+# sensitivity and name owners, light enough for 100,000 nodes.
+NODE_FIELDS = (
+    "key",
+    "kind",
+    "title",
+    "department",
+    "owner",
+    "owner_email",
+    "steward",
+    "steward_email",
+    "classification",
+    "access",
+    "personal_data",
+    "special_category",
+    "status",
+    "update_frequency",
+    "last_updated",
+    "created_at",
+)
+# Behind by more than this many changes, a view is rebuilt rather than replayed.
+REBUILD_AFTER = 20_000
+CATCH_UP_BATCH = 5_000
+
+
+def node_attrs(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if record is None else {f: record.get(f) for f in NODE_FIELDS}
+
+
+def graph_change(change: dict[str, Any]) -> dict[str, Any]:
+    """A change entry with asset snapshots cut down to the graph's node fields."""
+    if not change["action"].startswith("asset."):
+        return change
+    return {**change, "before": node_attrs(change["before"]), "after": node_attrs(change["after"])}
+
+
+def graph_nodes(session: Session) -> Iterator[dict[str, Any]]:
+    """Node attributes of every asset in one query (no per-asset loading)."""
+    owner, steward = aliased(Person), aliased(Person)
+    query = (
+        select(
+            Asset.key,
+            Asset.kind,
+            Asset.title,
+            Department.name,
+            owner.name,
+            owner.email,
+            steward.name,
+            steward.email,
+            Asset.classification,
+            Asset.access,
+            Asset.personal_data,
+            Asset.special_category,
+            Asset.status,
+            Asset.update_frequency,
+            Asset.last_updated,
+            Asset.created_at,
+        )
+        .outerjoin(Department, Asset.department_id == Department.id)
+        .outerjoin(owner, Asset.owner_id == owner.id)
+        .outerjoin(steward, Asset.steward_id == steward.id)
+    )
+    for row in session.execute(query):
+        values = dict(zip(NODE_FIELDS, row, strict=True))
+        values["personal_data"] = bool(values["personal_data"])
+        values["special_category"] = bool(values["special_category"])
+        for name in ("last_updated", "created_at"):
+            if values[name] is not None:
+                values[name] = values[name].isoformat()
+        yield values
+
+
+class Views:
+    """One process's lineage graph and search index, caught up on demand."""
+
+    def __init__(self, sessions: sessionmaker, index_dir: str, synonyms: dict | None = None):
+        self.sessions = sessions
+        self.index_dir = index_dir
+        self.synonyms = synonyms
+        self._graph: LineageGraph | None = None
+        self._index: SearchIndex | None = None
+        self._graph_lock = threading.RLock()
+        self._index_lock = threading.RLock()
+
+    # -- lineage graph -------------------------------------------------------
+    def graph(self, session: Session | None = None) -> LineageGraph:
+        """The graph with every committed change applied (or, given the session of
+        a write transaction holding the log lock, every change visible to it)."""
+        with self._graph_lock:
+            if session is not None:
+                return self._sync_graph(session)
+            with self.sessions() as fresh:
+                return self._sync_graph(fresh)
+
+    def _sync_graph(self, session: Session) -> LineageGraph:
+        head = latest_seq(session)
+        if self._graph is None or head - self._graph.applied_seq > REBUILD_AFTER:
+            self._graph = LineageGraph.build(graph_nodes(session), all_edges(session), head)
+            # Rows read above may be newer than ``head``; replaying from head is harmless.
+        while self._graph.applied_seq < head:
+            batch = changes_after(session, self._graph.applied_seq, CATCH_UP_BATCH)
+            if not batch:
+                break
+            for change in batch:
+                self._graph.apply(graph_change(change))
+        return self._graph
+
+    def reset_graph(self) -> None:
+        with self._graph_lock:
+            self._graph = None
+
+    # -- search index --------------------------------------------------------
+    def index(self, catch_up: bool = True) -> SearchIndex:
+        """The search index, caught up unless another process holds its write lock
+        (then it answers from what is there and catches up on a later look)."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = SearchIndex(self.index_dir, synonyms=self.synonyms)
+            if catch_up:
+                self.catch_up_index()
+            return self._index
+
+    def catch_up_index(self) -> bool:
+        """Apply what the index lacks; False if another writer held the lock."""
+        index = self._index or self.index(catch_up=False)
+        with self.sessions() as session:
+            head = latest_seq(session)
+            applied = index.applied_seq()
+            if applied >= head:
+                return True
+            if applied == 0 or head - applied > REBUILD_AFTER:
+                self._rebuild(session, head)
+                return True
+            while applied < head:
+                batch = changes_after(session, applied, CATCH_UP_BATCH)
+                if not batch:
+                    break
+                if not index.apply(batch):
+                    return False
+                applied = index.applied_seq()
+        return True
+
+    def rebuild_index(self) -> int:
+        """Build a fresh index from the database beside the old one and swap it in."""
+        with self._index_lock, self.sessions() as session:
+            return self._rebuild(session, latest_seq(session))
+
+    def _rebuild(self, session: Session, head: int) -> int:
+        index = self._index or self.index(catch_up=False)
+        return index.rebuild(all_records(session), head)
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+def all_records(session: Session) -> Iterator[dict[str, Any]]:
+    """Every asset's record, streamed in batches."""
+    query = select(Asset).order_by(Asset.id).execution_options(yield_per=1000)
+    for asset in session.scalars(query):
+        yield asset_record(asset)

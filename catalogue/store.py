@@ -1,0 +1,104 @@
+"""The catalogue as one object: database, sessions and this process's views.
+
+The CLI builds one per command, the web app one per process. It holds no
+request state: services are called with a Writer or a Session and the caller
+says who is acting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from catalogue.config import Settings
+from catalogue.db import make_engine, make_session_factory
+from catalogue.errors import CatalogueError
+from catalogue.services.access import Principal, operator
+from catalogue.services.changes import Writer, writing
+from catalogue.services.edges import Successors
+from catalogue.services.views import Views
+from lineage import LineageGraph
+from search import SearchIndex
+
+
+class NotInitialised(CatalogueError):
+    status = 503
+    title = "Catalogue not initialised"
+
+
+def read_synonyms(path: Path | None) -> dict[str, list[str]] | None:
+    """Extra synonym groups from a file: one group a line, comma separated."""
+    if path is None:
+        return None
+    groups: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = [w.strip().lower() for w in line.split(",") if w.strip()]
+        if len(words) > 1 and not line.lstrip().startswith("#"):
+            groups[words[0]] = words[1:]
+    return groups
+
+
+class Catalogue:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.resolved_database_url)
+        self.sessions = make_session_factory(self.engine)
+        self.views = Views(
+            self.sessions,
+            str(settings.resolved_index_dir),
+            synonyms=read_synonyms(settings.synonyms_path),
+        )
+
+    def is_initialised(self) -> bool:
+        return inspect(self.engine).has_table("log_head")
+
+    def require_initialised(self) -> None:
+        if not self.is_initialised():
+            raise NotInitialised(
+                "the catalogue database has no tables yet: run `catalogue init` "
+                "(or `catalogue db upgrade`) first"
+            )
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self, actor: Principal | str, now: datetime | None = None) -> Iterator[Writer]:
+        """One transaction: the change and its change_log rows commit together.
+
+        After the commit the search index catches up at once (best effort: if
+        another process holds its lock, the next search catches up instead).
+        """
+        principal = actor if isinstance(actor, Principal) else operator(actor)
+        with writing(self.sessions, principal, now) as writer:
+            yield writer
+        if writer.pending:
+            self.views.catch_up_index()
+
+    def successors(self, writer: Writer) -> Successors:
+        """Current downstream neighbours as this write transaction sees them."""
+        graph = self.views.graph(writer.session)
+
+        def successors(key: str) -> list[str]:
+            if not graph.has(key):  # registered in this same transaction
+                return []
+            return [hop.key for hop in graph.downstream(key, depth=1)]
+
+        return successors
+
+    def graph(self) -> LineageGraph:
+        return self.views.graph()
+
+    def index(self) -> SearchIndex:
+        return self.views.index()
+
+    def close(self) -> None:
+        self.views.close()
+        self.engine.dispose()

@@ -1,0 +1,143 @@
+"""Why a hit matched: highlighted snippets per field and reasons in words.
+
+Highlights are computed from the stored fields with the same analysis the index
+uses, so a word is marked exactly when it is one the query matched. Every piece of
+text is HTML-escaped before <mark> tags are added around matched words.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from search.analysis import IRREGULAR_PLURALS, fold, normalise_title, term_of
+from search.querying import QueryPlan
+
+#: Fields that may be highlighted, in the order a page shows them.
+HIGHLIGHT_FIELDS = (
+    "title",
+    "description",
+    "tags",
+    "columns",
+    "department",
+    "owner",
+    "steward",
+    "source_system",
+)
+SNIPPET_CHARS = 220
+
+
+def field_text(doc: dict, name: str) -> str:
+    """Return the text of stored field `name` of `doc` as it is shown and searched."""
+    if name == "tags":
+        return ", ".join(doc.get("tags") or [])
+    if name == "columns":
+        cols = doc.get("columns") or []
+        return "; ".join(
+            f"{c['name']}: {c['description']}" if c.get("description") else c["name"] for c in cols
+        )
+    return doc.get(name) or ""
+
+
+class Marker:
+    """Finds the words of a text that a query plan matched.
+
+    A regex of the query's terms, anchored at word starts, lets the C regex engine
+    skip every other word; each candidate is then checked with the index's own
+    analysis. Light stems are prefixes of their words (irregular plurals aside, which
+    are added), so no matched word is missed.
+    """
+
+    def __init__(self, plan: QueryPlan) -> None:
+        self.terms = plan.terms()
+        self.prefixes = plan.prefixes()
+        needles = {t[:-1] if t.endswith("y") and len(t) > 2 else t for t in self.terms}
+        needles |= {plural for plural, term in IRREGULAR_PLURALS.items() if term in self.terms}
+        needles |= self.prefixes
+        needles.discard("")
+        alternation = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
+        self._regex = re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE) if needles else None
+
+    def find(self, text: str, prefixes: bool) -> tuple[list[tuple[int, int]], set[str]]:
+        """Return (spans of matched words, the index terms they matched) in `text`."""
+        spans: list[tuple[int, int]] = []
+        found: set[str] = set()
+        if self._regex is None or not text:
+            return spans, found
+        for m in self._regex.finditer(text):
+            word = fold(m.group())
+            term = term_of(word)
+            if term in self.terms:
+                found.add(term)
+            elif not (prefixes and any(word.startswith(p) and word != p for p in self.prefixes)):
+                continue
+            spans.append(m.span())
+        return spans, found
+
+
+def _window(text: str, spans: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """Choose the SNIPPET_CHARS-long window of `text` holding the most matches."""
+    if len(text) <= SNIPPET_CHARS:
+        return 0, len(text)
+    best_start, best_count = spans[0][0], 0
+    for first, _ in spans:
+        count = sum(1 for s, e in spans if first <= s and e <= first + SNIPPET_CHARS)
+        if count > best_count:
+            best_start, best_count = first, count
+    start = max(0, best_start - SNIPPET_CHARS // 4)
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    end = min(len(text), start + SNIPPET_CHARS)
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
+def snippet(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Return escaped `text` (or its best window) with <mark> around `spans`."""
+    start, end = _window(text, spans)
+    out = ["…"] if start > 0 else []
+    pos = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    if end < len(text):
+        out.append("…")
+    return "".join(out)
+
+
+def explain(
+    doc: dict, plan: QueryPlan, marker: Marker, key_matched: bool = False
+) -> tuple[dict[str, str], list[str]]:
+    """Return (highlights, reasons) for stored fields `doc` found by `plan`.
+
+    Reasons name the fields that matched ('title', 'description', 'tags', …), and add
+    'exact title', 'key', 'synonym: <words>' for each synonym the asset contains that
+    was not typed, and 'spelling: <corrected query>' when the query was corrected.
+    """
+    highlights: dict[str, str] = {}
+    present: set[str] = set()
+    for name in HIGHLIGHT_FIELDS:
+        text = field_text(doc, name)
+        spans, found = marker.find(text, prefixes=name == "title")
+        present |= found
+        if spans:
+            highlights[name] = snippet(text, spans)
+    reasons = []
+    if key_matched:
+        reasons.append("key")
+    if plan.units and normalise_title(doc.get("title") or "") == plan.exact:
+        reasons.append("exact title")
+    reasons += [name.replace("_", " ") for name in highlights]
+    for unit in plan.units:
+        for member in unit.alternatives:
+            if set(member) <= present:
+                reasons.append(f"synonym: {plan.display.get(member, ' '.join(member))}")
+    if plan.corrected_text:
+        reasons.append(f"spelling: {plan.corrected_text}")
+    return highlights, list(dict.fromkeys(reasons))

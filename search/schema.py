@@ -1,0 +1,186 @@
+"""The index schema and the mapping from an asset record to index fields.
+
+Fields, and why each exists:
+
+- ``key`` (ID, unique): update_document replaces by it; also an exact-key lookup.
+- ``kind``, ``department``, ``classification``, ``access``, ``owner``, ``status``
+  (ID, sortable) and ``tag`` (KEYWORD): exact facet values, queryable by other tools.
+- ``meta`` (column): every facet value, the visibility fields and both sort keys of a
+  document in one compact value, read once per index segment into the per-document
+  arrays that filters, facets, visibility and sorting use (see search.facets).
+- ``title`` (TEXT, light-stemmed, positions): whole-word and phrase matches in titles.
+- ``title_prefix`` (edge n-grams of each title word): partial words and autocomplete.
+- ``title_start`` (edge n-grams of the whole title): autocomplete prefers titles that
+  begin with what was typed.
+- ``title_exact`` (ID): the normalised title, for the exact-title tier.
+- ``facts`` (TEXT): short, telling fields: tags, department, owner, steward, source
+  system, column names, kind.
+- ``body`` (TEXT): the description (Markdown/HTML as plain text) and column descriptions.
+- ``title_sort``, ``last_updated`` (ID, sortable): sort keys other tools can use.
+- ``record`` (stored): the stored fields, exactly as document_for() returns them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh.analysis import Analyzer
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
+from whoosh.formats import Format, Positions
+
+from search.analysis import (
+    PrefixFrequencies,
+    TermFrequencies,
+    TermPositions,
+    fold,
+    normalise_title,
+    plain_text,
+    prefix_analyzer,
+    text_analyzer,
+)
+
+#: Separators inside the ``meta`` column value (cannot occur in normal text).
+FIELD_SEP = "\x1e"
+VALUE_SEP = "\x1f"
+#: Order of the values inside ``meta``.
+META_FIELDS = (
+    "kind",
+    "department",
+    "tag",
+    "classification",
+    "access",
+    "owner",
+    "status",
+    "owner_email",
+    "steward_email",
+    "title_sort",
+    "last_updated",
+)
+#: Only the start of a very long description is indexed: past this, words add
+#: indexing time and noise, rarely a dataset someone could not otherwise find.
+BODY_CHARS = 4000
+
+
+def build_schema() -> Schema:
+    """Return a new Schema for the catalogue index (see the module docstring)."""
+    text = text_analyzer()
+    return Schema(
+        key=ID(unique=True),
+        meta=COLUMN(VarBytesColumn()),
+        title=_text_field(text, TermPositions()),
+        title_prefix=_text_field(prefix_analyzer(), PrefixFrequencies()),
+        title_exact=ID(),
+        facts=_text_field(text, TermFrequencies()),
+        body=_text_field(text, TermFrequencies()),
+        title_sort=COLUMN(VarBytesColumn()),
+        last_updated=COLUMN(VarBytesColumn()),
+        record=STORED(),
+    )
+
+
+def _text_field(analyzer: Analyzer, fmt: Format, scorable: bool = True) -> TEXT:
+    """Return a TEXT field with a fast posting format (see search.analysis).
+
+    Unscored fields record no lengths: a partial-word match is worth the same
+    whatever the title's length, and it saves a third of that field's indexing time.
+    """
+    field = TEXT(analyzer=analyzer, phrase=isinstance(fmt, Positions))
+    field.format = fmt
+    field.scorable = scorable
+    return field
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _email(value: Any) -> str | None:
+    value = _text(value)
+    return value.lower() if value else None
+
+
+def _tags(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    tags = {t.strip().lower().replace(",", " ") for t in value if isinstance(t, str)}
+    return sorted(t for t in tags if t)
+
+
+def _columns(value: Any) -> list[dict[str, str]]:
+    out = []
+    for col in value or []:
+        if isinstance(col, dict) and _text(col.get("name")):
+            out.append(
+                {"name": _text(col["name"]), "description": plain_text(col.get("description"))}
+            )
+    return out
+
+
+def document_for(record: dict) -> dict:
+    """Return the stored fields the index keeps for an asset `record` (records.md).
+
+    The same shape SearchIndex.documents() returns, so `index verify` can compare the
+    two with ==. Missing values become None (or [] for lists); the description is
+    stored as plain text; emails and tags are lower-cased. Raises KeyError if the
+    record has no key and ValueError if it has no title.
+    """
+    key = record["key"]
+    title = _text(record.get("title"))
+    if title is None:
+        raise ValueError(f"asset {key!r} has no title")
+    return {
+        "key": key,
+        "kind": _text(record.get("kind")),
+        "title": title,
+        "description": plain_text(record.get("description")),
+        "tags": _tags(record.get("tags")),
+        "department": _text(record.get("department")),
+        "owner": _text(record.get("owner")),
+        "owner_email": _email(record.get("owner_email")),
+        "steward": _text(record.get("steward")),
+        "steward_email": _email(record.get("steward_email")),
+        "source_system": _text(record.get("source_system")),
+        "classification": _text(record.get("classification")) or "OFFICIAL",
+        "access": _text(record.get("access")) or "internal",
+        "status": _text(record.get("status")) or "active",
+        "last_updated": _text(record.get("last_updated")),
+        "columns": _columns(record.get("columns")),
+        "version": record.get("version"),
+    }
+
+
+def meta_value(doc: dict) -> bytes:
+    """Return the ``meta`` column value for stored fields `doc`."""
+    values = {
+        "tag": VALUE_SEP.join(doc["tags"]),
+        "title_sort": fold(doc["title"]),
+        **{name: doc.get(name) or "" for name in META_FIELDS if name not in ("tag", "title_sort")},
+    }
+    return FIELD_SEP.join(values[name] for name in META_FIELDS).encode("utf-8")
+
+
+def index_fields(doc: dict) -> dict[str, Any]:
+    """Return the keyword arguments for writer.update_document() for stored fields `doc`."""
+    columns = doc["columns"]
+    facts = [doc["kind"], doc["department"], doc["owner"], doc["steward"], doc["source_system"]]
+    facts += doc["tags"] + [col["name"].replace("_", " ") for col in columns]
+    body = [doc["description"][:BODY_CHARS]] + [col["description"] for col in columns]
+    title = doc["title"]
+    return {
+        "key": doc["key"],
+        "meta": meta_value(doc),
+        "title": title,
+        "title_prefix": title,
+        "title_exact": normalise_title(title),
+        "facts": "\n".join(f for f in facts if f),
+        "body": "\n".join(b for b in body if b),
+        "title_sort": fold(title).encode("utf-8"),
+        "last_updated": (doc["last_updated"] or "").encode("utf-8"),
+        "record": doc,
+    }

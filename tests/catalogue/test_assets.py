@@ -1,0 +1,174 @@
+"""The asset use cases, through the service layer, on each backend."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from catalogue.errors import Conflict, Invalid, NotFound
+from catalogue.models import Asset, ChangeLog
+from catalogue.services import assets
+from catalogue.services.access import operator
+from catalogue.store import Catalogue
+
+ADMIN = operator("test-admin")
+
+RENT = {
+    "key": "rent-accounts",
+    "kind": "dataset",
+    "title": "Rent accounts",
+    "department": "Housing",
+    "owner": "Priya Shah",
+    "owner_email": "Priya.Shah@example.gov.uk",
+    "tags": ["Rent", "housing", "rent"],
+    "classification": "OFFICIAL-SENSITIVE",
+    "access": "internal",
+    "personal_data": True,
+    "lawful_basis": "public_task",
+    "update_frequency": "daily",
+    "last_updated": "2026-11-20",
+    "columns": [{"name": "tenancy_ref", "type": "string", "personal": True}],
+}
+
+
+def count(catalogue: Catalogue, model: type) -> int:
+    with catalogue.read() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_register_stores_a_normalised_record_and_logs_it(catalogue: Catalogue) -> None:
+    with catalogue.write("alice") as w:
+        record = assets.register(w, RENT)
+    assert record["version"] == 1
+    assert record["tags"] == ["housing", "rent"]
+    assert record["owner_email"] == "priya.shah@example.gov.uk"
+    with catalogue.read() as session:
+        stored = assets.get(session, "rent-accounts", ADMIN)
+        log = session.scalars(select(ChangeLog)).all()
+    assert stored["columns"][0] == {
+        "name": "tenancy_ref",
+        "type": "string",
+        "description": None,
+        "personal": True,
+    }
+    assert [(c.seq, c.action, c.asset_key, c.actor) for c in log] == [
+        (1, "asset.create", "rent-accounts", "alice")
+    ]
+    assert log[0].after["title"] == "Rent accounts" and log[0].before is None
+
+
+def test_invalid_record_names_every_field_and_writes_nothing(catalogue: Catalogue) -> None:
+    bad = {
+        **RENT,
+        "kind": "spreadsheet",
+        "access": "public",
+        "lawful_basis": "because",
+        "acces": "open",
+    }
+    with pytest.raises(Invalid) as caught, catalogue.write("alice") as w:
+        assets.register(w, bad)
+    fields = caught.value.field_errors()
+    assert "dataset, pipeline, report, source_system" in fields["kind"][0]
+    assert "open, internal, restricted" in fields["access"][0]
+    assert "public_task" in fields["lawful_basis"][0]
+    assert "did you mean 'access'" in fields["acces"][0]
+    assert count(catalogue, Asset) == 0 and count(catalogue, ChangeLog) == 0
+
+
+def test_update_bumps_the_version_and_logs_before_and_after(catalogue: Catalogue) -> None:
+    with catalogue.write("alice") as w:
+        assets.register(w, RENT)
+    with catalogue.write("bob") as w:
+        record = assets.update(
+            w,
+            "rent-accounts",
+            {"title": "Rent accounts (HRA)", "tags": ["hra"]},
+            expected_version=1,
+        )
+    assert record["version"] == 2 and record["tags"] == ["hra"]
+    with catalogue.read() as session:
+        history = assets.history(session, "rent-accounts", ADMIN)
+        assert assets.get(session, "rent-accounts", ADMIN)["version"] == 2
+    assert [h["action"] for h in history] == ["asset.create", "asset.update"]
+    assert history[1]["before"]["title"] == "Rent accounts"
+    assert history[1]["after"]["title"] == "Rent accounts (HRA)"
+    assert history[1]["actor"] == "bob"
+
+
+def test_a_stale_update_is_refused_naming_the_current_version(catalogue: Catalogue) -> None:
+    with catalogue.write("alice") as w:
+        assets.register(w, RENT)
+    with catalogue.write("alice") as w:
+        assets.update(w, "rent-accounts", {"title": "Rent accounts v2"}, expected_version=1)
+    with pytest.raises(Conflict) as caught, catalogue.write("bob") as w:
+        assets.update(w, "rent-accounts", {"title": "Bob's title"}, expected_version=1)
+    assert "version 1" in caught.value.message and "now holds version 2" in caught.value.message
+    with catalogue.read() as session:
+        assert assets.get(session, "rent-accounts", ADMIN)["title"] == "Rent accounts v2"
+
+
+def test_an_update_that_changes_nothing_writes_nothing(catalogue: Catalogue) -> None:
+    with catalogue.write("alice") as w:
+        assets.register(w, RENT)
+    with catalogue.write("alice") as w:
+        record = assets.update(
+            w, "rent-accounts", {"title": "Rent accounts", "tags": ["rent", "housing"]}
+        )
+    assert record["version"] == 1
+    assert count(catalogue, ChangeLog) == 1
+
+
+def test_retire_keeps_the_asset_and_hides_it_from_lists(catalogue: Catalogue) -> None:
+    with catalogue.write("alice") as w:
+        assets.register(w, RENT)
+        assets.register(w, {"key": "voids", "kind": "dataset", "title": "Void properties"})
+    with catalogue.write("alice") as w:
+        assets.retire(w, "voids")
+    with catalogue.read() as session:
+        assert [r["key"] for r in assets.list_assets(session, ADMIN)] == ["rent-accounts"]
+        everything = assets.list_assets(session, ADMIN, include_retired=True)
+        assert [r["status"] for r in everything] == ["active", "retired"]
+        assert assets.history(session, "voids", ADMIN)[-1]["action"] == "asset.retire"
+
+
+def test_list_filters_by_kind_department_owner_and_tag(catalogue: Catalogue) -> None:
+    with catalogue.write("alice") as w:
+        assets.register(w, RENT)
+        assets.register(
+            w,
+            {
+                "key": "ctax",
+                "kind": "dataset",
+                "title": "Council tax",
+                "department": "Revenues",
+                "tags": ["tax"],
+            },
+        )
+        assets.register(
+            w,
+            {
+                "key": "arrears-dash",
+                "kind": "report",
+                "title": "Arrears",
+                "department": "Housing",
+                "owner": "Priya Shah",
+                "owner_email": "priya.shah@example.gov.uk",
+            },
+        )
+    with catalogue.read() as session:
+
+        def keys(**kw: str) -> list[str]:
+            return [r["key"] for r in assets.list_assets(session, ADMIN, **kw)]
+
+        assert keys(kind="report") == ["arrears-dash"]
+        assert keys(department="Housing") == ["arrears-dash", "rent-accounts"]
+        assert keys(owner="priya.shah@example.gov.uk") == ["arrears-dash", "rent-accounts"]
+        assert keys(owner="Priya Shah") == ["arrears-dash", "rent-accounts"]
+        assert keys(tag="TAX") == ["ctax"]
+
+
+def test_unknown_keys_are_not_found(catalogue: Catalogue) -> None:
+    with catalogue.read() as session, pytest.raises(NotFound, match="no-such"):
+        assets.get(session, "no-such", ADMIN)
+    with pytest.raises(NotFound), catalogue.write("alice") as w:
+        assets.update(w, "no-such", {"title": "x"})

@@ -1,0 +1,157 @@
+"""Fixtures: a real SQLite file and a real PostgreSQL database per test, a real
+Whoosh index on disk, the Flask app, its client, and the click runner.
+
+Tests that take ``catalogue`` (or anything built on it) run once per backend.
+PostgreSQL comes from CATALOGUE_TEST_POSTGRES_URL; without it the PostgreSQL
+runs are skipped on a developer's machine and FAIL in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from catalogue.config import Settings, load_settings
+from catalogue.migrate import upgrade
+from catalogue.store import Catalogue
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PG_URL = os.environ.get("CATALOGUE_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def shared_data(*parts: str) -> Path:
+    """A file under ../shared/data; missing data fails the test, it is never skipped."""
+    path = SHARED_DATA.joinpath(*parts)
+    assert path.exists(), f"test data missing: {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "catalogue.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated PostgreSQL database used as the TEMPLATE of each test's database."""
+    if not PG_URL:
+        message = "CATALOGUE_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: a missing service is a failure)")
+        pytest.skip(message)
+    name = f"catalogue_tpl_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _postgres_copy(template: str) -> tuple[str, Any]:
+    name = f"catalogue_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Makes fresh, migrated databases of the test's backend; dropped afterwards."""
+    drops = []
+
+    def make() -> str:
+        if backend == "sqlite":
+            template = request.getfixturevalue("sqlite_template")
+            path = tmp_path / f"catalogue-{uuid.uuid4().hex[:6]}.db"
+            shutil.copy(template, path)
+            return f"sqlite:///{path}"
+        url, drop = _postgres_copy(request.getfixturevalue("postgres_template"))
+        drops.append(drop)
+        return url
+
+    yield make
+    for drop in drops:
+        drop()
+
+
+@pytest.fixture
+def database_url(make_database: Any) -> str:
+    return make_database()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        {
+            "instance_path": tmp_path / "instance",
+            "database_url": database_url,
+            "secret_key": "test-secret",
+            "actor": "test-steward",
+        }
+    )
+
+
+@pytest.fixture
+def catalogue(settings: Settings) -> Iterator[Catalogue]:
+    cat = Catalogue(settings)
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> dict[str, str]:
+    return {
+        "CATALOGUE_DATABASE_URL": settings.resolved_database_url,
+        "CATALOGUE_INSTANCE_PATH": str(settings.instance_path),
+        "CATALOGUE_ACTOR": "test-steward",
+    }
+
+
+class Runner:
+    """Runs `catalogue …` in-process against the test's database."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None) -> Any:
+        from cli import main
+
+        return self.runner.invoke(
+            main, list(args), env=self.env, input=input, catch_exceptions=False
+        )
+
+
+@pytest.fixture
+def run(cli_env: dict[str, str]) -> Runner:
+    return Runner(cli_env)
