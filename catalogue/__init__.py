@@ -21,10 +21,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
 
+    from catalogue.http import register_error_handlers
     from catalogue.store import Catalogue
     from catalogue.web import init_app as init_web
 
     app.extensions["catalogue"] = Catalogue(settings)
+    register_error_handlers(app)
     init_web(app)
     return app
 

@@ -37,6 +37,7 @@ from whoosh.index import EmptyIndexError, LockError
 from whoosh.searching import Searcher
 
 from search.facets import DocTable, SegmentValues
+from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import build_schema, document_for, index_fields
 from search.searching import run_autocomplete, run_search
@@ -47,7 +48,9 @@ POINTER = "CURRENT"
 SEQ_FILE = "applied.json"
 REBUILD_LOCK = "REBUILD.lock"
 GEN_PREFIX = "gen-"
-#: Rebuilds of at least this many records index in REBUILD_PROCS processes.
+#: Rebuilds index CHUNK records at a time; a chunk of at least PARALLEL_THRESHOLD
+#: records is split between REBUILD_PROCS processes.
+CHUNK = 20_000
 PARALLEL_THRESHOLD = 5000
 REBUILD_PROCS = min(2, os.cpu_count() or 1)
 WRITER_MB = 256
@@ -80,6 +83,7 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._segments: dict[str, SegmentValues] = {}
         self._table: DocTable | None = None
+        self._terms = TermBitmaps()
         self._spelling: SpellingDictionary | None = None
         self._spelling_reader: object = None
         self._spelling_time = 0.0
@@ -137,7 +141,7 @@ class SearchIndex:
             self._pointer_sig = sig
         else:
             try:
-                self._searcher = self._searcher.refresh()
+                self._searcher = self._refreshed(self._searcher)
             except (OSError, EmptyIndexError):
                 # The generation vanished under us (rebuilt elsewhere): follow CURRENT.
                 self._pointer_sig = None
@@ -148,6 +152,17 @@ class SearchIndex:
         if self._table is None or self._table.reader is not reader:
             self._table = DocTable(reader, self._segments)
         return self._searcher
+
+    def _refreshed(self, searcher: Searcher) -> Searcher:
+        """The searcher, refreshed if the index changed. Whoosh cannot refresh a
+        searcher opened on an empty index (its reader has no segments to reuse),
+        so that one is reopened instead."""
+        if searcher.up_to_date():
+            return searcher
+        if searcher.reader().segments() is None:
+            searcher.close()
+            return self._ix.searcher()
+        return searcher.refresh()
 
     # -- sequence bookkeeping ----------------------------------------------
 
@@ -266,7 +281,9 @@ class SearchIndex:
             searcher = self._fresh_searcher()
             assert self._table is not None
             spelling = lambda: self.spelling(searcher)  # noqa: E731  (built only if needed)
-            return run_search(searcher, self._table, self.synonyms, spelling, request, filters)
+            return run_search(
+                searcher, self._table, self._terms, self.synonyms, spelling, request, filters
+            )
 
     def autocomplete(
         self, prefix: str, limit: int = 8, visibility: Visibility = EVERYTHING
@@ -281,7 +298,7 @@ class SearchIndex:
             searcher = self._fresh_searcher()
             assert self._table is not None
             allowed = self._table.allowed(visibility, include_retired=False)
-            return run_autocomplete(searcher, allowed, prefix, max(0, limit))
+            return run_autocomplete(searcher, self._table, self._terms, allowed, prefix, limit)
 
     def spelling(self, searcher: Searcher) -> SpellingDictionary:
         """Return the spelling dictionary for `searcher`'s index, rebuilding it when
@@ -295,6 +312,7 @@ class SearchIndex:
             counted = chain(
                 _field_words(reader, "title"),
                 _field_words(reader, "facts"),
+                _field_words(reader, "org"),
                 ((w, 0) for w in self.synonyms.words()),
             )
             self._spelling = SpellingDictionary.from_words(counted)
@@ -350,26 +368,33 @@ def _field_words(reader: object, field: str) -> Iterable[tuple[str, int]]:
 
 
 def _fill(gen: Path, records: Iterable[dict]) -> int:
-    """Add `records` to the empty index at `gen`; return how many."""
+    """Add `records` to the empty index at `gen`; return how many.
+
+    Large inputs are written in chunks of CHUNK records, each by REBUILD_PROCS
+    processes into segments of its own: Whoosh sorts a segment's postings in
+    Python, which grows faster than linearly, so several mid-sized segments are
+    built much faster than one big one and search just as fast here.
+    """
     records = iter(records)
-    head = list(islice(records, PARALLEL_THRESHOLD))
     ix = windex.open_dir(str(gen))
-    if len(head) == PARALLEL_THRESHOLD and REBUILD_PROCS > 1:
-        writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, limitmb=WRITER_MB)
-    else:
-        writer = ix.writer(limitmb=WRITER_MB)
     seen: set[str] = set()
-    try:
-        for record in chain(head, records):
-            doc = document_for(record)
-            if doc["key"] in seen:
-                raise ValueError(f"asset key {doc['key']!r} appears twice")
-            seen.add(doc["key"])
-            writer.add_document(**index_fields(doc))
-        writer.commit()
-    except BaseException:
-        writer.cancel()
-        raise
+    while chunk := list(islice(records, CHUNK)):
+        parallel = len(chunk) >= PARALLEL_THRESHOLD and REBUILD_PROCS > 1
+        if parallel:
+            writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, limitmb=WRITER_MB)
+        else:
+            writer = ix.writer(limitmb=WRITER_MB)
+        try:
+            for record in chunk:
+                doc = document_for(record)
+                if doc["key"] in seen:
+                    raise ValueError(f"asset key {doc['key']!r} appears twice")
+                seen.add(doc["key"])
+                writer.add_document(**index_fields(doc))
+            writer.commit(merge=False)
+        except BaseException:
+            writer.cancel()
+            raise
     return len(seen)
 
 

@@ -84,18 +84,49 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def _load_demo_into(url: str, folder: Path) -> None:
+    from catalogue.services.demo import load_demo
+
+    cat = Catalogue(load_settings({"instance_path": folder, "database_url": url}))
+    load_demo(cat)
+    cat.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file with the demo borough loaded once; tests get copies."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    path = folder / "catalogue.db"
+    shutil.copy(sqlite_template, path)
+    _load_demo_into(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(
+    postgres_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    url, drop = _postgres_copy(postgres_template)
+    _load_demo_into(url, tmp_path_factory.mktemp("pg-demo-template"))
+    yield make_url(url).database or ""
+    drop()
+
+
 @pytest.fixture
 def make_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Makes fresh, migrated databases of the test's backend; dropped afterwards."""
+    """Makes fresh, migrated databases of the test's backend (empty, or with the
+    demo borough when ``demo=True``); dropped afterwards."""
     drops = []
 
-    def make() -> str:
+    def make(demo: bool = False) -> str:
         if backend == "sqlite":
-            template = request.getfixturevalue("sqlite_template")
+            name = "sqlite_demo_template" if demo else "sqlite_template"
+            template = request.getfixturevalue(name)
             path = tmp_path / f"catalogue-{uuid.uuid4().hex[:6]}.db"
             shutil.copy(template, path)
             return f"sqlite:///{path}"
-        url, drop = _postgres_copy(request.getfixturevalue("postgres_template"))
+        name = "postgres_demo_template" if demo else "postgres_template"
+        url, drop = _postgres_copy(request.getfixturevalue(name))
         drops.append(drop)
         return url
 
@@ -109,8 +140,7 @@ def database_url(make_database: Any) -> str:
     return make_database()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def _settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
         {
             "instance_path": tmp_path / "instance",
@@ -122,14 +152,31 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return _settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def demo_settings(make_database: Any, tmp_path: Path) -> Settings:
+    """Settings of a catalogue holding the demo borough (a copy of a template)."""
+    return _settings(make_database(demo=True), tmp_path)
+
+
+@pytest.fixture
+def demo_catalogue(demo_settings: Settings) -> Iterator[Catalogue]:
+    cat = Catalogue(demo_settings)
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
 def catalogue(settings: Settings) -> Iterator[Catalogue]:
     cat = Catalogue(settings)
     yield cat
     cat.close()
 
 
-@pytest.fixture
-def cli_env(settings: Settings) -> dict[str, str]:
+def _cli_env(settings: Settings) -> dict[str, str]:
     return {
         "CATALOGUE_DATABASE_URL": settings.resolved_database_url,
         "CATALOGUE_INSTANCE_PATH": str(settings.instance_path),
@@ -153,5 +200,12 @@ class Runner:
 
 
 @pytest.fixture
-def run(cli_env: dict[str, str]) -> Runner:
-    return Runner(cli_env)
+def run(settings: Settings) -> Runner:
+    """`catalogue …` against the test's (empty) catalogue."""
+    return Runner(_cli_env(settings))
+
+
+@pytest.fixture
+def demo_run(demo_settings: Settings) -> Runner:
+    """`catalogue …` against a catalogue holding the demo borough."""
+    return Runner(_cli_env(demo_settings))

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, jsonify
 from sqlalchemy import text
 
-from catalogue.store import Catalogue
+from catalogue.http import catalogue
 
 bp = Blueprint("web", __name__)
-
-
-def catalogue() -> Catalogue:
-    return current_app.extensions["catalogue"]
 
 
 @bp.get("/healthz")

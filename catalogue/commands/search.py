@@ -1,0 +1,150 @@
+"""`catalogue search`, `catalogue index …` and `catalogue import ckan`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from catalogue.commands import Context, emit_json, format_option, pass_context, progress_for
+from catalogue.commands.files import summary
+from catalogue.services.imports import import_ckan, read_ckan_file
+from catalogue.services.search import index_status, search_assets, verify_index
+from search import FACET_FIELDS
+
+
+@click.command()
+@click.argument("query", nargs=-1)
+@click.option("--kind", multiple=True, help="Only this kind (repeatable).")
+@click.option("--department", multiple=True, help="Only this department (repeatable).")
+@click.option("--tag", multiple=True, help="Only this tag (repeatable).")
+@click.option("--classification", multiple=True, help="Only this classification (repeatable).")
+@click.option("--access", multiple=True, help="Only this access level (repeatable).")
+@click.option("--owner", multiple=True, help="Only this owner (repeatable).")
+@click.option(
+    "--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page."
+)
+@click.option(
+    "--page", default=1, show_default=True, type=click.IntRange(1, 10_000), help="Page of results."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "title", "updated"]),
+    default="relevance",
+    show_default=True,
+    help="Order of results.",
+)
+@click.option("--all", "include_retired", is_flag=True, help="Include retired assets.")
+@format_option("text", "json")
+@pass_context
+def search(
+    obj: Context,
+    query: tuple[str, ...],
+    limit: int,
+    page: int,
+    sort: str,
+    include_retired: bool,
+    fmt: str,
+    **filters: tuple[str, ...],
+) -> None:
+    """Search the catalogue as staff do: "bins", "council tax arrears", "school places"."""
+    results = search_assets(
+        obj.catalogue.views,
+        obj.principal,
+        " ".join(query),
+        {k: list(v) for k, v in filters.items() if v and k in FACET_FIELDS},
+        page=page,
+        per_page=limit,
+        sort=sort,
+        include_retired=include_retired,
+    )
+    if fmt == "json":
+        emit_json(results)
+        return
+    if results.corrected_query:
+        click.echo(f"Showing results for {results.corrected_query!r}.")
+    elif results.suggestion:
+        click.echo(f"Did you mean {results.suggestion!r}?")
+    if results.no_good_match or not results.hits:
+        click.echo("No good match. Try fewer or different words, or browse by department.")
+        return
+    click.echo(f"{results.total} result(s), page {results.page} of {results.pages}:")
+    for n, hit in enumerate(results.hits, start=(results.page - 1) * results.per_page + 1):
+        click.echo(f"{n:>3}. {hit.title}  [{hit.key}]")
+        click.echo(
+            f"     {hit.kind} · {hit.department or 'no department'} · owner "
+            f"{hit.owner or 'not recorded'} · {hit.classification} · {hit.access}"
+        )
+        if hit.matched:
+            click.echo(f"     matched: {', '.join(hit.matched)}")
+
+
+@click.group(name="index")
+def index_group() -> None:
+    """The search index: status, rebuild, verify."""
+
+
+@index_group.command(name="status")
+@format_option("text", "json")
+@pass_context
+def status(obj: Context, fmt: str) -> None:
+    """How far the search index has caught up with the database."""
+    state = index_status(obj.catalogue.views)
+    if fmt == "json":
+        emit_json({"applied": state.applied, "head": state.head, "behind": state.behind})
+        return
+    click.echo(
+        f"index applied change {state.applied}; database is at {state.head}; "
+        f"{'up to date' if not state.behind else f'{state.behind} behind'}"
+    )
+
+
+@index_group.command(name="rebuild")
+@pass_context
+def rebuild(obj: Context) -> None:
+    """Build a fresh index from the database beside the old one and swap it in."""
+    count = obj.catalogue.views.rebuild_index()
+    click.echo(f"Rebuilt the search index: {count} assets.")
+
+
+@index_group.command(name="verify")
+@format_option("text", "json")
+@pass_context
+def verify(obj: Context, fmt: str) -> None:
+    """Compare every index document with the database and report differences.
+
+    Exits 1 when there are differences (so a script can act on it).
+    """
+    result = verify_index(obj.catalogue.views)
+    if fmt == "json":
+        emit_json(
+            {
+                "checked": result.checked,
+                "differences": result.differences,
+                "missing": result.missing,
+                "unexpected": result.unexpected,
+                "different": result.different,
+            }
+        )
+    else:
+        click.echo(f"Checked {result.checked} assets: {result.differences} difference(s).")
+        for key in result.missing:
+            click.echo(f"  missing from the index: {key}")
+        for key in result.unexpected:
+            click.echo(f"  in the index but not the database: {key}")
+        for key, fields in result.different.items():
+            click.echo(f"  {key}: differs in {', '.join(fields)}")
+    if result.differences:
+        raise click.exceptions.Exit(1)
+
+
+@click.command(name="ckan")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key-prefix", help="Prefix for keys, when importing several portals.")
+@pass_context
+def import_ckan_command(obj: Context, file: Path, key_prefix: str | None) -> None:
+    """Import CKAN packages: a package_search response, a JSON list, or JSON lines."""
+    size = len(read_ckan_file(file, key_prefix))
+    with progress_for("Importing", size) as bar:
+        plan = import_ckan(obj.catalogue, file, obj.principal, bar.update, key_prefix)
+    click.echo(f"Imported {size} packages: {summary(plan)}.")

@@ -1,0 +1,76 @@
+"""What the web pages and the API share: the catalogue of this process, who is
+asking, and one mapping of domain errors to responses (problem+json for the API,
+a page for people)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from catalogue.errors import CatalogueError, Invalid
+from catalogue.services.access import ANONYMOUS, Principal
+from catalogue.store import Catalogue
+
+
+def catalogue() -> Catalogue:
+    return current_app.extensions["catalogue"]
+
+
+def current_principal() -> Principal:
+    """Who is asking: set per request by the sign-in and token hooks; anonymous otherwise."""
+    return g.get("principal", ANONYMOUS)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    """An RFC 9457 problem document."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _page(status: int, title: str, detail: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def handle_catalogue_error(error: CatalogueError) -> Any:
+    if wants_json():
+        extra = {"errors": error.field_errors()} if isinstance(error, Invalid) else {}
+        if isinstance(error, Invalid):
+            extra["problems"] = [p.as_dict() for p in error.problems]
+        return problem(error.status, error.title, error.message, **extra)
+    return _page(error.status, error.title, error.message)
+
+
+def handle_http_error(error: HTTPException) -> Any:
+    status = error.code or 500
+    if wants_json():
+        return problem(status, error.name, error.description or error.name)
+    return _page(status, error.name, error.description or "")
+
+
+def handle_database_down(error: OperationalError) -> Any:
+    """The database is unreachable: a clean 503, and the app recovers by itself
+    (pool_pre_ping reconnects on the next request)."""
+    detail = "The catalogue database is not answering. Try again in a moment."
+    if wants_json():
+        response = problem(503, "Service unavailable", detail)
+    else:
+        page, _ = _page(503, "Service unavailable", detail)
+        response = Response(page, status=503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(CatalogueError, handle_catalogue_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_down)
