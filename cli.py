@@ -7,8 +7,9 @@ import click
 from catalogue.commands import CatalogueGroup, Context, pass_context
 from catalogue.commands.assets import history, list_, register, retire, show, update
 from catalogue.commands.files import apply, demo, export
+from catalogue.commands.imports import import_group
 from catalogue.commands.lineage import lineage_group
-from catalogue.commands.search import import_ckan_command, index_group, search
+from catalogue.commands.search import index_group, search
 from catalogue.commands.serve import serve
 from catalogue.config import _default_actor
 from catalogue.migrate import current_revision, head_revision, upgrade
@@ -78,6 +79,7 @@ for command in (register, update, retire, show, list_, history, apply, export, d
 main.add_command(lineage_group)
 main.add_command(search)
 main.add_command(index_group)
+main.add_command(import_group)
 
 
 if __name__ == "__main__":
