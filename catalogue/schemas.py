@@ -8,6 +8,7 @@ everywhere. Controlled values name what is allowed.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -158,6 +159,12 @@ def problems_from(
     return problems
 
 
+@functools.lru_cache(maxsize=16)
+def _schema(kinds: tuple[str, ...], partial: bool) -> AssetSchema:
+    """Building a schema costs far more than using one: keep one per kind list."""
+    return AssetSchema(kinds=kinds, partial=partial)
+
+
 def load_asset(
     data: Mapping[str, Any], kinds: Iterable[str], partial: bool = False
 ) -> dict[str, Any]:
@@ -165,7 +172,7 @@ def load_asset(
 
     Raises :class:`Invalid` listing every problem, field by field.
     """
-    schema = AssetSchema(kinds=kinds, partial=partial)
+    schema = _schema(tuple(sorted(kinds)), partial)
     try:
         loaded = schema.load(dict(data))
     except ValidationError as error:

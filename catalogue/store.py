@@ -20,7 +20,6 @@ from catalogue.db import make_engine, make_session_factory
 from catalogue.errors import CatalogueError
 from catalogue.services.access import Principal, operator
 from catalogue.services.changes import Writer, writing
-from catalogue.services.edges import Successors
 from catalogue.services.views import Views
 from lineage import LineageGraph
 from search import SearchIndex
@@ -82,16 +81,12 @@ class Catalogue:
         if writer.pending:
             self.views.catch_up_index()
 
-    def successors(self, writer: Writer) -> Successors:
-        """Current downstream neighbours as this write transaction sees them."""
-        graph = self.views.graph(writer.session)
+    def graph_for(self, writer: Writer) -> LineageGraph:
+        """The lineage graph exactly as this write transaction sees the database
+        (it holds the log lock, so no other writer can change it meanwhile)."""
+        return self.views.graph(writer.session)
 
-        def successors(key: str) -> list[str]:
-            if not graph.has(key):  # registered in this same transaction
-                return []
-            return [hop.key for hop in graph.downstream(key, depth=1)]
-
-        return successors
+    successors = graph_for  # the name the first callers used
 
     def graph(self) -> LineageGraph:
         return self.views.graph()

@@ -8,14 +8,14 @@ Storage and its indexes live in ``lineage.store``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain, islice
 from typing import Any
 
 import networkx as nx
 
-from lineage import export, sensitivity
+from lineage import cycles, export, sensitivity
 from lineage.records import EdgeRecord, parse_time
 from lineage.results import Hop, Inheritance, Mismatch, path_between
 from lineage.store import LineageStore
@@ -86,6 +86,18 @@ class LineageGraph:
     def __len__(self) -> int:
         """The number of assets (retired ones included)."""
         return len(self._store.assets)
+
+    def successors(self, key: str) -> list[str]:
+        """Keys ``key`` currently feeds directly; empty for a key the graph lacks."""
+        current = self._store.current
+        return list(current.successors(key)) if key in current else []
+
+    def refused_edges(
+        self, added: Sequence[tuple[str, str]], ended: Iterable[tuple[str, str]] = ()
+    ) -> list[tuple[tuple[str, str], list[str]]]:
+        """Which of ``added`` would close a cycle in the current graph once ``ended``
+        are gone, each with its cycle (see ``lineage.cycles.refused_edges``)."""
+        return cycles.refused_edges(self._store.current.edges(), added, ended)
 
     def asset_keys(self) -> list[str]:
         """Keys of every registered asset (retired ones included), sorted."""

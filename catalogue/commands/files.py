@@ -64,7 +64,7 @@ def apply(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
         raise Invalid(f"nothing was applied: {len(problems)} file(s) could not be read", problems)
     catalogue = obj.catalogue
     with catalogue.write(obj.actor) as writer:
-        plan = plan_apply(writer.session, records, catalogue.successors(writer), obj.principal)
+        plan = plan_apply(writer.session, records, catalogue.graph_for(writer), obj.principal)
         if dry_run:
             describe_plan(plan)
             click.echo(f"Dry run, nothing written: {summary(plan)}.")

@@ -38,7 +38,7 @@ def add(
     """Record that UPSTREAM feeds DOWNSTREAM."""
     catalogue = obj.catalogue
     with catalogue.write(obj.actor) as writer:
-        edges.add_edge(writer, upstream, downstream, catalogue.successors(writer), via, description)
+        edges.add_edge(writer, upstream, downstream, catalogue.graph_for(writer), via, description)
     click.echo(f"{upstream} now feeds {downstream}.")
 
 

@@ -19,11 +19,13 @@ from catalogue.errors import Invalid, Problem
 from catalogue.models import Asset, Edge
 from catalogue.schemas import load_asset, suggest_field
 from catalogue.services import assets as asset_service
+from catalogue.services import bulk
 from catalogue.services.access import Principal, can_read, can_write
 from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import Writer
-from catalogue.services.edges import Successors, find_cycle, upstream_of
+from catalogue.services.edges import upstream_of
 from catalogue.services.records import Resolver, asset_record, edge_record
+from lineage import LineageGraph
 
 Progress = Callable[[int], None]
 CHUNK = 500
@@ -142,7 +144,7 @@ def _validate(
 def plan_apply(
     session: Session,
     records: Iterable[SourceRecord],
-    successors: Successors,
+    graph: LineageGraph,
     principal: Principal,
 ) -> Plan:
     """Work out what applying ``records`` would change. Raises Invalid listing
@@ -168,7 +170,7 @@ def plan_apply(
             step.values = diff
             step.changes = {name: (record.get(name), value) for name, value in diff.items()}
             step.action = "update" if diff else "unchanged"
-    problems.extend(_plan_edges(session, plan, successors, principal))
+    problems.extend(_plan_edges(session, plan, graph, principal))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise Invalid(f"nothing was applied: {len(problems)} {noun} found", problems)
@@ -187,7 +189,7 @@ def _may_apply(principal: Principal, record: dict | None, values: dict[str, Any]
 
 
 def _plan_edges(
-    session: Session, plan: Plan, successors: Successors, principal: Principal
+    session: Session, plan: Plan, graph: LineageGraph, principal: Principal
 ) -> list[Problem]:
     declared = [s for s in plan.assets if s.upstream is not None]
     wanted_keys = {r.key for s in declared for r in s.upstream or []}
@@ -223,54 +225,43 @@ def _plan_edges(
             if up_key not in want:
                 plan.edges.append(EdgeStep("end", up_key, step.key, step.source))
     ended = [(e.upstream, e.downstream) for e in plan.edges]
-    added: list[tuple[str, str]] = []
+    refused = dict(graph.refused_edges([(e.upstream, e.downstream) for e in adds], ended))
     for edge in adds:
-        cycle = find_cycle(successors, edge.upstream, edge.downstream, added, ended)
+        cycle = refused.get((edge.upstream, edge.downstream))
         if cycle:
             message = "this lineage would create a cycle: " + " → ".join(cycle)
             problems.append(Problem(message, "upstream", edge.downstream, edge.source))
-            continue
-        added.append((edge.upstream, edge.downstream))
-        plan.edges.append(edge)
+        else:
+            plan.edges.append(edge)
     return problems
 
 
 def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -> None:
     """Write a plan made in this same transaction; logs every change."""
     resolver = Resolver(writer.session)
-    by_key: dict[str, Asset] = dict(plan.existing)
+    creates = [s.values for s in plan.assets if s.action == "create"]
+    ids = bulk.create_assets(writer, creates, resolver) if creates else {}
     for step in plan.assets:
-        if step.action == "create":
-            by_key[step.key] = asset_service.create_validated(
-                writer, step.values, resolver, check_key=False
-            )
-        elif step.action == "update":
-            asset_service.update_validated(writer, by_key[step.key], step.values, resolver)
+        if step.action == "update":
+            asset_service.update_validated(writer, plan.existing[step.key], step.values, resolver)
         if progress:
             progress(1)
     writer.session.flush()
-    missing = sorted({k for e in plan.edges for k in (e.upstream, e.via) if k} - set(by_key))
-    by_key.update(_existing(writer.session, missing))
-    new_edges = []
+    ids.update({key: asset.id for key, asset in plan.existing.items()})
+    missing = sorted({k for e in plan.edges for k in (e.upstream, e.via) if k} - set(ids))
+    ids.update({key: a.id for key, a in _existing(writer.session, missing).items()})
+    # Ends first, so a changed edge's old row is closed before its new one opens.
     for step in plan.edges:
         if step.action == "end":
             edge = plan.current_edges[(step.upstream, step.downstream)]
             before = edge_record(edge)
             edge.valid_to = writer.now
             writer.log("edge.end", step.downstream, before, edge_record(edge))
-        else:
-            edge = Edge(
-                upstream=by_key[step.upstream],
-                downstream=by_key[step.downstream],
-                via=by_key[step.via] if step.via else None,
-                description=step.description,
-                valid_from=writer.now,
-            )
-            writer.session.add(edge)
-            new_edges.append(edge)
-        if progress:
-            progress(1)
-    # Ends first, so a changed edge's old row is closed before its new one opens.
     writer.session.flush()
-    for edge in new_edges:
-        writer.log("edge.add", edge.downstream.key, None, edge_record(edge))
+    adds = [
+        (e.upstream, e.downstream, e.via, e.description) for e in plan.edges if e.action == "add"
+    ]
+    if adds:
+        bulk.add_edges(writer, adds, ids)
+    if progress:
+        progress(len(plan.edges))

@@ -65,7 +65,8 @@ def _bad_file(source: str, message: str) -> Invalid:
 
 
 def _read_yaml(text: str, name: str) -> list[SourceRecord]:
-    loader = yaml.SafeLoader(text)
+    # libyaml's loader where available: ten times faster on a register of thousands.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         root = loader.get_single_node()
         if root is None:

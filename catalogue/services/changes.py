@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalogue.db import utcnow
@@ -34,7 +34,7 @@ class Writer:
     principal: Principal
     now: datetime
     head: int
-    pending: list[ChangeLog] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def actor(self) -> str:
@@ -51,18 +51,18 @@ class Writer:
         before: dict[str, Any] | None,
         after: dict[str, Any] | None,
     ) -> None:
-        """Append a change_log row to this transaction."""
-        row = ChangeLog(
-            seq=self.head + len(self.pending) + 1,
-            asset_key=key,
-            action=action,
-            actor=self.actor,
-            at=self.now,
-            before=before,
-            after=after,
+        """Append a change_log row to this transaction (written in one batch at commit)."""
+        self.pending.append(
+            {
+                "seq": self.head + len(self.pending) + 1,
+                "asset_key": key,
+                "action": action,
+                "actor": self.actor,
+                "at": self.now,
+                "before": before,
+                "after": after,
+            }
         )
-        self.pending.append(row)
-        self.session.add(row)
 
 
 @contextmanager
@@ -84,6 +84,7 @@ def writing(
         yield writer
         if writer.pending:
             session.flush()
+            session.execute(insert(ChangeLog), writer.pending)
             session.execute(
                 update(LogHead).where(LogHead.id == 1).values(seq=writer.head + len(writer.pending))
             )

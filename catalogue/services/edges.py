@@ -6,8 +6,7 @@ can be rebuilt for an audit.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +17,7 @@ from catalogue.models import Asset, Edge
 from catalogue.services.access import Principal, require_read, require_write
 from catalogue.services.changes import Writer
 from catalogue.services.records import asset_record, edge_record
-
-# Where the current edges leading on from a key are: the lineage view's adjacency.
-Successors = Callable[[str], Iterable[str]]
+from lineage import LineageGraph
 
 
 def _asset(session: Session, key: str, role: str, principal: Principal) -> Asset:
@@ -52,51 +49,33 @@ def current_edge(session: Session, upstream: str, downstream: str) -> Edge | Non
     )
 
 
+# The lineage as a write transaction sees it (``Catalogue.graph_for``).
+Successors = LineageGraph
+
+
 def find_cycle(
-    successors: Successors,
+    graph: LineageGraph,
     upstream: str,
     downstream: str,
     added: Iterable[tuple[str, str]] = (),
     ended: Iterable[tuple[str, str]] = (),
 ) -> list[str] | None:
-    """The cycle that ``upstream → downstream`` would close, or None.
-
-    Walks the current edges (``successors``) plus the edges this transaction has
-    added so far, minus those it has ended, from ``downstream`` looking for
-    ``upstream``; returns the cycle starting and ending at ``upstream``.
-    """
-    if upstream == downstream:
-        return [upstream, upstream]
-    extra: dict[str, set[str]] = {}
-    for u, d in added:
-        extra.setdefault(u, set()).add(d)
-    gone = set(ended)
-    parent: dict[str, str | None] = {downstream: None}
-    queue = deque([downstream])
-    while queue:
-        node = queue.popleft()
-        for nxt in (*successors(node), *extra.get(node, ())):
-            if (node, nxt) in gone or nxt in parent:
-                continue
-            parent[nxt] = node
-            if nxt == upstream:
-                path = [nxt]
-                while parent[path[-1]] is not None:
-                    path.append(parent[path[-1]])  # type: ignore[arg-type]
-                return [upstream, *reversed(path)]
-            queue.append(nxt)
-    return None
+    """The cycle that ``upstream → downstream`` would close, after this transaction's
+    ``added`` and ``ended`` edges, or None."""
+    refused = graph.refused_edges([*added, (upstream, downstream)], ended)
+    return refused[-1][1] if refused and refused[-1][0] == (upstream, downstream) else None
 
 
 def add_edge(
     writer: Writer,
     upstream: str,
     downstream: str,
-    successors: Successors,
+    graph: LineageGraph,
     via: str | None = None,
     description: str | None = None,
 ) -> dict[str, Any]:
-    """Record that ``upstream`` feeds ``downstream``.
+    """Record that ``upstream`` feeds ``downstream``. ``graph`` is the lineage as
+    this transaction found it (``Catalogue.graph_for(writer)``).
 
     Raises Invalid naming an unknown key, LineageCycle showing the cycle, or
     Conflict when the edge is already current.
@@ -108,7 +87,7 @@ def add_edge(
     via_asset = _asset(session, via, "via", writer.principal) if via else None
     if current_edge(session, upstream, downstream) is not None:
         raise Conflict(f"{upstream!r} already feeds {downstream!r}")
-    cycle = find_cycle(successors, upstream, downstream, writer.edges_added, writer.edges_ended)
+    cycle = find_cycle(graph, upstream, downstream, writer.edges_added, writer.edges_ended)
     if cycle:
         raise LineageCycle(cycle)
     edge = Edge(

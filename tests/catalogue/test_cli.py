@@ -122,8 +122,11 @@ def test_commands_before_init_say_what_to_do(tmp_path: Path) -> None:
 
 
 def test_db_current_reports_the_revision(run) -> None:  # type: ignore[no-untyped-def]
+    from catalogue.migrate import head_revision
+
     output = run("db", "current").output
-    assert "current: 0001" in output and "up to date" in output
+    head = head_revision(run.env["CATALOGUE_DATABASE_URL"])
+    assert f"current: {head}\nhead:    {head}\nup to date" in output
     assert run("db", "upgrade").exit_code == 0
 
 
@@ -244,3 +247,53 @@ def test_apply_reads_json_and_csv_with_line_numbers(run, tmp_path: Path) -> None
     (tmp_path / "notes.txt").write_text("hello")
     result = run("apply", str(tmp_path / "notes.txt"))
     assert result.exit_code == 1 and ".yaml, .yml, .json" in result.output
+
+
+def test_applied_records_log_exactly_what_the_store_holds(
+    run,
+    tmp_path: Path,
+    catalogue: Catalogue,  # type: ignore[no-untyped-def]
+) -> None:
+    """New assets are written in bulk; their logged records must equal what the
+    store reads back, or the views would disagree with the database."""
+    from catalogue.services import assets
+    from catalogue.services.access import operator
+
+    path = write(
+        tmp_path / "bulk.yaml",
+        [
+            {
+                "key": "sys-a",
+                "kind": "source_system",
+                "title": "System A",
+                "department": "Housing",
+                "owner": "Ann Lee",
+                "owner_email": "Ann.Lee@example.gov.uk",
+                "tags": ["b", "a", "a"],
+            },
+            {
+                "key": "ds-b",
+                "kind": "dataset",
+                "title": "Dataset B",
+                "last_updated": "2026-01-02",
+                "personal_data": "yes",
+                "lawful_basis": "public_task",
+                "steward": "Bo Chan",
+                "columns": [
+                    {"name": "ref", "personal": True},
+                    {"name": "amount", "type": "decimal"},
+                ],
+                "links": [{"url": "https://example.org/b", "format": "CSV"}],
+                "upstream": [{"key": "sys-a", "description": "nightly"}],
+            },
+        ],
+    )
+    assert run("apply", str(path)).exit_code == 0
+    admin = operator("t")
+    with catalogue.read() as session:
+        for key in ("sys-a", "ds-b"):
+            logged = assets.history(session, key, admin)[0]["after"]
+            assert logged == assets.get(session, key, admin)
+        edge = assets.history(session, "ds-b", admin)[1]["after"]
+    assert edge["upstream"] == "sys-a" and edge["description"] == "nightly"
+    assert [h.key for h in catalogue.graph().upstream("ds-b")] == ["sys-a"]

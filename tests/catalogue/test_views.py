@@ -17,6 +17,7 @@ from catalogue.services.changes import writing
 from catalogue.services.search import search_assets, verify_index
 from catalogue.services.views import Views
 from catalogue.store import Catalogue
+from lineage import LineageGraph
 
 ADMIN = operator("test-admin")
 _example = itertools.count()
@@ -62,7 +63,7 @@ def perform(catalogue: Catalogue, prefix: str, op: tuple) -> None:
             elif name == "retire":
                 assets.retire(w, key)
             elif name == "link":
-                edges.add_edge(w, key, f"{prefix}-{b}", catalogue.successors(w))
+                edges.add_edge(w, key, f"{prefix}-{b}", catalogue.graph_for(w))
             else:
                 edges.end_edge(w, key, f"{prefix}-{b}")
     except CatalogueError:
@@ -132,7 +133,7 @@ def test_a_crash_between_commit_and_view_update_is_healed_on_the_next_look(
         )
     with writing(first.sessions, ADMIN) as w:
         assets.register(w, {"key": "burials-report", "kind": "report", "title": "Burials"})
-        edges.add_edge(w, "burials", "burials-report", lambda key: [])
+        edges.add_edge(w, "burials", "burials-report", LineageGraph())
     first.close()
     later = Catalogue(settings)  # the next process to look
     assert titles(later, "cemetery") == ["Cemetery burial register"]
