@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalogue.errors import Invalid, Problem
@@ -23,8 +23,8 @@ from catalogue.services import bulk
 from catalogue.services.access import Principal, can_read, can_write
 from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import Writer
-from catalogue.services.edges import upstream_of
-from catalogue.services.records import Resolver, asset_record, edge_record
+from catalogue.services.edges import iso_record, upstream_of
+from catalogue.services.records import Resolver, asset_record
 from lineage import LineageGraph
 
 Progress = Callable[[int], None]
@@ -63,7 +63,7 @@ class Plan:
     assets: list[AssetStep] = field(default_factory=list)
     edges: list[EdgeStep] = field(default_factory=list)
     existing: dict[str, Asset] = field(default_factory=dict)
-    current_edges: dict[tuple[str, str], Edge] = field(default_factory=dict)
+    current_edges: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "unchanged": 0, "edges added": 0, "edges ended": 0}
@@ -202,7 +202,7 @@ def _plan_edges(
     problems: list[Problem] = []
     adds: list[EdgeStep] = []
     for step in declared:
-        have = {e.upstream.key: e for e in current.get(step.key, [])}
+        have = {e["upstream"]: e for e in current.get(step.key, [])}
         want = {r.key: r for r in step.upstream or []}
         for ref in want.values():
             for name, key in (("upstream", ref.key), ("via", ref.via)):
@@ -210,7 +210,7 @@ def _plan_edges(
                     message = f"no asset with key {key!r} in the catalogue or in these files"
                     problems.append(Problem(message, name, step.key, step.source))
             edge = have.get(ref.key)
-            same = edge is not None and (edge.via.key if edge.via else None, edge.description) == (
+            same = edge is not None and (edge["via"], edge["description"]) == (
                 ref.via,
                 ref.description,
             )
@@ -251,13 +251,16 @@ def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -
     missing = sorted({k for e in plan.edges for k in (e.upstream, e.via) if k} - set(ids))
     ids.update({key: a.id for key, a in _existing(writer.session, missing).items()})
     # Ends first, so a changed edge's old row is closed before its new one opens.
-    for step in plan.edges:
-        if step.action == "end":
-            edge = plan.current_edges[(step.upstream, step.downstream)]
-            before = edge_record(edge)
-            edge.valid_to = writer.now
-            writer.log("edge.end", step.downstream, before, edge_record(edge))
-    writer.session.flush()
+    ends = [plan.current_edges[(e.upstream, e.downstream)] for e in plan.edges if e.action == "end"]
+    if ends:
+        writer.session.execute(
+            update(Edge), [{"id": e["id"], "valid_to": writer.now} for e in ends]
+        )
+    for edge in ends:
+        before = iso_record(edge)
+        writer.log(
+            "edge.end", edge["downstream"], before, {**before, "valid_to": writer.now.isoformat()}
+        )
     adds = [
         (e.upstream, e.downstream, e.via, e.description) for e in plan.edges if e.action == "add"
     ]

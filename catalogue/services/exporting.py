@@ -24,15 +24,15 @@ def export_records(session: Session, keys: set[str] | None = None) -> list[dict[
         if keys is not None and asset.key not in keys:
             continue
         upstream: list[Any] = []
-        for edge in sorted(current.get(asset.key, []), key=lambda e: e.upstream.key):
-            if edge.via is None and not edge.description:
-                upstream.append(edge.upstream.key)
+        for edge in sorted(current.get(asset.key, []), key=lambda e: e["upstream"]):
+            if edge["via"] is None and not edge["description"]:
+                upstream.append(edge["upstream"])
             else:
-                ref: dict[str, Any] = {"key": edge.upstream.key}
-                if edge.via is not None:
-                    ref["via"] = edge.via.key
-                if edge.description:
-                    ref["description"] = edge.description
+                ref: dict[str, Any] = {"key": edge["upstream"]}
+                if edge["via"] is not None:
+                    ref["via"] = edge["via"]
+                if edge["description"]:
+                    ref["description"] = edge["description"]
                 upstream.append(ref)
         out.append(file_record(asset_record(asset), upstream))
     return out
