@@ -57,8 +57,9 @@ def load_catalogue(catalogue: Catalogue, assets: int) -> tuple[float, int]:
 
 def bench(assets: int, database_url: str | None, traces: int) -> dict:
     env = scratch_env(f"lineage-{assets}", database_url)
-    settings = load_settings({"instance_path": env["CATALOGUE_INSTANCE_PATH"],
-                              "database_url": database_url or ""})
+    settings = load_settings(
+        {"instance_path": env["CATALOGUE_INSTANCE_PATH"], "database_url": database_url or ""}
+    )
     upgrade(settings.resolved_database_url)
     catalogue = Catalogue(settings)
     setup_s, edge_count = load_catalogue(catalogue, assets)
@@ -98,9 +99,15 @@ def bench(assets: int, database_url: str | None, traces: int) -> dict:
         started = time.perf_counter()
         views.graph()
         apply_ms.append((time.perf_counter() - started) * 1000)
-    change = {"seq": graph.applied_seq + 1, "action": "asset.update", "key": reports[0],
-              "actor": "bench", "time": "2026-11-25T00:00:00+00:00", "before": None,
-              "after": dict(graph.node(reports[0]), title="Changed")}
+    change = {
+        "seq": graph.applied_seq + 1,
+        "action": "asset.update",
+        "key": reports[0],
+        "actor": "bench",
+        "time": "2026-11-25T00:00:00+00:00",
+        "before": None,
+        "after": dict(graph.node(reports[0]), title="Changed"),
+    }
     pure_apply_ms = timed(lambda: graph.apply(change), 1)[0]
     catalogue.close()
     return {
@@ -127,25 +134,46 @@ def main() -> None:
     args = parser.parse_args()
     result = bench(args.assets, args.database_url, args.traces)
     rows = [
-        {"measure": "graph load from database", "value": f"{result['graph_load_s']} s",
-         "target": "≤ 5 s"},
-        {"measure": "memory of the loaded graph", "value": f"{result['graph_memory_mb']} MB",
-         "target": ""},
-        {"measure": "apply one change (catch-up incl. SQL), p95",
-         "value": f"{result['apply_one_change_ms']['p95_ms']} ms", "target": "≤ 5 ms"},
-        {"measure": "graph.apply of one change", "value": f"{result['graph_apply_only_ms']} ms",
-         "target": "≤ 5 ms"},
-        {"measure": "upstream trace, graph, p50 / p95",
-         "value": f"{result['trace_graph_ms']['p50_ms']} / {result['trace_graph_ms']['p95_ms']} ms",
-         "target": "p95 ≤ 10 ms"},
-        {"measure": "upstream trace, recursive CTE, p50 / p95",
-         "value": f"{result['trace_cte_ms']['p50_ms']} / {result['trace_cte_ms']['p95_ms']} ms",
-         "target": "baseline"},
-        {"measure": "auditor's trace (service: rows, owners, inheritance), p95",
-         "value": f"{result['trace_service_ms']['p95_ms']} ms", "target": ""},
+        {
+            "measure": "graph load from database",
+            "value": f"{result['graph_load_s']} s",
+            "target": "≤ 5 s",
+        },
+        {
+            "measure": "memory of the loaded graph",
+            "value": f"{result['graph_memory_mb']} MB",
+            "target": "",
+        },
+        {
+            "measure": "apply one change (catch-up incl. SQL), p95",
+            "value": f"{result['apply_one_change_ms']['p95_ms']} ms",
+            "target": "≤ 5 ms",
+        },
+        {
+            "measure": "graph.apply of one change",
+            "value": f"{result['graph_apply_only_ms']} ms",
+            "target": "≤ 5 ms",
+        },
+        {
+            "measure": "upstream trace, graph, p50 / p95",
+            "value": f"{result['trace_graph_ms']['p50_ms']} / {result['trace_graph_ms']['p95_ms']} ms",
+            "target": "p95 ≤ 10 ms",
+        },
+        {
+            "measure": "upstream trace, recursive CTE, p50 / p95",
+            "value": f"{result['trace_cte_ms']['p50_ms']} / {result['trace_cte_ms']['p95_ms']} ms",
+            "target": "baseline",
+        },
+        {
+            "measure": "auditor's trace (service: rows, owners, inheritance), p95",
+            "value": f"{result['trace_service_ms']['p95_ms']} ms",
+            "target": "",
+        },
     ]
-    print_table(f"Lineage, {result['assets']:,} assets / {result['edges']:,} edges "
-                f"({result['backend']})", rows)
+    print_table(
+        f"Lineage, {result['assets']:,} assets / {result['edges']:,} edges ({result['backend']})",
+        rows,
+    )
     save(f"lineage-{result['backend']}", result)
 
 
