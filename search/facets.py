@@ -2,30 +2,38 @@
 
 Whoosh's own faceting re-reads a field's values for every search; at 100,000 assets
 that alone costs more than the whole query budget. Instead the ``meta`` column of
-each segment is decoded once into plain lists, cached by segment (segments never
-change once written; a deletion only hides documents, which the live set reflects),
-and a search works on sets of document numbers with C-speed set operations and
-Counter. A new commit costs only the decoding of its new, small segment.
+each segment is decoded once into plain lists and cached by segment (segments never
+change once written; a deletion only hides documents, which the live bitmap
+reflects). Sets of documents are bitmaps (search.bitmaps), so visibility, filters
+and the counts of few-valued facets are C-speed integer operations; many-valued
+facets (tags, owners) count the documents of small result sets directly.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import Counter
-from collections.abc import Iterable, Mapping, Set
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 
 from whoosh.reading import IndexReader
 
+from search.bitmaps import first_in_order, from_ids, to_ids
 from search.model import FACET_FIELDS, Visibility
 from search.schema import FIELD_SEP, META_FIELDS, VALUE_SEP
 
 _TAG = META_FIELDS.index("tag")
+_UNIQUE = ("title_sort", "title_terms")
+#: Fields with at most this many values are counted with one bitmap per value.
+FEW_VALUES = 64
+#: Result sets up to this size are ordered by sorting; larger ones walk a
+#: precomputed order of the whole index until the page is full.
+SORT_DIRECTLY = 4000
 
 
 class SegmentValues:
-    """The decoded ``meta`` values of one segment, one list per field."""
+    """The decoded ``meta`` values of one segment: one list per field, plus, built
+    on first use, each field's documents grouped by value (as local bitmaps)."""
 
     def __init__(self, raw_values: Iterable[bytes | str]) -> None:
         columns: list[list] = [[] for _ in META_FIELDS]
@@ -39,7 +47,52 @@ class SegmentValues:
             for column, value in zip(columns, parts, strict=True):
                 column.append(value)
         columns[_TAG] = [tuple(v.split(VALUE_SEP)) if v else () for v in columns[_TAG]]
+        for number, name in enumerate(META_FIELDS):
+            if name not in _UNIQUE:  # share one string object per value: a tenth the memory
+                shared: dict = {}
+                columns[number] = [shared.setdefault(v, v) for v in columns[number]]
         self.columns = dict(zip(META_FIELDS, columns, strict=True))
+        self.size = len(columns[0])
+        self._groups: dict[str, dict[str, int]] = {}
+        self._distinct: dict[str, frozenset[str]] = {}
+        self._single: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def distinct(self, name: str) -> frozenset[str]:
+        """Return the values field `name` takes in this segment."""
+        if name not in self._distinct:
+            column = self.columns[name]
+            found = set(chain.from_iterable(column)) if name == "tag" else set(column)
+            found.discard("")
+            self._distinct[name] = frozenset(found)
+        return self._distinct[name]
+
+    def groups(self, name: str) -> dict[str, int]:
+        """Return {value: bitmap of local document numbers} for field `name`, in one
+        pass over the column (meant for fields with few values)."""
+        if name not in self._groups:
+            members: dict[str, list[int]] = {}
+            for docnum, value in enumerate(self.columns[name]):
+                for item in value if name == "tag" else (value,):
+                    if item:
+                        members.setdefault(item, []).append(docnum)
+            self._groups[name] = {v: from_ids(ids, self.size) for v, ids in members.items()}
+        return self._groups[name]
+
+    def bitmap_of(self, name: str, value: str) -> int:
+        """Return the local bitmap of documents whose field `name` has `value`."""
+        if len(self.distinct(name)) <= FEW_VALUES:
+            return self.groups(name).get(value, 0)
+        key = (name, value)
+        if key not in self._single:
+            column = self.columns[name]
+            if name == "tag":
+                ids = [d for d, tags in enumerate(column) if value in tags]
+            else:
+                ids = [d for d, v in enumerate(column) if v == value]
+            self._single[key] = from_ids(ids, self.size)
+            if len(self._single) > 256:
+                self._single.popitem(last=False)
+        return self._single[key]
 
 
 class DocTable:
@@ -50,128 +103,178 @@ class DocTable:
         (which is updated in place: entries for vanished segments are dropped)."""
         self.reader = reader
         self.columns: dict[str, list] = {name: [] for name in META_FIELDS}
-        live: list[Iterable[int]] = []
+        self.segments: list[tuple[SegmentValues, int]] = []
+        self.live = 0
         in_use: set[str] = set()
         for segreader, offset in reader.leaf_readers():
-            seg_id = _segment_id(segreader)
+            seg_id = segment_id(segreader)
             values = cache.get(seg_id) if seg_id else None
             if values is None:
                 values = SegmentValues(_meta_column(segreader))
                 if seg_id:
                     cache[seg_id] = values
             in_use.add(seg_id)
+            self.segments.append((values, offset))
             for name, column in values.columns.items():
                 self.columns[name].extend(column)
-            live.append(d + offset for d in segreader.all_doc_ids())
+            self.live |= _live(segreader, values.size) << offset
         for stale in set(cache) - in_use:
             del cache[stale]
-        self.live = frozenset(chain.from_iterable(live))
-        self._allowed: dict[tuple[Visibility, bool], set[int]] = {}
-        self._ranks: dict[str, list[int]] = {}
+        self.size = len(self.columns["title_sort"])
+        self._bitmaps: OrderedDict[tuple[str, frozenset[str]], int] = OrderedDict()
+        self._allowed: dict[tuple[Visibility, bool], int] = {}
+        self._orders: dict[str, list[int]] = {}
+        self._lengths: list[int] | None = None
+        self._counts: OrderedDict[tuple[str, int], list[tuple[str, int]]] = OrderedDict()
 
-    def rank(self, sort: str) -> list[int]:
-        """Return each document's position in `sort` order ('title' or 'updated').
+    # -- sets ------------------------------------------------------------
 
-        Computed once per table, so sorting a result set is a C-speed key lookup.
-        """
-        if sort not in self._ranks:
-            titles = self.columns["title_sort"]
-            order = sorted(range(len(titles)), key=titles.__getitem__)
-            if sort == "updated":
-                # Stable sorts: newest first, undated ("") last, ties keep title order.
-                order.sort(key=self.columns["last_updated"].__getitem__, reverse=True)
-            ranks = [0] * len(order)
-            for position, docnum in enumerate(order):
-                ranks[docnum] = position
-            self._ranks[sort] = ranks
-        return self._ranks[sort]
+    def distinct(self, name: str) -> frozenset[str]:
+        """Return the values field `name` takes in the index."""
+        return frozenset().union(*(values.distinct(name) for values, _ in self.segments))
 
-    def allowed(self, visibility: Visibility, include_retired: bool) -> set[int]:
-        """Return the live documents `visibility` may see (cached per visibility: the
-        caller must not modify the set)."""
-        cache_key = (visibility, include_retired)
-        found = self._allowed.get(cache_key)
-        if found is None:
-            found = set(self._compute_allowed(visibility, include_retired))
-            if len(self._allowed) > 64:
-                self._allowed.clear()
-            self._allowed[cache_key] = found
+    def bitmap(self, name: str, values: Iterable[str]) -> int:
+        """Return the documents whose field `name` has any of `values` (cached)."""
+        key = (name, frozenset(values))
+        if key in self._bitmaps:
+            self._bitmaps.move_to_end(key)
+            return self._bitmaps[key]
+        found = 0
+        for segment, offset in self.segments:
+            for value in key[1]:
+                found |= segment.bitmap_of(name, value) << offset
+        self._bitmaps[key] = found
+        if len(self._bitmaps) > 256:
+            self._bitmaps.popitem(last=False)
         return found
 
-    def _compute_allowed(self, visibility: Visibility, include_retired: bool) -> Iterable[int]:
-        status = self.columns["status"]
-        docs: Iterable[int] = self.live
-        if not include_retired:
-            docs = (d for d in docs if status[d] != "retired")
-        if visibility.everything:
-            return docs
-        access = self.columns["access"]
-        dept = self.columns["department"]
-        owner = self.columns["owner_email"]
-        steward = self.columns["steward_email"]
-        return (d for d in docs if visibility.allows(access[d], dept[d], owner[d], steward[d]))
+    def allowed(self, visibility: Visibility, include_retired: bool) -> int:
+        """Return the live documents `visibility` may see (cached per visibility)."""
+        key = (visibility, include_retired)
+        if key not in self._allowed:
+            docs = self.live
+            if not include_retired:
+                docs &= ~self.bitmap("status", ["retired"])
+            if not visibility.everything:
+                restricted = self.bitmap("access", ["restricted"]) & (
+                    self.bitmap("department", visibility.departments)
+                    | self.bitmap("owner_email", visibility.people)
+                    | self.bitmap("steward_email", visibility.people)
+                )
+                docs &= self.bitmap("access", visibility.access) | restricted
+            if len(self._allowed) > 64:
+                self._allowed.clear()
+            self._allowed[key] = docs
+        return self._allowed[key]
 
-    def values_of(self, name: str, docnum: int) -> tuple[str, ...]:
-        """Return the facet values of one document for facet field `name`."""
-        value = self.columns[name][docnum]
-        if name == "tag":
-            return value
-        return (value,) if value else ()
+    # -- counting --------------------------------------------------------
+
+    def count(self, docs: int, name: str) -> list[tuple[str, int]]:
+        """Return [(value, documents)] of field `name` among `docs`, most first."""
+        cache_key = (name, docs)
+        if cache_key in self._counts:
+            self._counts.move_to_end(cache_key)
+            return self._counts[cache_key]
+        values = self.distinct(name)
+        if not docs:
+            counted: Mapping[str, int] = {}
+        elif len(values) <= FEW_VALUES:
+            counted = {v: (docs & self.bitmap(name, [v])).bit_count() for v in values}
+        else:
+            ids = to_ids(docs)
+            column = self.columns[name]
+            found = itemgetter(*ids)(column) if len(ids) > 1 else (column[ids[0]],)
+            counted = Counter(chain.from_iterable(found)) if name == "tag" else Counter(found)
+        result = sorted(
+            ((v, n) for v, n in counted.items() if n and v), key=lambda i: (-i[1], i[0].lower())
+        )
+        self._counts[cache_key] = result
+        if len(self._counts) > 6 * 64:
+            self._counts.popitem(last=False)
+        return result
+
+    # -- ordering --------------------------------------------------------
+
+    def sort(self, ids: list[int], sort: str) -> list[int]:
+        """Sort document numbers `ids` in place by `sort` and return them: 'title'
+        (A-Z), 'short' (shortest title first, then A-Z) or 'updated' (newest first,
+        undated last, then A-Z). Stable passes with C-level keys: fast enough to
+        order the whole index."""
+        titles = self.columns["title_sort"]
+        ids.sort(key=titles.__getitem__)
+        if sort == "short":
+            if self._lengths is None:
+                self._lengths = list(map(len, titles))
+            ids.sort(key=self._lengths.__getitem__)
+        elif sort == "updated":
+            # Newest first; "" (undated) sorts lowest, so last; ties keep A-Z.
+            ids.sort(key=self.columns["last_updated"].__getitem__, reverse=True)
+        return ids
+
+    def _order(self, sort: str) -> list[int]:
+        if sort not in self._orders:
+            self._orders[sort] = self.sort(list(range(self.size)), sort)
+        return self._orders[sort]
+
+    def first(self, docs: int, sort: str, limit: int) -> list[int]:
+        """Return the first `limit` documents of bitmap `docs` in `sort` order."""
+        if limit <= 0 or not docs:
+            return []
+        members = docs.bit_count()
+        # Walking the index's order finds `limit` members after about
+        # limit * size / members steps; decoding and sorting costs a few per member.
+        if members <= SORT_DIRECTLY or 3 * members * members <= limit * self.size:
+            return self.sort(to_ids(docs), sort)[:limit]
+        return first_in_order(docs, self._order(sort), limit)
 
 
-def _segment_id(segreader: IndexReader) -> str:
+def _live(segreader: IndexReader, size: int) -> int:
+    """Return the bitmap of a segment's undeleted documents.
+
+    Not cached with the values: deleting documents changes a segment's live set
+    but not its id.
+    """
+    everything = (1 << size) - 1
+    if not segreader.has_deletions():
+        return everything
+    segment = segreader.segment()
+    if segment is not None:
+        return everything & ~from_ids(segment.deleted_docs(), size)
+    return from_ids(segreader.all_doc_ids(), size)
+
+
+def segment_id(segreader: IndexReader) -> str:
+    """Return a segment's unique id ('' for a reader that is not a segment)."""
     segment = segreader.segment() if hasattr(segreader, "segment") else None
     return segment.segment_id() if segment is not None else ""
 
 
-def _meta_column(segreader: IndexReader) -> Iterable[bytes | str]:
+def _meta_column(segreader: IndexReader) -> Sequence[bytes | str]:
     if not segreader.has_column("meta"):
         return [""] * segreader.doc_count_all()
     return list(segreader.column_reader("meta", translate=False))
 
 
-def _matching(table: DocTable, docs: Set[int], name: str, wanted: frozenset[str]) -> set[int]:
-    column = table.columns[name]
-    if name == "tag":
-        return {d for d in docs if not wanted.isdisjoint(column[d])}
-    return {d for d in docs if column[d] in wanted}
-
-
-def _count(table: DocTable, docs: Iterable[int], name: str) -> list[tuple[str, int]]:
-    docs = list(docs)
-    if not docs:
-        return []
-    values = (
-        itemgetter(*docs)(table.columns[name]) if len(docs) > 1 else (table.columns[name][docs[0]],)
-    )
-    counts = Counter(chain.from_iterable(values)) if name == "tag" else Counter(values)
-    counts.pop("", None)
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
-
-
 def filter_and_count(
-    table: DocTable, base: Set[int], filters: Mapping[str, frozenset[str]]
-) -> tuple[Set[int], dict[str, list[tuple[str, int]]]]:
-    """Apply `filters` to `base` and count facet values.
+    table: DocTable, base: int, filters: Mapping[str, frozenset[str]]
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """Apply `filters` to the documents of bitmap `base` and count facet values.
 
     Returns (documents passing every filter, facets). A field's facet counts apply
     every filter except its own, so a person can see and add other values of a
     field they already filtered on; fields without a filter count the final set.
     """
-    passing = {name: _matching(table, base, name, wanted) for name, wanted in filters.items()}
-    final = set(base).intersection(*passing.values()) if passing else base
+    passing = {name: base & table.bitmap(name, wanted) for name, wanted in filters.items()}
+    final = base
+    for docs in passing.values():
+        final &= docs
     facets = {}
     for name in FACET_FIELDS:
+        docs = final
         if name in passing:
-            others = [docs for other, docs in passing.items() if other != name]
-            docs = set(base).intersection(*others) if others else base
-        else:
-            docs = final
-        facets[name] = _count(table, docs, name)
+            docs = base
+            for other, other_docs in passing.items():
+                if other != name:
+                    docs &= other_docs
+        facets[name] = table.count(docs, name)
     return final, facets
-
-
-def top_by(table: DocTable, docs: Iterable[int], sort: str, limit: int) -> list[int]:
-    """Return up to `limit` documents ordered by title (A-Z) or by last updated
-    (newest first, undated last; ties by title)."""
-    return heapq.nsmallest(limit, docs, key=table.rank(sort).__getitem__)

@@ -1,62 +1,56 @@
 """SearchIndex: the on-disk Whoosh index that mirrors the catalogue's assets.
 
-Layout of an index directory::
-
-    CURRENT              name of the generation in use, replaced with os.replace
-    REBUILD.lock         held (flock) by a rebuild from build to clean-up
-    gen-<time>-<rand>/   one Whoosh index, plus applied.json {"seq": N}
-
-The applied sequence number lives *in* the generation, so swapping generations swaps
-the index and its sequence together: a rebuild at seq S followed by a catch-up from
-S can never skip a change. applied.json is written after the Whoosh commit; a crash
-in between only makes the next apply() redo harmless work (updates are by key).
+It is kept in step by change-log entries (apply), rebuilt from records beside the
+old one and swapped in (rebuild; see search.generations for the layout), and read
+with the bitmap engine in search.searching.
 
 Processes may share a directory: one writer at a time (Whoosh's lock, which apply()
 waits for only `lock_timeout` seconds before returning False), readers never wait.
-Each SearchIndex keeps one searcher, refreshed (microseconds when nothing changed)
-before each query and reopened when CURRENT names another generation. One lock per
-instance serialises its own threads: searchers are not thread-safe.
+applied.json is written after the Whoosh commit; a crash in between only makes the
+next apply() redo harmless work (updates are by key). Each SearchIndex keeps one
+searcher, checked before each query (microseconds when nothing changed) and
+reopened when the index or CURRENT changed. One lock per instance serialises its own
+threads: searchers are not thread-safe.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
-import secrets
 import shutil
 import threading
-import time
-from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain, islice
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from whoosh import index as windex
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.searching import Searcher
 
-from search.facets import DocTable, SegmentValues
+from search.facets import DocTable, SegmentValues, segment_id
+from search.generations import (
+    POINTER,
+    REBUILD_LOCK,
+    WRITER_OPTIONS,
+    create_first_generation,
+    current_name,
+    fill,
+    flock,
+    new_generation,
+    point_to,
+    read_seq,
+    remove_old_generations,
+    write_seq,
+)
 from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
-from search.schema import build_schema, document_for, index_fields
+from search.schema import document_for, index_fields
 from search.searching import run_autocomplete, run_search
 from search.spelling import SpellingDictionary
 from search.synonyms import load_synonyms
 
-POINTER = "CURRENT"
-SEQ_FILE = "applied.json"
-REBUILD_LOCK = "REBUILD.lock"
-GEN_PREFIX = "gen-"
-#: Rebuilds index CHUNK records at a time; a chunk of at least PARALLEL_THRESHOLD
-#: records is split between REBUILD_PROCS processes.
-CHUNK = 20_000
-PARALLEL_THRESHOLD = 5000
-REBUILD_PROCS = min(2, os.cpu_count() or 1)
-WRITER_MB = 256
-#: A large index's spelling dictionary is rebuilt at most this often (seconds).
-SPELLING_MAX_AGE = 30.0
-SMALL_INDEX = 10_000
+T = TypeVar("T")
+#: Fields whose words spelling corrections are drawn from (see search.spelling).
+SPELLING_FIELDS = ("title", "facts", "org")
 
 
 class SearchIndex:
@@ -85,43 +79,13 @@ class SearchIndex:
         self._table: DocTable | None = None
         self._terms = TermBitmaps()
         self._spelling: SpellingDictionary | None = None
-        self._spelling_reader: object = None
-        self._spelling_time = 0.0
+        self._spelling_gen: str | None = None
+        self._spelling_segments: set[str] = set()
         if not (self.path / POINTER).exists():
-            self._create_first_generation()
+            create_first_generation(self.path)
         self._fresh_searcher()
 
     # -- generations -------------------------------------------------------
-
-    def _new_generation(self) -> Path:
-        name = f"{GEN_PREFIX}{time.time_ns():020d}-{secrets.token_hex(3)}"
-        path = self.path / name
-        path.mkdir()
-        windex.create_in(str(path), build_schema())
-        return path
-
-    def _create_first_generation(self) -> None:
-        gen = self._new_generation()
-        _write_seq(gen, 0)
-        tmp = self.path / f".{POINTER}.{secrets.token_hex(4)}"
-        tmp.write_text(gen.name + "\n", encoding="utf-8")
-        try:
-            os.link(tmp, self.path / POINTER)  # fails if another process got there first
-        except FileExistsError:
-            shutil.rmtree(gen, ignore_errors=True)
-        finally:
-            tmp.unlink()
-
-    def _current_name(self) -> str:
-        name = (self.path / POINTER).read_text(encoding="utf-8").strip()
-        if not name.startswith(GEN_PREFIX) or "/" in name:
-            raise OSError(f"{self.path / POINTER} does not name an index generation: {name!r}")
-        return name
-
-    def _point_to(self, gen: str) -> None:
-        tmp = self.path / f".{POINTER}.{secrets.token_hex(4)}"
-        tmp.write_text(gen + "\n", encoding="utf-8")
-        os.replace(tmp, self.path / POINTER)
 
     def _open(self, gen: str) -> None:
         if self._searcher is not None:
@@ -135,7 +99,7 @@ class SearchIndex:
         st = os.stat(self.path / POINTER)
         sig = (st.st_ino, st.st_mtime_ns)
         if sig != self._pointer_sig or self._searcher is None:
-            gen = self._current_name()
+            gen = current_name(self.path)
             if gen != self._gen or self._searcher is None:
                 self._open(gen)
             self._pointer_sig = sig
@@ -154,21 +118,25 @@ class SearchIndex:
         return self._searcher
 
     def _refreshed(self, searcher: Searcher) -> Searcher:
-        """The searcher, refreshed if the index changed. Whoosh cannot refresh a
-        searcher opened on an empty index (its reader has no segments to reuse),
-        so that one is reopened instead."""
+        """The searcher, reopened if the index changed since it was opened.
+
+        Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it reuses segment readers
+        by segment id, so it keeps finding documents deleted (updated) since and
+        even segments merged away, and it cannot refresh a searcher of an empty
+        index. Reopening is cheap here (per-segment caches survive) and happens only
+        after a commit; up_to_date() costs one directory listing.
+        """
         if searcher.up_to_date():
             return searcher
-        if searcher.reader().segments() is None:
-            searcher.close()
-            return self._ix.searcher()
-        return searcher.refresh()
+        searcher.close()
+        assert self._ix is not None
+        return self._ix.searcher()
 
     # -- sequence bookkeeping ----------------------------------------------
 
     def applied_seq(self) -> int:
         """Return the sequence number of the last change applied to the index in use."""
-        return _read_seq(self.path / self._current_name())
+        return read_seq(self.path / current_name(self.path))
 
     # -- writing -----------------------------------------------------------
 
@@ -186,25 +154,26 @@ class SearchIndex:
         if not changes:
             return True
         for _ in range(3):
-            gen = self._current_name()
+            gen = current_name(self.path)
             path = self.path / gen
-            if max(c["seq"] for c in changes) <= _read_seq(path):
+            if max(c["seq"] for c in changes) <= read_seq(path):
                 return True
             try:
-                writer = windex.open_dir(str(path)).writer(timeout=self.lock_timeout)
+                ix = windex.open_dir(str(path))
+                writer = ix.writer(timeout=self.lock_timeout, **WRITER_OPTIONS)
             except LockError:
                 return False
             except (OSError, EmptyIndexError):
                 continue  # the generation was swapped out meanwhile
-            if gen != self._current_name():
+            if gen != current_name(self.path):
                 writer.cancel()
                 continue
             try:
-                newest = self._write_changes(writer, changes, _read_seq(path))
+                newest = self._write_changes(writer, changes, read_seq(path))
             except BaseException:
                 writer.cancel()
                 raise
-            _write_seq(path, max(newest, _read_seq(path)))
+            write_seq(path, max(newest, read_seq(path)))
             return True
         return False
 
@@ -238,38 +207,40 @@ class SearchIndex:
         Waits for any other rebuild of the same directory. Raises ValueError for a
         record without a title or a key seen twice (the index is then unchanged).
         """
-        with _flock(self.path / REBUILD_LOCK):
-            gen = self._new_generation()
+        with flock(self.path / REBUILD_LOCK):
+            gen = new_generation(self.path)
             try:
-                count = _fill(gen, records)
+                count = fill(gen, records)
             except BaseException:
                 shutil.rmtree(gen, ignore_errors=True)
                 raise
-            _write_seq(gen, seq)
-            self._point_to(gen.name)
+            write_seq(gen, seq)
+            point_to(self.path, gen.name)
             with self._lock:
                 self._fresh_searcher()
-            self._remove_old_generations(keep=gen.name)
+            remove_old_generations(self.path, keep=gen.name)
         return count
 
-    def _remove_old_generations(self, keep: str) -> None:
-        """Delete generations other than `keep` that no writer is using; one busy
-        now is left for the next rebuild to remove."""
-        for path in self.path.glob(f"{GEN_PREFIX}*"):
-            if path.name == keep or not path.is_dir():
-                continue
-            lock = FileStorage(str(path)).lock("MAIN_WRITELOCK")
-            try:
-                acquired = lock.acquire(blocking=False)
-            except OSError:
-                continue
-            if acquired:
-                try:
-                    shutil.rmtree(path, ignore_errors=True)
-                finally:
-                    lock.release()
-
     # -- reading -----------------------------------------------------------
+
+    def _read(self, work: Callable[[Searcher, DocTable], T]) -> T:
+        """Run `work` with an up-to-date searcher and DocTable, under the lock.
+
+        If the generation's files vanish mid-read (another process rebuilt and
+        removed it between our pointer check and a lazy file open), follow CURRENT
+        and try once more.
+        """
+        with self._lock:
+            for attempt in range(2):
+                searcher = self._fresh_searcher()
+                assert self._table is not None
+                try:
+                    return work(searcher, self._table)
+                except FileNotFoundError:
+                    if attempt:
+                        raise
+                    self._pointer_sig = self._gen = None
+            raise AssertionError("unreachable")
 
     def search(self, request: SearchRequest) -> SearchResults:
         """Run `request` and return a page of results with facets.
@@ -277,13 +248,14 @@ class SearchIndex:
         Raises InvalidQuery for bad filters, sort or paging; never for query text.
         """
         filters = request.validated_filters()
-        with self._lock:
-            searcher = self._fresh_searcher()
-            assert self._table is not None
+
+        def work(searcher: Searcher, table: DocTable) -> SearchResults:
             spelling = lambda: self.spelling(searcher)  # noqa: E731  (built only if needed)
             return run_search(
-                searcher, self._table, self._terms, self.synonyms, spelling, request, filters
+                searcher, table, self._terms, self.synonyms, spelling, request, filters
             )
+
+        return self._read(work)
 
     def autocomplete(
         self, prefix: str, limit: int = 8, visibility: Visibility = EVERYTHING
@@ -294,38 +266,40 @@ class SearchIndex:
         Titles that begin with the typed text come first, then shorter titles.
         Served from the title n-gram field; never raises for any text.
         """
-        with self._lock:
-            searcher = self._fresh_searcher()
-            assert self._table is not None
-            allowed = self._table.allowed(visibility, include_retired=False)
-            return run_autocomplete(searcher, self._table, self._terms, allowed, prefix, limit)
+
+        def work(searcher: Searcher, table: DocTable) -> list[tuple[str, str]]:
+            allowed = table.allowed(visibility, include_retired=False)
+            return run_autocomplete(searcher, table, self._terms, allowed, prefix, limit)
+
+        return self._read(work)
 
     def spelling(self, searcher: Searcher) -> SpellingDictionary:
-        """Return the spelling dictionary for `searcher`'s index, rebuilding it when
-        the index changed (at most every SPELLING_MAX_AGE seconds for a large one)."""
-        reader = searcher.reader()
-        stale = self._spelling_reader is not reader and (
-            reader.doc_count() < SMALL_INDEX
-            or time.monotonic() - self._spelling_time > SPELLING_MAX_AGE
-        )
-        if self._spelling is None or stale:
-            counted = chain(
-                _field_words(reader, "title"),
-                _field_words(reader, "facts"),
-                _field_words(reader, "org"),
-                ((w, 0) for w in self.synonyms.words()),
-            )
-            self._spelling = SpellingDictionary.from_words(counted)
-            self._spelling_reader = reader
-            self._spelling_time = time.monotonic()
+        """Return the spelling dictionary for `searcher`'s index, first adding the
+        words of segments it has not seen (only new, small ones after a commit)."""
+        if self._spelling is None or self._spelling_gen != self._gen:
+            self._spelling = SpellingDictionary()
+            self._spelling.add((w, 0) for w in self.synonyms.words())
+            self._spelling_segments = set()
+            self._spelling_gen = self._gen
+        for segreader, _ in searcher.reader().leaf_readers():
+            seg = segment_id(segreader)
+            if seg in self._spelling_segments:
+                continue
+            for name in SPELLING_FIELDS:
+                self._spelling.add(_field_words(segreader, name))
+            if seg:
+                self._spelling_segments.add(seg)
         return self._spelling
 
     def documents(self) -> dict[str, dict]:
         """Return the stored fields of every indexed asset by key (retired included),
         in the shape of document_for()."""
-        with self._lock:
-            reader = self._fresh_searcher().reader()
-            return {f["record"]["key"]: f["record"] for f in reader.all_stored_fields()}
+
+        def work(searcher: Searcher, table: DocTable) -> dict[str, dict]:
+            stored = searcher.reader().all_stored_fields()
+            return {f["record"]["key"]: f["record"] for f in stored}
+
+        return self._read(work)
 
     @staticmethod
     def document_for(record: dict) -> dict:
@@ -349,65 +323,6 @@ class SearchIndex:
         self.close()
 
 
-def _read_seq(gen_path: Path) -> int:
-    try:
-        return int(json.loads((gen_path / SEQ_FILE).read_text(encoding="utf-8"))["seq"])
-    except FileNotFoundError:
-        return 0
-
-
-def _write_seq(gen_path: Path, seq: int) -> None:
-    tmp = gen_path / f".{SEQ_FILE}.{secrets.token_hex(4)}"
-    tmp.write_text(json.dumps({"seq": seq}), encoding="utf-8")
-    os.replace(tmp, gen_path / SEQ_FILE)
-
-
 def _field_words(reader: object, field: str) -> Iterable[tuple[str, int]]:
     for term, info in reader.iter_field(field):  # type: ignore[attr-defined]
         yield (term.decode("utf-8") if isinstance(term, bytes) else term), info.doc_frequency()
-
-
-def _fill(gen: Path, records: Iterable[dict]) -> int:
-    """Add `records` to the empty index at `gen`; return how many.
-
-    Large inputs are written in chunks of CHUNK records, each by REBUILD_PROCS
-    processes into segments of its own: Whoosh sorts a segment's postings in
-    Python, which grows faster than linearly, so several mid-sized segments are
-    built much faster than one big one and search just as fast here.
-    """
-    records = iter(records)
-    ix = windex.open_dir(str(gen))
-    seen: set[str] = set()
-    while chunk := list(islice(records, CHUNK)):
-        parallel = len(chunk) >= PARALLEL_THRESHOLD and REBUILD_PROCS > 1
-        if parallel:
-            writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, limitmb=WRITER_MB)
-        else:
-            writer = ix.writer(limitmb=WRITER_MB)
-        try:
-            for record in chunk:
-                doc = document_for(record)
-                if doc["key"] in seen:
-                    raise ValueError(f"asset key {doc['key']!r} appears twice")
-                seen.add(doc["key"])
-                writer.add_document(**index_fields(doc))
-            writer.commit(merge=False)
-        except BaseException:
-            writer.cancel()
-            raise
-    return len(seen)
-
-
-class _flock:
-    """An exclusive flock on `path` for a with-block (blocking)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        self._fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        os.close(self._fd)

@@ -22,9 +22,14 @@ class InvalidQuery(ValueError):
     """A search request whose filters, sort or paging cannot be honoured.
 
     The message names the offending field and the values that are allowed, so it can
-    be shown to a person or returned as a 400/422 as it is. Query *text* never
-    raises this: any text is searchable.
+    be shown to a person or returned as a 400/422 as it is; `field` names the request
+    field at fault ('sort', 'page', 'per_page', 'filters' or 'q'). Query *text*
+    never raises this: any text is searchable.
     """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,13 @@ class Visibility:
         object.__setattr__(self, "departments", frozenset(self.departments))
         object.__setattr__(self, "people", frozenset(p.strip().lower() for p in self.people))
 
-    def allows(self, access: str, department: str, owner_email: str, steward_email: str) -> bool:
+    def allows(
+        self,
+        access: str,
+        department: str | None,
+        owner_email: str | None,
+        steward_email: str | None,
+    ) -> bool:
         """Return True if an asset with these handling fields may be shown."""
         if self.everything or access in self.access:
             return True
@@ -85,26 +96,33 @@ class SearchRequest:
         Raises InvalidQuery for an unknown field or a value that is not text, and for
         a bad sort, page or per_page (checked here so one call validates the lot).
         """
+        if self.q is not None and not isinstance(self.q, str):
+            raise InvalidQuery(f"q must be text; got {type(self.q).__name__}", "q")
         if self.sort not in SORTS:
-            raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}; got {self.sort!r}")
+            raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}; got {self.sort!r}", "sort")
         if not _is_int(self.page) or self.page < 1:
-            raise InvalidQuery(f"page must be a whole number from 1; got {self.page!r}")
+            raise InvalidQuery(f"page must be a whole number from 1; got {self.page!r}", "page")
         if not _is_int(self.per_page) or not 1 <= self.per_page <= MAX_PER_PAGE:
             raise InvalidQuery(
-                f"per_page must be a whole number from 1 to {MAX_PER_PAGE}; got {self.per_page!r}"
+                f"per_page must be a whole number from 1 to {MAX_PER_PAGE}; got {self.per_page!r}",
+                "per_page",
             )
         if not isinstance(self.filters, Mapping):
-            raise InvalidQuery(f"filters must map a field to values; allowed fields: {_fields()}")
+            raise InvalidQuery(
+                f"filters must map a field to values; allowed fields: {_fields()}", "filters"
+            )
         wanted: dict[str, frozenset[str]] = {}
         for name, values in self.filters.items():
             if name not in FACET_FIELDS:
-                raise InvalidQuery(f"unknown filter field {name!r}; allowed fields: {_fields()}")
+                raise InvalidQuery(
+                    f"unknown filter field {name!r}; allowed fields: {_fields()}", "filters"
+                )
             if isinstance(values, str):
                 values = [values]
             if not isinstance(values, list | tuple | set | frozenset) or not all(
                 isinstance(v, str) for v in values
             ):
-                raise InvalidQuery(f"filter {name!r} must be a list of text values")
+                raise InvalidQuery(f"filter {name!r} must be a list of text values", "filters")
             if values:
                 wanted[name] = frozenset(values)
         return wanted
@@ -122,7 +140,10 @@ def _fields() -> str:
 class Hit:
     """One asset in a page of results, with why it matched.
 
-    `highlights` maps a field name to an HTML snippet: the text is escaped and each
+    `score` is the relevance score within the hit's tier (exact title, phrase in
+    title, all words in title, the rest; see search.matching), 0 for other sorts.
+    `highlights` maps a field name (title, description, tags, columns, department,
+    owner, steward, source_system) to an HTML snippet: the text is escaped and each
     matched word is wrapped in <mark>. `matched` lists human-readable reasons, e.g.
     'exact title', 'title', 'description', 'synonym: waste collection',
     'spelling: council tax'.

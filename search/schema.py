@@ -3,21 +3,25 @@
 Fields, and why each exists:
 
 - ``key`` (ID, unique): update_document replaces by it; also an exact-key lookup.
-- ``kind``, ``department``, ``classification``, ``access``, ``owner``, ``status``
-  (ID, sortable) and ``tag`` (KEYWORD): exact facet values, queryable by other tools.
-- ``meta`` (column): every facet value, the visibility fields and both sort keys of a
-  document in one compact value, read once per index segment into the per-document
-  arrays that filters, facets, visibility and sorting use (see search.facets).
-- ``title`` (TEXT, light-stemmed, positions): whole-word and phrase matches in titles.
+- ``title`` (light-stemmed terms): whole-word matches in titles.
 - ``title_prefix`` (edge n-grams of each title word): partial words and autocomplete.
-- ``title_start`` (edge n-grams of the whole title): autocomplete prefers titles that
-  begin with what was typed.
 - ``title_exact`` (ID): the normalised title, for the exact-title tier.
-- ``facts`` (TEXT): short, telling fields: tags, department, owner, steward, source
-  system, column names, kind.
-- ``body`` (TEXT): the description (Markdown/HTML as plain text) and column descriptions.
-- ``title_sort``, ``last_updated`` (ID, sortable): sort keys other tools can use.
+- ``facts`` (terms): short fields about the content: tags, column names, source
+  system, kind.
+- ``org`` (terms): who holds it: department, owner, steward (weighs less: it says who
+  publishes an asset, not what it is about).
+- ``body`` (terms): the description (Markdown/HTML as plain text) and column
+  descriptions, less the words already in the title.
+- ``meta`` (column): each document's facet values (kind, department, tags,
+  classification, access, owner, status), visibility fields (owner and steward
+  email), sort keys (folded title, last updated) and normalised title, in one
+  compact value, decoded once per index segment into the per-document lists that
+  filters, facets, visibility, sorting and the phrase tier use (see search.facets).
+- ``title_sort``, ``last_updated`` (columns): sort keys for other Whoosh tools.
 - ``record`` (stored): the stored fields, exactly as document_for() returns them.
+
+Text fields hold positionless postings: phrases are checked against the normalised
+title in ``meta``, and descriptions are matched word by word (see search.matching).
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.formats import Format, Positions
 
 from search.analysis import (
+    BodyFrequencies,
     PrefixFrequencies,
     TermFrequencies,
-    TermPositions,
     fold,
     normalise_title,
     plain_text,
@@ -55,11 +59,17 @@ META_FIELDS = (
     "owner_email",
     "steward_email",
     "title_sort",
+    "title_terms",
     "last_updated",
 )
 #: Only the start of a very long description is indexed: past this, words add
 #: indexing time and noise, rarely a dataset someone could not otherwise find.
 BODY_CHARS = 4000
+#: meta values computed from the title and tags rather than copied from the record.
+_DERIVED = ("tag", "title_sort", "title_terms")
+#: Bumped whenever what is indexed changes; an index of another format reports
+#: applied_seq() 0, which makes the store rebuild it.
+INDEX_FORMAT = 2
 
 
 def build_schema() -> Schema:
@@ -68,11 +78,12 @@ def build_schema() -> Schema:
     return Schema(
         key=ID(unique=True),
         meta=COLUMN(VarBytesColumn()),
-        title=_text_field(text, TermPositions()),
+        title=_text_field(text, TermFrequencies()),
         title_prefix=_text_field(prefix_analyzer(), PrefixFrequencies()),
         title_exact=ID(),
         facts=_text_field(text, TermFrequencies()),
-        body=_text_field(text, TermFrequencies()),
+        org=_text_field(text, TermFrequencies()),
+        body=_text_field(text, BodyFrequencies()),
         title_sort=COLUMN(VarBytesColumn()),
         last_updated=COLUMN(VarBytesColumn()),
         record=STORED(),
@@ -155,12 +166,13 @@ def document_for(record: dict) -> dict:
     }
 
 
-def meta_value(doc: dict) -> bytes:
+def meta_value(doc: dict, normalised_title: str) -> bytes:
     """Return the ``meta`` column value for stored fields `doc`."""
     values = {
         "tag": VALUE_SEP.join(doc["tags"]),
         "title_sort": fold(doc["title"]),
-        **{name: doc.get(name) or "" for name in META_FIELDS if name not in ("tag", "title_sort")},
+        "title_terms": normalised_title,
+        **{name: doc.get(name) or "" for name in META_FIELDS if name not in _DERIVED},
     }
     return FIELD_SEP.join(values[name] for name in META_FIELDS).encode("utf-8")
 
@@ -168,18 +180,21 @@ def meta_value(doc: dict) -> bytes:
 def index_fields(doc: dict) -> dict[str, Any]:
     """Return the keyword arguments for writer.update_document() for stored fields `doc`."""
     columns = doc["columns"]
-    facts = [doc["kind"], doc["department"], doc["owner"], doc["steward"], doc["source_system"]]
-    facts += doc["tags"] + [col["name"].replace("_", " ") for col in columns]
+    facts = [doc["kind"], doc["source_system"], *doc["tags"]]
+    facts += [col["name"].replace("_", " ") for col in columns]
+    org = [doc["department"], doc["owner"], doc["steward"]]
     body = [doc["description"][:BODY_CHARS]] + [col["description"] for col in columns]
     title = doc["title"]
+    exact = normalise_title(title)
     return {
         "key": doc["key"],
-        "meta": meta_value(doc),
+        "meta": meta_value(doc, exact),
         "title": title,
         "title_prefix": title,
-        "title_exact": normalise_title(title),
+        "title_exact": exact,
         "facts": "\n".join(f for f in facts if f),
-        "body": "\n".join(b for b in body if b),
+        "org": "\n".join(f for f in org if f),
+        "body": (title, "\n".join(b for b in body if b)),
         "title_sort": fold(title).encode("utf-8"),
         "last_updated": (doc["last_updated"] or "").encode("utf-8"),
         "record": doc,

@@ -61,26 +61,28 @@ def max_distance(word: str) -> int:
 class SpellingDictionary:
     """Words people search for, with how many documents use each.
 
-    Build once per index version (cheap: a few hundred milliseconds at 100,000
-    assets) and share; lookups never touch the index.
+    Grows as the index does (words are added segment by segment, never removed:
+    a word of a deleted asset is still a real word); lookups never touch the index.
     """
 
-    def __init__(self, frequencies: dict[str, int]) -> None:
-        self.frequencies = frequencies
+    def __init__(self) -> None:
+        self.frequencies: dict[str, int] = {}
         self._forms: dict[str, list[str]] = {}
-        for word in frequencies:
-            for form in _deletes(word, 1):
-                self._forms.setdefault(form, []).append(word)
 
-    @classmethod
-    def from_words(cls, counted: Iterable[tuple[str, int]]) -> SpellingDictionary:
-        """Build from (word, document frequency) pairs; words shorter than three
-        letters or containing digits are left out (they are codes, not spellings)."""
-        freqs: dict[str, int] = {}
+    def add(self, counted: Iterable[tuple[str, int]]) -> None:
+        """Add (word, document frequency) pairs; a word seen again keeps its highest
+        frequency. Words shorter than three letters or with digits are left out
+        (they are codes, not spellings)."""
+        freqs, forms = self.frequencies, self._forms
         for word, freq in counted:
-            if len(word) >= 3 and word.isalpha():
-                freqs[word] = max(freqs.get(word, 0), freq)
-        return cls(freqs)
+            if len(word) < 3 or not word.isalpha():
+                continue
+            if word not in freqs:
+                for form in _deletes(word, 1):
+                    forms.setdefault(form, []).append(word)
+                freqs[word] = freq
+            elif freq > freqs[word]:
+                freqs[word] = freq
 
     def candidates(self, word: str) -> Iterator[tuple[str, int]]:
         """Yield (candidate, distance) for dictionary words within max_distance(word)."""

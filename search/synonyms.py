@@ -65,9 +65,12 @@ class Synonyms:
                     seen[other] = None
         return list(seen)
 
-    def words(self) -> set[str]:
+    def words(self) -> frozenset[str]:
         """Return every term that appears in some member (for spelling correction)."""
-        return {term for member in self._by_member for term in member}
+        if "_words" not in self.__dict__:
+            found = frozenset(term for member in self._by_member for term in member)
+            object.__setattr__(self, "_words", found)
+        return self.__dict__["_words"]
 
     def spans(self, terms: Sequence[str]) -> list[tuple[int, int]]:
         """Split `terms` into (start, end) spans: a longest synonym member where one

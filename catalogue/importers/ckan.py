@@ -16,6 +16,9 @@ Decisions a reader should know:
   Importing several portals into one catalogue? Pass ``key_prefix``.
 - Records carry one key beyond records.md: ``links``, a list of
   ``{"name", "url", "format"}`` for the package's resources (downloads, APIs).
+- author/author_email are the owner, maintainer/maintainer_email the steward, each
+  standing in for the other when missing; organization.title is the department;
+  tags and group titles together are the tags; metadata_modified is last_updated.
 - Access is 'open', classification 'OFFICIAL', status 'active': a published CKAN
   package is open data. A deleted or private package is still mapped; the caller
   decides whether to import it.
@@ -239,26 +242,43 @@ def package_to_record(pkg: dict, key_prefix: str | None = None) -> dict:
         "department": _first(pkg.get("organization"), "title", "name"),
         "source_system": None,
         "location": _clean(pkg.get("url")) or (links[0]["url"] if links else None),
-        "owner": _clean(pkg.get("author")) or _clean(pkg.get("maintainer")),
-        "owner_email": _email(pkg.get("author_email")) or _email(pkg.get("maintainer_email")),
-        "steward": _clean(pkg.get("maintainer")) or _clean(pkg.get("author")),
-        "steward_email": _email(pkg.get("maintainer_email")) or _email(pkg.get("author_email")),
-        "contact_email": _email(pkg.get("maintainer_email")) or _email(pkg.get("author_email")),
-        "classification": "OFFICIAL",
-        "access": "open",
+        **_people(pkg),
         "licence": licence_for(pkg),
-        "personal_data": False,
-        "special_category": False,
-        "lawful_basis": None,
-        "article9_condition": None,
-        "retention_period": None,
-        "dpia_reference": None,
-        "update_frequency": None,
         "last_updated": _date(pkg.get("metadata_modified")) or _date(pkg.get("metadata_created")),
-        "review_date": None,
-        "status": "active",
+        **_OPEN_DATA,
         "columns": [],
         "links": links,
+    }
+
+
+#: What every published CKAN package is: open, OFFICIAL, active, with no personal
+#: data and nothing the package itself says about retention or review.
+_OPEN_DATA = {
+    "classification": "OFFICIAL",
+    "access": "open",
+    "personal_data": False,
+    "special_category": False,
+    "lawful_basis": None,
+    "article9_condition": None,
+    "retention_period": None,
+    "dpia_reference": None,
+    "update_frequency": None,
+    "review_date": None,
+    "status": "active",
+}
+
+
+def _people(pkg: dict) -> dict[str, str | None]:
+    """Owner from author, steward from maintainer, each standing in for the other."""
+    author, maintainer = _clean(pkg.get("author")), _clean(pkg.get("maintainer"))
+    author_email = _email(pkg.get("author_email"))
+    maintainer_email = _email(pkg.get("maintainer_email"))
+    return {
+        "owner": author or maintainer,
+        "owner_email": author_email or maintainer_email,
+        "steward": maintainer or author,
+        "steward_email": maintainer_email or author_email,
+        "contact_email": maintainer_email or author_email,
     }
 
 
