@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint format bench clean
+.PHONY: install assets run test lint format bench clean
 
 $(INSTALLED): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,31 @@ $(INSTALLED): setup.cfg pyproject.toml
 
 install: $(INSTALLED)
 
-run: install
+# The pages' front-end files: `npm ci` when node_modules is missing or older than
+# package.json / package-lock.json, then the files the pages serve (GOV.UK
+# Frontend, cytoscape, cytoscape-dagre) copied into catalogue/web/static/vendor.
+NODE_MODULES := node_modules/.installed
+VENDOR := catalogue/web/static/vendor/.copied
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_MODULES)
+
+$(VENDOR): $(NODE_MODULES) catalogue/web/assets.py | $(INSTALLED)
+	$(BIN)/python -m catalogue.web.assets
+	touch $(VENDOR)
+
+assets: $(VENDOR)
+
+# The demo is the London Borough of Thamesbury: its pages say so (override either name).
+run: install assets
 	$(BIN)/catalogue init
 	$(BIN)/catalogue demo --if-empty
+	CATALOGUE_ORGANISATION="$${CATALOGUE_ORGANISATION:-London Borough of Thamesbury}" \
+	CATALOGUE_SERVICE_NAME="$${CATALOGUE_SERVICE_NAME:-Thamesbury Council data catalogue}" \
 	$(BIN)/catalogue serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install assets
 	$(BIN)/pytest
 
 lint: install
@@ -36,4 +55,4 @@ bench: install
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) instance *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance *.egg-info .pytest_cache .ruff_cache node_modules catalogue/web/static/vendor test-artifacts

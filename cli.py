@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from catalogue.commands import CatalogueGroup, Context, pass_context
+from catalogue.commands.accounts import audit, token_group, user_group
 from catalogue.commands.assets import history, list_, register, retire, show, update
 from catalogue.commands.files import apply, demo, export
 from catalogue.commands.imports import import_group
@@ -77,6 +78,9 @@ def db_current(obj: Context) -> None:
 for command in (register, update, retire, show, list_, history, apply, export, demo, serve):
     main.add_command(command)
 main.add_command(lineage_group)
+main.add_command(user_group)
+main.add_command(token_group)
+main.add_command(audit)
 main.add_command(search)
 main.add_command(index_group)
 main.add_command(import_group)

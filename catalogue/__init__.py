@@ -21,13 +21,23 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
 
+    from catalogue import security
+    from catalogue.api import init_app as init_api
     from catalogue.http import register_error_handlers
     from catalogue.store import Catalogue
+    from catalogue.web import auth
     from catalogue.web import init_app as init_web
+    from search import generations
 
+    # A web worker runs threads; an index rebuild there must not fork helper
+    # processes (a fork while another thread holds a lock can hang the child).
+    generations.REBUILD_PROCS = 1
     app.extensions["catalogue"] = Catalogue(settings)
     register_error_handlers(app)
+    security.init_app(app)
+    auth.init_app(app)
     init_web(app)
+    init_api(app)
     return app
 
 

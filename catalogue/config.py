@@ -37,6 +37,8 @@ class Settings:
     synonyms_path: Path | None = None
     log_requests: bool = True
     max_content_length: int = 16 * 1024 * 1024
+    # None: Secure session cookies except in debug/testing and plain-HTTP loopback.
+    session_cookie_secure: bool | None = None
 
     @property
     def resolved_database_url(self) -> str:
@@ -66,6 +68,9 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         values["secret_key"] = env["CATALOGUE_SECRET_KEY"]
     if env.get("CATALOGUE_SYNONYMS"):
         values["synonyms_path"] = Path(env["CATALOGUE_SYNONYMS"]).resolve()
+    secure = env.get("CATALOGUE_SESSION_COOKIE_SECURE", "").strip().lower()
+    if secure in {"1", "true", "yes", "0", "false", "no"}:
+        values["session_cookie_secure"] = secure in {"1", "true", "yes"}
     settings = replace(Settings(), **values)
     if overrides:
         converted = {

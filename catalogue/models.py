@@ -13,18 +13,25 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
+    Delete,
+    Engine,
     ForeignKey,
     Index,
     Integer,
     String,
     Table,
     Text,
+    Update,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, ORMExecuteState, mapped_column, relationship
+from sqlalchemy.orm import Session as OrmSession
 
 from catalogue.db import Base, UTCDateTime
+from catalogue.errors import Forbidden
 
 
 class AssetKind(Base):
@@ -178,3 +185,167 @@ class ChangeLog(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# -- identity and audit (#5) ---------------------------------------------------
+# Roles are the ones services.access knows; the check keeps a typo out of the table.
+ROLE_CHECK = "role IN ('viewer', 'steward', 'auditor', 'admin')"
+
+
+class User(Base):
+    """A local account. Its department decides what restricted assets it sees;
+    its role what it may change. Only an argon2 hash of the password is kept."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiToken(Base):
+    """A token for scripts. Only the SHA-256 of the secret is kept; ``prefix``
+    (the secret's first characters) lets people tell their tokens apart."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuthEvent(Base):
+    """Append-only, like ``change_log``: sign-ins, failures, tokens and account
+    changes. Failed sign-ins counted here are the sign-in rate limit."""
+
+    __tablename__ = "auth_events"
+    __table_args__ = (Index("ix_auth_events_username_kind_at", "username", "kind", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    username: Mapped[str] = mapped_column(String(320))
+    detail: Mapped[str | None] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(String(100))
+
+
+class AppendOnly(Forbidden):
+    """Someone tried to change or delete an audit row: nobody may."""
+
+    title = "Audit rows cannot change"
+
+
+APPEND_ONLY_TABLES = frozenset({"change_log", "auth_events"})
+
+
+def _refuse_change(_mapper: Any, _connection: Any, target: Any) -> None:
+    raise AppendOnly(f"{target.__tablename__} rows are append-only: they are never changed")
+
+
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    """Bulk ``update(ChangeLog)`` / ``delete(AuthEvent)`` through any Session."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in APPEND_ONLY_TABLES:
+        raise AppendOnly(f"{table.name} rows are append-only: they are never changed")
+
+
+def _refuse_core_change(_conn: Any, clause: Any, *_args: Any) -> None:
+    """The same for Core ``update()`` / ``delete()`` run on a Connection."""
+    if isinstance(clause, Update | Delete):
+        table = getattr(clause, "table", None)
+        if getattr(table, "name", None) in APPEND_ONLY_TABLES:
+            raise AppendOnly(f"{table.name} rows are append-only: they are never changed")
+
+
+# Registered once, when the tables are defined: whatever imports the models gets
+# the guard, so no command, route or service can rewrite the audit trail.
+for _model in (ChangeLog, AuthEvent):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)
+event.listen(OrmSession, "do_orm_execute", _refuse_bulk_change)
+event.listen(Engine, "before_execute", _refuse_core_change)
+
+
+# -- OpenLineage and dbt names, column lineage (#6) -----------------------------
+class LineageName(Base):
+    """Which asset an OpenLineage (or dbt) dataset or job is.
+
+    OpenLineage names things by ``namespace`` + ``name`` (``postgres://db:5432`` +
+    ``housing.public.rents``); the catalogue by a URL-safe key. The key is made
+    once, when the name is first seen (see ``services.openlineage.key_for``), and
+    this row keeps the pair so later events find the same asset. ``digest`` is the
+    SHA-256 of kind, namespace and name: one short unique index on any database.
+    """
+
+    __tablename__ = "lineage_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # dataset | job
+    namespace: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(String(1000))
+    asset_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ColumnLineage(Base):
+    """One input column feeding one output column (OpenLineage ``columnLineage``).
+
+    The rows of an output dataset are replaced together when a newer facet for it
+    arrives (``recorded_at`` is that event's time); each replacement is logged in
+    ``change_log`` as ``column_lineage.set``. Columns are named by OpenLineage
+    dataset names, so an input may be a dataset the catalogue has no asset for.
+    The digests (SHA-256 of namespace, name and field) index the column nodes.
+    """
+
+    __tablename__ = "column_lineage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    output_key: Mapped[str] = mapped_column(String(200), index=True)
+    output_namespace: Mapped[str] = mapped_column(String(1000))
+    output_name: Mapped[str] = mapped_column(String(1000))
+    output_field: Mapped[str] = mapped_column(String(500))
+    output_digest: Mapped[str] = mapped_column(String(64), index=True)
+    input_namespace: Mapped[str] = mapped_column(String(1000))
+    input_name: Mapped[str] = mapped_column(String(1000))
+    input_field: Mapped[str] = mapped_column(String(500))
+    input_digest: Mapped[str] = mapped_column(String(64), index=True)
+    transformation_type: Mapped[str | None] = mapped_column(String(40))
+    transformation_subtype: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    masking: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LineageRun(Base):
+    """One run of a job, as OpenLineage events report it: the datasets all its
+    events named so far. A COMPLETE event states the job's lineage as the union
+    of its run's events (a START often lists what a COMPLETE leaves out)."""
+
+    __tablename__ = "lineage_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(36), unique=True)
+    job_key: Mapped[str] = mapped_column(String(200), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str | None] = mapped_column(String(20))
+    state_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    inputs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outputs: Mapped[list[str]] = mapped_column(JSON, default=list)

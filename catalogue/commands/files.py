@@ -113,5 +113,6 @@ def demo(obj: Context, if_empty: bool) -> None:
     counts = load_demo(catalogue)
     click.echo(
         f"Loaded the demo catalogue: {counts['create']} assets, "
-        f"{counts['edges added']} lineage edges, {counts['history']} later changes."
+        f"{counts['edges added']} lineage edges, {counts['history']} later changes, "
+        f"{counts.get('users', 0)} demo users (see the README for their password)."
     )

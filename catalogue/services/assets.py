@@ -216,7 +216,43 @@ def history(session: Session, key: str, principal: Principal) -> list[dict[str, 
     rows = session.scalars(
         select(ChangeLog).where(ChangeLog.asset_key == key).order_by(ChangeLog.seq)
     )
-    return [change_entry(r) for r in rows]
+    return _mask_edges([change_entry(r) for r in rows], session, principal)
+
+
+def _mask_edges(
+    changes: list[dict[str, Any]], session: Session, principal: Principal
+) -> list[dict[str, Any]]:
+    """Edge changes name the other end of the edge: blank the keys of assets the
+    caller may not see, so a history never leaks a restricted asset's key."""
+    named = {
+        side[name]
+        for c in changes
+        if c["action"].startswith("edge.")
+        for side in (c["before"], c["after"])
+        if side
+        for name in ("upstream", "via")
+        if side.get(name)
+    }
+    if not named or principal.sees_everything:
+        return changes
+    records = [asset_record(a) for a in session.scalars(select(Asset).where(Asset.key.in_(named)))]
+    hidden = {r["key"] for r in records if not can_read(principal, r)}
+    if not hidden:
+        return changes
+
+    def masked(side: dict[str, Any] | None) -> dict[str, Any] | None:
+        if side is None:
+            return None
+        return {
+            k: (None if k in ("upstream", "via") and v in hidden else v) for k, v in side.items()
+        }
+
+    return [
+        {**c, "before": masked(c["before"]), "after": masked(c["after"])}
+        if c["action"].startswith("edge.")
+        else c
+        for c in changes
+    ]
 
 
 def record_as_of(session: Session, key: str, as_of: datetime) -> dict[str, Any] | None:

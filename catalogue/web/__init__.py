@@ -1,13 +1,25 @@
-"""The HTML pages and health checks."""
+"""The HTML pages (GOV.UK Frontend, council-branded) and the health checks.
+
+Every page renders from the same service calls as the API and the CLI
+(``catalogue.services``): the web layer parses requests, calls services with
+who is asking, and renders. Pages work without JavaScript; scripts only add
+autocomplete and the lineage graph.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, jsonify
+import os
+from pathlib import Path
+
+from flask import Flask, jsonify
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import text
 
 from catalogue.http import catalogue
+from catalogue.web.blueprint import STATIC, bp
 
-bp = Blueprint("web", __name__)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DEFAULT_SERVICE_NAME = "Council data catalogue"
 
 
 @bp.get("/healthz")
@@ -31,17 +43,35 @@ def readyz():  # type: ignore[no-untyped-def]
     return jsonify(status="ready")
 
 
-@bp.get("/")
-def home():  # type: ignore[no-untyped-def]
-    cat = catalogue()
-    graph = cat.graph()
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>Council data catalogue</title></head><body>"
-        f"<h1>Council data catalogue</h1><p>{len(graph)} assets catalogued.</p>"
-        "</body></html>"
-    )
-
-
 def init_app(app: Flask) -> None:
+    """Register the pages, their templates (ours, then GOV.UK Frontend's macros
+    under ``govuk_frontend_jinja/``) and the names the layout shows.
+
+    ``CATALOGUE_SERVICE_NAME`` (default "Council data catalogue") names the
+    service; ``CATALOGUE_ORGANISATION`` (e.g. "London Borough of Thamesbury"),
+    when set, heads every page in place of the GOV.UK logo.
+    """
+    # Imported for their routes on ``bp``.
+    from catalogue.web import (  # noqa: F401
+        asset_pages,
+        audit,
+        browse,
+        lineage_pages,
+        steward,
+    )
+    from catalogue.web.presenters import register_template_helpers
+
+    app.config.setdefault(
+        "SERVICE_NAME", os.environ.get("CATALOGUE_SERVICE_NAME") or DEFAULT_SERVICE_NAME
+    )
+    app.config.setdefault("ORGANISATION_NAME", os.environ.get("CATALOGUE_ORGANISATION") or None)
+    app.jinja_loader = ChoiceLoader(  # type: ignore[method-assign,assignment]
+        [
+            FileSystemLoader(str(TEMPLATES)),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    # The app's /static route serves the pages' files (the app has no others).
+    app.static_folder = str(STATIC)
+    register_template_helpers(app)
     app.register_blueprint(bp)

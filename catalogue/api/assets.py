@@ -1,0 +1,257 @@
+"""``/api/v1/assets``: list, read, register, change, retire, history, and the
+edges that feed an asset. Every route calls the same services as the CLI and
+the pages; the data functions here return plain dicts that any renderer can use.
+
+An asset's ETag is its version. A change or retirement may send ``If-Match``
+with the ETag it read; if the catalogue holds another version it is refused
+with 412 naming the version held now, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+
+from catalogue.api.base import (
+    StaleVersion,
+    document,
+    if_match,
+    json_body,
+    load_body,
+    load_query,
+    signed_in,
+    with_etag,
+)
+from catalogue.api.blueprint import bp
+from catalogue.api.schemas import (
+    AssetChangesSchema,
+    AssetListQuery,
+    AssetOutSchema,
+    AssetPageSchema,
+    EdgeInSchema,
+    EdgeSchema,
+    HistorySchema,
+)
+from catalogue.errors import Invalid, Problem
+from catalogue.http import catalogue, current_principal
+from catalogue.schemas import AssetSchema
+from catalogue.services import assets, edges
+from catalogue.services.access import Principal
+from catalogue.services.changes import Writer
+
+TAG = "assets"
+BOOKKEEPING = ("version", "created_at", "updated_at")
+ASSET = ("the asset", AssetOutSchema)
+CHANGE_RESPONSES = {
+    200: ASSET,
+    401: "not signed in",
+    403: "you may see it but not change it",
+    404: "no such asset (or not one you may see)",
+    412: "If-Match names a version the catalogue no longer holds",
+    422: "a field breaks a rule",
+}
+
+
+# -- data functions ------------------------------------------------------------------
+def asset_page(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    """One page of the assets ``principal`` may see that match the filters, by key."""
+    with catalogue().read() as session:
+        found = assets.list_assets(
+            session,
+            principal,
+            kind=params.get("kind"),
+            department=params.get("department"),
+            owner=params.get("owner"),
+            tag=params.get("tag"),
+            include_retired=params["all"],
+        )
+    page, per_page = params["page"], params["per_page"]
+    pages = math.ceil(len(found) / per_page)
+    return {
+        "items": found[(page - 1) * per_page : page * per_page],
+        "total": len(found),
+        "page": page,
+        "per_page": per_page,
+        "pages": pages,
+        "next": _page_url(page + 1) if page < pages else None,
+        "prev": _page_url(min(page - 1, pages)) if page > 1 and pages else None,
+    }
+
+
+def _page_url(page: int) -> str:
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint or "", **request.view_args or {}, **args)
+
+
+def _expected_version(body: dict[str, Any]) -> int | None:
+    """If-Match, else a ``version`` echoed in the body (a record sent back as read).
+    The bookkeeping fields are not changes, so they are taken out of ``body``."""
+    echoed = body.get("version")
+    for name in BOOKKEEPING:
+        body.pop(name, None)
+    expected = if_match()
+    if expected is None and echoed is not None:
+        if not isinstance(echoed, int) or isinstance(echoed, bool):
+            raise Invalid("version must be a whole number", [Problem("not a version", "version")])
+        expected = echoed
+    return expected
+
+
+def _check_version(writer: Writer, key: str, expected: int | None) -> None:
+    current = assets.get(writer.session, key, writer.principal)
+    if expected is not None and expected != current["version"]:
+        raise StaleVersion(key, expected, current["version"])
+
+
+def _asset_response(record: dict[str, Any], status: int = 200) -> Response:
+    response = jsonify(record)
+    response.status_code = status
+    return with_etag(response, record["version"])
+
+
+# -- routes ------------------------------------------------------------------------------
+@bp.get("/assets")
+@document(
+    "List assets", tag=TAG, query=AssetListQuery, responses={200: ("a page", AssetPageSchema)}
+)
+def list_assets() -> Response:
+    """Assets you may see, by key, filtered by kind, department, owner (name or
+    email) and tag; retired ones only with ``all=true``."""
+    return jsonify(asset_page(current_principal(), load_query(AssetListQuery)))
+
+
+@bp.post("/assets")
+@document(
+    "Register an asset",
+    tag=TAG,
+    body=AssetSchema,
+    auth=True,
+    responses={
+        201: ASSET,
+        400: "the body is not a JSON object",
+        401: "not signed in",
+        403: "not yours to register",
+        409: "the key is taken",
+        422: "a field breaks a rule",
+    },
+)
+def register_asset() -> Response:
+    """Register an asset (the fields of docs/records.md). Stewards register assets
+    of their own department, or that name them owner or steward."""
+    principal = signed_in()
+    body = json_body()
+    with catalogue().write(principal) as writer:
+        record = assets.register(writer, body)
+    response = _asset_response(record, 201)
+    response.headers["Location"] = url_for("api.get_asset", key=record["key"])
+    return response
+
+
+@bp.get("/assets/<key>")
+@document(
+    "Read an asset", tag=TAG, responses={200: ASSET, 304: "not modified", 404: "no such asset"}
+)
+def get_asset(key: str) -> Response:
+    """Every field of one asset; its ETag is its version (If-None-Match gives 304)."""
+    with catalogue().read() as session:
+        record = assets.get(session, key, current_principal())
+    response = _asset_response(record)
+    if request.if_none_match.contains(str(record["version"])):
+        return Response(status=304, headers={"ETag": response.headers["ETag"]})
+    return response
+
+
+@bp.patch("/assets/<key>")
+@document(
+    "Change an asset", tag=TAG, body=AssetChangesSchema, auth=True, responses=CHANGE_RESPONSES
+)
+def update_asset(key: str) -> Response:
+    """Change the fields given; the rest stay as they are. Send ``If-Match`` with
+    the ETag you read (or the record's ``version``) to be refused, with 412, if
+    someone changed it since. A change that changes nothing writes nothing."""
+    principal = signed_in()
+    body = json_body()
+    expected = _expected_version(body)
+    with catalogue().write(principal) as writer:
+        _check_version(writer, key, expected)
+        record = assets.update(writer, key, body, expected_version=expected)
+    return _asset_response(record)
+
+
+@bp.post("/assets/<key>/retire")
+@document("Retire an asset", tag=TAG, auth=True, responses=CHANGE_RESPONSES)
+def retire_asset(key: str) -> Response:
+    """Mark an asset retired; its history and lineage history stay. Honours
+    ``If-Match`` as a change does."""
+    principal = signed_in()
+    expected = if_match()
+    with catalogue().write(principal) as writer:
+        _check_version(writer, key, expected)
+        record = assets.retire(writer, key, expected_version=expected)
+    return _asset_response(record)
+
+
+@bp.get("/assets/<key>/history")
+@document(
+    "History of an asset",
+    tag=TAG,
+    responses={200: ("oldest first", HistorySchema), 404: "no such asset"},
+)
+def asset_history(key: str) -> Response:
+    """Every change to the asset and its lineage: when, who, before and after."""
+    with catalogue().read() as session:
+        changes = assets.history(session, key, current_principal())
+    return jsonify(key=key, changes=changes)
+
+
+@bp.post("/assets/<key>/upstream")
+@document(
+    "Add an upstream edge",
+    tag="lineage",
+    body=EdgeInSchema,
+    auth=True,
+    responses={
+        201: ("the edge", EdgeSchema),
+        401: "not signed in",
+        403: "not yours to change",
+        404: "no such asset",
+        409: "already fed by it, or it would make a cycle",
+        422: "an unknown upstream or via",
+    },
+)
+def add_upstream(key: str) -> Response:
+    """Record that ``upstream`` feeds this asset (optionally via a pipeline)."""
+    principal = signed_in()
+    body = load_body(EdgeInSchema)
+    cat = catalogue()
+    with cat.write(principal) as writer:
+        assets.get(writer.session, key, principal)
+        edge = edges.add_edge(
+            writer,
+            body["upstream"],
+            key,
+            cat.graph_for(writer),
+            body.get("via"),
+            body.get("description"),
+        )
+    response = jsonify(edge)
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/assets/<key>/upstream/<upstream>")
+@document(
+    "End an upstream edge",
+    tag="lineage",
+    auth=True,
+    responses={200: ("the ended edge", EdgeSchema), 401: "not signed in", 404: "no such edge"},
+)
+def end_upstream(key: str, upstream: str) -> Response:
+    """End the edge ``upstream → key``; it stays in the history with its end time."""
+    principal = signed_in()
+    with catalogue().write(principal) as writer:
+        edge = edges.end_edge(writer, upstream, key)
+    return jsonify(edge)

@@ -1,0 +1,227 @@
+"""Lineage in Marquez's shape, for tools that read Marquez: node ids
+``dataset:{namespace}:{name}``, ``job:{namespace}:{name}`` and
+``datasetField:{namespace}:{name}:{field}``; a graph is
+``{"graph": [{"id", "type", "data", "inEdges", "outEdges"}]}``.
+
+Assets the feeds never named (registered by hand) appear under the namespace
+``catalogue`` with their key as the name. What the caller may not see is left
+out, with the edges that touch it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import url_for
+from sqlalchemy.orm import Session
+
+from catalogue.errors import Invalid, NotFound, Problem
+from catalogue.http import catalogue
+from catalogue.services import assets
+from catalogue.services import openlineage as feeds
+from catalogue.services.access import Principal
+from catalogue.services.lineage import Sight
+
+CATALOGUE_NAMESPACE = "catalogue"
+PREFIXES = {"dataset": "dataset", "job": "job", "datasetField": "datasetField"}
+
+
+def _bad_node(node_id: str, expected: str) -> Invalid:
+    return Invalid(
+        f"nodeId {node_id[:200]!r} is not {expected}",
+        [Problem(f"use {expected}", "nodeId")],
+    )
+
+
+def _split(node_id: str) -> tuple[str, str]:
+    prefix, sep, rest = node_id.partition(":")
+    if not sep or prefix not in PREFIXES or not rest:
+        raise _bad_node(node_id, "dataset:{namespace}:{name} or job:{namespace}:{name}")
+    return prefix, rest
+
+
+def resolve(session: Session, kind: str, rest: str) -> tuple[str | None, str, str]:
+    """(asset key or None, namespace, name) for ``{namespace}:{name}``.
+
+    Namespaces hold colons (``postgres://db:5432``), so every split is tried
+    against the names the feeds have used; ``catalogue:{key}`` names an asset
+    directly. Raises NotFound when nothing matches.
+    """
+    splits = [i for i, c in enumerate(rest) if c == ":"]
+    for i in splits:
+        key = feeds.lookup_key(session, kind, rest[:i], rest[i + 1 :])
+        if key is not None:
+            return key, rest[:i], rest[i + 1 :]
+    if rest.startswith(CATALOGUE_NAMESPACE + ":"):
+        key = rest[len(CATALOGUE_NAMESPACE) + 1 :]
+        if assets.find(session, key) is not None:
+            return key, CATALOGUE_NAMESPACE, key
+    if kind == "dataset":  # a dataset only column lineage names: no asset
+        for i in splits:
+            if feeds.dataset_fields(session, rest[:i], rest[i + 1 :]):
+                return None, rest[:i], rest[i + 1 :]
+    raise NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
+
+
+Name = tuple[str, str, str]  # kind (dataset | job), namespace, name
+
+
+def node_names(session: Session, graph: Any, keys: Iterable[str]) -> dict[str, Name]:
+    """How each asset is named in Marquez's terms."""
+    keys = list(keys)
+    named = feeds.names_for(session, keys)
+    out = {}
+    for key in keys:
+        if key not in named:
+            kind = "job" if graph.node(key).get("kind") == "pipeline" else "dataset"
+            named[key] = (kind, CATALOGUE_NAMESPACE, key)
+        out[key] = named[key]
+    return out
+
+
+def _id(name: Name) -> str:
+    return ":".join(name)
+
+
+def _ref(name: Name) -> dict[str, str]:
+    return {"namespace": name[1], "name": name[2]}
+
+
+def _node_data(record: dict[str, Any], name: Name, links: dict[str, list]) -> dict[str, Any]:
+    kind, namespace, short = name
+    common = {
+        "id": _ref(name),
+        "name": short,
+        "namespace": namespace,
+        "description": record["description"] or None,
+        "createdAt": record["created_at"],
+        "updatedAt": record["updated_at"],
+        "catalogueKey": record["key"],
+        "catalogueUrl": url_for("api.get_asset", key=record["key"], _external=True),
+    }
+    if kind == "job":
+        return common | {"type": "BATCH", "inputs": links["in"], "outputs": links["out"]}
+    fields = [
+        {"name": c["name"], "type": c["type"], "description": c["description"], "tags": []}
+        for c in record["columns"]
+    ]
+    return common | {
+        "type": "DB_TABLE",
+        "physicalName": short,
+        "sourceName": namespace,
+        "fields": fields,
+        "tags": record["tags"],
+    }
+
+
+def _graph_node(
+    key: str, names: dict[str, Name], record: dict[str, Any], inward: list[str], outward: list[str]
+) -> dict[str, Any]:
+    """One node of Marquez's graph, with its edges in and out."""
+    name = names[key]
+    links = {"in": [_ref(names[s]) for s in inward], "out": [_ref(names[d]) for d in outward]}
+    return {
+        "id": _id(name),
+        "type": "JOB" if name[0] == "job" else "DATASET",
+        "data": _node_data(record, name, links),
+        "inEdges": [{"origin": _id(names[s]), "destination": _id(name)} for s in inward],
+        "outEdges": [{"origin": _id(name), "destination": _id(names[d])} for d in outward],
+    }
+
+
+def lineage_graph(principal: Principal, node_id: str, depth: int) -> dict[str, Any]:
+    """The node, what feeds it and what it feeds, within ``depth`` edges each way.
+    Raises Invalid for a malformed id, NotFound for an unknown or invisible one."""
+    kind, rest = _split(node_id)
+    if kind == "datasetField":
+        raise _bad_node(node_id, "dataset:… or job:… (use /api/v1/column-lineage for fields)")
+    cat = catalogue()
+    graph = cat.graph()
+    sight = Sight(graph, principal)
+    with cat.read() as session:
+        key, _, _ = resolve(session, kind, rest)
+        if key is None:
+            raise NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
+        sight.require(key)
+        reached = [h.key for h in graph.upstream(key, depth) + graph.downstream(key, depth)]
+        keys = [k for k in dict.fromkeys([key, *reached]) if sight.visible(k)]
+        names = node_names(session, graph, keys)
+        records = {k: assets.get(session, k, principal) for k in keys}
+    inward = {k: [h.key for h in graph.upstream(k, 1) if h.key in names] for k in keys}
+    outward: dict[str, list[str]] = {k: [] for k in keys}
+    for k, sources in inward.items():
+        for source in sources:
+            outward[source].append(k)
+    return {"graph": [_graph_node(k, names, records[k], inward[k], outward[k]) for k in keys]}
+
+
+# -- columns ---------------------------------------------------------------------------------
+def _field_id(node: feeds.ColumnNode) -> str:
+    return f"datasetField:{node.namespace}:{node.name}:{node.field}"
+
+
+def column_starts(session: Session, node_id: str) -> list[feeds.ColumnNode]:
+    kind, rest = _split(node_id)
+    if kind == "job":
+        raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field} or dataset:…")
+    if kind == "dataset":
+        _, namespace, name = resolve(session, "dataset", rest)
+        return feeds.dataset_fields(session, namespace, name)
+    dataset, sep, field = rest.rpartition(":")
+    if not sep or not dataset or not field:
+        raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field}")
+    _, namespace, name = resolve(session, "dataset", dataset)
+    return [feeds.ColumnNode(namespace, name, field)]
+
+
+def column_graph(principal: Principal, node_id: str, depth: int, downstream: bool) -> dict:
+    """Columns feeding the start column(s), and fed by them with ``downstream``."""
+    cat = catalogue()
+    sight = Sight(cat.graph(), principal)
+    with cat.read() as session:
+        starts = column_starts(session, node_id)
+        found = feeds.column_edges(session, starts, depth, downstream)
+    shown = [
+        e
+        for e in found
+        if sight.visible(e.output_key) and (e.input_key is None or sight.visible(e.input_key))
+    ]
+    nodes: dict[str, dict[str, Any]] = {}
+    for node in starts:
+        _column_node(nodes, node)
+    for e in shown:
+        out, into = _column_node(nodes, e.output), _column_node(nodes, e.input)
+        edge = {"origin": _field_id(e.input), "destination": _field_id(e.output)}
+        out["inEdges"].append(edge)
+        into["outEdges"].append(edge)
+        out["data"]["inputFields"].append(
+            {
+                "namespace": e.input.namespace,
+                "dataset": e.input.name,
+                "field": e.input.field,
+                "transformationType": e.type,
+                "transformationSubtype": e.subtype,
+                "transformationDescription": e.description,
+                "masking": e.masking,
+            }
+        )
+    return {"graph": list(nodes.values())}
+
+
+def _column_node(nodes: dict[str, dict[str, Any]], node: feeds.ColumnNode) -> dict[str, Any]:
+    node_id = _field_id(node)
+    if node_id not in nodes:
+        nodes[node_id] = {
+            "id": node_id,
+            "type": "DATASET_FIELD",
+            "data": {
+                "namespace": node.namespace,
+                "dataset": node.name,
+                "field": node.field,
+                "inputFields": [],
+            },
+            "inEdges": [],
+            "outEdges": [],
+        }
+    return nodes[node_id]

@@ -1,0 +1,211 @@
+"""The API described: an OpenAPI 3 document built from the routes themselves
+(apispec's MarshmallowPlugin turns the schemas of ``catalogue.api.schemas``
+into JSON Schema), and a plain HTML page listing every route for people.
+
+The document walks the app's URL map, so a route cannot be missing from it:
+our routes carry what ``catalogue.api.base.document`` attached to them; any
+other route under ``/api/`` is listed from its docstring.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask, Response, current_app, jsonify, render_template_string
+from werkzeug.routing import Rule
+
+from catalogue.api.base import document
+from catalogue.api.blueprint import bp
+from catalogue.api.schemas import ProblemSchema
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """\
+The council data catalogue: assets, search, lineage, history and audit (REST),
+OpenLineage in (Marquez's endpoints), a read-only CKAN Action API and DCAT-AP 3
+out. Reads need no sign-in (you see open assets; sign in to see more); writes need
+an API token: `Authorization: Bearer <token>`. Errors are
+`application/problem+json` (RFC 9457) with per-field `errors` on 422."""
+ERROR_TEXT = {
+    400: "the request cannot be read",
+    401: "not signed in",
+    403: "not allowed",
+    404: "not found",
+    409: "conflicts with what is there",
+    412: "a stale If-Match",
+    422: "a value breaks a rule",
+}
+HIDDEN_METHODS = {"HEAD", "OPTIONS"}
+
+
+def documented(rule: Rule) -> bool:
+    """Rules the document lists: ours, and anything else under /api/."""
+    return rule.rule.startswith("/api/") or rule.endpoint.split(".")[0] in ("ckan", "dcat")
+
+
+def openapi_path(rule: Rule) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+
+
+def _fallback_meta(view: Any) -> dict[str, Any]:
+    doc = (view.__doc__ or view.__name__).strip()
+    return {
+        "summary": doc.splitlines()[0][:120],
+        "tag": "other",
+        "query": None,
+        "body": None,
+        "responses": {200: "OK"},
+        "auth": False,
+        "produces": "application/json",
+        "body_type": "application/json",
+    }
+
+
+def _response(status: int, spec: Any, produces: str) -> dict[str, Any]:
+    description, schema = spec if isinstance(spec, tuple) else (spec, None)
+    if status >= 400:
+        schema, produces = ProblemSchema, "application/problem+json"
+    out: dict[str, Any] = {"description": description}
+    if schema is not None:
+        out["content"] = {produces: {"schema": schema}}
+    elif status < 300 and status != 204 and produces != "application/json":
+        out["content"] = {produces: {"schema": {"type": "string"}}}
+    return out
+
+
+def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
+    """One OpenAPI operation for ``method`` on ``rule``."""
+    meta = getattr(view, "__openapi__", None) or _fallback_meta(view)
+    responses = {
+        str(status): _response(status, spec, meta["produces"])
+        for status, spec in sorted(meta["responses"].items())
+    }
+    for status in (400, 422) if meta["query"] or meta["body"] else ():
+        responses.setdefault(str(status), _response(status, ERROR_TEXT[status], ""))
+    op: dict[str, Any] = {
+        "operationId": f"{rule.endpoint.replace('.', '_')}_{method.lower()}",
+        "summary": meta["summary"],
+        "description": re.sub(r"\s+", " ", (view.__doc__ or "").strip()),
+        "tags": [meta["tag"]],
+        "responses": responses,
+    }
+    if meta["query"] is not None and method == "GET":
+        op["parameters"] = [{"in": "query", "schema": meta["query"]}]
+    if meta["body"] is not None and method in ("POST", "PUT", "PATCH"):
+        op["requestBody"] = {
+            "required": True,
+            "content": {meta["body_type"]: {"schema": meta["body"]}},
+        }
+    if meta["auth"]:
+        op["security"] = [{"bearerAuth": []}]
+    if method == "PATCH" or rule.rule.endswith("/retire"):
+        op.setdefault("parameters", []).append(
+            {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
+        )
+    return op
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of every documented route of ``app``."""
+    spec = APISpec(
+        title="Council data catalogue API",
+        version=API_VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": DESCRIPTION},
+        servers=[{"url": "/"}],
+    )
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    paths: dict[str, dict[str, Any]] = {}
+    arguments: dict[str, list[str]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not documented(rule):
+            continue
+        path = openapi_path(rule)
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - HIDDEN_METHODS):
+            paths.setdefault(path, {})[method.lower()] = operation(rule, method, view)
+        arguments[path] = sorted(rule.arguments)
+    for path, operations in paths.items():
+        parameters = [
+            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+            for name in arguments[path]
+        ]
+        spec.path(path=path, operations=operations, parameters=parameters)
+    return spec.to_dict()
+
+
+def app_spec() -> dict[str, Any]:
+    """This app's document (built once per app: routes do not change at run time)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if "openapi" not in app.extensions:
+        app.extensions["openapi"] = build_spec(app)
+    return app.extensions["openapi"]
+
+
+# -- routes --------------------------------------------------------------------------------
+@bp.get("/openapi.json")
+@document("This document", tag="meta", responses={200: "the OpenAPI 3 document"})
+def openapi_document() -> Response:
+    """The OpenAPI 3 document of every route."""
+    return jsonify(app_spec())
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{{ title }}</title>
+<style nonce="{{ csp_nonce() }}">
+body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.4}
+code{background:#f3f2f1;padding:0 .2em}h2{border-top:1px solid #b1b4b6;padding-top:.5em}
+table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:.2em .6em;text-align:left}
+</style></head><body>
+<h1>{{ title }}</h1>
+<p>{{ description }}</p>
+<p>Machine-readable: <a href="{{ url_for('api.openapi_document') }}">openapi.json</a>.</p>
+{% for tag, operations in groups %}
+<h2 id="{{ tag }}">{{ tag|capitalize }}</h2>
+<table><thead><tr><th>Method</th><th>Path</th><th>What it does</th></tr></thead><tbody>
+{% for o in operations %}
+<tr><td><code>{{ o.method }}</code></td><td><code>{{ o.path }}</code></td>
+<td><strong>{{ o.summary }}</strong>{% if o.auth %} (API token){% endif %}.
+{{ o.description }}{% if o.params %}<br>Parameters: {% for p in o.params %}<code>{{ p }}</code>
+{% endfor %}{% endif %}</td></tr>
+{% endfor %}
+</tbody></table>
+{% endfor %}
+</body></html>"""
+
+
+def doc_rows(spec: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The operations of ``spec`` grouped by tag, for the page."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            groups.setdefault(op["tags"][0], []).append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op["summary"],
+                    "description": op["description"],
+                    "auth": "security" in op,
+                    "params": [p["name"] for p in op.get("parameters", []) if p["in"] == "query"],
+                }
+            )
+    return sorted(groups.items())
+
+
+@bp.get("/docs")
+@document("This page", tag="meta", produces="text/html", responses={200: "HTML"})
+def api_docs() -> str:
+    """Every route of the API for people to read: method, path, what it does."""
+    spec = app_spec()
+    return render_template_string(
+        PAGE,
+        title=spec["info"]["title"],
+        description=DESCRIPTION,
+        groups=doc_rows(spec),
+    )

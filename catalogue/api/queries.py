@@ -1,0 +1,188 @@
+"""``/api/v1`` questions: search, lineage (upstream, downstream, paths, trace,
+as of any date) and the audit trail. Each route is a thin renderer of one data
+function that calls the services the CLI calls, so both give the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Response, jsonify
+
+from catalogue.api.base import document, load_query, signed_in
+from catalogue.api.blueprint import bp
+from catalogue.api.schemas import (
+    AsOfQuery,
+    AuditQuery,
+    AuditSchema,
+    NeighboursQuery,
+    NeighboursSchema,
+    PathsSchema,
+    SearchQuery,
+    SearchResultSchema,
+    TraceSchema,
+)
+from catalogue.http import catalogue, current_principal
+from catalogue.services import audit
+from catalogue.services import lineage as lineage_service
+from catalogue.services.access import Principal
+from catalogue.services.search import search_assets
+from search import FACET_FIELDS
+
+NOT_FOUND = "no such asset (or not one you may see)"
+BAD_VALUE = "a parameter breaks a rule (e.g. as_of is not a date)"
+
+
+# -- data functions ----------------------------------------------------------------
+def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
+    """One page of search results with facets and highlights, as the CLI gets them."""
+    filters = {name: params[name] for name in FACET_FIELDS if params.get(name)}
+    results = search_assets(
+        catalogue().views,
+        principal,
+        q=params["q"],
+        filters=filters,
+        page=params["page"],
+        per_page=params["per_page"],
+        sort=params["sort"],
+        include_retired=params["all"],
+    )
+    return {
+        "query": params["q"],
+        "total": results.total,
+        "page": results.page,
+        "per_page": results.per_page,
+        "pages": results.pages,
+        "hits": [asdict(hit) for hit in results.hits],
+        "facets": {
+            name: [{"value": value, "count": count} for value, count in counts]
+            for name, counts in results.facets.items()
+        },
+        "suggestion": results.suggestion,
+        "no_good_match": results.no_good_match,
+        "corrected_query": results.corrected_query,
+    }
+
+
+def neighbours_data(
+    principal: Principal, key: str, direction: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Assets ``direction`` of ``key`` (nearest first), now or as of a date."""
+    as_of = lineage_service.parse_as_of(params.get("as_of"))
+    cat = catalogue()
+    with cat.read() as session:
+        rows = lineage_service.neighbours(
+            session, cat.graph(), key, direction, principal, params.get("depth"), as_of
+        )
+    return {
+        "key": key,
+        "direction": direction,
+        "depth": params.get("depth"),
+        "as_of": as_of.isoformat() if as_of else None,
+        "items": rows,
+    }
+
+
+# -- routes ----------------------------------------------------------------------------
+@bp.get("/search")
+@document(
+    "Search",
+    tag="search",
+    query=SearchQuery,
+    responses={200: ("a page of hits", SearchResultSchema), 422: "a bad filter, sort or page"},
+)
+def search() -> Response:
+    """Search as staff do: any text, filters (repeat one for OR: ``kind=dataset&
+    kind=report``), ``sort`` relevance|title|updated, ``all=true`` for retired.
+    Facet counts, highlights (HTML with ``<mark>``) and "did you mean" included."""
+    return jsonify(search_data(current_principal(), load_query(SearchQuery)))
+
+
+def _neighbours_view(direction: str) -> Any:
+    def view(key: str) -> Response:
+        params = load_query(NeighboursQuery)
+        return jsonify(neighbours_data(current_principal(), key, direction, params))
+
+    view.__name__ = view.__qualname__ = direction
+    view.__doc__ = (
+        f"Assets {direction} of the asset, nearest first, with owners, handling and "
+        "freshness; restricted ones as placeholders. ``depth`` limits the hops, "
+        "``as_of`` gives the lineage as it stood then."
+    )
+    documented = document(
+        f"Lineage {direction}",
+        tag="lineage",
+        query=NeighboursQuery,
+        responses={200: ("the assets", NeighboursSchema), 404: NOT_FOUND, 422: BAD_VALUE},
+    )(view)
+    return bp.get(f"/assets/<key>/{direction}")(documented)
+
+
+upstream = _neighbours_view("upstream")
+downstream = _neighbours_view("downstream")
+
+
+@bp.get("/assets/<key>/paths/<to>")
+@document(
+    "Lineage paths",
+    tag="lineage",
+    query=AsOfQuery,
+    responses={200: ("every route", PathsSchema), 404: NOT_FOUND, 422: BAD_VALUE},
+)
+def paths(key: str, to: str) -> Response:
+    """Every route by which the asset feeds ``to``, shortest first (a restricted
+    asset on a route is null)."""
+    as_of = lineage_service.parse_as_of(load_query(AsOfQuery).get("as_of"))
+    found = lineage_service.paths(catalogue().graph(), key, to, current_principal(), as_of)
+    return jsonify(key=key, to=to, as_of=as_of.isoformat() if as_of else None, paths=found)
+
+
+@bp.get("/assets/<key>/trace")
+@document(
+    "Auditor's trace",
+    tag="lineage",
+    query=AsOfQuery,
+    responses={200: ("the trace", TraceSchema), 404: NOT_FOUND, 422: BAD_VALUE},
+)
+def trace(key: str) -> Response:
+    """Everything upstream with owner, handling and freshness, the sensitivity
+    the asset inherits and through which path, and warnings."""
+    as_of = lineage_service.parse_as_of(load_query(AsOfQuery).get("as_of"))
+    cat = catalogue()
+    with cat.read() as session:
+        result = lineage_service.trace(session, cat.graph(), key, current_principal(), as_of)
+    return jsonify(result.as_dict())
+
+
+@bp.get("/audit")
+@document(
+    "Audit trail",
+    tag="audit",
+    query=AuditQuery,
+    auth=True,
+    responses={
+        200: ("entries, oldest first", AuditSchema),
+        401: "not signed in",
+        403: "only auditors and admins",
+        422: BAD_VALUE,
+    },
+)
+def audit_trail() -> Response:
+    """Changes and sign-in events between ``since`` and ``until``, by ``actor``
+    or for one ``asset``: the newest ``limit`` of them, oldest first."""
+    principal = signed_in()
+    params = load_query(AuditQuery)
+    since = audit.parse_moment(params.get("since"), "since")
+    until = audit.parse_moment(params.get("until"), "until", end_of_day=True)
+    with catalogue().read() as session:
+        entries = audit.audit_entries(
+            session,
+            principal,
+            since=since,
+            until=until,
+            actor=params.get("actor"),
+            asset=params.get("asset"),
+            limit=params["limit"],
+        )
+    return jsonify(entries=entries)

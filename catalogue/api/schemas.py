@@ -1,0 +1,459 @@
+"""marshmallow schemas of the HTTP API: what requests may carry and what the
+responses hold. Query and body schemas validate requests (a bad value is a 422
+naming the field); every schema here also goes into the OpenAPI document, so
+the document and the behaviour cannot drift apart.
+
+Asset records themselves are validated by ``catalogue.schemas`` (the same rules
+as the CLI and catalogue files); the classes below only describe them.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC
+
+from marshmallow import (
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    validate,
+    validates_schema,
+)
+
+from catalogue.schemas import AssetSchema
+from catalogue.services.lineage import TRACE_COLUMNS
+from catalogue.services.search import MAX_PER_PAGE, SORTS
+from search import FACET_FIELDS
+
+MAX_PAGE = 100_000
+EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
+
+
+def _page(default_per_page: int, max_per_page: int) -> dict[str, fields.Field]:
+    return {
+        "page": fields.Integer(
+            load_default=1, validate=validate.Range(1, MAX_PAGE), metadata={"description": "from 1"}
+        ),
+        "per_page": fields.Integer(
+            load_default=default_per_page, validate=validate.Range(1, max_per_page)
+        ),
+    }
+
+
+# -- problems --------------------------------------------------------------------
+class ProblemSchema(Schema):
+    """An RFC 9457 problem (``application/problem+json``)."""
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "422: the messages for each field"},
+    )
+    problems = fields.List(fields.Dict(), metadata={"description": "422: each problem"})
+    current_version = fields.Integer(metadata={"description": "412: the version held now"})
+
+
+# -- assets ------------------------------------------------------------------------
+class AssetOutSchema(AssetSchema):
+    """An asset record (docs/records.md) with its version and timestamps."""
+
+    version = fields.Integer(metadata={"description": "also the ETag"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+def _optional_copy(schema: type[Schema], name: str, leave_out: tuple[str, ...]) -> type[Schema]:
+    optional = {}
+    for field_name, field in schema().fields.items():
+        if field_name in leave_out:
+            continue
+        field = copy.copy(field)
+        field.required = False
+        field.load_default = missing  # a change leaves unnamed fields as they are
+        optional[field_name] = field
+    return Schema.from_dict(optional, name=name)
+
+
+AssetChangesSchema = _optional_copy(AssetSchema, "AssetChanges", ("key",))
+AssetChangesSchema.__doc__ = "The fields to change (any of an asset's fields but its key)."
+
+
+class AssetListQuery(Schema):
+    kind = fields.String()
+    department = fields.String()
+    owner = fields.String(metadata={"description": "name or email"})
+    tag = fields.String()
+    all = fields.Boolean(load_default=False, metadata={"description": "include retired assets"})
+    page = _page(50, 500)["page"]
+    per_page = _page(50, 500)["per_page"]
+
+
+class AssetPageSchema(Schema):
+    items = fields.List(fields.Nested(AssetOutSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+    next = fields.String(allow_none=True)
+    prev = fields.String(allow_none=True)
+
+
+class EdgeInSchema(Schema):
+    """Say that ``upstream`` feeds the asset in the path."""
+
+    upstream = fields.String(required=True, validate=validate.Length(1, 200))
+    via = fields.String(allow_none=True, validate=validate.Length(max=200))
+    description = fields.String(allow_none=True)
+
+
+class EdgeSchema(Schema):
+    id = fields.Integer()
+    upstream = fields.String()
+    downstream = fields.String()
+    via = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    valid_from = fields.DateTime()
+    valid_to = fields.DateTime(allow_none=True)
+
+
+class ChangeSchema(Schema):
+    """One change_log row (docs/records.md)."""
+
+    seq = fields.Integer()
+    action = fields.String()
+    key = fields.String()
+    actor = fields.String()
+    time = fields.DateTime()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class HistorySchema(Schema):
+    key = fields.String()
+    changes = fields.List(fields.Nested(ChangeSchema))
+
+
+# -- search ---------------------------------------------------------------------------
+class SearchQuery(Schema):
+    """The CLI's options: text, filters (repeat a filter for OR), paging, sort."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=2000))
+    kind = fields.List(fields.String())
+    department = fields.List(fields.String())
+    tag = fields.List(fields.String())
+    classification = fields.List(fields.String())
+    access = fields.List(fields.String())
+    owner = fields.List(fields.String())
+    page = _page(20, MAX_PER_PAGE)["page"]
+    per_page = _page(20, MAX_PER_PAGE)["per_page"]
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    all = fields.Boolean(load_default=False, metadata={"description": "include retired assets"})
+
+
+class HitSchema(Schema):
+    key = fields.String()
+    kind = fields.String(allow_none=True)
+    title = fields.String()
+    department = fields.String(allow_none=True)
+    owner = fields.String(allow_none=True)
+    classification = fields.String(allow_none=True)
+    access = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    last_updated = fields.String(allow_none=True)
+    score = fields.Float()
+    highlights = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "HTML, <mark>"}
+    )
+    matched = fields.List(fields.String())
+
+
+class FacetCountSchema(Schema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class SearchResultSchema(Schema):
+    query = fields.String()
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    pages = fields.Integer()
+    hits = fields.List(fields.Nested(HitSchema))
+    facets = fields.Dict(
+        keys=fields.String(metadata={"enum": list(FACET_FIELDS)}),
+        values=fields.List(fields.Nested(FacetCountSchema)),
+    )
+    suggestion = fields.String(allow_none=True)
+    no_good_match = fields.Boolean()
+    corrected_query = fields.String(allow_none=True)
+
+
+# -- lineage ---------------------------------------------------------------------------
+AS_OF = fields.String(
+    metadata={"description": "ISO 8601 date (end of that day, UTC) or date-time"},
+)
+
+
+class AsOfQuery(Schema):
+    as_of = copy.copy(AS_OF)
+
+
+class NeighboursQuery(Schema):
+    depth = fields.Integer(validate=validate.Range(1, 1000))
+    as_of = copy.copy(AS_OF)
+
+
+_TRACE_TYPES: dict[str, fields.Field] = {
+    "hops": fields.Integer(),
+    "via": fields.List(fields.String()),
+    "personal_data": fields.Boolean(allow_none=True),
+    "special_category": fields.Boolean(allow_none=True),
+    "stale": fields.Boolean(allow_none=True),
+    "restricted": fields.Boolean(),
+}
+TraceRowSchema = Schema.from_dict(
+    {
+        name: _TRACE_TYPES.get(name) or fields.String(allow_none=True)
+        for name in (*TRACE_COLUMNS, "restricted")
+    },
+    name="TraceRow",
+)
+TraceRowSchema.__doc__ = (
+    "One asset reached; a restricted one shows only hops, feeds and restricted: true."
+)
+
+
+class NeighboursSchema(Schema):
+    key = fields.String()
+    direction = fields.String(validate=validate.OneOf(("upstream", "downstream")))
+    depth = fields.Integer(allow_none=True)
+    as_of = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(TraceRowSchema))
+
+
+class InheritanceSchema(Schema):
+    flag = fields.String()
+    source = fields.String(allow_none=True)
+    path = fields.List(fields.String(allow_none=True))
+    explanation = fields.String()
+
+
+class TraceSchema(Schema):
+    key = fields.String()
+    as_of = fields.DateTime(allow_none=True)
+    subject = fields.Dict()
+    upstream = fields.List(fields.Nested(TraceRowSchema))
+    inherits = fields.List(fields.Nested(InheritanceSchema))
+    warnings = fields.List(fields.String())
+
+
+class PathsSchema(Schema):
+    key = fields.String(metadata={"description": "where the routes start (upstream)"})
+    to = fields.String()
+    as_of = fields.DateTime(allow_none=True)
+    paths = fields.List(fields.List(fields.String(allow_none=True)))
+
+
+# -- audit --------------------------------------------------------------------------------
+class AuditQuery(Schema):
+    since = fields.String(metadata={"description": "ISO 8601 date or date-time"})
+    until = fields.String(metadata={"description": "ISO 8601 date (the whole day) or date-time"})
+    actor = fields.String()
+    asset = fields.String()
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 10_000))
+
+
+class AuditEntrySchema(Schema):
+    time = fields.DateTime()
+    source = fields.String(validate=validate.OneOf(("change", "auth")))
+    seq = fields.Integer(allow_none=True)
+    actor = fields.String()
+    action = fields.String()
+    asset = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+    remote_addr = fields.String(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class AuditSchema(Schema):
+    entries = fields.List(fields.Nested(AuditEntrySchema))
+
+
+# -- OpenLineage in --------------------------------------------------------------------------
+class _Open(Schema):
+    """OpenLineage objects may carry more than we read: keep it, check what we use."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class SchemaFieldSchema(_Open):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+
+
+class SchemaFacetSchema(_Open):
+    columns = fields.List(fields.Nested(SchemaFieldSchema), required=True, data_key="fields")
+
+
+class DocumentationFacetSchema(_Open):
+    description = fields.String(required=True)
+
+
+class OwnerSchema(_Open):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    type = fields.String(allow_none=True)
+
+
+class OwnershipFacetSchema(_Open):
+    owners = fields.List(fields.Nested(OwnerSchema), load_default=list)
+
+
+class TransformationSchema(_Open):
+    type = fields.String(allow_none=True)
+    subtype = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    masking = fields.Boolean(load_default=False)
+
+
+class InputFieldSchema(_Open):
+    namespace = fields.String(required=True, validate=validate.Length(1, 1000))
+    name = fields.String(required=True, validate=validate.Length(1, 1000))
+    field = fields.String(required=True, validate=validate.Length(min=1))
+    transformations = fields.List(fields.Nested(TransformationSchema), load_default=list)
+
+
+class ColumnLineageFieldSchema(_Open):
+    inputFields = fields.List(fields.Nested(InputFieldSchema), required=True)  # noqa: N815
+    transformationDescription = fields.String(allow_none=True)  # noqa: N815
+    transformationType = fields.String(allow_none=True)  # noqa: N815
+
+
+class ColumnLineageFacetSchema(_Open):
+    columns = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1)),
+        values=fields.Nested(ColumnLineageFieldSchema),
+        required=True,
+        data_key="fields",
+    )
+
+
+class DatasetFacetsSchema(_Open):
+    schema_facet = fields.Nested(SchemaFacetSchema, data_key="schema")
+    documentation = fields.Nested(DocumentationFacetSchema)
+    ownership = fields.Nested(OwnershipFacetSchema)
+    columnLineage = fields.Nested(ColumnLineageFacetSchema)  # noqa: N815
+
+
+class JobFacetsSchema(_Open):
+    documentation = fields.Nested(DocumentationFacetSchema)
+    ownership = fields.Nested(OwnershipFacetSchema)
+
+
+class DatasetRefSchema(_Open):
+    namespace = fields.String(required=True, validate=validate.Length(1, 1000))
+    name = fields.String(required=True, validate=validate.Length(1, 1000))
+    facets = fields.Nested(DatasetFacetsSchema, allow_none=True)
+
+
+class JobRefSchema(_Open):
+    namespace = fields.String(required=True, validate=validate.Length(1, 1000))
+    name = fields.String(required=True, validate=validate.Length(1, 1000))
+    facets = fields.Nested(JobFacetsSchema, allow_none=True)
+
+
+class RunSchema(_Open):
+    runId = fields.UUID(required=True)  # noqa: N815
+    facets = fields.Dict(allow_none=True)
+
+
+class OpenLineageEventSchema(_Open):
+    """A RunEvent (``run`` and ``job``), JobEvent (``job``) or DatasetEvent
+    (``dataset``) of OpenLineage 2-0-2. ``producer`` and ``schemaURL`` are kept
+    when given but not required: older integrations (and the dbt events this was
+    tested with) leave them out."""
+
+    eventType = fields.String(allow_none=True, validate=validate.OneOf(EVENT_TYPES))  # noqa: N815
+    eventTime = fields.AwareDateTime(required=True, format="iso", default_timezone=UTC)  # noqa: N815
+    producer = fields.String()
+    schemaURL = fields.String()  # noqa: N815
+    run = fields.Nested(RunSchema)
+    job = fields.Nested(JobRefSchema)
+    inputs = fields.List(fields.Nested(DatasetRefSchema), allow_none=True)
+    outputs = fields.List(fields.Nested(DatasetRefSchema), allow_none=True)
+    dataset = fields.Nested(DatasetRefSchema)
+
+    @validates_schema
+    def _one_kind(self, data: dict, **_: object) -> None:
+        if "run" in data and "job" not in data:
+            raise ValidationError("a RunEvent needs a job", "job")
+        if not any(name in data for name in ("run", "job", "dataset")):
+            raise ValidationError(
+                "an event has run and job (RunEvent), job (JobEvent) or dataset (DatasetEvent)",
+                "_schema",
+            )
+
+
+class LineageOutcomeSchema(Schema):
+    """What an event changed; all empty when it was already known."""
+
+    created = fields.List(fields.String())
+    updated = fields.List(fields.String())
+    edges_added = fields.Integer()
+    edges_ended = fields.Integer()
+    column_lineage = fields.List(fields.String(), metadata={"description": "outputs set"})
+    warnings = fields.List(fields.String())
+
+
+class NodeQuery(Schema):
+    nodeId = fields.String(  # noqa: N815
+        required=True,
+        metadata={"description": "dataset:{namespace}:{name} or job:{namespace}:{name}"},
+    )
+    depth = fields.Integer(load_default=20, validate=validate.Range(0, 100))
+
+
+class ColumnNodeQuery(Schema):
+    nodeId = fields.String(  # noqa: N815
+        required=True,
+        metadata={"description": "datasetField:{namespace}:{name}:{field} or dataset:…"},
+    )
+    depth = fields.Integer(load_default=20, validate=validate.Range(0, 100))
+    withDownstream = fields.Boolean(load_default=False)  # noqa: N815
+
+
+class GraphEdgeSchema(Schema):
+    origin = fields.String()
+    destination = fields.String()
+
+
+class GraphNodeSchema(Schema):
+    id = fields.String()
+    type = fields.String(validate=validate.OneOf(("DATASET", "JOB", "DATASET_FIELD")))
+    data = fields.Dict()
+    inEdges = fields.List(fields.Nested(GraphEdgeSchema))  # noqa: N815
+    outEdges = fields.List(fields.Nested(GraphEdgeSchema))  # noqa: N815
+
+
+class GraphSchema(Schema):
+    """Marquez's lineage graph shape."""
+
+    graph = fields.List(fields.Nested(GraphNodeSchema))
+
+
+# -- CKAN ------------------------------------------------------------------------------------
+class CkanResponseSchema(Schema):
+    """CKAN's envelope: ``result`` on success, ``error`` (with ``__type``) otherwise."""
+
+    help = fields.String()
+    success = fields.Boolean()
+    result = fields.Raw()
+    error = fields.Dict()

@@ -1,0 +1,549 @@
+"""Lineage from the tools councils already run: OpenLineage events (and dbt
+manifests, which the importer turns into the same facts) become assets, edges
+and column lineage, through the asset and edge services like any other write.
+
+Decisions a reader should know:
+
+- **Keys.** A dataset or job is named by ``namespace`` + ``name``. The first time
+  a name is seen it gets a key (:func:`suggested_key`): the namespace with its
+  ``scheme://`` written ``scheme-``, a dot, then the name, lower-cased, with any
+  run of characters outside ``a-z 0-9 . _ -`` made one ``-``
+  (``postgres://db:5432`` + ``housing.public.rents`` →
+  ``postgres-db-5432.housing.public.rents``). If that key is taken (another
+  name slugs alike, or an asset someone registered by hand) or too long, a
+  short hash of the name is added. ``lineage_names`` keeps the pair, so later
+  events, the dbt importer and the Marquez-style queries find the same asset;
+  the asset's ``location`` is ``namespace/name`` and its ``source_system`` the
+  namespace, so people can see where it lives.
+- **Jobs are ``pipeline`` assets**, and lineage is ``input → job → output``,
+  valid from the event time (the Writer's ``now``).
+- **A COMPLETE run states the job's whole lineage**: everything the run's
+  events named (``lineage_runs`` keeps it: a START often lists datasets its
+  COMPLETE leaves out). So do a JobEvent and a dbt import. Edges between the
+  job and fed datasets it no longer names are ended at that time; other events
+  only add. An older statement never reopens or ends what a newer one made, so
+  events may arrive late or twice: re-delivering one changes nothing.
+- **Facets.** ``schema`` of an output (or of a DatasetEvent) sets the columns,
+  keeping each column's description and personal flag that the facet does not
+  give; an input's schema only fills columns when there are none (an input
+  facet lists the columns a job read, not the table). ``documentation`` and
+  ``ownership`` fill the description and owner only when they are empty: a
+  steward's words win. ``columnLineage`` replaces the output's column lineage.
+- New assets are ``internal`` and ``OFFICIAL``, in the acting steward's
+  department, until a steward says otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, aliased
+
+from catalogue.models import Asset, ColumnLineage, Edge, LineageName, LineageRun
+from catalogue.services import assets, edges
+from catalogue.services.access import can_write
+from catalogue.services.changes import Writer
+from catalogue.services.records import asset_record
+from lineage import LineageGraph
+
+KEY_MAX = 200
+COLUMN_LINEAGE_ACTION = "column_lineage.set"
+
+
+@dataclass(frozen=True)
+class ColumnInput:
+    """One input column feeding an output column, and how."""
+
+    field: str
+    namespace: str
+    name: str
+    input_field: str
+    type: str | None = None
+    subtype: str | None = None
+    description: str | None = None
+    masking: bool = False
+
+
+@dataclass
+class DatasetFacts:
+    """What a feed says about one dataset. None means "not said"."""
+
+    namespace: str
+    name: str
+    description: str | None = None
+    owner: str | None = None
+    columns: list[dict[str, Any]] | None = None
+    column_lineage: list[ColumnInput] | None = None
+    authoritative: bool = False  # its columns describe the whole table (an output)
+
+
+@dataclass
+class JobFacts:
+    namespace: str
+    name: str
+    description: str | None = None
+    owner: str | None = None
+
+
+@dataclass
+class LineageFacts:
+    """One event (or one dbt node): a job, what it read and wrote, and when.
+
+    ``run_id``/``event_type``: a RunEvent's; a COMPLETE run states the job's
+    lineage as everything its run's events named. ``replace``: without a run,
+    the lists are the job's whole lineage (JobEvent, dbt). ``datasets``: datasets
+    described without a job (DatasetEvent, dbt sources).
+    """
+
+    time: datetime
+    job: JobFacts | None = None
+    inputs: list[DatasetFacts] = field(default_factory=list)
+    outputs: list[DatasetFacts] = field(default_factory=list)
+    datasets: list[DatasetFacts] = field(default_factory=list)
+    run_id: str | None = None
+    event_type: str | None = None
+    replace: bool = False
+
+
+@dataclass
+class Outcome:
+    """What applying facts changed; empty lists and zeros when nothing did."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    edges_added: int = 0
+    edges_ended: int = 0
+    column_lineage: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+# -- names and keys ------------------------------------------------------------
+def digest(*parts: str) -> str:
+    """SHA-256 of the parts (NUL-separated): the index of names and column nodes."""
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9._-]+", "-", text).strip("-._")
+
+
+def suggested_key(namespace: str, name: str) -> str:
+    """The readable key for a name (see the module docstring); may be taken."""
+    scheme_less = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*)://", r"\1-", namespace)
+    key = ".".join(part for part in (_slug(scheme_less), _slug(name)) if part) or "lineage"
+    if len(key) > KEY_MAX:
+        key = key[: KEY_MAX - 9].rstrip("-._") + "-" + digest(namespace, name)[:8]
+    return key
+
+
+def _key_taken(session: Session, key: str) -> bool:
+    return (
+        assets.find(session, key) is not None
+        or session.scalar(select(LineageName.id).where(LineageName.asset_key == key)) is not None
+    )
+
+
+def key_for(writer: Writer, kind: str, namespace: str, name: str) -> tuple[str, bool]:
+    """The asset key of a dataset or job, made and remembered on first sight.
+
+    Returns (key, True if the name was new). Within a write transaction, so two
+    feeds naming the same thing at once cannot both make it.
+    """
+    session = writer.session
+    node = digest(kind, namespace, name)
+    known = session.scalar(select(LineageName.asset_key).where(LineageName.digest == node))
+    if known is not None:
+        return known, False
+    key = suggested_key(namespace, name)
+    if _key_taken(session, key):
+        key = f"{key[: KEY_MAX - 13].rstrip('-._')}-{node[:12]}"
+    session.add(
+        LineageName(
+            digest=node,
+            kind=kind,
+            namespace=namespace,
+            name=name,
+            asset_key=key,
+            created_at=writer.now,
+        )
+    )
+    return key, True
+
+
+def lookup_key(session: Session, kind: str, namespace: str, name: str) -> str | None:
+    """The key a dataset or job has in the catalogue, if it has been seen."""
+    return session.scalar(
+        select(LineageName.asset_key).where(LineageName.digest == digest(kind, namespace, name))
+    )
+
+
+def names_for(session: Session, keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+    """(kind, namespace, name) of each key that came from a feed."""
+    keys = list(keys)
+    found: dict[str, tuple[str, str, str]] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.execute(
+            select(
+                LineageName.asset_key, LineageName.kind, LineageName.namespace, LineageName.name
+            ).where(LineageName.asset_key.in_(keys[start : start + 500]))
+        )
+        found.update({key: (kind, ns, name) for key, kind, ns, name in rows})
+    return found
+
+
+# -- assets ----------------------------------------------------------------------
+def merge_columns(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict]:
+    """The given columns, in their order, keeping what the catalogue knew of each
+    (description when the feed gives none, and always the personal flag)."""
+    known = {c["name"]: c for c in current}
+    merged = []
+    for column in given:
+        old = known.get(column["name"], {})
+        merged.append(
+            {
+                "name": column["name"],
+                "type": column.get("type") or old.get("type"),
+                "description": column.get("description") or old.get("description"),
+                "personal": bool(old.get("personal", False)),
+            }
+        )
+    return merged
+
+
+def _new_record(writer: Writer, key: str, kind: str, facts: DatasetFacts | JobFacts) -> dict:
+    record: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "title": facts.name[:500],
+        "description": facts.description or "",
+        "location": f"{facts.namespace}/{facts.name}"[:2000],
+        "source_system": facts.namespace[:200],
+        "department": writer.principal.department,
+        "owner": facts.owner[:200] if facts.owner else None,
+    }
+    columns = getattr(facts, "columns", None)
+    if columns:
+        record["columns"] = merge_columns([], columns)
+    return record
+
+
+def _changes(writer: Writer, asset: Asset, facts: DatasetFacts | JobFacts) -> dict[str, Any]:
+    record = asset_record(asset)
+    changes: dict[str, Any] = {}
+    if facts.description and not record["description"]:
+        changes["description"] = facts.description
+    if facts.owner and not record["owner"] and not record["owner_email"]:
+        changes["owner"] = facts.owner[:200]
+    columns = getattr(facts, "columns", None)
+    authoritative = getattr(facts, "authoritative", False)
+    if columns and (not record["columns"] or (authoritative and writer.now >= asset.updated_at)):
+        merged = merge_columns(record["columns"], columns)
+        if merged != record["columns"]:
+            changes["columns"] = merged
+    return changes
+
+
+def upsert(writer: Writer, kind: str, facts: DatasetFacts | JobFacts, outcome: Outcome) -> str:
+    """Register the asset a dataset or job is, or fill in what the facts add.
+
+    Raises Forbidden when the principal may not register it, or may not change
+    a dataset it writes; an input it may not change is left as it is.
+    """
+    key, _ = key_for(
+        writer, "job" if kind == "pipeline" else "dataset", facts.namespace, facts.name
+    )
+    asset = assets.find(writer.session, key)
+    if asset is None:
+        assets.register(writer, _new_record(writer, key, kind, facts))
+        outcome.created.append(key)
+        return key
+    changes = _changes(writer, asset, facts)
+    if not changes:
+        return key
+    optional = kind == "dataset" and not getattr(facts, "authoritative", False)
+    if optional and not can_write(writer.principal, asset_record(asset)):
+        outcome.warnings.append(f"{key}: not yours to change, so left as it was")
+        return key
+    before = asset.version
+    if assets.update(writer, key, changes)["version"] != before:
+        outcome.updated.append(key)
+    return key
+
+
+# -- edges -----------------------------------------------------------------------
+def _pair_edges(session: Session, upstream: str, downstream: str) -> list[Edge]:
+    up, down = aliased(Asset), aliased(Asset)
+    return list(
+        session.scalars(
+            select(Edge)
+            .join(up, Edge.upstream_id == up.id)
+            .join(down, Edge.downstream_id == down.id)
+            .where(up.key == upstream, down.key == downstream)
+        ).unique()
+    )
+
+
+def link(
+    writer: Writer, upstream: str, downstream: str, graph: LineageGraph, outcome: Outcome
+) -> None:
+    """Add ``upstream → downstream`` from the Writer's time, unless the catalogue
+    already holds that fact then or later, or it would close a cycle (a warning)."""
+    for edge in _pair_edges(writer.session, upstream, downstream):
+        if edge.valid_to is None or edge.valid_to > writer.now:
+            return
+    cycle = edges.find_cycle(graph, upstream, downstream, writer.edges_added, writer.edges_ended)
+    if cycle:
+        outcome.warnings.append("not recorded, it would be circular: " + " → ".join(cycle))
+        return
+    edges.add_edge(writer, upstream, downstream, graph)
+    outcome.edges_added += 1
+
+
+def _current_job_edges(session: Session, job: str) -> list[Edge]:
+    """Current edges into and out of the job asset ``job``."""
+    asset = assets.get_asset(session, job)
+    query = select(Edge).where(
+        (Edge.upstream_id == asset.id) | (Edge.downstream_id == asset.id),
+        Edge.valid_to.is_(None),
+    )
+    return list(session.scalars(query).unique())
+
+
+def unlink_others(
+    writer: Writer, job: str, inputs: set[str], outputs: set[str], since: datetime, outcome: Outcome
+) -> None:
+    """End the job's edges to fed datasets it no longer lists, if they began before
+    ``since`` (an older statement never ends what a newer one made). A statement
+    that names no dataset at all says nothing about lineage: nothing is ended."""
+    if not inputs and not outputs:
+        return
+    current = _current_job_edges(writer.session, job)
+    others = {e.upstream.key if e.downstream.key == job else e.downstream.key for e in current}
+    fed = names_for(writer.session, others)
+    for edge in current:
+        up, down = edge.upstream.key, edge.downstream.key
+        other, wanted = (up, inputs) if down == job else (down, outputs)
+        if other in wanted or other not in fed or edge.valid_from >= since:
+            continue
+        edges.end_edge(writer, up, down)
+        outcome.edges_ended += 1
+
+
+def record_run(
+    writer: Writer, run_id: str, job: str, state: str | None, inputs: list[str], outputs: list[str]
+) -> LineageRun:
+    """Remember what this run's events have named so far (and its latest state)."""
+    session = writer.session
+    run = session.scalar(select(LineageRun).where(LineageRun.run_id == run_id))
+    if run is None:
+        run = LineageRun(
+            run_id=run_id,
+            job_key=job,
+            started_at=writer.now,
+            state=state,
+            state_at=writer.now,
+            inputs=[],
+            outputs=[],
+        )
+        session.add(run)
+    run.started_at = min(run.started_at, writer.now)
+    if writer.now >= run.state_at and state:
+        run.state, run.state_at = state, writer.now
+    if not set(inputs) <= set(run.inputs):
+        run.inputs = sorted({*run.inputs, *inputs})
+    if not set(outputs) <= set(run.outputs):
+        run.outputs = sorted({*run.outputs, *outputs})
+    return run
+
+
+# -- column lineage ---------------------------------------------------------------
+def _column_rows(output_key: str, facts: DatasetFacts, now: datetime) -> list[ColumnLineage]:
+    """The rows of an output's column lineage, in a stable order."""
+    ns, name = facts.namespace, facts.name
+    return [
+        ColumnLineage(
+            output_key=output_key,
+            output_namespace=ns,
+            output_name=name,
+            output_field=c.field[:500],
+            output_digest=digest(ns, name, c.field),
+            input_namespace=c.namespace,
+            input_name=c.name,
+            input_field=c.input_field[:500],
+            input_digest=digest(c.namespace, c.name, c.input_field),
+            transformation_type=c.type,
+            transformation_subtype=c.subtype,
+            description=c.description,
+            masking=c.masking,
+            recorded_at=now,
+        )
+        for c in sorted(set(facts.column_lineage or []), key=repr)
+    ]
+
+
+def column_summary(rows: Iterable[ColumnLineage]) -> dict[str, list[dict[str, Any]]]:
+    """Column lineage of one output by output column, as the change log keeps it."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r.output_field, []).append(
+            {"namespace": r.input_namespace, "name": r.input_name, "field": r.input_field}
+            | {"type": r.transformation_type, "subtype": r.transformation_subtype}
+            | {"description": r.description, "masking": bool(r.masking)}
+        )
+    return out
+
+
+def set_column_lineage(writer: Writer, key: str, facts: DatasetFacts, outcome: Outcome) -> None:
+    """Replace an output's column lineage with a newer facet's; logged. An older
+    facet than the one held, or the same one again, changes nothing."""
+    session = writer.session
+    held = list(
+        session.scalars(
+            select(ColumnLineage).where(ColumnLineage.output_key == key).order_by(ColumnLineage.id)
+        )
+    )
+    if any(r.recorded_at > writer.now for r in held):
+        return
+    rows = _column_rows(key, facts, writer.now)
+    before, after = column_summary(held), column_summary(rows)
+    if before == after:
+        return
+    session.execute(delete(ColumnLineage).where(ColumnLineage.output_key == key))
+    session.add_all(rows)
+    writer.log(COLUMN_LINEAGE_ACTION, key, {"column_lineage": before}, {"column_lineage": after})
+    outcome.column_lineage.append(key)
+
+
+# -- the use case ------------------------------------------------------------------
+def apply_facts(
+    writer: Writer,
+    facts: LineageFacts,
+    graph: LineageGraph,
+    outcome: Outcome | None = None,
+) -> Outcome:
+    """Turn one event's (or dbt node's) facts into assets, edges and column
+    lineage at ``writer.now``, adding to ``outcome``. Applying the same facts
+    again changes nothing.
+
+    Raises Forbidden (may not register or change), NotFound / Invalid (an asset
+    the principal cannot see), as the asset and edge services do.
+    """
+    outcome = outcome if outcome is not None else Outcome()
+    for dataset in facts.datasets:
+        key = upsert(writer, "dataset", dataset, outcome)
+        if dataset.column_lineage is not None:
+            set_column_lineage(writer, key, dataset, outcome)
+    inputs = [upsert(writer, "dataset", d, outcome) for d in facts.inputs]
+    outputs = [upsert(writer, "dataset", d, outcome) for d in facts.outputs]
+    if facts.job is not None:
+        job = upsert(writer, "pipeline", facts.job, outcome)
+        for key in dict.fromkeys(inputs):
+            link(writer, key, job, graph, outcome)
+        for key in dict.fromkeys(outputs):
+            link(writer, job, key, graph, outcome)
+        if facts.run_id is not None:
+            run = record_run(writer, facts.run_id, job, facts.event_type, inputs, outputs)
+            if facts.event_type == "COMPLETE":
+                wanted = set(run.inputs), set(run.outputs)
+                unlink_others(writer, job, *wanted, run.started_at, outcome)
+        elif facts.replace:
+            unlink_others(writer, job, set(inputs), set(outputs), writer.now, outcome)
+    for key, dataset in zip(outputs, facts.outputs, strict=True):
+        if dataset.column_lineage is not None:
+            set_column_lineage(writer, key, dataset, outcome)
+    return outcome
+
+
+# -- reading column lineage ----------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnNode:
+    """A column of a dataset, named as OpenLineage names it."""
+
+    namespace: str
+    name: str
+    field: str
+
+    @property
+    def digest(self) -> str:
+        return digest(self.namespace, self.name, self.field)
+
+
+@dataclass(frozen=True)
+class ColumnEdge:
+    """``input`` feeds ``output``; the keys are the datasets' assets (None: no asset)."""
+
+    output: ColumnNode
+    input: ColumnNode
+    output_key: str
+    input_key: str | None
+    type: str | None
+    subtype: str | None
+    description: str | None
+    masking: bool
+
+
+def dataset_fields(session: Session, namespace: str, name: str) -> list[ColumnNode]:
+    """The columns of a dataset that column lineage names (as output or input)."""
+    outputs = session.scalars(
+        select(ColumnLineage.output_field)
+        .where(ColumnLineage.output_namespace == namespace, ColumnLineage.output_name == name)
+        .distinct()
+    )
+    inputs = session.scalars(
+        select(ColumnLineage.input_field)
+        .where(ColumnLineage.input_namespace == namespace, ColumnLineage.input_name == name)
+        .distinct()
+    )
+    return [ColumnNode(namespace, name, f) for f in sorted({*outputs, *inputs})]
+
+
+def column_edges(
+    session: Session, starts: list[ColumnNode], depth: int, downstream: bool = False
+) -> list[ColumnEdge]:
+    """Column lineage reachable from ``starts`` within ``depth`` hops, upstream
+    (and downstream as well with ``downstream``), breadth first, each edge once."""
+    found: dict[int, ColumnLineage] = {}
+    for column, follow in (
+        (ColumnLineage.output_digest, "input_digest"),
+        *([(ColumnLineage.input_digest, "output_digest")] if downstream else []),
+    ):
+        seen = {n.digest for n in starts}
+        frontier = set(seen)
+        for _ in range(depth):
+            rows = list(session.scalars(select(ColumnLineage).where(column.in_(frontier))))
+            found.update((r.id, r) for r in rows)
+            frontier = {getattr(r, follow) for r in rows} - seen
+            seen |= frontier
+            if not frontier:
+                break
+    rows = sorted(found.values(), key=lambda r: r.id)
+    keys = {
+        (r.input_namespace, r.input_name): lookup_key(
+            session, "dataset", r.input_namespace, r.input_name
+        )
+        for r in rows
+    }
+    return [
+        ColumnEdge(
+            output=ColumnNode(r.output_namespace, r.output_name, r.output_field),
+            input=ColumnNode(r.input_namespace, r.input_name, r.input_field),
+            output_key=r.output_key,
+            input_key=keys[(r.input_namespace, r.input_name)],
+            type=r.transformation_type,
+            subtype=r.transformation_subtype,
+            description=r.description,
+            masking=bool(r.masking),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,153 @@
+"""One asset: everything recorded about it, what feeds it and what it feeds,
+the sensitivity it inherits, and its history.
+
+Everything comes from the services the API and CLI call (``assets.get``,
+``assets.history``, ``lineage.neighbours``, ``lineage.trace``), with the caller's
+principal, so what a person may not see is not found here either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import render_template
+
+from catalogue.http import catalogue, current_principal
+from catalogue.services import assets, lineage
+from catalogue.services.access import RESTRICTED_PLACEHOLDER, can_write
+from catalogue.web.blueprint import bp
+from catalogue.web.presenters import ACTIONS
+
+RECENT_CHANGES = 5
+BOOKKEEPING = ("version", "created_at", "updated_at")
+FIELD_NAMES = {
+    "kind": "kind",
+    "title": "title",
+    "description": "description",
+    "tags": "tags",
+    "department": "department",
+    "source_system": "source system",
+    "location": "location",
+    "owner": "owner",
+    "owner_email": "owner's email",
+    "steward": "steward",
+    "steward_email": "steward's email",
+    "contact_email": "contact email",
+    "classification": "classification",
+    "access": "access",
+    "licence": "licence",
+    "personal_data": "personal data",
+    "special_category": "special category data",
+    "lawful_basis": "lawful basis",
+    "article9_condition": "Article 9 condition",
+    "retention_period": "retention period",
+    "dpia_reference": "DPIA reference",
+    "update_frequency": "update frequency",
+    "last_updated": "last updated",
+    "review_date": "review date",
+    "status": "status",
+    "columns": "columns",
+    "links": "links",
+}
+
+
+def _value(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "(blank)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return ", ".join(str(v.get("name") or v.get("url") or "") for v in value)
+        return ", ".join(str(v) for v in value)
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str]:
+    """What one change did, in lines a person reads. Keys of assets the caller
+    may not see (an edge from a restricted asset) are not shown."""
+    before, after = change.get("before") or {}, change.get("after") or {}
+    if change["action"].startswith("edge."):
+        edge = after or before
+        up = edge.get("upstream")
+        name = up if up and visible(up) else f"a {RESTRICTED_PLACEHOLDER.lower()}"
+        via = edge.get("via")
+        via_text = f" via {via}" if via and visible(via) else ""
+        verb = "now feeds this" if change["action"] == "edge.add" else "no longer feeds this"
+        return [f"{name} {verb}{via_text}"]
+    if change["action"] == "asset.create":
+        return [f"Registered as a {after.get('kind', 'asset').replace('_', ' ')}"]
+    lines = []
+    for name in after:
+        if name in BOOKKEEPING or before.get(name) == after.get(name):
+            continue
+        label = FIELD_NAMES.get(name, name)
+        if name in ("description", "columns", "links"):
+            lines.append(f"{label.capitalize()} changed")
+        else:
+            lines.append(
+                f"{label.capitalize()}: {_value(before.get(name))} → {_value(after.get(name))}"
+            )
+    return lines or ["No field changed"]
+
+
+def presented_history(
+    changes: list[dict[str, Any]], visible: Callable[[str], bool]
+) -> list[dict[str, Any]]:
+    """Newest first, each with its label and what it changed."""
+    return [
+        {
+            "seq": c["seq"],
+            "time": c["time"],
+            "actor": c["actor"],
+            "action": ACTIONS.get(c["action"], c["action"]),
+            "lines": describe(c, visible),
+        }
+        for c in reversed(changes)
+    ]
+
+
+@bp.get("/assets/<key>")
+def asset(key: str) -> str:
+    """Every field of one asset, its neighbours, inherited sensitivity and recent history."""
+    cat = catalogue()
+    principal = current_principal()
+    with cat.read() as session:
+        record = assets.get(session, key, principal)
+        graph = cat.graph()
+        upstream = lineage.neighbours(session, graph, key, "upstream", principal, depth=1)
+        downstream = lineage.neighbours(session, graph, key, "downstream", principal, depth=1)
+        inherited = lineage.trace(session, graph, key, principal).inherited
+        changes = assets.history(session, key, principal)
+    sight = lineage.Sight(graph, principal)
+    source_system = record.get("source_system")
+    return render_template(
+        "web/asset.html",
+        record=record,
+        upstream=upstream,
+        downstream=downstream,
+        inherited=inherited,
+        titles={k: graph.node(k).get("title") for i in inherited for k in i["path"] if k},
+        history=presented_history(changes, sight.visible)[:RECENT_CHANGES],
+        more_history=max(0, len(changes) - RECENT_CHANGES),
+        can_edit=can_write(principal, record),
+        source_system_link=source_system
+        if source_system and sight.visible(source_system)
+        else None,
+    )
+
+
+@bp.get("/assets/<key>/history")
+def asset_history(key: str) -> str:
+    """Every change to an asset and its lineage: when, who, and what changed."""
+    cat = catalogue()
+    principal = current_principal()
+    with cat.read() as session:
+        record = assets.get(session, key, principal)
+        changes = assets.history(session, key, principal)
+    sight = lineage.Sight(cat.graph(), principal)
+    return render_template(
+        "web/history.html", record=record, history=presented_history(changes, sight.visible)
+    )

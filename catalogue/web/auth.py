@@ -1,0 +1,165 @@
+"""Who is asking: sign-in and sign-out pages, and the hook that sets
+``g.principal`` on every request from the session or an API token.
+
+Pages and API routes read ``catalogue.http.current_principal()`` and pass it
+to the services; they never look at the session or headers themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin, login_user, logout_user
+from flask_login import current_user as flask_login_user
+
+from catalogue.errors import Unauthorized
+from catalogue.http import catalogue, current_principal, problem
+from catalogue.security import request_api_token
+from catalogue.services import accounts
+from catalogue.services.access import Principal
+
+bp = Blueprint("auth", __name__)
+
+
+class SignedInUser(UserMixin):
+    """The Flask-Login user of a signed-in session: their id and Principal."""
+
+    def __init__(self, user_id: int, principal: Principal) -> None:
+        self.id = user_id
+        self.principal = principal
+
+
+def load_user(user_id: str) -> SignedInUser | None:
+    """Reload the session's user on each request, so a role change or a
+    disabled account takes effect at once (a disabled user is signed out)."""
+    if not user_id.isdigit():
+        return None
+    with catalogue().read() as db:
+        principal = accounts.load_signed_in(db, int(user_id))
+    return SignedInUser(int(user_id), principal) if principal else None
+
+
+def refuse_token(error: Unauthorized) -> Response:
+    """401 for a bad API token; problem+json on the API, an error page elsewhere."""
+    if not request.path.startswith("/api/"):
+        raise error
+    response = problem(401, error.title, error.message)
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
+
+
+def identify_request() -> Response | None:
+    """before_request: ``g.principal`` from an API token if the request carries
+    one (the session cookie is then ignored), else from the signed-in session.
+
+    A token that is unknown, expired or revoked, or whose account is disabled,
+    is refused with 401 at once: it never falls back to anonymous.
+    """
+    if (request.endpoint or "").endswith("static"):
+        return None  # files need no one's identity (and no database query)
+    token = request_api_token(request.headers)
+    if token is not None:
+        try:
+            with catalogue().read() as db:
+                g.principal = accounts.authenticate_token(db, token)
+        except Unauthorized as error:
+            return refuse_token(error)
+        g.authenticated_by = "token"
+        # Flask-Login's per-request user: a token request is not the session's user.
+        g._login_user = AnonymousUserMixin()
+        return None
+    if flask_login_user.is_authenticated:
+        g.principal = flask_login_user.principal
+        g.authenticated_by = "session"
+    return None
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site, never another site."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return "/" if "\\" in target else target
+
+
+def sign_in_page(status: int = 200, **context: Any) -> tuple[str, int, dict[str, str]]:
+    context.setdefault("errors", {})
+    context.setdefault("username", "")
+    context.setdefault("next_url", safe_next(request.values.get("next")))
+    return render_template("auth/sign_in.html", **context), status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Any:
+    """The sign-in form; on success, back to where the person was going."""
+    if request.method == "GET":
+        return sign_in_page()
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    errors = {}
+    if not username:
+        errors["username"] = "Enter your username or email address"
+    if not password:
+        errors["password"] = "Enter your password"
+    if errors:
+        return sign_in_page(400, errors=errors, username=username)
+    try:
+        with catalogue().read() as db:
+            principal = accounts.authenticate_password(db, username, password, request.remote_addr)
+            user = accounts.get_user(db, username)
+    except (Unauthorized, accounts.TooManyAttempts) as error:
+        message = error.message[0].upper() + error.message[1:]
+        return sign_in_page(error.status, errors={"password": message}, username=username)
+    session.clear()  # a fresh session for the signed-in person
+    login_user(SignedInUser(user.id, principal))
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """Sign out (a POST with the CSRF token, so no other site can do it)."""
+    logout_user()
+    session.clear()
+    return redirect("/")
+
+
+@bp.get("/api/v1/me")
+def me() -> Response:
+    """Who the catalogue takes the caller to be, and how it knows."""
+    principal = current_principal()
+    response = jsonify(
+        name=principal.name,
+        role=principal.role,
+        department=principal.department,
+        email=principal.email,
+        signed_in=principal.signed_in,
+        authenticated_by=g.get("authenticated_by"),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Login, the who-is-asking hook (app-wide) and the sign-in pages."""
+    manager = LoginManager()
+    manager.user_loader(load_user)
+    manager.login_view = "auth.sign_in"
+    manager.login_message = "Sign in to see that page."
+    manager.session_protection = "basic"
+    manager.init_app(app)
+    app.before_request(identify_request)
+    app.register_blueprint(bp)

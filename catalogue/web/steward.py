@@ -1,0 +1,220 @@
+"""The stewards' pages: register an asset, edit one, and change what feeds it.
+
+Writes go through the services (``assets.register``/``update``,
+``edges.add_edge``/``end_edge``) with the signed-in principal, so the same
+validation and permissions apply as for the API and the CLI. An edit carries
+the version it started from: if someone changed the asset meanwhile, the
+service refuses it and the page says so instead of overwriting their change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from catalogue import vocab
+from catalogue.errors import Conflict, Forbidden, Invalid, LineageCycle, NotFound
+from catalogue.http import catalogue, current_principal
+from catalogue.services import assets, edges, lineage
+from catalogue.services.access import Principal, can_write
+from catalogue.web.blueprint import bp
+from catalogue.web.forms import LABELS, AssetForm, friendly
+from catalogue.web.presenters import sign_in_url
+
+WRITER_ROLES = ("steward", "admin")
+
+
+def _signed_in() -> Principal | Response:
+    """The principal, or a redirect to sign in for someone who has not."""
+    principal = current_principal()
+    if not principal.signed_in:
+        return redirect(sign_in_url(request.full_path.rstrip("?")))
+    return principal
+
+
+def _choices() -> dict[str, Any]:
+    with catalogue().read() as session:
+        kinds = assets.known_kinds(session)
+    return {
+        "kinds": kinds,
+        "classifications": vocab.CLASSIFICATIONS,
+        "access_levels": vocab.ACCESS_LEVELS,
+        "frequency_codes": vocab.FREQUENCIES,
+        "lawful_basis_codes": vocab.LAWFUL_BASES,
+        "statuses": vocab.STATUSES,
+    }
+
+
+def _form_page(form: AssetForm, status: int = 200, **context: Any) -> tuple[str, int]:
+    context.setdefault("registering", False)
+    page = render_template("web/asset_form.html", form=form, labels=LABELS, **_choices(), **context)
+    return page, status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    """Register a new asset (stewards for their own department, admins anything)."""
+    principal = _signed_in()
+    if isinstance(principal, Response):
+        return principal
+    if principal.role not in WRITER_ROLES:
+        raise Forbidden("only data stewards and admins register assets")
+    if request.method == "GET":
+        form = AssetForm.from_record(
+            {
+                "department": principal.department,
+                "steward_email": principal.email,
+                "classification": "OFFICIAL",
+                "access": "internal",
+            }
+        )
+        return _form_page(form, registering=True)
+    form = AssetForm.from_request(request.form)
+    try:
+        with catalogue().write(principal) as writer:
+            record = assets.register(writer, form.record(with_key=True))
+    except Invalid as error:
+        form.add_problems(error.problems)
+        return _form_page(form, 422, registering=True)
+    except Conflict as error:
+        form.add_error("key", error.message[:1].upper() + error.message[1:])
+        return _form_page(form, 409, registering=True)
+    except Forbidden as error:
+        form.add_error("department", error.message[:1].upper() + error.message[1:])
+        return _form_page(form, 403, registering=True)
+    flash(f"{record['title']} is registered.", "success")
+    return redirect(url_for("web.asset", key=record["key"]))
+
+
+def _editable(key: str, principal: Principal) -> dict[str, Any]:
+    """The asset's record if ``principal`` may change it: NotFound if they cannot
+    see it, Forbidden (a 403 page) if they can see it but not change it."""
+    with catalogue().read() as session:
+        record = assets.get(session, key, principal)
+    if not can_write(principal, record):
+        raise Forbidden(
+            f"you may not change {record['title']}: stewards change assets of their own "
+            "department or that they own or steward"
+        )
+    return record
+
+
+@bp.route("/assets/<key>/edit", methods=["GET", "POST"])
+def edit_asset(key: str) -> Any:
+    """Edit every field of an asset; a stale version is refused with a clear message."""
+    principal = _signed_in()
+    if isinstance(principal, Response):
+        return principal
+    record = _editable(key, principal)
+    if request.method == "GET":
+        return _form_page(AssetForm.from_record(record), record=record)
+    form = AssetForm.from_request(request.form)
+    form.values["key"] = key
+    try:
+        with catalogue().write(principal) as writer:
+            after = assets.update(writer, key, form.record(with_key=False), form.version())
+    except Invalid as error:
+        form.add_problems(error.problems)
+        return _form_page(form, 422, record=record)
+    except Conflict as error:
+        return _form_page(form, 409, record=record, conflict=error.message)
+    except Forbidden as error:
+        form.add_error("department", error.message[:1].upper() + error.message[1:])
+        return _form_page(form, 403, record=record)
+    if after["version"] == record["version"]:
+        flash("You did not change anything.", "info")
+    else:
+        flash(f"Your changes to {after['title']} are saved.", "success")
+    return redirect(url_for("web.asset", key=key))
+
+
+def _feeds_page(
+    record: dict[str, Any],
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    cat = catalogue()
+    with cat.read() as session:
+        upstream = lineage.neighbours(
+            session, cat.graph(), record["key"], "upstream", current_principal(), depth=1
+        )
+    errors = errors or {}
+    summary = [{"text": message, "href": f"#{name}"} for name, message in errors.items()]
+    return (
+        render_template(
+            "web/feeds.html",
+            record=record,
+            upstream=upstream,
+            values=values or {},
+            errors=errors,
+            summary=summary,
+        ),
+        status,
+    )
+
+
+@bp.route("/assets/<key>/feeds", methods=["GET", "POST"])
+def feeds(key: str) -> Any:
+    """What feeds an asset: add a feed, or end one (it stays in the history)."""
+    principal = _signed_in()
+    if isinstance(principal, Response):
+        return principal
+    record = _editable(key, principal)
+    if request.method == "GET":
+        return _feeds_page(record)
+    values = {
+        name: request.form.get(name, "").strip() for name in ("upstream", "via", "description")
+    }
+    errors: dict[str, str] = {}
+    if not values["upstream"]:
+        errors["upstream"] = "Enter the key of the asset that feeds it"
+        return _feeds_page(record, values, errors, 422)
+    cat = catalogue()
+    try:
+        with cat.write(principal) as writer:
+            edges.add_edge(
+                writer,
+                values["upstream"],
+                key,
+                cat.successors(writer),
+                via=values["via"] or None,
+                description=values["description"] or None,
+            )
+    except LineageCycle as error:
+        errors["upstream"] = "That would make the lineage go round in a circle: " + " → ".join(
+            error.cycle
+        )
+    except Invalid as error:
+        for problem in error.problems:
+            name = problem.field if problem.field in ("upstream", "via") else "upstream"
+            errors.setdefault(name, friendly(name, problem.message))
+    except Conflict as error:
+        errors["upstream"] = error.message[:1].upper() + error.message[1:]
+    if errors:
+        return _feeds_page(record, values, errors, 422)
+    flash(f"{values['upstream']} now feeds {record['title']}.", "success")
+    return redirect(url_for("web.feeds", key=key))
+
+
+@bp.post("/assets/<key>/feeds/end")
+def end_feed(key: str) -> Any:
+    """End one feed: it no longer counts from now, and stays in the history."""
+    principal = _signed_in()
+    if isinstance(principal, Response):
+        return principal
+    record = _editable(key, principal)
+    upstream = request.form.get("upstream", "").strip()
+    try:
+        with catalogue().write(principal) as writer:
+            edges.end_edge(writer, upstream, key)
+    except NotFound as error:
+        return _feeds_page(
+            record, errors={"upstream": error.message[:1].upper() + error.message[1:]}, status=404
+        )
+    flash(
+        f"{upstream} no longer feeds {record['title']}. The feed is kept in the history.", "success"
+    )
+    return redirect(url_for("web.feeds", key=key))

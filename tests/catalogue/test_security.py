@@ -1,0 +1,263 @@
+"""Web hygiene: security headers with a CSP nonce, CSRF on state-changing
+requests, session cookies, sign-in and sign-out pages, sanitised Markdown."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from markupsafe import Markup
+
+from catalogue import create_app
+from catalogue.config import Settings
+from catalogue.security import csp_nonce, hostname, render_markdown, request_api_token
+from catalogue.services import accounts, tokens
+from catalogue.services.access import operator
+from catalogue.store import Catalogue
+
+ADMIN = operator("admin@example.gov.uk")
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+
+
+@pytest.fixture
+def app(settings: Settings, catalogue: Catalogue) -> Iterator[Flask]:
+    with catalogue.sessions.begin() as session:
+        accounts.add_user(
+            session, ADMIN, "aisha.begum", name="Aisha Begum", role="steward",
+            email="aisha.begum@example.gov.uk", department="Housing", password=PASSWORD,
+        )  # fmt: skip
+    app = create_app(settings)
+    app.add_url_rule("/test/page-form", "page_form", lambda: "done", methods=["POST"])
+    for path in ("/api/v1/test-write", "/api/3/action/test_read", "/api/action/test_read"):
+        app.add_url_rule(path, path, lambda: {"ok": True}, methods=["POST"])
+    yield app
+    app.extensions["catalogue"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/sign-in").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the sign-in form has no CSRF token"
+    return found.group(1)
+
+
+def signed_in(client: FlaskClient, next_url: str = "/") -> object:
+    return client.post(
+        "/sign-in",
+        data={
+            "username": "aisha.begum",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client),
+            "next": next_url,
+        },
+    )
+
+
+# -- headers ---------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/sign-in", "/healthz", "/api/v1/me", "/no-such-page"])
+def test_every_response_has_the_security_headers(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert re.search(r"script-src 'self' 'nonce-[\w-]{20,}'", csp)
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_the_csp_nonce_is_new_each_request_and_on_every_inline_script(client: FlaskClient) -> None:
+    nonces = []
+    for _ in range(2):
+        response = client.get("/sign-in")
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+        assert nonce
+        nonces.append(nonce.group(1))
+        for script in re.findall(r"<script\b[^>]*>", response.get_data(as_text=True)):
+            assert "src=" in script or f'nonce="{nonce.group(1)}"' in script, script
+    assert nonces[0] != nonces[1]
+
+
+def test_csp_nonce_and_markdown_are_there_for_templates(app: Flask) -> None:
+    with app.test_request_context("/"):
+        page = app.jinja_env.from_string(
+            '<script nonce="{{ csp_nonce() }}"></script>{{ text | markdown }}'
+        ).render(text="**bold** <script>alert(1)</script>")
+        assert f'nonce="{csp_nonce()}"' in page
+    assert "<strong>bold</strong>" in page and "<script>alert" not in page
+
+
+# -- Markdown ----------------------------------------------------------------------------
+def test_markdown_keeps_formatting_and_makes_html_inert() -> None:
+    html = render_markdown(
+        "# Rent\n\n<script>alert('x')</script>\n\n"
+        "<img src=x onerror=alert(1)>\n\n"
+        "[safe](https://example.gov.uk) [bad](javascript:alert(1)) "
+        '<a href="javascript:alert(2)">raw</a>\n\n'
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n![pixel](https://tracker.example/p.gif)"
+    )
+    assert isinstance(html, Markup)
+    assert "<h1>Rent</h1>" in html and "<table>" in html and "<td>1</td>" in html
+    assert "&lt;script&gt;alert('x')&lt;/script&gt;" in html  # shown, inert
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script" not in html and "<img" not in html
+    assert 'href="https://example.gov.uk"' in html and 'rel="noopener noreferrer nofollow"' in html
+    assert '<a href="javascript' not in html and "tracker.example" not in html
+    assert render_markdown(None) == "" and render_markdown("") == ""
+
+
+# -- CSRF ------------------------------------------------------------------------------
+def test_a_signed_in_post_without_the_csrf_token_is_refused(client: FlaskClient) -> None:
+    assert signed_in(client).status_code == 302
+    refused = client.post("/sign-out")
+    assert refused.status_code == 400
+    assert "could not be sent" in refused.get_data(as_text=True)
+    assert client.get("/api/v1/me").get_json()["signed_in"] is True  # still signed in
+    assert client.post("/test/page-form").status_code == 400
+    api = client.post("/api/v1/test-write", json={})
+    assert api.status_code == 400 and api.mimetype == "application/problem+json"
+    token = csrf_token(client)
+    assert client.post("/test/page-form", data={"csrf_token": token}).status_code == 200
+    assert client.post("/api/v1/test-write", headers={"X-CSRFToken": token}).status_code == 200
+    assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    assert client.get("/api/v1/me").get_json()["signed_in"] is False
+
+
+def test_sign_in_itself_needs_the_csrf_token(client: FlaskClient) -> None:
+    response = client.post("/sign-in", data={"username": "aisha.begum", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/api/v1/me").get_json()["signed_in"] is False
+
+
+def test_what_is_exempt_from_csrf(client: FlaskClient, catalogue: Catalogue) -> None:
+    # Nobody signed in: an API request carries nothing to forge; page forms are checked.
+    assert client.post("/api/v1/test-write", json={}).status_code == 200
+    assert client.post("/test/page-form").status_code == 400
+    # CKAN's read-only actions, even for a signed-in browser.
+    signed_in(client)
+    for path in ("/api/3/action/test_read", "/api/action/test_read"):
+        assert client.post(path, json={}).status_code == 200
+    # A request with an API token uses the token, never the session cookie.
+    with catalogue.sessions.begin() as session:
+        secret = tokens.create_token(session, ADMIN, "aisha.begum", "script").secret
+    for headers in ({"Authorization": f"Bearer {secret}"}, {"X-CKAN-API-Key": secret}):
+        assert client.post("/api/v1/test-write", headers=headers, json={}).status_code == 200
+    assert (
+        client.post("/api/v1/test-write", headers={"Authorization": "Bearer bad"}).status_code
+        == 401
+    )
+    # A proxy's Basic credentials are not a token: the session request is still checked.
+    basic = {"Authorization": "Basic dXNlcjpwYXNz"}
+    assert client.post("/test/page-form", headers=basic).status_code == 400
+
+
+def test_request_api_token() -> None:
+    assert request_api_token({"Authorization": "Bearer cat_abc"}) == "cat_abc"
+    assert request_api_token({"Authorization": "bearer  cat_abc "}) == "cat_abc"
+    assert request_api_token({"Authorization": "cat_abc"}) == "cat_abc"
+    assert request_api_token({"X-CKAN-API-Key": "cat_abc"}) == "cat_abc"
+    assert request_api_token({"Authorization": "Basic dXNlcjpwYXNz"}) is None
+    assert request_api_token({}) is None
+
+
+# -- sign-in and sign-out pages -----------------------------------------------------------
+def test_sign_in_goes_back_where_you_were_going_and_only_on_this_site(
+    client: FlaskClient,
+) -> None:
+    response = signed_in(client, next_url="/assets/rent-accounts?tab=lineage")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/assets/rent-accounts?tab=lineage"
+    me = client.get("/api/v1/me").get_json()
+    assert me["name"] == "aisha.begum@example.gov.uk" and me["authenticated_by"] == "session"
+    client.post("/sign-out", data={"csrf_token": csrf_token(client)})
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"):
+        assert signed_in(client, next_url=evil).headers["Location"] == "/"
+
+
+def test_a_wrong_password_shows_the_form_again_with_an_error(client: FlaskClient) -> None:
+    data = {"username": "aisha.begum", "password": "not it", "csrf_token": csrf_token(client)}
+    response = client.post("/sign-in", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "govuk-error-summary" in page and "Wrong username or password" in page
+    assert 'value="aisha.begum"' in page and "not it" not in page
+    assert "<title>Error: Sign in" in page
+    empty = client.post("/sign-in", data={"csrf_token": csrf_token(client)})
+    assert empty.status_code == 400 and "Enter your username" in empty.get_data(as_text=True)
+
+
+def test_repeated_failures_are_rate_limited_on_the_page(client: FlaskClient) -> None:
+    data = {"username": "aisha.begum", "password": "not it", "csrf_token": csrf_token(client)}
+    statuses = [client.post("/sign-in", data=data).status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    data["password"] = PASSWORD
+    locked = client.post("/sign-in", data=data)
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.get_data(as_text=True)
+    assert client.get("/api/v1/me").get_json()["signed_in"] is False
+
+
+def test_a_disabled_user_is_signed_out_at_their_next_request(
+    client: FlaskClient, catalogue: Catalogue
+) -> None:
+    signed_in(client)
+    assert client.get("/api/v1/me").get_json()["role"] == "steward"
+    with catalogue.sessions.begin() as session:
+        accounts.set_role(session, ADMIN, "aisha.begum", "viewer")
+    assert client.get("/api/v1/me").get_json()["role"] == "viewer"  # at once
+    with catalogue.sessions.begin() as session:
+        accounts.set_disabled(session, ADMIN, "aisha.begum", True)
+    assert client.get("/api/v1/me").get_json()["signed_in"] is False
+
+
+# -- session cookie ---------------------------------------------------------------------
+def session_cookie(response: object) -> str:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert cookies, "no session cookie was set"
+    return cookies[-1]
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient) -> None:
+    cookie = session_cookie(signed_in(client))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(
+    ("setting", "base_url", "secure"),
+    [
+        (None, "https://catalogue.thamesbury.gov.uk", True),
+        (None, "http://catalogue.thamesbury.gov.uk", True),  # behind a proxy: still Secure
+        (None, "http://127.0.0.1:5000", False),  # `make run` on this machine
+        (True, "http://127.0.0.1:5000", True),
+        (False, "https://catalogue.thamesbury.gov.uk", False),
+    ],
+)
+def test_the_session_cookie_is_secure_unless_configured_or_local(
+    settings: Settings, setting: bool | None, base_url: str, secure: bool
+) -> None:
+    app = create_app(replace(settings, session_cookie_secure=setting))
+    try:
+        response = app.test_client().get("/sign-in", base_url=base_url)
+        assert ("Secure" in session_cookie(response).split("; ")) is secure
+    finally:
+        app.extensions["catalogue"].close()
+
+
+def test_hostname() -> None:
+    assert hostname("127.0.0.1:5000") == "127.0.0.1"
+    assert hostname("[::1]:5000") == "[::1]"
+    assert hostname("localhost") == "localhost"

@@ -1,0 +1,135 @@
+"""axe-core on every kind of page, in a real browser: zero WCAG 2.2 AA violations
+(tags wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa). A screenshot of each kind of
+page is saved under test-artifacts/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.web.conftest import BrowserProblems, screenshot, sign_in
+
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TRACE = "/assets/rpt-housing-arrears-dashboard"
+#: (screenshot name, who, path): one of every kind of page, and its error states.
+PAGES = [
+    ("home", None, "/"),
+    ("home-signed-in", "viewer", "/"),
+    ("sign-in", None, "/sign-in"),
+    ("search-results", "viewer", "/search?q=council+tax&department=Revenues+%26+Benefits"),
+    ("search-no-results", "viewer", "/search?q=zzqqxx"),
+    ("search-browse-page-2", "viewer", "/search?sort=title&page=2"),
+    ("asset", "viewer", "/assets/rent-arrears-weekly"),
+    ("asset-stale", "viewer", "/assets/housing-stock-condition"),
+    ("asset-inherits-sensitive-data", "viewer", "/assets/rpt-homelessness-ward-dashboard"),
+    ("asset-history", "viewer", f"{TRACE}/history"),
+    ("lineage", "viewer", f"{TRACE}/lineage?direction=both&depth=all"),
+    ("lineage-restricted", "viewer", "/assets/rpt-asc-performance-dashboard/lineage?depth=all"),
+    ("lineage-date-error", "viewer", f"{TRACE}/lineage?as_of-day=31&as_of-month=2&as_of-year=2025"),
+    ("trace-as-of", "auditor", f"{TRACE}/trace?as_of-day=1&as_of-month=6&as_of-year=2025"),
+    ("register", "steward", "/register"),
+    ("edit", "steward", "/assets/rent-arrears-weekly/edit"),
+    ("feeds", "steward", "/assets/rent-arrears-weekly/feeds"),
+    ("departments", "viewer", "/departments"),
+    ("department", "viewer", "/departments/housing"),
+    ("person", "steward", "/me"),
+    ("audit-log", "auditor", "/audit?asset=rpt-housing-arrears-dashboard"),
+    ("accessibility-statement", None, "/accessibility"),
+    ("not-found", None, "/assets/no-such-asset"),
+    ("forbidden", "viewer", "/register"),
+]
+
+
+@pytest.fixture(scope="module")
+def signed_in_states(browser: Any, live_server: str) -> dict[str, Any]:
+    """Each role signed in once (through /sign-in); tests reuse the cookies."""
+    states: dict[str, Any] = {}
+    for role in {who for _, who, _ in PAGES if who} | {"steward"}:
+        context = browser.new_context(base_url=live_server)
+        sign_in(context.new_page(), role)
+        states[role] = context.storage_state()
+        context.close()
+    return states
+
+
+@pytest.fixture
+def as_role(browser: Any, live_server: str, signed_in_states: dict[str, Any]) -> Iterator[Any]:
+    """Opens a page as someone (None: not signed in); fails on script or CSP errors."""
+    contexts = []
+    problems = BrowserProblems()
+
+    def open_page(role: str | None) -> Any:
+        state = signed_in_states[role] if role else None
+        context = browser.new_context(
+            base_url=live_server, storage_state=state, viewport={"width": 1280, "height": 900}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        problems.watch(page)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert not [e for e in problems.errors if "status of 4" not in e], problems.errors
+
+
+def assert_accessible(page: Any, name: str) -> None:
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]},
+    )
+    screenshot(page, name)
+    assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
+
+
+@pytest.mark.parametrize(("name", "role", "path"), PAGES, ids=[p[0] for p in PAGES])
+def test_every_page_type_has_no_wcag_22_aa_violations(
+    as_role: Any, name: str, role: str | None, path: str
+) -> None:
+    page = as_role(role)
+    page.goto(path)
+    if name.startswith("lineage") and "error" not in name:
+        page.wait_for_selector("#lineage-graph[data-drawn]")
+    assert_accessible(page, name)
+
+
+def test_form_with_errors_has_no_violations(as_role: Any) -> None:
+    page = as_role("steward")
+    page.goto("/register")
+    page.get_by_label("Owner's email address").fill("not an email")
+    page.get_by_role("button", name="Register asset").click()
+    page.wait_for_selector(".govuk-error-summary")
+    assert_accessible(page, "register-errors")
+
+
+def test_conflicting_edit_message_has_no_violations(as_role: Any) -> None:
+    first, second = as_role("steward"), as_role("steward")
+    first.goto("/assets/housing-register/edit")
+    second.goto("/assets/housing-register/edit")
+    second.get_by_label("Retention period").fill("Until the application closes")
+    second.get_by_role("button", name="Save changes").click()
+    second.wait_for_url("**/assets/housing-register")
+    first.get_by_label("Retention period").fill("2 years")
+    first.get_by_role("button", name="Save changes").click()
+    first.wait_for_selector("#conflict")
+    assert "Someone else has changed this asset" in first.inner_text("#conflict")
+    assert_accessible(first, "edit-conflict")
+
+
+def test_the_check_finds_a_violation_when_there_is_one(as_role: Any) -> None:
+    """The axe run above is not vacuous: an image without alternative text and an
+    empty link on an otherwise clean page are caught."""
+    page = as_role(None)
+    page.goto("/accessibility")
+    page.evaluate(
+        "() => { const main = document.getElementById('main-content');"
+        " main.append(document.createElement('img'));"
+        " const link = document.createElement('a'); link.href = '/'; main.append(link); }"
+    )
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+    found = {v["id"] for v in results.response["violations"]}
+    assert {"image-alt", "link-name"} <= found
