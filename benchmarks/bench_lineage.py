@@ -156,12 +156,12 @@ def main() -> None:
         },
         {
             "measure": "upstream trace, graph, p50 / p95",
-            "value": f"{result['trace_graph_ms']['p50_ms']} / {result['trace_graph_ms']['p95_ms']} ms",
+            "value": "{p50_ms} / {p95_ms} ms".format(**result["trace_graph_ms"]),
             "target": "p95 ≤ 10 ms",
         },
         {
             "measure": "upstream trace, recursive CTE, p50 / p95",
-            "value": f"{result['trace_cte_ms']['p50_ms']} / {result['trace_cte_ms']['p95_ms']} ms",
+            "value": "{p50_ms} / {p95_ms} ms".format(**result["trace_cte_ms"]),
             "target": "baseline",
         },
         {

@@ -179,15 +179,30 @@ def test_history_never_names_a_restricted_upstream(catalogue: Catalogue) -> None
     from catalogue.services.access import Principal
 
     with catalogue.write("alice") as w:
-        assets.register(w, {"key": "case-notes", "kind": "dataset", "title": "Case notes",
-                            "access": "restricted", "department": "Adult Social Care"})
-        assets.register(w, {"key": "asc-stats", "kind": "report", "title": "ASC statistics",
-                            "access": "internal", "department": "Adult Social Care"})
+        assets.register(
+            w,
+            {
+                "key": "case-notes",
+                "kind": "dataset",
+                "title": "Case notes",
+                "access": "restricted",
+                "department": "Adult Social Care",
+            },
+        )
+        assets.register(
+            w,
+            {
+                "key": "asc-stats",
+                "kind": "report",
+                "title": "ASC statistics",
+                "access": "internal",
+                "department": "Adult Social Care",
+            },
+        )
     with catalogue.write("alice") as w:
         edges.add_edge(w, "case-notes", "asc-stats", catalogue.graph_for(w))
     housing = Principal("viewer@example.gov.uk", "viewer", "Housing", "viewer@example.gov.uk")
-    care = Principal("carer@example.gov.uk", "viewer", "Adult Social Care",
-                     "carer@example.gov.uk")
+    care = Principal("carer@example.gov.uk", "viewer", "Adult Social Care", "carer@example.gov.uk")
     with catalogue.read() as session:
         seen_by_housing = assets.history(session, "asc-stats", housing)[-1]["after"]
         seen_by_care = assets.history(session, "asc-stats", care)[-1]["after"]
