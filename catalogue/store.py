@@ -7,6 +7,7 @@ says who is acting.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +24,8 @@ from catalogue.services.changes import Writer, writing
 from catalogue.services.views import Views
 from lineage import LineageGraph
 from search import SearchIndex
+
+log = logging.getLogger(__name__)
 
 
 class NotInitialised(CatalogueError):
@@ -79,7 +82,15 @@ class Catalogue:
         with writing(self.sessions, principal, now) as writer:
             yield writer
         if writer.pending:
-            self.views.catch_up_index()
+            try:
+                self.views.catch_up_index()
+            except OSError as error:
+                # The change is committed; the index is a view and the next
+                # search catches up. Say so, but do not fail the write.
+                log.warning(
+                    "search index not updated after commit (%s); the next search will catch up",
+                    error,
+                )
 
     def graph_for(self, writer: Writer) -> LineageGraph:
         """The lineage graph exactly as this write transaction sees the database

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -51,6 +52,10 @@ from search.synonyms import load_synonyms
 T = TypeVar("T")
 #: Fields whose words spelling corrections are drawn from (see search.spelling).
 SPELLING_FIELDS = ("title", "facts", "org")
+
+
+#: Tries at opening an index that another process is committing to.
+OPEN_ATTEMPTS = 8
 
 
 class SearchIndex:
@@ -88,10 +93,21 @@ class SearchIndex:
     # -- generations -------------------------------------------------------
 
     def _open(self, gen: str) -> None:
+        """Open generation ``gen``. Another process's commit may delete the table
+        of contents (or a merged segment) between Whoosh listing the files and
+        reading them; that is a passing race, so try again on the newer files."""
         if self._searcher is not None:
             self._searcher.close()
-        self._ix = windex.open_dir(str(self.path / gen))
-        self._searcher = self._ix.searcher()
+            self._searcher = None
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                self._ix = windex.open_dir(str(self.path / gen))
+                self._searcher = self._ix.searcher()
+                break
+            except FileNotFoundError:
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
         self._gen = gen
 
     def _fresh_searcher(self) -> Searcher:

@@ -1,0 +1,48 @@
+"""Documentation that the tests enforce: every CLI command is in the README, and
+its --help text is its docstring, so a new command cannot ship undocumented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from cli import main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def command_paths(group: click.Group, prefix: str = "catalogue") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            found.extend(command_paths(command, path))
+        else:
+            found.append((path, command))
+    return found
+
+
+COMMANDS = command_paths(main)
+
+
+def test_the_cli_has_the_commands_the_readme_opens_with() -> None:
+    names = {path for path, _ in COMMANDS}
+    assert {
+        "catalogue apply",
+        "catalogue lineage trace",
+        "catalogue search",
+        "catalogue index verify",
+    } <= names
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
+def test_every_command_is_documented(path: str, command: click.Command) -> None:
+    assert f"`{path}" in README, f"{path} is missing from the README's command table"
+    assert command.help, f"{path} has no docstring for --help"
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    top = README[: README.index("## Quickstart")]
+    assert "make run" in top and "make test" in top
