@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from catalogue.config import Settings, load_settings
 from catalogue.migrate import upgrade
@@ -72,8 +74,15 @@ def _postgres_copy(template: str) -> tuple[str, Any]:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
 
     def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # A server process (autovacuum) may be inside the database for a moment:
+        # try a few times; a test database left behind harms nothing.
+        for attempt in range(5):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except DBAPIError:
+                time.sleep(0.2 * (attempt + 1))
         admin.dispose()
 
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), drop
