@@ -46,7 +46,6 @@ BOOKKEEPING = ("version", "created_at", "updated_at")
 ASSET = ("the asset", AssetOutSchema)
 CHANGE_RESPONSES = {
     200: ASSET,
-    401: "not signed in",
     403: "you may see it but not change it",
     404: "no such asset (or not one you may see)",
     412: "If-Match names a version the catalogue no longer holds",
@@ -132,7 +131,6 @@ def list_assets() -> Response:
     responses={
         201: ASSET,
         400: "the body is not a JSON object",
-        401: "not signed in",
         403: "not yours to register",
         409: "the key is taken",
         422: "a field breaks a rule",
@@ -215,7 +213,6 @@ def asset_history(key: str) -> Response:
     auth=True,
     responses={
         201: ("the edge", EdgeSchema),
-        401: "not signed in",
         403: "not yours to change",
         404: "no such asset",
         409: "already fed by it, or it would make a cycle",
@@ -247,7 +244,7 @@ def add_upstream(key: str) -> Response:
     "End an upstream edge",
     tag="lineage",
     auth=True,
-    responses={200: ("the ended edge", EdgeSchema), 401: "not signed in", 404: "no such edge"},
+    responses={200: ("the ended edge", EdgeSchema), 404: "no such edge"},
 )
 def end_upstream(key: str, upstream: str) -> Response:
     """End the edge ``upstream → key``; it stays in the history with its end time."""

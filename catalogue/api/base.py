@@ -75,7 +75,9 @@ def document(
 ) -> Callable[[View], View]:
     """Attach what the OpenAPI document says about a route to its view.
 
-    ``responses`` maps a status to a description, or to (description, schema).
+    ``responses`` maps a status to a description, or to (description, schema);
+    the problems every such route answers need not be listed (401 with ``auth``,
+    400 and 422 with a ``query`` or ``body``: see ``openapi.implied_statuses``).
     The view's docstring becomes the operation's description.
     """
 

@@ -64,15 +64,27 @@ def _fallback_meta(view: Any) -> dict[str, Any]:
 
 
 def _response(status: int, spec: Any, produces: str) -> dict[str, Any]:
+    """An error is a problem document unless the route names its own schema
+    (CKAN's routes answer errors in CKAN's envelope, as its clients expect)."""
     description, schema = spec if isinstance(spec, tuple) else (spec, None)
-    if status >= 400:
+    if status >= 400 and schema is None:
         schema, produces = ProblemSchema, "application/problem+json"
     out: dict[str, Any] = {"description": description}
     if schema is not None:
         out["content"] = {produces: {"schema": schema}}
     elif status < 300 and status != 204 and produces != "application/json":
-        out["content"] = {produces: {"schema": {"type": "string"}}}
+        # JSON-LD and other +json types are documents, not strings.
+        body = {"type": "object"} if produces.endswith("+json") else {"type": "string"}
+        out["content"] = {produces: {"schema": body}}
     return out
+
+
+def implied_statuses(meta: dict[str, Any]) -> tuple[int, ...]:
+    """The problems a route answers whether or not it declares them: 400 and 422
+    when it reads a query or body, 401 when it needs a sign-in (``signed_in()``
+    raises it). A route's own ``responses`` may describe them more closely."""
+    reads = (400, 422) if meta["query"] or meta["body"] else ()
+    return reads + ((401,) if meta["auth"] else ())
 
 
 def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
@@ -82,7 +94,7 @@ def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
         str(status): _response(status, spec, meta["produces"])
         for status, spec in sorted(meta["responses"].items())
     }
-    for status in (400, 422) if meta["query"] or meta["body"] else ():
+    for status in implied_statuses(meta):
         responses.setdefault(str(status), _response(status, ERROR_TEXT[status], ""))
     op: dict[str, Any] = {
         "operationId": f"{rule.endpoint.replace('.', '_')}_{method.lower()}",

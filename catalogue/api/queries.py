@@ -163,7 +163,6 @@ def trace(key: str) -> Response:
     auth=True,
     responses={
         200: ("entries, oldest first", AuditSchema),
-        401: "not signed in",
         403: "only auditors and admins",
         422: BAD_VALUE,
     },
