@@ -15,11 +15,14 @@ S can never skip a change.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
 import json
 import os
 import secrets
 import shutil
+import signal
 import time
 from collections.abc import Iterable
 from itertools import islice
@@ -119,6 +122,29 @@ def write_seq(gen_path: Path, seq: int) -> None:
     os.replace(tmp, gen_path / SEQ_FILE)
 
 
+#: While a parallel writer runs: the pid its helper processes must die with.
+_helpers_parent: int | None = None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a Whoosh helper process just forked by ``fill``: ask the kernel to kill
+    it when its parent dies. Otherwise a rebuild killed with -9 leaves helpers
+    behind that hold the rebuild lock (and the parent's database socket) forever,
+    and the next rebuild waits for ever."""
+    parent = _helpers_parent
+    if parent is None:
+        return
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
+
+
 def fill(gen: Path, records: Iterable[dict]) -> int:
     """Add `records` to the empty index at `gen`; return how many.
 
@@ -133,21 +159,26 @@ def fill(gen: Path, records: Iterable[dict]) -> int:
     while chunk := list(islice(records, CHUNK)):
         parallel = len(chunk) >= PARALLEL_THRESHOLD and REBUILD_PROCS > 1
         options = {"limitmb": WRITER_MB, **WRITER_OPTIONS}
-        if parallel:
-            writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, **options)
-        else:
-            writer = ix.writer(**options)
+        global _helpers_parent
+        _helpers_parent = os.getpid() if parallel else None
         try:
-            for record in chunk:
-                doc = document_for(record)
-                if doc["key"] in seen:
-                    raise ValueError(f"asset key {doc['key']!r} appears twice")
-                seen.add(doc["key"])
-                writer.add_document(**index_fields(doc))
-            writer.commit(merge=False)
-        except BaseException:
-            writer.cancel()
-            raise
+            if parallel:
+                writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, **options)
+            else:
+                writer = ix.writer(**options)
+            try:
+                for record in chunk:
+                    doc = document_for(record)
+                    if doc["key"] in seen:
+                        raise ValueError(f"asset key {doc['key']!r} appears twice")
+                    seen.add(doc["key"])
+                    writer.add_document(**index_fields(doc))
+                writer.commit(merge=False)
+            except BaseException:
+                writer.cancel()
+                raise
+        finally:
+            _helpers_parent = None
     return len(seen)
 
 
