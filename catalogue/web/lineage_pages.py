@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, jsonify, render_template, request, url_for
 
@@ -23,7 +23,16 @@ DEFAULT_DEPTH = "3"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def as_of_from_request() -> tuple[datetime | None, dict[str, str], str | None]:
+class AsOfForm(NamedTuple):
+    """The as-of date a lineage page was asked for: the moment (None for now),
+    the date input's values to show back, and an error message if not a date."""
+
+    moment: datetime | None
+    parts: dict[str, str]
+    error: str | None
+
+
+def as_of_from_request() -> AsOfForm:
     """The as-of moment from the GOV.UK date input (``as_of-day`` …) or ``as_of``
     (ISO 8601), the values to show back, and an error message if it is not a date."""
     args = request.args
@@ -32,16 +41,43 @@ def as_of_from_request() -> tuple[datetime | None, dict[str, str], str | None]:
     if any(parts.values()):
         if not all(parts.values()):
             missing = [p for p in ("day", "month", "year") if not parts[p]]
-            return None, parts, "The date must include a " + " and ".join(missing)
+            return AsOfForm(None, parts, "The date must include a " + " and ".join(missing))
         text = f"{parts['year']:0>4}-{parts['month']:0>2}-{parts['day']:0>2}"
     elif text:
         year, _, rest = text.partition("-")
         month, _, day = rest[:5].partition("-")
         parts = {"day": day.lstrip("0"), "month": month.lstrip("0"), "year": year}
     try:
-        return parse_as_of(text or None), parts, None
+        return AsOfForm(parse_as_of(text or None), parts, None)
     except Invalid:
-        return None, parts, "The date must be a real date, for example 1 6 2025"
+        return AsOfForm(None, parts, "The date must be a real date, for example 1 6 2025")
+
+
+def as_of_or_invalid() -> datetime | None:
+    """The as-of moment for a download (JSON, CSV); raises Invalid (422) when
+    it is not a date, as there is no form to show the error on."""
+    moment, _, error = as_of_from_request()
+    if error:
+        raise Invalid(error, [Problem(error, "as_of")])
+    return moment
+
+
+def _as_of_args(as_of: datetime | None) -> dict[str, str]:
+    """The query arguments that keep a link at the same as-of date."""
+    return {"as_of": as_of.date().isoformat()} if as_of else {}
+
+
+def _render_dated(template: str, record: dict[str, Any], form: AsOfForm, **context: Any) -> str:
+    """A lineage page of ``record`` with its as-of date input (``_as_of.html``)
+    filled in from ``form``."""
+    return render_template(
+        template,
+        record=record,
+        as_of=form.moment,
+        date_parts=form.parts,
+        date_error=form.error,
+        **context,
+    )
 
 
 def _depth() -> tuple[int | None, str]:
@@ -55,34 +91,28 @@ def _direction() -> str:
     return chosen if chosen in DIRECTIONS else "both"
 
 
-def _iso_day(moment: datetime | None) -> str | None:
-    return moment.date().isoformat() if moment else None
-
-
 @bp.get("/assets/<key>/lineage")
 def lineage_explorer(key: str) -> str:
     """The graph around one asset (drawn by JavaScript) and the same nodes as tables."""
-    as_of, date_parts, date_error = as_of_from_request()
+    form = as_of_from_request()
     depth, depth_choice = _depth()
     direction = _direction()
-    view = lineage_view(catalogue(), current_principal(), key, direction, depth, as_of)
+    view = lineage_view(catalogue(), current_principal(), key, direction, depth, form.moment)
     data_url = url_for(
         "web.lineage_json",
         key=key,
         direction=direction,
         depth=depth_choice,
-        **({"as_of": _iso_day(as_of)} if as_of else {}),
+        **_as_of_args(form.moment),
     )
-    return render_template(
+    return _render_dated(
         "web/lineage.html",
+        view.centre,
+        form,
         view=view,
-        record=view.centre,
         direction=direction,
         depth=depth_choice,
         depths=DEPTHS,
-        as_of=as_of,
-        date_parts=date_parts,
-        date_error=date_error,
         data_url=data_url,
         titles={n["key"]: n["title"] for n in view.nodes if n["key"]},
     )
@@ -91,11 +121,10 @@ def lineage_explorer(key: str) -> str:
 @bp.get("/assets/<key>/lineage.json")
 def lineage_json(key: str) -> Response:
     """The explorer's graph as JSON: nodes (placeholders for restricted ones) and edges."""
-    as_of, _, date_error = as_of_from_request()
-    if date_error:
-        raise Invalid(date_error, [Problem(date_error, "as_of")])
     depth, _ = _depth()
-    view = lineage_view(catalogue(), current_principal(), key, _direction(), depth, as_of)
+    view = lineage_view(
+        catalogue(), current_principal(), key, _direction(), depth, as_of_or_invalid()
+    )
     return jsonify(view.as_json())
 
 
@@ -109,20 +138,17 @@ def _trace(key: str, as_of: datetime | None) -> lineage.Trace:
 def trace(key: str) -> str:
     """The auditor's trace: every upstream asset with hops, owner, department,
     handling, personal data and freshness, now or as of a date."""
-    as_of, date_parts, date_error = as_of_from_request()
-    result = _trace(key, as_of)
-    csv_url = url_for("web.trace_csv", key=key, **({"as_of": _iso_day(as_of)} if as_of else {}))
+    form = as_of_from_request()
+    result = _trace(key, form.moment)
     titles = {r["key"]: r["title"] for r in result.rows if r["key"]}
     titles[key] = result.subject.get("title")
-    return render_template(
+    return _render_dated(
         "web/trace.html",
+        result.subject,
+        form,
         result=result,
-        record=result.subject,
         key=key,
-        as_of=as_of,
-        date_parts=date_parts,
-        date_error=date_error,
-        csv_url=csv_url,
+        csv_url=url_for("web.trace_csv", key=key, **_as_of_args(form.moment)),
         titles=titles,
     )
 
@@ -153,11 +179,9 @@ def trace_csv_text(rows: list[dict[str, Any]]) -> str:
 @bp.get("/assets/<key>/trace.csv")
 def trace_csv(key: str) -> Response:
     """The trace as a CSV file to download."""
-    as_of, _, date_error = as_of_from_request()
-    if date_error:
-        raise Invalid(date_error, [Problem(date_error, "as_of")])
+    as_of = as_of_or_invalid()
     result = _trace(key, as_of)
-    when = _iso_day(as_of) or datetime.now().date().isoformat()
+    when = (as_of or datetime.now()).date().isoformat()
     return Response(
         trace_csv_text(result.rows),
         mimetype="text/csv",
