@@ -97,8 +97,6 @@ class Catalogue:
         (it holds the log lock, so no other writer can change it meanwhile)."""
         return self.views.graph(writer.session)
 
-    successors = graph_for  # the name the first callers used
-
     def graph(self) -> LineageGraph:
         return self.views.graph()
 

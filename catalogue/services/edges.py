@@ -49,10 +49,6 @@ def current_edge(session: Session, upstream: str, downstream: str) -> Edge | Non
     )
 
 
-# The lineage as a write transaction sees it (``Catalogue.graph_for``).
-Successors = LineageGraph
-
-
 def find_cycle(
     graph: LineageGraph,
     upstream: str,

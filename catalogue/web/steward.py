@@ -179,7 +179,7 @@ def feeds(key: str) -> Any:
                 writer,
                 values["upstream"],
                 key,
-                cat.successors(writer),
+                cat.graph_for(writer),
                 via=values["via"] or None,
                 description=values["description"] or None,
             )
