@@ -11,7 +11,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from catalogue.errors import CatalogueError
+
 ENV_PREFIX = "CATALOGUE_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("json", "text")
+
+
+class SettingError(CatalogueError):
+    """A CATALOGUE_* variable holds a value the catalogue cannot use."""
+
+    status = 500
+    title = "Misconfigured"
 
 
 def _default_actor() -> str:
@@ -36,6 +47,11 @@ class Settings:
     secret_key: str = ""
     synonyms_path: Path | None = None
     log_requests: bool = True
+    # Under `catalogue serve`: one JSON object a line (or plain text) to stderr.
+    log_level: str = "INFO"
+    log_format: str = "json"
+    # Seconds a new PostgreSQL connection may take before the request fails (503).
+    database_connect_timeout: int = 5
     max_content_length: int = 16 * 1024 * 1024
     # None: Secure session cookies except in debug/testing and plain-HTTP loopback.
     session_cookie_secure: bool | None = None
@@ -47,6 +63,15 @@ class Settings:
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or (self.instance_path / "search-index")
+
+    @property
+    def engine_options(self) -> dict[str, Any]:
+        """Extra engine arguments: a PostgreSQL connection attempt gives up after
+        ``database_connect_timeout`` seconds, so a request fails fast (503)
+        instead of hanging while the server is unreachable."""
+        if not self.resolved_database_url.startswith("postgresql"):
+            return {}
+        return {"connect_args": {"connect_timeout": self.database_connect_timeout}}
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -68,6 +93,16 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         values["secret_key"] = env["CATALOGUE_SECRET_KEY"]
     if env.get("CATALOGUE_SYNONYMS"):
         values["synonyms_path"] = Path(env["CATALOGUE_SYNONYMS"]).resolve()
+    if env.get("CATALOGUE_LOG_LEVEL"):
+        values["log_level"] = _one_of("CATALOGUE_LOG_LEVEL", env["CATALOGUE_LOG_LEVEL"], LOG_LEVELS)
+    if env.get("CATALOGUE_LOG_FORMAT"):
+        values["log_format"] = _one_of(
+            "CATALOGUE_LOG_FORMAT", env["CATALOGUE_LOG_FORMAT"], LOG_FORMATS
+        )
+    if env.get("CATALOGUE_DATABASE_CONNECT_TIMEOUT"):
+        values["database_connect_timeout"] = _whole_seconds(
+            "CATALOGUE_DATABASE_CONNECT_TIMEOUT", env["CATALOGUE_DATABASE_CONNECT_TIMEOUT"]
+        )
     secure = env.get("CATALOGUE_SESSION_COOKIE_SECURE", "").strip().lower()
     if secure in {"1", "true", "yes", "0", "false", "no"}:
         values["session_cookie_secure"] = secure in {"1", "true", "yes"}
@@ -80,3 +115,22 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         settings = replace(settings, **converted)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     return settings
+
+
+def _whole_seconds(name: str, value: str) -> int:
+    """A positive whole number of seconds; SettingError naming the variable otherwise."""
+    try:
+        seconds = int(value.strip())
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise SettingError(f"{name} must be a whole number of seconds, at least 1 (got {value!r})")
+    return seconds
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    """``value`` matched case-insensitively against ``allowed``; SettingError otherwise."""
+    for choice in allowed:
+        if value.strip().lower() == choice.lower():
+            return choice
+    raise SettingError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")

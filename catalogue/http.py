@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from catalogue.errors import CatalogueError, Invalid
@@ -57,9 +58,23 @@ def handle_http_error(error: HTTPException) -> Any:
     return _page(status, error.name, error.description or "")
 
 
-def handle_database_down(error: OperationalError) -> Any:
-    """The database is unreachable: a clean 503, and the app recovers by itself
-    (pool_pre_ping reconnects on the next request)."""
+def database_reason(error: Exception) -> str:
+    """The driver's first line about a database error (for logs: no SQL, no parameters)."""
+    orig = getattr(error, "orig", None)
+    lines = str(orig if orig is not None else error).strip().splitlines()
+    return lines[0][:300] if lines else type(error).__name__
+
+
+def handle_database_down(error: OperationalError | InterfaceError | PoolTimeout) -> Any:
+    """The database is unreachable (refused, restarting, a connection cut, no
+    connection free in time): a clean 503 with Retry-After, and the app recovers
+    by itself (pool_pre_ping replaces dead connections on the next checkout).
+
+    The request's log line names the error and the driver's one-line message
+    (no traceback: an outage would flood the log with the same one); the user
+    sees neither.
+    """
+    g.log_error = {"error_type": type(error).__name__, "error": database_reason(error)}
     detail = "The catalogue database is not answering. Try again in a moment."
     if wants_json():
         response = problem(503, "Service unavailable", detail)
@@ -73,4 +88,5 @@ def handle_database_down(error: OperationalError) -> Any:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CatalogueError, handle_catalogue_error)
     app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(OperationalError, handle_database_down)
+    for database_down in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(database_down, handle_database_down)

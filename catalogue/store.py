@@ -48,7 +48,7 @@ def read_synonyms(path: Path | None) -> dict[str, list[str]] | None:
 class Catalogue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = make_engine(settings.resolved_database_url)
+        self.engine = make_engine(settings.resolved_database_url, **settings.engine_options)
         self.sessions = make_session_factory(self.engine)
         self.views = Views(
             self.sessions,

@@ -1,13 +1,36 @@
-"""`catalogue serve`: the web app under gunicorn."""
+"""`catalogue serve`: the web app under gunicorn, logging one line per event.
+
+Logging under serve: every line on stderr is one JSON object (or plain text
+with ``CATALOGUE_LOG_FORMAT=text``): the app's request lines, and gunicorn's own
+messages (start, workers booting and exiting, timeouts) through the same
+formatter. Gunicorn's plain-text access log is off: the app's request line says
+more (request id, user, duration) and leaves the query string out.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from catalogue.commands import Context, pass_context
+from catalogue.request_log import configure_logging
+
+log = logging.getLogger("catalogue.serve")
+
+
+class CatalogueGunicornLogger(GunicornLogger):  # type: ignore[misc]
+    """Gunicorn's error log without its own plain-text handler: its records go
+    to the root logger, where ``configure_logging`` formats every line alike."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in list(self.error_log.handlers):
+            self.error_log.removeHandler(handler)
+        self.error_log.propagate = True
 
 
 class CatalogueServer(BaseApplication):  # type: ignore[misc]
@@ -43,16 +66,33 @@ class CatalogueServer(BaseApplication):  # type: ignore[misc]
 )
 @pass_context
 def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the catalogue's pages and API with gunicorn."""
+    """Serve the catalogue's pages and API with gunicorn.
+
+    Logs go to stderr, one JSON object a line (CATALOGUE_LOG_FORMAT=text for
+    plain lines, CATALOGUE_LOG_LEVEL to change the level).
+    """
+    settings = obj.settings
+    configure_logging(settings.log_level, settings.log_format)
     obj.catalogue  # noqa: B018 - refuse to start on an uninitialised database
-    click.echo(f"Serving the catalogue on http://{host}:{port}/ with {workers} worker(s)", err=True)
+    log.info(
+        "serving the catalogue on http://%s:%s/ with %s worker(s)",
+        host,
+        port,
+        workers,
+        extra={"host": host, "port": port, "workers": workers, "threads": threads},
+    )
     CatalogueServer(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            "accesslog": "-",
+            "accesslog": None,
+            # No gunicornc control socket: its default path is per user, so two
+            # catalogues served on one host would fight over it.
+            "control_socket_disable": True,
+            "logger_class": CatalogueGunicornLogger,
+            "loglevel": settings.log_level.lower(),
             "timeout": 60,
         }
     ).run()
