@@ -289,7 +289,7 @@ class LineageName(Base):
 
     OpenLineage names things by ``namespace`` + ``name`` (``postgres://db:5432`` +
     ``housing.public.rents``); the catalogue by a URL-safe key. The key is made
-    once, when the name is first seen (see ``services.openlineage.key_for``), and
+    once, when the name is first seen (see ``services.openlineage_names.key_for``), and
     this row keeps the pair so later events find the same asset. ``digest`` is the
     SHA-256 of kind, namespace and name: one short unique index on any database.
     """

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from catalogue.errors import Invalid, NotFound, Problem
 from catalogue.http import catalogue
 from catalogue.services import assets
-from catalogue.services import openlineage as feeds
 from catalogue.services.access import Principal
+from catalogue.services.column_lineage import ColumnNode, column_edges, dataset_fields
 from catalogue.services.lineage import Sight
+from catalogue.services.openlineage_names import lookup_key, names_for
 
 CATALOGUE_NAMESPACE = "catalogue"
 PREFIXES = {"dataset": "dataset", "job": "job", "datasetField": "datasetField"}
@@ -50,7 +51,7 @@ def resolve(session: Session, kind: str, rest: str) -> tuple[str | None, str, st
     """
     splits = [i for i, c in enumerate(rest) if c == ":"]
     for i in splits:
-        key = feeds.lookup_key(session, kind, rest[:i], rest[i + 1 :])
+        key = lookup_key(session, kind, rest[:i], rest[i + 1 :])
         if key is not None:
             return key, rest[:i], rest[i + 1 :]
     if rest.startswith(CATALOGUE_NAMESPACE + ":"):
@@ -59,7 +60,7 @@ def resolve(session: Session, kind: str, rest: str) -> tuple[str | None, str, st
             return key, CATALOGUE_NAMESPACE, key
     if kind == "dataset":  # a dataset only column lineage names: no asset
         for i in splits:
-            if feeds.dataset_fields(session, rest[:i], rest[i + 1 :]):
+            if dataset_fields(session, rest[:i], rest[i + 1 :]):
                 return None, rest[:i], rest[i + 1 :]
     raise NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
 
@@ -70,7 +71,7 @@ Name = tuple[str, str, str]  # kind (dataset | job), namespace, name
 def node_names(session: Session, graph: Any, keys: Iterable[str]) -> dict[str, Name]:
     """How each asset is named in Marquez's terms."""
     keys = list(keys)
-    named = feeds.names_for(session, keys)
+    named = names_for(session, keys)
     out = {}
     for key in keys:
         if key not in named:
@@ -157,22 +158,22 @@ def lineage_graph(principal: Principal, node_id: str, depth: int) -> dict[str, A
 
 
 # -- columns ---------------------------------------------------------------------------------
-def _field_id(node: feeds.ColumnNode) -> str:
+def _field_id(node: ColumnNode) -> str:
     return f"datasetField:{node.namespace}:{node.name}:{node.field}"
 
 
-def column_starts(session: Session, node_id: str) -> list[feeds.ColumnNode]:
+def column_starts(session: Session, node_id: str) -> list[ColumnNode]:
     kind, rest = _split(node_id)
     if kind == "job":
         raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field} or dataset:…")
     if kind == "dataset":
         _, namespace, name = resolve(session, "dataset", rest)
-        return feeds.dataset_fields(session, namespace, name)
+        return dataset_fields(session, namespace, name)
     dataset, sep, field = rest.rpartition(":")
     if not sep or not dataset or not field:
         raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field}")
     _, namespace, name = resolve(session, "dataset", dataset)
-    return [feeds.ColumnNode(namespace, name, field)]
+    return [ColumnNode(namespace, name, field)]
 
 
 def column_graph(principal: Principal, node_id: str, depth: int, downstream: bool) -> dict:
@@ -181,7 +182,7 @@ def column_graph(principal: Principal, node_id: str, depth: int, downstream: boo
     sight = Sight(cat.graph(), principal)
     with cat.read() as session:
         starts = column_starts(session, node_id)
-        found = feeds.column_edges(session, starts, depth, downstream)
+        found = column_edges(session, starts, depth, downstream)
     shown = [
         e
         for e in found
@@ -209,7 +210,7 @@ def column_graph(principal: Principal, node_id: str, depth: int, downstream: boo
     return {"graph": list(nodes.values())}
 
 
-def _column_node(nodes: dict[str, dict[str, Any]], node: feeds.ColumnNode) -> dict[str, Any]:
+def _column_node(nodes: dict[str, dict[str, Any]], node: ColumnNode) -> dict[str, Any]:
     node_id = _field_id(node)
     if node_id not in nodes:
         nodes[node_id] = {

@@ -4,16 +4,9 @@ and column lineage, through the asset and edge services like any other write.
 
 Decisions a reader should know:
 
-- **Keys.** A dataset or job is named by ``namespace`` + ``name``. The first time
-  a name is seen it gets a key (:func:`suggested_key`): the namespace with its
-  ``scheme://`` written ``scheme-``, a dot, then the name, lower-cased, with any
-  run of characters outside ``a-z 0-9 . _ -`` made one ``-``
-  (``postgres://db:5432`` + ``housing.public.rents`` →
-  ``postgres-db-5432.housing.public.rents``). If that key is taken (another
-  name slugs alike, or an asset someone registered by hand) or too long, a
-  short hash of the name is added. ``lineage_names`` keeps the pair, so later
-  events, the dbt importer and the Marquez-style queries find the same asset;
-  the asset's ``location`` is ``namespace/name`` and its ``source_system`` the
+- **Keys.** A dataset or job named by ``namespace`` + ``name`` gets a key the
+  first time the name is seen, and keeps it (``openlineage_names``); the
+  asset's ``location`` is ``namespace/name`` and its ``source_system`` the
   namespace, so people can see where it lives.
 - **Jobs are ``pipeline`` assets**, and lineage is ``input → job → output``,
   valid from the event time (the Writer's ``now``).
@@ -28,16 +21,14 @@ Decisions a reader should know:
   give; an input's schema only fills columns when there are none (an input
   facet lists the columns a job read, not the table). ``documentation`` and
   ``ownership`` fill the description and owner only when they are empty: a
-  steward's words win. ``columnLineage`` replaces the output's column lineage.
+  steward's words win. ``columnLineage`` replaces the output's column lineage
+  (read back by ``column_lineage``).
 - New assets are ``internal`` and ``OFFICIAL``, in the acting steward's
   department, until a steward says otherwise.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,14 +37,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, aliased
 
-from catalogue.models import Asset, ColumnLineage, Edge, LineageName, LineageRun
+from catalogue.models import Asset, ColumnLineage, Edge, LineageRun
 from catalogue.services import assets, edges
 from catalogue.services.access import can_write
 from catalogue.services.changes import Writer
+from catalogue.services.openlineage_names import digest, key_for, names_for
 from catalogue.services.records import asset_record
 from lineage import LineageGraph
 
-KEY_MAX = 200
 COLUMN_LINEAGE_ACTION = "column_lineage.set"
 
 
@@ -125,81 +116,6 @@ class Outcome:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-# -- names and keys ------------------------------------------------------------
-def digest(*parts: str) -> str:
-    """SHA-256 of the parts (NUL-separated): the index of names and column nodes."""
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
-
-
-def _slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9._-]+", "-", text).strip("-._")
-
-
-def suggested_key(namespace: str, name: str) -> str:
-    """The readable key for a name (see the module docstring); may be taken."""
-    scheme_less = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*)://", r"\1-", namespace)
-    key = ".".join(part for part in (_slug(scheme_less), _slug(name)) if part) or "lineage"
-    if len(key) > KEY_MAX:
-        key = key[: KEY_MAX - 9].rstrip("-._") + "-" + digest(namespace, name)[:8]
-    return key
-
-
-def _key_taken(session: Session, key: str) -> bool:
-    return (
-        assets.find(session, key) is not None
-        or session.scalar(select(LineageName.id).where(LineageName.asset_key == key)) is not None
-    )
-
-
-def key_for(writer: Writer, kind: str, namespace: str, name: str) -> tuple[str, bool]:
-    """The asset key of a dataset or job, made and remembered on first sight.
-
-    Returns (key, True if the name was new). Within a write transaction, so two
-    feeds naming the same thing at once cannot both make it.
-    """
-    session = writer.session
-    node = digest(kind, namespace, name)
-    known = session.scalar(select(LineageName.asset_key).where(LineageName.digest == node))
-    if known is not None:
-        return known, False
-    key = suggested_key(namespace, name)
-    if _key_taken(session, key):
-        key = f"{key[: KEY_MAX - 13].rstrip('-._')}-{node[:12]}"
-    session.add(
-        LineageName(
-            digest=node,
-            kind=kind,
-            namespace=namespace,
-            name=name,
-            asset_key=key,
-            created_at=writer.now,
-        )
-    )
-    return key, True
-
-
-def lookup_key(session: Session, kind: str, namespace: str, name: str) -> str | None:
-    """The key a dataset or job has in the catalogue, if it has been seen."""
-    return session.scalar(
-        select(LineageName.asset_key).where(LineageName.digest == digest(kind, namespace, name))
-    )
-
-
-def names_for(session: Session, keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
-    """(kind, namespace, name) of each key that came from a feed."""
-    keys = list(keys)
-    found: dict[str, tuple[str, str, str]] = {}
-    for start in range(0, len(keys), 500):
-        rows = session.execute(
-            select(
-                LineageName.asset_key, LineageName.kind, LineageName.namespace, LineageName.name
-            ).where(LineageName.asset_key.in_(keys[start : start + 500]))
-        )
-        found.update({key: (kind, ns, name) for key, kind, ns, name in rows})
-    return found
 
 
 # -- assets ----------------------------------------------------------------------
@@ -463,87 +379,3 @@ def apply_facts(
         if dataset.column_lineage is not None:
             set_column_lineage(writer, key, dataset, outcome)
     return outcome
-
-
-# -- reading column lineage ----------------------------------------------------------
-@dataclass(frozen=True)
-class ColumnNode:
-    """A column of a dataset, named as OpenLineage names it."""
-
-    namespace: str
-    name: str
-    field: str
-
-    @property
-    def digest(self) -> str:
-        return digest(self.namespace, self.name, self.field)
-
-
-@dataclass(frozen=True)
-class ColumnEdge:
-    """``input`` feeds ``output``; the keys are the datasets' assets (None: no asset)."""
-
-    output: ColumnNode
-    input: ColumnNode
-    output_key: str
-    input_key: str | None
-    type: str | None
-    subtype: str | None
-    description: str | None
-    masking: bool
-
-
-def dataset_fields(session: Session, namespace: str, name: str) -> list[ColumnNode]:
-    """The columns of a dataset that column lineage names (as output or input)."""
-    outputs = session.scalars(
-        select(ColumnLineage.output_field)
-        .where(ColumnLineage.output_namespace == namespace, ColumnLineage.output_name == name)
-        .distinct()
-    )
-    inputs = session.scalars(
-        select(ColumnLineage.input_field)
-        .where(ColumnLineage.input_namespace == namespace, ColumnLineage.input_name == name)
-        .distinct()
-    )
-    return [ColumnNode(namespace, name, f) for f in sorted({*outputs, *inputs})]
-
-
-def column_edges(
-    session: Session, starts: list[ColumnNode], depth: int, downstream: bool = False
-) -> list[ColumnEdge]:
-    """Column lineage reachable from ``starts`` within ``depth`` hops, upstream
-    (and downstream as well with ``downstream``), breadth first, each edge once."""
-    found: dict[int, ColumnLineage] = {}
-    for column, follow in (
-        (ColumnLineage.output_digest, "input_digest"),
-        *([(ColumnLineage.input_digest, "output_digest")] if downstream else []),
-    ):
-        seen = {n.digest for n in starts}
-        frontier = set(seen)
-        for _ in range(depth):
-            rows = list(session.scalars(select(ColumnLineage).where(column.in_(frontier))))
-            found.update((r.id, r) for r in rows)
-            frontier = {getattr(r, follow) for r in rows} - seen
-            seen |= frontier
-            if not frontier:
-                break
-    rows = sorted(found.values(), key=lambda r: r.id)
-    keys = {
-        (r.input_namespace, r.input_name): lookup_key(
-            session, "dataset", r.input_namespace, r.input_name
-        )
-        for r in rows
-    }
-    return [
-        ColumnEdge(
-            output=ColumnNode(r.output_namespace, r.output_name, r.output_field),
-            input=ColumnNode(r.input_namespace, r.input_name, r.input_field),
-            output_key=r.output_key,
-            input_key=keys[(r.input_namespace, r.input_name)],
-            type=r.transformation_type,
-            subtype=r.transformation_subtype,
-            description=r.description,
-            masking=bool(r.masking),
-        )
-        for r in rows
-    ]

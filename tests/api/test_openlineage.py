@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from openlineage.client import OpenLineageClient
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 
-from catalogue.services.openlineage import suggested_key
+from catalogue.services.openlineage_names import suggested_key
 from catalogue.store import Catalogue
 from tests.api.conftest import Tokens, change_count
 from tests.api.ol_events import client_event, dataset_lineage, read_events
