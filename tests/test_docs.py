@@ -11,6 +11,8 @@ import pytest
 from cli import main
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+# The rows of the README's tables: a command named only in prose is not in the table.
+TABLE_ROWS = "\n".join(line for line in README.splitlines() if line.startswith("| `"))
 
 
 def command_paths(group: click.Group, prefix: str = "catalogue") -> list[tuple[str, click.Command]]:
@@ -39,7 +41,7 @@ def test_the_cli_has_the_commands_the_readme_opens_with() -> None:
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_every_command_is_documented(path: str, command: click.Command) -> None:
-    assert f"`{path}" in README, f"{path} is missing from the README's command table"
+    assert f"`{path}" in TABLE_ROWS, f"{path} is missing from the README's command tables"
     assert command.help, f"{path} has no docstring for --help"
 
 
