@@ -12,21 +12,23 @@ import os
 import random
 import signal
 import subprocess
-import sys
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.generate import generate, write_file
-from tests.conftest import Runner
+from tests.conftest import CATALOGUE_COMMAND, Runner, serving
 
-CATALOGUE = str(Path(sys.executable).with_name("catalogue"))
 pytestmark = pytest.mark.slow
 
 
 def catalogue_process(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [CATALOGUE, *args],
+        [CATALOGUE_COMMAND, *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -89,6 +91,42 @@ def test_index_rebuild_killed_midway_heals_on_the_next_search(
         assert verify.exit_code == 0 and "0 difference(s)" in verify.output, verify.output
 
 
+def index_state(run: Runner) -> dict[str, int]:
+    """How far the search index has applied the change log (does not catch up)."""
+    return json.loads(run("index", "status", "--format", "json").output)
+
+
+def test_index_catch_up_killed_midway_heals_on_the_next_search(run: Runner, tmp_path: Path) -> None:
+    assert run("register", "dataset", "grit-bins", "--title", "Grit bins").exit_code == 0
+    # Writes made while another index directory is in use leave this one behind
+    # by a few thousand changes: less than a rebuild, so the next look catches up
+    # in batches, and that is where the kill lands.
+    elsewhere = {**run.env, "CATALOGUE_INDEX_DIR": str(tmp_path / "elsewhere")}
+    interrupted = 0
+    for attempt, seed in enumerate((21, 22)):
+        path = tmp_path / f"register-{seed}.json"
+        write_file(generate(2500, seed=seed), path)
+        applied = catalogue_process(elsewhere, "apply", str(path))
+        assert applied.wait(timeout=300) == 0, applied.stderr.read() if applied.stderr else ""
+        before = counts(run)
+        behind = index_state(run)
+        assert 0 < behind["behind"] < 20_000, behind  # a catch-up, not a rebuild
+        # Kill the search the moment its catch-up has applied a first batch.
+        searching = catalogue_process(run.env, "search", "council tax")
+        while searching.poll() is None and index_state(run)["applied"] == behind["applied"]:
+            pass
+        searching.send_signal(signal.SIGKILL)
+        searching.wait()
+        state = index_state(run)
+        interrupted += behind["applied"] < state["applied"] < state["head"]
+        assert counts(run) == before, f"attempt {attempt}: a search changed the catalogue"
+        assert run("search", "council tax").exit_code == 0
+        assert index_state(run)["behind"] == 0
+        verify = run("index", "verify")
+        assert verify.exit_code == 0 and "0 difference(s)" in verify.output, verify.output
+    assert interrupted >= 1, "no kill landed inside a catch-up: the test proved nothing"
+
+
 def test_two_processes_writing_at_once_lose_nothing(run: Runner) -> None:
     assert run("register", "dataset", "shared", "--title", "Shared").exit_code == 0
     # Eight writers on different assets, and four racing for the same version.
@@ -113,3 +151,82 @@ def test_two_processes_writing_at_once_lose_nothing(run: Runner) -> None:
     assert [h["action"] for h in history] == ["asset.create", "asset.update"]
     winner = history[1]["after"]["title"]
     assert json.loads(run("show", "shared", "--format", "json").output)["title"] == winner
+
+
+def call(base: str, token: str, method: str, path: str, body: dict, **headers: str) -> int:
+    request = urllib.request.Request(
+        base + path,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        problem: dict[str, Any] = json.loads(error.read() or b"{}")
+        assert error.code < 500, f"{method} {path}: {error.code} {problem}"
+        return error.code
+
+
+def test_command_line_and_api_writing_at_once_lose_nothing(run: Runner) -> None:
+    made = run("user", "add", "wren", "--name", "Wren Okafor", "--role", "admin", "--no-password")
+    assert made.exit_code == 0, made.output
+    token = json.loads(run("token", "create", "wren", "--label", "race", "--format", "json").output)
+    assert run("register", "dataset", "shared", "--title", "Shared").exit_code == 0
+    with serving(run.env) as base, ThreadPoolExecutor(9) as pool:
+        # Six writers each way on assets of their own, and six racing (three each
+        # way) to change version 1 of the same asset.
+        cli_writers = [
+            catalogue_process(run.env, "register", "dataset", f"cli-{i}", "--title", f"CLI {i}")
+            for i in range(6)
+        ]
+        cli_racers = [
+            catalogue_process(
+                run.env, "update", "shared", "--title", f"CLI racer {i}", "--version", "1"
+            )
+            for i in range(3)
+        ]
+        api_writers = [
+            pool.submit(
+                call,
+                base,
+                token["token"],
+                "POST",
+                "/api/v1/assets",
+                {"key": f"api-{i}", "kind": "dataset", "title": f"API {i}"},
+            )
+            for i in range(6)
+        ]
+        api_racers = [
+            pool.submit(
+                call,
+                base,
+                token["token"],
+                "PATCH",
+                "/api/v1/assets/shared",
+                {"title": f"API racer {i}"},
+                **{"If-Match": '"1"'},
+            )
+            for i in range(3)
+        ]
+        for p in cli_writers:
+            assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
+        assert [f.result() for f in api_writers] == [201] * 6
+        cli_outcomes = [p.wait(timeout=120) for p in cli_racers]
+        api_outcomes = [f.result() for f in api_racers]
+    landed = cli_outcomes.count(0) + api_outcomes.count(200)
+    assert landed == 1, f"exactly one change of version 1 may land: {cli_outcomes} {api_outcomes}"
+    assert set(api_outcomes) <= {200, 412}, api_outcomes
+    for p, code in zip(cli_racers, cli_outcomes, strict=True):
+        if code:
+            assert "has changed since you read it" in (p.stderr.read() if p.stderr else "")
+    listed = {r["key"] for r in json.loads(run("list", "--format", "json").output)}
+    assert {f"cli-{i}" for i in range(6)} | {f"api-{i}" for i in range(6)} <= listed
+    history = json.loads(run("history", "shared", "--format", "json").output)
+    assert [h["action"] for h in history] == ["asset.create", "asset.update"]
+    winner = history[1]["after"]["title"]
+    assert json.loads(run("show", "shared", "--format", "json").output)["title"] == winner
+    assert run("search", "shared").exit_code == 0
+    verify = run("index", "verify")
+    assert verify.exit_code == 0 and "0 difference(s)" in verify.output, verify.output
