@@ -1,7 +1,8 @@
 """PostgreSQL restarted under load: while it is down every request is answered
 at once, either from the views or with a clean 503 (problem+json for the API,
 a GOV.UK page for people, Retry-After on both), never a 500, a hang or a
-traceback; when it is back, the same workers serve again by themselves.
+traceback; when it is back, the same workers serve again by themselves, and a restart
+while no one is asking goes unnoticed.
 
 The restart is of a private, throwaway cluster made for this test (the shared
 test server stays up for the other tests). Without PostgreSQL's binaries or
@@ -285,6 +286,13 @@ def _restart_under_load(server: Server, cluster: Cluster, token: str) -> None:
     assert b"written after the restart" in history.body
     assert b"written while the database was down" not in history.body
     assert server.worker_pids() == workers, "the workers were restarted"
+
+    # A restart while nobody is asking goes unnoticed: the pooled connections it
+    # killed are found dead and replaced as they are checked out.
+    cluster.stop("fast")
+    cluster.start()
+    quiet = [ask(base, name, token) for _ in range(4) for name in REQUESTS]
+    assert [a.status for a in quiet] == [200] * len(quiet)
     readyz = fetch(base + "/readyz").json()
     assert readyz["status"] == "ready"
     assert all(view["lag"] == 0 for view in readyz["views"].values())
