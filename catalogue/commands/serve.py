@@ -73,7 +73,9 @@ def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> Non
     """
     settings = obj.settings
     configure_logging(settings.log_level, settings.log_format)
-    obj.catalogue  # noqa: B018 - refuse to start on an uninitialised database
+    # Refuse to start on an uninitialised database; then let go of the
+    # connection that took, so no worker inherits it across the fork.
+    obj.catalogue.engine.dispose()
     log.info(
         "serving the catalogue on http://%s:%s/ with %s worker(s)",
         host,

@@ -8,7 +8,9 @@ import json
 import logging
 import os
 import re
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,37 @@ def test_readyz_is_503_naming_the_reason(
     assert "Traceback" not in response.get_data(as_text=True)
     # The process itself is up.
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_that_never_answers_fails_within_the_connect_timeout(tmp_path: Path) -> None:
+    # A socket that accepts connections and never says a word: a server that
+    # hangs, or a firewall that swallows the reply.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        settings = load_settings(
+            {
+                "instance_path": tmp_path / "instance",
+                "database_url": f"postgresql+psycopg://catalogue@127.0.0.1:{port}/catalogue",
+                "database_connect_timeout": 2,
+            }
+        )
+        client = create_app(settings).test_client()
+        for path in ("/readyz", "/api/v1/assets/rent-accounts", "/assets/rent-accounts"):
+            # 8 s: the connect timeout, and room for a busy machine.
+            response = _get_within(client, path, seconds=8)
+            assert response.status_code == 503 and response.headers["Retry-After"]
+
+
+def _get_within(client: Any, path: str, seconds: float) -> Any:
+    """GET ``path``, failing the test (not hanging it) if no answer comes in time."""
+    answers: list[Any] = []
+    asking = threading.Thread(target=lambda: answers.append(client.get(path)), daemon=True)
+    asking.start()
+    asking.join(timeout=seconds)
+    assert not asking.is_alive(), f"{path} still waiting for the database after {seconds} s"
+    return answers[0]
 
 
 # -- the request log, in process -----------------------------------------------------------
