@@ -1,29 +1,46 @@
-"""`catalogue apply` of a generated 10,000-asset file with lineage (target ≤ 20 s).
+"""`catalogue apply` of generated files with lineage (target at 10,000 assets ≤ 20 s).
 
-python -m benchmarks.bench_apply [--assets 10000] [--database-url URL]
+python -m benchmarks.bench_apply [--assets 1000 10000] [--database-url URL]
+
+Each size runs on SQLite and, with ``--database-url`` (a PostgreSQL server), on
+a fresh database made there and dropped afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from benchmarks.catalogues import create_postgres_database, drop_postgres_database
 from benchmarks.common import WORK, print_table, run_cli, save, scratch_env
 from benchmarks.generate import generate, write_file
 
 
-def bench_apply(assets: int, database_url: str | None = None) -> dict:
-    env = scratch_env(f"apply-{assets}", database_url)
+def register_file(assets: int) -> tuple[Path, int]:
+    """The generated register of ``assets`` assets as YAML, and its edge count."""
     path = WORK / f"apply-{assets}.yaml"
     records = generate(assets)
     write_file(records, path)
-    edges = sum(len(r.get("upstream", [])) for r in records)
-    run_cli(env, "init")
-    first = run_cli(env, "apply", str(path))
-    again = run_cli(env, "apply", str(path))
+    return path, sum(len(r.get("upstream", [])) for r in records)
+
+
+def bench_apply(path: Path, assets: int, edges: int, server_url: str | None = None) -> dict:
+    """`catalogue init`, then `catalogue apply` of the file twice, on a fresh
+    catalogue; wall seconds of each apply command."""
+    backend = "postgresql" if server_url else "sqlite"
+    database_url = create_postgres_database(server_url, "apply") if server_url else None
+    try:
+        env = scratch_env(f"apply-{backend}-{assets}", database_url)
+        run_cli(env, "init")
+        first = run_cli(env, "apply", str(path))
+        again = run_cli(env, "apply", str(path))
+    finally:
+        if database_url:
+            drop_postgres_database(database_url)
     return {
         "assets": assets,
         "edges": edges,
-        "backend": "postgresql" if database_url else "sqlite",
+        "backend": backend,
         "apply_s": round(first, 2),
         "reapply_unchanged_s": round(again, 2),
         "target_s": 20.0 if assets == 10_000 else None,
@@ -32,12 +49,16 @@ def bench_apply(assets: int, database_url: str | None = None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--assets", type=int, default=10_000)
-    parser.add_argument("--database-url")
+    parser.add_argument("--assets", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--database-url", help="a PostgreSQL server to run on as well")
     args = parser.parse_args()
-    row = bench_apply(args.assets, args.database_url)
-    print_table("catalogue apply (wall time of the command, including start-up)", [row])
-    save("apply", {"rows": [row]})
+    servers = [None] + ([args.database_url] if args.database_url else [])
+    rows = []
+    for assets in args.assets:
+        path, edges = register_file(assets)
+        rows += [bench_apply(path, assets, edges, server) for server in servers]
+    print_table("catalogue apply (wall time of the command, including start-up)", rows)
+    save("apply", {"rows": rows})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,11 @@ upstream trace of reports, with the same trace done by a recursive SQL query
 (CTE) on the same database printed beside it. Targets: load ≤ 5 s, apply ≤ 5 ms,
 trace p95 ≤ 10 ms.
 
-    python -m benchmarks.bench_lineage [--assets 100000] [--database-url URL]
+    python -m benchmarks.bench_lineage [--assets 100000] [--database-url URL] [--keep]
+
+``--database-url`` names a PostgreSQL server: the benchmark makes its own
+database there and drops it afterwards (``--keep`` leaves it, and the SQLite
+file, for the HTTP benchmark of the same run to reuse).
 """
 
 from __future__ import annotations
@@ -18,22 +22,16 @@ import tracemalloc
 
 from sqlalchemy import select, text
 
-from benchmarks.common import WORK, print_table, save, scratch_env, summary_ms, timed
-from benchmarks.generate import generate
-from catalogue.config import load_settings
-from catalogue.migrate import upgrade
+from benchmarks import catalogues
+from benchmarks.catalogues import ADMIN
+from benchmarks.common import WORK, print_table, save, summary_ms, timed
 from catalogue.models import Asset
 from catalogue.services import edges
-from catalogue.services.access import operator
-from catalogue.services.apply import execute_plan, plan_apply
-from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import writing
 from catalogue.services.lineage import trace
 from catalogue.services.views import Views
 from catalogue.store import Catalogue
-from lineage import LineageGraph
 
-ADMIN = operator("bench")
 CTE = text("""
 WITH RECURSIVE up(id) AS (
     SELECT upstream_id FROM edges WHERE downstream_id = :start AND valid_to IS NULL
@@ -45,24 +43,23 @@ SELECT a.key FROM up JOIN assets a ON a.id = up.id
 """)
 
 
-def load_catalogue(catalogue: Catalogue, assets: int) -> tuple[float, int]:
-    """Write a generated catalogue through the same plan-and-apply path as a file."""
-    records = [SourceRecord(f"generated:{i}", r) for i, r in enumerate(generate(assets))]
-    started = time.perf_counter()
-    with writing(catalogue.sessions, ADMIN) as writer:
-        plan = plan_apply(writer.session, records, LineageGraph(), ADMIN)
-        execute_plan(writer, plan)
-    return time.perf_counter() - started, plan.counts()["edges added"]
+def bench(assets: int, server_url: str | None, traces: int, keep: bool = False) -> dict:
+    built = catalogues.build(assets, server_url)
+    try:
+        result = measure(built, traces)
+    except BaseException:
+        built.discard()
+        raise
+    if keep:
+        built.keep()
+    else:
+        built.discard()
+    return result
 
 
-def bench(assets: int, database_url: str | None, traces: int) -> dict:
-    env = scratch_env(f"lineage-{assets}", database_url)
-    settings = load_settings(
-        {"instance_path": env["CATALOGUE_INSTANCE_PATH"], "database_url": database_url or ""}
-    )
-    upgrade(settings.resolved_database_url)
-    catalogue = Catalogue(settings)
-    setup_s, edge_count = load_catalogue(catalogue, assets)
+def measure(built: catalogues.BenchCatalogue, traces: int) -> dict:
+    catalogue = Catalogue(built.settings)
+    setup_s, edge_count = built.setup_s, built.edges
 
     # Memory first, in a build of its own: tracemalloc slows allocation several
     # times over, so the timed load below runs without it.
@@ -117,8 +114,8 @@ def bench(assets: int, database_url: str | None, traces: int) -> dict:
     pure_apply_ms = timed(lambda: graph.apply(change), 1)[0]
     catalogue.close()
     return {
-        "backend": "postgresql" if database_url else "sqlite",
-        "assets": assets,
+        "backend": built.backend,
+        "assets": built.assets,
         "edges": edge_count,
         "setup_apply_s": round(setup_s, 1),
         "graph_load_s": round(load_s, 2),
@@ -137,8 +134,9 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--database-url")
     parser.add_argument("--traces", type=int, default=400)
+    parser.add_argument("--keep", action="store_true", help="keep the catalogue for bench_http")
     args = parser.parse_args()
-    result = bench(args.assets, args.database_url, args.traces)
+    result = bench(args.assets, args.database_url, args.traces, args.keep)
     rows = [
         {
             "measure": "graph load from database",

@@ -33,12 +33,17 @@ def scratch_env(name: str, database_url: str | None = None) -> dict[str, str]:
 
 def run_cli(env: dict[str, str], *args: str) -> float:
     """Run `catalogue ARGS` as a user would; returns wall seconds. Fails loudly."""
+    return cli_output(env, *args)[0]
+
+
+def cli_output(env: dict[str, str], *args: str) -> tuple[float, str]:
+    """Run `catalogue ARGS`; wall seconds and what it printed. Fails loudly."""
     started = time.perf_counter()
     done = subprocess.run([CATALOGUE, *args], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"catalogue {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return elapsed, done.stdout
 
 
 def timed(func: Callable[[], Any], repeat: int) -> list[float]:
