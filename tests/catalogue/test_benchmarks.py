@@ -1,0 +1,49 @@
+"""The HTTP benchmark of `make bench` works end to end on a tiny catalogue: it
+serves the catalogue with two workers, loads every scenario, reads the workers'
+memory and cleans up. No timing is asserted (the machine is shared)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from benchmarks.bench_http import SCENARIOS, bench_backend
+from tests.conftest import IN_CI, PG_URL
+
+
+def bench_databases() -> set[str]:
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database")).scalars()
+            return {n for n in names if n.startswith("bench_catalogue_150_")}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", ["sqlite", "postgres"])
+def test_http_benchmark_loads_every_scenario_without_errors(on: str, tmp_path: Path) -> None:
+    if on == "postgres" and not PG_URL:
+        message = "CATALOGUE_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PG_URL if on == "postgres" else None
+    before = bench_databases() if server else set()
+
+    result = bench_backend(150, server, duration=1.0, warmup=0.5, clients=4, work=tmp_path)
+
+    rows = result["scenarios"]
+    assert [r["scenario"] for r in rows] == list(SCENARIOS)
+    for row in rows:
+        assert row["requests"] > 0, row
+        assert row["errors"] == 0, (row, Path(result["server_log"]).read_text()[-2000:])
+        assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+    assert len(result["workers"]) == 2
+    assert all(w["rss_mb"] > 0 for w in result["workers"])
+    assert result["backend"] == ("postgresql" if server else "sqlite")
+    if server:  # the database it made for itself is gone
+        assert bench_databases() == before
