@@ -1,7 +1,14 @@
 """`make bench`: every benchmark, one after another, each printing its table and
-writing JSON under benchmarks/results/. Sizes can be cut for a quick look:
+writing JSON under benchmarks/results/, then one summary of the headline
+figures against their targets.
 
     python -m benchmarks.run [--quick]
+
+PostgreSQL rows run on the server named by CATALOGUE_BENCH_POSTGRES_URL (else
+CATALOGUE_TEST_POSTGRES_URL): each benchmark makes its own databases there and
+drops them. Without either variable only SQLite runs, and the summary says so.
+The 100,000-asset catalogue the lineage benchmark builds on each backend is kept
+for the HTTP benchmark, so it is built once per backend.
 """
 
 from __future__ import annotations
@@ -11,27 +18,52 @@ import subprocess
 import sys
 import time
 
-STEPS = [
-    ("apply", ["benchmarks.bench_apply", "--assets", "10000"]),
-    ("lineage", ["benchmarks.bench_lineage", "--assets", "100000"]),
-    ("search", ["benchmarks.bench_search", "--assets", "100000"]),
-]
-QUICK = {"10000": "2000", "100000": "5000"}
+from benchmarks.catalogues import discard_kept, postgres_server_url
+from benchmarks.common import RESULTS
+from benchmarks.summary import print_summary
+
+QUICK = {"1000": "500", "10000": "2000", "100000": "5000", "10": "3"}
+
+
+def steps(pg: str | None) -> list[tuple[str, list[str]]]:
+    """(name, argv) of each step; PostgreSQL runs only with a server."""
+    on_pg = ["--database-url", pg] if pg else []
+    out = [
+        ("apply", ["benchmarks.bench_apply", "--assets", "1000", "10000", *on_pg]),
+        ("lineage sqlite", ["benchmarks.bench_lineage", "--assets", "100000", "--keep"]),
+    ]
+    if pg:
+        lineage_pg = ["benchmarks.bench_lineage", "--assets", "100000", *on_pg, "--keep"]
+        out.append(("lineage postgresql", lineage_pg))
+    out += [
+        ("search", ["benchmarks.bench_search", "--assets", "100000"]),
+        ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
+    ]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
+    pg = postgres_server_url()
+    for old in RESULTS.glob("*.json"):  # the summary reads only this run's results
+        old.unlink()
+    started_run = time.perf_counter()
     failed = []
-    for name, argv in STEPS:
-        if args.quick:
-            argv = [QUICK.get(a, a) for a in argv]
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", *argv])
-        print(f"[{name}: {time.perf_counter() - started:.0f} s]")
-        if done.returncode != 0:
-            failed.append(name)
+    try:
+        for name, argv in steps(pg):
+            if args.quick:
+                argv = [QUICK.get(a, a) for a in argv]
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", *argv])
+            print(f"[{name}: {time.perf_counter() - started:.0f} s]", flush=True)
+            if done.returncode != 0:
+                failed.append(name)
+    finally:
+        discard_kept()
+    print_summary(quick=args.quick, postgres=pg is not None)
+    print(f"\n[make bench: {time.perf_counter() - started_run:.0f} s in all]")
     if failed:
         raise SystemExit(f"benchmarks failed: {', '.join(failed)}")
 

@@ -1,0 +1,117 @@
+"""The headline figures of a `make bench` run against their targets, read back
+from the JSON files in benchmarks/results/ (so it shows what was measured, and
+says what was not run).
+
+    python -m benchmarks.summary
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from benchmarks.common import RESULTS, print_table
+
+Row = dict[str, Any]
+
+
+def _load(name: str) -> Any:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _row(measure: str, backend: str, value: float, unit: str, limit: float | None) -> Row:
+    """A summary row; the verdict compares ``value`` with ``limit`` (at most)."""
+    verdict = "" if limit is None else ("met" if value <= limit else "NOT met")
+    target = "" if limit is None else f"≤ {limit:g} {unit}".strip()
+    return {
+        "measure": measure,
+        "backend": backend,
+        "figure": f"{value:g} {unit}".strip(),
+        "target": target,
+        "verdict": verdict,
+    }
+
+
+def _apply_rows(data: Any) -> Iterator[Row]:
+    for r in data["rows"]:
+        limit = 20.0 if r["assets"] == 10_000 else None
+        measure = f"apply {r['assets']:,} assets (command)"
+        yield _row(measure, r["backend"], r["apply_s"], "s", limit)
+
+
+def _lineage_rows(data: Any) -> Iterator[Row]:
+    full = data["assets"] == 100_000
+    n, b = f"{data['assets']:,}", data["backend"]
+    yield _row(f"graph load, {n} assets", b, data["graph_load_s"], "s", 5 if full else None)
+    p95 = data["apply_one_change_ms"]["p95_ms"]
+    yield _row(f"one change caught up, p95, {n}", b, p95, "ms", 5 if full else None)
+    p95 = data["trace_graph_ms"]["p95_ms"]
+    yield _row(f"upstream trace (graph), p95, {n}", b, p95, "ms", 10 if full else None)
+    p95 = data["trace_cte_ms"]["p95_ms"]
+    yield _row(f"same trace, recursive CTE, p95, {n}", b, p95, "ms", None)
+
+
+def _search_rows(data: Any) -> Iterator[Row]:
+    full = data["assets"] == 100_000
+    n = f"{data['assets']:,}"
+    rebuild = data["whoosh_rebuild_s"]
+    yield _row(f"index rebuild (Whoosh), {n}", "-", rebuild, "s", 20 if full else None)
+    p95 = data["whoosh_ms"]["p95_ms"]
+    yield _row(f"search with facets, p95, {n}", "-", p95, "ms", 30 if full else None)
+    yield _row(f"SQLite FTS5 baseline, p95, {n}", "-", data["fts5_ms"]["p95_ms"], "ms", None)
+    yield _row("search p95 / FTS5 p95", "-", data["p95_ratio"], "×", 5 if full else None)
+
+
+def _http_rows(data: Any) -> Iterator[Row]:
+    for result in data["results"]:
+        b, n = result["backend"], f"{result['assets']:,}"
+        full = result["assets"] == 100_000
+        for s in result["scenarios"]:
+            targeted = full and s["scenario"] == "search page"
+            limit = data["target_search_p95_ms"] if targeted else None
+            measure = f"HTTP {s['scenario']}, {s['clients']} clients, p95, {n}"
+            yield _row(measure, b, s["p95_ms"], "ms", limit)
+        errors = sum(s["errors"] for s in result["scenarios"])
+        yield _row(f"HTTP errors, all scenarios, {n}", b, errors, "", 0)
+        rss = max((w["rss_mb"] for w in result["workers"]), default=0.0)
+        yield _row(f"worker memory (RSS) after load, {n}", b, rss, "MB", None)
+        yield _row(f"index rebuild (command), {n}", b, result["index_rebuild_s"], "s", None)
+
+
+SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
+    ("apply", _apply_rows),
+    ("lineage-sqlite", _lineage_rows),
+    ("lineage-postgresql", _lineage_rows),
+    ("search", _search_rows),
+    ("http", _http_rows),
+]
+
+
+def print_summary(quick: bool = False, postgres: bool = True) -> list[Row]:
+    """Print the summary table; returns its rows. Missing results are named."""
+    rows: list[Row] = []
+    missing = []
+    for name, rows_of in SECTIONS:
+        data = _load(name)
+        if data is None:
+            missing.append(name)
+        else:
+            rows += list(rows_of(data))
+    title = "Summary: headline figures against targets"
+    if quick:
+        title += " (--quick: small sizes, so no verdicts on speed)"
+    print_table(title, rows)
+    if not postgres:
+        print(
+            "\nPostgreSQL rows were NOT run: set CATALOGUE_BENCH_POSTGRES_URL (or "
+            "CATALOGUE_TEST_POSTGRES_URL) to a server where the role may create databases."
+        )
+    if missing:
+        print(f"\nNo results from: {', '.join(missing)}")
+    return rows
+
+
+if __name__ == "__main__":
+    print_summary()
