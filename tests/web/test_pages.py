@@ -29,7 +29,9 @@ def keys_linked(html: str, prefix: str = "/assets/") -> list[str]:
 # -- health checks keep working ------------------------------------------------------
 def test_health_checks(pages: Pages) -> None:
     assert pages.get("/healthz").json == {"status": "ok"}
-    assert pages.get("/readyz").json == {"status": "ready"}
+    ready = pages.get("/readyz").json
+    assert ready["status"] == "ready" and ready["database"]["ok"] is True
+    assert all(view["lag"] == 0 for view in ready["views"].values())
 
 
 # -- the layout -----------------------------------------------------------------------
