@@ -18,6 +18,7 @@ from benchmarks.generate import generate, write_file
 
 def register_file(assets: int) -> tuple[Path, int]:
     """The generated register of ``assets`` assets as YAML, and its edge count."""
+    WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / f"apply-{assets}.yaml"
     records = generate(assets)
     write_file(records, path)
