@@ -12,6 +12,8 @@ import os
 import random
 import signal
 import subprocess
+import threading
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -54,28 +56,62 @@ def kill_after(process: subprocess.Popen, seconds: float) -> bool:
         return True
 
 
-def test_apply_killed_at_random_moments_is_all_or_nothing(run: Runner, tmp_path: Path) -> None:
+def writing_started(process: subprocess.Popen) -> threading.Event:
+    """Set once `catalogue apply` says on stderr that it has begun writing."""
+    started = threading.Event()
+
+    def watch() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("Applying"):
+                started.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return started
+
+
+def test_apply_killed_at_random_moments_is_all_or_nothing(
+    run: Runner, make_database: Any, tmp_path: Path
+) -> None:
     records = generate(10_000, seed=11)
     path = tmp_path / "register.json"
     write_file(records, path)
     edges = sum(len(r.get("upstream", [])) for r in records)
     full = (len(records), len(records) + edges)
+    # How long this apply writes on this machine, from "Applying" to the end, in
+    # a scratch catalogue of the same kind: the kills below are placed within it.
+    scratch = {
+        **run.env,
+        "CATALOGUE_DATABASE_URL": make_database(),
+        "CATALOGUE_INDEX_DIR": str(tmp_path / "scratch-index"),
+    }
+    process = catalogue_process(scratch, "apply", str(path))
+    assert writing_started(process).wait(timeout=300), "the apply never began writing"
+    began = time.monotonic()
+    assert process.wait(timeout=600) == 0
+    writing = time.monotonic() - began
     rng = random.Random(5)
-    killed = 0
-    # Early, middle and late kills: while reading, while writing the database,
-    # and (on a fast machine) after the commit while the search index is built.
-    for attempt, (low, high) in enumerate([(0.5, 3.0), (3.0, 10.0), (10.0, 40.0)]):
+    mid_write = 0
+    # Early and late in the write, and once while still reading and planning.
+    moments = [("writing", 0.05, 0.4), ("reading", 0.0, 0.0), ("writing", 0.4, 0.9)]
+    for attempt, (phase, low, high) in enumerate(moments):
         before = counts(run)
         process = catalogue_process(run.env, "apply", str(path))
-        killed += kill_after(process, rng.uniform(low, high))
+        if phase == "writing":
+            started = writing_started(process)
+            assert started.wait(timeout=300), "the apply never began writing"
+            killed = kill_after(process, writing * rng.uniform(low, high))
+        else:
+            killed = kill_after(process, rng.uniform(0.3, 2.0))
+        mid_write += killed and phase == "writing"
         after = counts(run)
-        assert after in {before, full}, f"attempt {attempt}: partial apply {after}"
+        assert after in {before, full}, f"attempt {attempt} ({phase}): partial apply {after}"
         # The next search heals the index, whatever moment the kill came at.
         assert run("search", "council tax").exit_code == 0
         verify = run("index", "verify")
         assert verify.exit_code == 0, verify.output
         assert "0 difference(s)" in verify.output
-    assert killed >= 1, "no apply was interrupted: the test proved nothing"
+    assert mid_write >= 2, "too few applies were killed while writing: the test proved little"
 
 
 def test_index_rebuild_killed_midway_heals_on_the_next_search(
