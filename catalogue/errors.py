@@ -66,6 +66,14 @@ class PreconditionFailed(Conflict):
     title = "Precondition failed"
 
 
+class Unavailable(CatalogueError):
+    """A part the catalogue needs (its search index on disk) cannot be used just
+    now; nothing was changed, and the same request may work later."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 class Invalid(CatalogueError):
     """Input failed validation; ``problems`` lists every problem found."""
 

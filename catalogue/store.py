@@ -84,9 +84,11 @@ class Catalogue:
         if writer.pending:
             try:
                 self.views.catch_up_index()
-            except OSError as error:
+            except Exception as error:  # noqa: BLE001 - see below
                 # The change is committed; the index is a view and the next
-                # search catches up. Say so, but do not fail the write.
+                # search catches up. Whatever stopped it (a file problem, the
+                # database going away this instant), say so, but do not report
+                # a write that landed as failed.
                 log.warning(
                     "search index not updated after commit (%s); the next search will catch up",
                     error,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from catalogue.errors import Unavailable
 from catalogue.models import Asset, Department, Person
 from catalogue.services.changes import changes_after, latest_seq
 from catalogue.services.edges import all_edges
@@ -138,10 +139,17 @@ class Views:
         """The search index, caught up unless another process holds its write lock
         (then it answers from what is there and catches up on a later look)."""
         with self._index_lock:
-            if self._index is None:
-                self._index = SearchIndex(self.index_dir, synonyms=self.synonyms)
-            if catch_up:
-                self.catch_up_index()
+            try:
+                if self._index is None:
+                    self._index = SearchIndex(self.index_dir, synonyms=self.synonyms)
+                if catch_up:
+                    self.catch_up_index()
+            except OSError as error:
+                raise Unavailable(
+                    f"the search index cannot be opened ({error.strerror or error}); "
+                    "try again in a moment, or ask the catalogue's operator to check "
+                    "`catalogue index status`"
+                ) from error
             return self._index
 
     def catch_up_index(self) -> bool:

@@ -233,3 +233,35 @@ def test_serve_logs_one_json_line_per_request_and_no_secret(
     assert by_id[sent[3].headers["x-request-id"]]["user"] is None
     for secret in (token, QUERY_SECRET, BOGUS_TOKEN, DEMO_PASSWORD):
         assert secret not in log
+
+
+def test_an_unusable_search_index_is_503_and_writes_still_land(
+    demo_settings: Settings, demo_run: Runner, tmp_path: Path
+) -> None:
+    broken = _index_unusable(tmp_path)
+    settings = load_settings(
+        {
+            "instance_path": tmp_path / "instance",
+            "database_url": demo_settings.resolved_database_url,
+            "secret_key": "test",
+            **broken,
+        }
+    )
+    client = create_app(settings).test_client()
+    for url in ("/api/v1/search?q=bins", "/api/3/action/package_search?q=bins", "/search?q=bins"):
+        response = client.get(url)
+        text = response.get_data(as_text=True)
+        assert response.status_code == 503, (url, text[:300])
+        assert "search index cannot be opened" in text
+        assert "Traceback" not in text
+    # Pages that do not search still answer.
+    assert client.get("/assets/ev-charge-points").status_code == 200
+    env = {**demo_run.env, "CATALOGUE_INDEX_DIR": str(broken["index_dir"])}
+    searched = Runner(env)("search", "bins")
+    assert searched.exit_code == 1 and "search index cannot be opened" in searched.output
+    # The database is the truth: a change is saved even though the index cannot
+    # follow it, and the command says it succeeded.
+    changed = Runner(env)("update", "bin-collection-rounds", "--title", "Bin rounds (weekly)")
+    assert changed.exit_code == 0, changed.output
+    shown = json.loads(demo_run("show", "bin-collection-rounds", "--format", "json").output)
+    assert shown["title"] == "Bin rounds (weekly)"
