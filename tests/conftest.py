@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -224,49 +218,3 @@ def run(settings: Settings) -> Runner:
 def demo_run(demo_settings: Settings) -> Runner:
     """`catalogue …` against a catalogue holding the demo borough."""
     return Runner(_cli_env(demo_settings))
-
-
-CATALOGUE_COMMAND = str(Path(sys.executable).with_name("catalogue"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """`catalogue serve` with ``workers`` gunicorn workers as a real process, on a
-    free loopback port; yields its base URL once /healthz answers. Its log goes to
-    a file (a pipe nobody reads would fill and stall the server)."""
-    port = free_port()
-    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [CATALOGUE_COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def server_log() -> str:
-        log.seek(0)
-        return log.read()[-5000:]
-
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, server_log()
-                assert time.monotonic() < deadline, "catalogue serve did not answer in 60 s"
-                time.sleep(0.3)
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()

@@ -10,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -128,3 +130,13 @@ def start_server(
     while len(server.worker_pids()) < workers and time.monotonic() < deadline:
         time.sleep(0.1)
     return server
+
+
+@contextmanager
+def serving(env: dict[str, str], folder: Path, workers: int = 2) -> Iterator[Server]:
+    """``start_server`` for a with-block: stopped at the end, whatever happens."""
+    server = start_server(env, folder, workers)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -4,12 +4,15 @@ database after the demo load and after importing a real council catalogue."""
 from __future__ import annotations
 
 import urllib.request
+from pathlib import Path
 
-from tests.conftest import Runner, serving, shared_data
+from tests.conftest import Runner, shared_data
+from tests.serving import serving
 
 
-def test_serve_answers_health_and_pages_under_gunicorn(demo_run: Runner) -> None:
-    with serving(demo_run.env) as base:
+def test_serve_answers_health_and_pages_under_gunicorn(demo_run: Runner, tmp_path: Path) -> None:
+    with serving(demo_run.env, tmp_path) as server:
+        base = server.base
         with urllib.request.urlopen(f"{base}/readyz", timeout=10) as r:
             assert r.status == 200
         # Not signed in: open data only ("EV" is a council synonym).

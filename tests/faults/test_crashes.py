@@ -14,8 +14,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,14 +21,15 @@ from typing import Any
 import pytest
 
 from benchmarks.generate import generate, write_file
-from tests.conftest import CATALOGUE_COMMAND, Runner, serving
+from tests.conftest import Runner
+from tests.serving import CATALOGUE, fetch, serving
 
 pytestmark = pytest.mark.slow
 
 
 def catalogue_process(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [CATALOGUE_COMMAND, *args],
+        [CATALOGUE, *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -190,27 +189,24 @@ def test_two_processes_writing_at_once_lose_nothing(run: Runner) -> None:
 
 
 def call(base: str, token: str, method: str, path: str, body: dict, **headers: str) -> int:
-    request = urllib.request.Request(
+    answer = fetch(
         base + path,
-        data=json.dumps(body).encode(),
         method=method,
+        body=json.dumps(body).encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers},
+        timeout=120,
     )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        problem: dict[str, Any] = json.loads(error.read() or b"{}")
-        assert error.code < 500, f"{method} {path}: {error.code} {problem}"
-        return error.code
+    assert answer.status < 500, f"{method} {path}: {answer.status} {answer.body[:500]!r}"
+    return answer.status
 
 
-def test_command_line_and_api_writing_at_once_lose_nothing(run: Runner) -> None:
+def test_command_line_and_api_writing_at_once_lose_nothing(run: Runner, tmp_path: Path) -> None:
     made = run("user", "add", "wren", "--name", "Wren Okafor", "--role", "admin", "--no-password")
     assert made.exit_code == 0, made.output
     token = json.loads(run("token", "create", "wren", "--label", "race", "--format", "json").output)
     assert run("register", "dataset", "shared", "--title", "Shared").exit_code == 0
-    with serving(run.env) as base, ThreadPoolExecutor(9) as pool:
+    with serving(run.env, tmp_path) as server, ThreadPoolExecutor(9) as pool:
+        base = server.base
         # Six writers each way on assets of their own, and six racing (three each
         # way) to change version 1 of the same asset.
         cli_writers = [
