@@ -6,14 +6,20 @@ uses. This index never asks Whoosh to score (search.matching ranks from bitmaps)
 so the writer skips the lookup: a fifth of indexing time. Posting blocks are not
 compressed either, which makes both writing and reading a term's documents faster
 for a modest amount of disk. Files are read by the standard W3 readers.
+
+Segment names come from the operating system's randomness, not from Whoosh's
+``random.choice``: anything that seeds the global ``random`` (a library, a
+script, Hypothesis in the tests) would otherwise make two commits pick the same
+name, and the second would overwrite the first segment's files.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from itertools import accumulate
 
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3Segment
 from whoosh.fields import Schema
 from whoosh.matching import Matcher
 
@@ -31,6 +37,10 @@ class CatalogueCodec(W3Codec):
 
     def field_writer(self, storage: object, segment: object) -> W3FieldWriter:
         return _FieldWriter(self, storage, segment)
+
+    def new_segment(self, storage: object, indexname: str) -> W3Segment:
+        # 16 characters from Whoosh's alphabet (0-9a-z), as its own ids have.
+        return W3Segment(self, indexname, segid=secrets.token_hex(8))
 
 
 def doc_ids(matcher: Matcher) -> Iterable[int]:
