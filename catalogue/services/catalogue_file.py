@@ -47,8 +47,12 @@ def read_catalogue_file(path: Path) -> list[SourceRecord]:
     fmt = file_format(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise Invalid(f"cannot read {path}", [Problem(str(error), source=str(path))]) from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start : error.start + 1].hex()
+        message = f"not UTF-8 text (byte 0x{byte} at offset {error.start}): save it as UTF-8"
+        raise Invalid(f"cannot read {path}", [Problem(message, source=str(path))]) from None
     reader = {"yaml": _read_yaml, "json": _read_json, "csv": _read_csv}[fmt]
     records = reader(text, str(path))
     for record in records:
@@ -79,10 +83,12 @@ def _read_yaml(text: str, name: str) -> list[SourceRecord]:
             )
         if items is None:
             raise _bad_file(f"{name}:1", "expected a list of asset records (or `assets:` list)")
-        return [
-            SourceRecord(f"{name}:{node.start_mark.line + 1}", loader.construct_object(node, True))
-            for node in items
-        ]
+        problems = [p for node in items for p in _repeated_fields(node, name)]
+        if problems:
+            raise Invalid(f"{name}: a field is given twice in a record", problems)
+        return [_yaml_record(loader, node, name) for node in items]
+    except RecursionError:
+        raise _bad_file(f"{name}:1", "not valid YAML: nested too deeply") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
@@ -91,9 +97,61 @@ def _read_yaml(text: str, name: str) -> list[SourceRecord]:
         loader.dispose()
 
 
+def _yaml_record(loader: Any, node: yaml.Node, name: str) -> SourceRecord:
+    source = f"{name}:{node.start_mark.line + 1}"
+    try:
+        return SourceRecord(source, loader.construct_object(node, True))
+    except (ValueError, OverflowError) as error:  # e.g. a date like 2026-13-45
+        field, line = _failing_field(node)
+        where = f"{name}:{line}" if line else source
+        message = f"the value cannot be read: {error}"
+        raise Invalid(f"{where}: {message}", [Problem(message, field=field, source=where)]) from None
+
+
+def _failing_field(node: yaml.Node) -> tuple[str | None, int | None]:
+    """The field (and its line) whose value the YAML constructor refuses."""
+    for key, value in node.value if isinstance(node, yaml.MappingNode) else ():
+        try:  # a fresh constructor: the loader's is left mid-object by the failure
+            yaml.constructor.SafeConstructor().construct_object(value, True)
+        except (ValueError, OverflowError):
+            return str(key.value), value.start_mark.line + 1
+    return None, None
+
+
+def _repeated_fields(node: yaml.Node, name: str) -> list[Problem]:
+    """A field named twice in one record: YAML forbids it, and PyYAML would
+    silently keep the last value, so a typo'd copy could undo a correction."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    seen: dict[str, int] = {}
+    problems = []
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = key.start_mark.line + 1
+        if key.value in seen:
+            message = f"given twice, at lines {seen[key.value]} and {line}"
+            problems.append(Problem(message, field=key.value, source=f"{name}:{line}"))
+        seen.setdefault(key.value, line)
+    return problems
+
+
+class _RepeatedField(ValueError):
+    pass
+
+
+def _refuse_repeated(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for field, value in pairs:
+        if field in data:
+            raise _RepeatedField(field)
+        data[field] = value
+    return data
+
+
 def _read_json(text: str, name: str) -> list[SourceRecord]:
     """A JSON list of records; each record's line is found while decoding."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_refuse_repeated)
     records: list[SourceRecord] = []
 
     def skip(pos: int) -> int:
@@ -113,6 +171,14 @@ def _read_json(text: str, name: str) -> list[SourceRecord]:
             data, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as error:
             raise _bad_file(f"{name}:{error.lineno}", f"not valid JSON: {error.msg}") from None
+        except _RepeatedField as error:
+            source = f"{name}:{line_at(pos)}"
+            raise Invalid(
+                f"{source}: field {error} is given twice in a record",
+                [Problem("given twice in one record", field=str(error), source=source)],
+            ) from None
+        except RecursionError:
+            raise _bad_file(f"{name}:{line_at(pos)}", "not valid JSON: nested too deeply") from None
         records.append(SourceRecord(f"{name}:{line_at(pos)}", data))
         pos = skip(end)
         if pos < len(text) and text[pos] == ",":
