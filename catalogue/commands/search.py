@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -58,8 +59,12 @@ def search(
         sort=sort,
         include_retired=include_retired,
     )
-    if fmt == "json":
-        emit_json(results)
+    if fmt == "json":  # the shape GET /api/v1/search answers
+        facets = {
+            name: [{"value": value, "count": count} for value, count in counts]
+            for name, counts in results.facets.items()
+        }
+        emit_json({"query": " ".join(query), **asdict(results), "facets": facets})
         return
     if results.corrected_query:
         click.echo(f"Showing results for {results.corrected_query!r}.")
