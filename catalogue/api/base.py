@@ -13,8 +13,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Response, request
+from flask import Response, current_app, request
 from marshmallow import Schema, ValidationError, fields
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from catalogue.errors import CatalogueError, Invalid, PreconditionFailed, Problem, Unauthorized
 from catalogue.http import current_principal, problem
@@ -148,6 +149,17 @@ def refuse_nul() -> None:
     """before_request: a NUL in the path or query string is a 400, not a database error."""
     if has_nul(request.path) or any(has_nul(k) or has_nul(v) for k, v in request.args.items(True)):
         raise MalformedRequest(NUL_MESSAGE)
+
+
+def refuse_oversized() -> None:
+    """before_request: a body over MAX_CONTENT_LENGTH is a 413 even on a route
+    that would not read it (retire, ending an edge), so nothing is written."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    size = request.content_length
+    if limit is not None and size is not None and size > limit:
+        raise RequestEntityTooLarge(
+            f"the request body is {size} bytes; the catalogue accepts at most {limit}"
+        )
 
 
 def json_body(raw: bytes | None = None) -> dict[str, Any]:

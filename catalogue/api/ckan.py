@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from catalogue.api import ckan_search
-from catalogue.api.base import document, has_nul
+from catalogue.api.base import document, has_nul, refuse_oversized
 from catalogue.api.ckan_packages import (
     count_by,
     group_dict,
@@ -34,6 +34,7 @@ from catalogue.http import catalogue, current_principal
 from catalogue.services.search import MAX_PER_PAGE, search_assets
 
 bp = Blueprint("ckan", __name__)
+bp.before_request(refuse_oversized)
 Params = dict[str, Any]
 ACTIONS: dict[str, Callable[[Params], Any]] = {}
 WRITE_SUFFIXES = ("_create", "_update", "_patch", "_delete", "_purge", "_revise")
@@ -357,6 +358,10 @@ def ckan_error(error: CatalogueError) -> CkanError:
     return CkanError(409, "Validation Error", error.message)
 
 
+# CKAN answers an unknown action with a bare JSON string, other errors in its envelope.
+CKAN_400 = {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/CkanResponse"}]}
+
+
 @bp.route("/api/3/action/<name>", methods=["GET", "POST"])
 @bp.route("/api/action/<name>", methods=["GET", "POST"])
 @document(
@@ -364,10 +369,10 @@ def ckan_error(error: CatalogueError) -> CkanError:
     tag="ckan",
     responses={
         200: ("CKAN's envelope", CkanResponseSchema),
-        400: "unknown action or bad query",
-        403: "a write action",
-        404: "not found",
-        409: "a bad parameter",
+        400: ("unknown action (a bare JSON string, as CKAN answers) or bad query", CKAN_400),
+        403: ("a write action (CKAN's envelope)", CkanResponseSchema),
+        404: ("not found (CKAN's envelope)", CkanResponseSchema),
+        409: ("a bad parameter (CKAN's envelope)", CkanResponseSchema),
     },
 )
 def run_action(name: str) -> Response:
