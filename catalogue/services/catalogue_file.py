@@ -105,7 +105,8 @@ def _yaml_record(loader: Any, node: yaml.Node, name: str) -> SourceRecord:
         field, line = _failing_field(node)
         where = f"{name}:{line}" if line else source
         message = f"the value cannot be read: {error}"
-        raise Invalid(f"{where}: {message}", [Problem(message, field=field, source=where)]) from None
+        problem = Problem(message, field=field, source=where)
+        raise Invalid(f"{where}: {message}", [problem]) from None
 
 
 def _failing_field(node: yaml.Node) -> tuple[str | None, int | None]:
