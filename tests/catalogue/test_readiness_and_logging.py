@@ -233,6 +233,9 @@ def test_serve_logs_one_json_line_per_request_and_no_secret(
     assert by_id[sent[3].headers["x-request-id"]]["user"] is None
     for secret in (token, QUERY_SECRET, BOGUS_TOKEN, DEMO_PASSWORD):
         assert secret not in log
+    # Both workers loaded their lineage graph and index before serving anyone.
+    warmed = {e["pid"] for e in entries if e["message"].startswith("worker warmed up")}
+    assert len(warmed) == 2 and {e["pid"] for e in requests} <= warmed, warmed
 
 
 def test_an_unusable_search_index_is_503_and_writes_still_land(
