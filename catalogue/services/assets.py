@@ -210,9 +210,14 @@ def list_assets(
     return [r for r in records if can_read(principal, r)]
 
 
-def history(session: Session, key: str, principal: Principal) -> list[dict[str, Any]]:
-    """Every change to this asset and its lineage, oldest first."""
-    get(session, key, principal)
+def history(
+    session: Session, key: str, principal: Principal, *, checked: bool = False
+) -> list[dict[str, Any]]:
+    """Every change to this asset and its lineage, oldest first. ``checked``: the
+    caller has just read the asset with ``get`` for this principal in this session,
+    so it is not read again."""
+    if not checked:
+        get(session, key, principal)
     rows = session.scalars(
         select(ChangeLog).where(ChangeLog.asset_key == key).order_by(ChangeLog.seq)
     )

@@ -120,7 +120,7 @@ def asset(key: str) -> str:
         upstream = lineage.neighbours(session, graph, key, "upstream", principal, depth=1)
         downstream = lineage.neighbours(session, graph, key, "downstream", principal, depth=1)
         inherited = lineage.trace(session, graph, key, principal).inherited
-        changes = assets.history(session, key, principal)
+        changes = assets.history(session, key, principal, checked=True)
     sight = lineage.Sight(graph, principal)
     source_system = record.get("source_system")
     return render_template(
@@ -146,7 +146,7 @@ def asset_history(key: str) -> str:
     principal = current_principal()
     with cat.read() as session:
         record = assets.get(session, key, principal)
-        changes = assets.history(session, key, principal)
+        changes = assets.history(session, key, principal, checked=True)
     sight = lineage.Sight(cat.graph(), principal)
     return render_template(
         "web/history.html", record=record, history=presented_history(changes, sight.visible)
