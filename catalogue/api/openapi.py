@@ -35,6 +35,7 @@ ERROR_TEXT = {
     404: "not found",
     409: "conflicts with what is there",
     412: "a stale If-Match",
+    413: "the request body is over the size limit",
     422: "a value breaks a rule",
 }
 HIDDEN_METHODS = {"HEAD", "OPTIONS"}
@@ -79,12 +80,14 @@ def _response(status: int, spec: Any, produces: str) -> dict[str, Any]:
     return out
 
 
-def implied_statuses(meta: dict[str, Any]) -> tuple[int, ...]:
+def implied_statuses(meta: dict[str, Any], method: str) -> tuple[int, ...]:
     """The problems a route answers whether or not it declares them: 400 and 422
     when it reads a query or body, 401 when it needs a sign-in (``signed_in()``
-    raises it). A route's own ``responses`` may describe them more closely."""
+    raises it), 413 for a body over the size limit on anything but a GET
+    (``refuse_oversized``). A route's own ``responses`` may describe them more
+    closely."""
     reads = (400, 422) if meta["query"] or meta["body"] else ()
-    return reads + ((401,) if meta["auth"] else ())
+    return reads + ((401,) if meta["auth"] else ()) + ((413,) if method != "GET" else ())
 
 
 def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
@@ -94,7 +97,7 @@ def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
         str(status): _response(status, spec, meta["produces"])
         for status, spec in sorted(meta["responses"].items())
     }
-    for status in implied_statuses(meta):
+    for status in implied_statuses(meta, method):
         responses.setdefault(str(status), _response(status, ERROR_TEXT[status], ""))
     op: dict[str, Any] = {
         "operationId": f"{rule.endpoint.replace('.', '_')}_{method.lower()}",
