@@ -9,18 +9,22 @@ reads ``seq > applied`` never skips a row that commits late.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalogue.db import utcnow
 from catalogue.models import ChangeLog, LogHead
 from catalogue.services.access import Principal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,6 +80,7 @@ def writing(
     if not principal.signed_in or not principal.name:
         raise ValueError("a write needs a signed-in, named actor")
     with sessions() as session, session.begin():
+        bind = session.get_bind()
         session.execute(update(LogHead).where(LogHead.id == 1).values(seq=LogHead.seq))
         head = session.scalar(select(LogHead.seq).where(LogHead.id == 1))
         if head is None:
@@ -88,6 +93,29 @@ def writing(
             session.execute(
                 update(LogHead).where(LogHead.id == 1).values(seq=writer.head + len(writer.pending))
             )
+    if len(writer.pending) >= STATISTICS_AFTER:
+        refresh_statistics(bind)
+
+
+#: A write of at least this many changes refreshes PostgreSQL's planner statistics.
+STATISTICS_AFTER = 1000
+
+
+def refresh_statistics(bind: Engine | Connection) -> None:
+    """After a large write (an apply or import of a whole register), ANALYZE on
+    PostgreSQL. Until its statistics are fresh the planner treats the new rows
+    as if they were not there and picks sequential scans: a recursive lineage
+    query on 20,000 just-loaded assets took 37 ms a trace before ANALYZE and 5 ms
+    after. Autovacuum would get there within minutes; the first users would not
+    wait for it. SQLite plans well without statistics. The write has committed,
+    so a failure here is only logged."""
+    if bind.dialect.name != "postgresql":
+        return
+    try:
+        with bind.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    except SQLAlchemyError as error:
+        log.warning("planner statistics not refreshed after a large write: %s", error)
 
 
 def change_entry(row: ChangeLog) -> dict[str, Any]:
