@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
+from benchmarks.catalogues import drop_postgres_database
 from catalogue.config import Settings, load_settings
 from catalogue.migrate import upgrade
 from catalogue.store import Catalogue
@@ -62,9 +61,8 @@ def postgres_template() -> Iterator[str]:
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
     yield name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+    drop_postgres_database(url)
 
 
 def _postgres_copy(template: str) -> tuple[str, Any]:
@@ -72,20 +70,9 @@ def _postgres_copy(template: str) -> tuple[str, Any]:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-
-    def drop() -> None:
-        # A server process (autovacuum) may be inside the database for a moment:
-        # try a few times; a test database left behind harms nothing.
-        for attempt in range(5):
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                break
-            except DBAPIError:
-                time.sleep(0.2 * (attempt + 1))
-        admin.dispose()
-
-    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), drop
+    admin.dispose()
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    return url, lambda: drop_postgres_database(url)
 
 
 @pytest.fixture(params=BACKENDS)
