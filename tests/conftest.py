@@ -13,7 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from click.testing import CliRunner
@@ -28,6 +28,18 @@ from catalogue.store import Catalogue
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PG_URL = os.environ.get("CATALOGUE_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+NO_POSTGRES = "CATALOGUE_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
+
+
+def missing_service(message: str) -> NoReturn:
+    """Something a test needs is not there (a server, a browser, built files): a
+    failure under CI=true, where `.ci/run` provides everything, and a skip on a
+    developer's machine."""
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: a missing service is a failure)")
+    pytest.skip(message)
+
+
 BACKENDS = ["sqlite", "postgres"]
 
 
@@ -50,10 +62,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_template() -> Iterator[str]:
     """A migrated PostgreSQL database used as the TEMPLATE of each test's database."""
     if not PG_URL:
-        message = "CATALOGUE_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: a missing service is a failure)")
-        pytest.skip(message)
+        missing_service(NO_POSTGRES)
     name = f"catalogue_tpl_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

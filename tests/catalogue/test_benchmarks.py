@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.bench_http import SCENARIOS, bench_backend
-from tests.conftest import IN_CI, PG_URL
+from tests.conftest import NO_POSTGRES, PG_URL, missing_service
 
 
 def bench_databases() -> set[str]:
@@ -27,10 +27,7 @@ def bench_databases() -> set[str]:
 @pytest.mark.parametrize("on", ["sqlite", "postgres"])
 def test_http_benchmark_loads_every_scenario_without_errors(on: str, tmp_path: Path) -> None:
     if on == "postgres" and not PG_URL:
-        message = "CATALOGUE_TEST_POSTGRES_URL is not set: no PostgreSQL server to test against"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_service(NO_POSTGRES)
     server = PG_URL if on == "postgres" else None
     before = bench_databases() if server else set()
 

@@ -25,10 +25,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from tests.conftest import IN_CI, Runner
+from tests.conftest import Runner, missing_service
 from tests.serving import Answer, Server, fetch, free_port, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -46,11 +47,8 @@ REQUESTS = {
 }
 
 
-def _missing(what: str) -> None:
-    message = f"cannot run a private PostgreSQL for the restart test: {what}"
-    if IN_CI:
-        pytest.fail(message + " (CI=true: a missing service is a failure)")
-    pytest.skip(message)
+def _missing(what: str) -> NoReturn:
+    missing_service(f"cannot run a private PostgreSQL for the restart test: {what}")
 
 
 @dataclass

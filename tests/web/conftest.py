@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from catalogue import create_app
 from catalogue.services.demo import DEMO_PASSWORD, load_demo
-from tests.conftest import BACKENDS, IN_CI, _postgres_copy
+from tests.conftest import BACKENDS, _postgres_copy, missing_service
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -154,15 +154,9 @@ def pages(demo_app: Flask) -> Pages:
 def chromium_or_skip() -> str:
     """The browser's path; a missing browser fails in CI and skips elsewhere."""
     if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM} (set CATALOGUE_TEST_CHROMIUM)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: a missing browser is a failure)")
-        pytest.skip(message)
+        missing_service(f"no Chromium at {CHROMIUM} (set CATALOGUE_TEST_CHROMIUM)")
     if not (VENDOR / "govuk" / "govuk-frontend.min.css").exists():
-        message = "the front-end files are missing: run `make assets` (npm ci, then copy)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: `make test` builds them)")
-        pytest.skip(message)
+        missing_service("the front-end files are missing: run `make assets` (`make test` does)")
     return CHROMIUM
 
 
