@@ -1,4 +1,5 @@
-"""Helpers for tests that run `catalogue serve` (gunicorn) as a real process."""
+"""Helpers for tests that serve the catalogue over real HTTP: `catalogue serve`
+(gunicorn) as a real process, or an app served from a thread of the test."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from werkzeug.serving import make_server
 
 CATALOGUE = str(Path(sys.executable).with_name("catalogue"))
 
@@ -140,3 +144,18 @@ def serving(env: dict[str, str], folder: Path, workers: int = 2) -> Iterator[Ser
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def served_in_thread(app: Any) -> Iterator[str]:
+    """``app`` served on a free loopback port from a thread of this process (for
+    unmodified HTTP clients and the browser); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

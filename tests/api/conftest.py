@@ -5,20 +5,19 @@ headers, a small borough registered through the services, and a live server on
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from catalogue import create_app
 from catalogue.config import Settings
 from catalogue.services import accounts, assets, edges, tokens
 from catalogue.services.access import operator
 from catalogue.store import Catalogue
+from tests.serving import served_in_thread
 
 SEEDER = operator("seeder@thamesbury.gov.uk")
 
@@ -205,13 +204,8 @@ def auditor(tokens_for: Tokens) -> dict[str, str]:
 @pytest.fixture
 def live(app: Flask) -> Iterator[str]:
     """The app served on 127.0.0.1 (a free port) in a thread: its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with served_in_thread(app) as base:
+        yield base
 
 
 def change_count(cat: Catalogue) -> int:

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from catalogue.config import Settings
 from catalogue.store import Catalogue
 from tests.api.conftest import Tokens, _app
+from tests.serving import served_in_thread
 
 OPEN = ["bin-collections", "rent-arrears-summary", "rpt-arrears-dashboard"]
 
@@ -146,17 +147,8 @@ def demo_app(demo_settings: Settings) -> Any:
 
 @pytest.fixture
 def demo_live(demo_app: Flask) -> Any:
-    import threading
-
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with served_in_thread(demo_app) as base:
+        yield base
 
 
 def test_ckanapi_pages_through_a_search(demo_live: str, monkeypatch: pytest.MonkeyPatch) -> None:

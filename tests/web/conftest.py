@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +20,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from catalogue import create_app
 from catalogue.services.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import BACKENDS, _postgres_copy, missing_service
+from tests.serving import served_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -181,12 +180,8 @@ def live_server(
     folder = tmp_path_factory.mktemp("live")
     url, _ = _database("sqlite", request, folder)
     app = _demo_app(url, folder / "instance")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served_in_thread(app) as base:
+        yield base
     app.extensions["catalogue"].close()
 
 
