@@ -12,17 +12,21 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+import time_machine
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.catalogues import drop_postgres_database
 from catalogue.config import Settings, load_settings
+from catalogue.db import utcnow
 from catalogue.migrate import upgrade
+from catalogue.services.demo import WRITTEN_ON
 from catalogue.store import Catalogue
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -41,6 +45,47 @@ def missing_service(message: str) -> NoReturn:
 
 
 BACKENDS = ["sqlite", "postgres"]
+
+#: Moves the whole test session's clock this many days ahead (CI runs the tests
+#: marked ``calendar`` a second time with 365), to prove that no test passes only
+#: near the day it was written.
+CLOCK_AHEAD_DAYS = int(os.environ.get("CATALOGUE_TEST_CLOCK_AHEAD_DAYS") or 0)
+_session_clock: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if CLOCK_AHEAD_DAYS:
+        moved = time_machine.travel(utcnow() + timedelta(days=CLOCK_AHEAD_DAYS), tick=True)
+        moved.start()
+        _session_clock["travel"] = moved
+    # The demo is loaded once per session and its dates are relative to this day.
+    _session_clock["demo_today"] = utcnow().date()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if "travel" in _session_clock:
+        _session_clock.pop("travel").stop()
+
+
+def demo_today() -> date:
+    """The day this test session loads the demo on: the demo's files' WRITTEN_ON."""
+    return _session_clock["demo_today"]
+
+
+def demo_day(written: str) -> date:
+    """A date as the demo's files write it (``catalogue/demo/*.yaml``), moved as the
+    loader moves it: the same date in the demo this session loaded."""
+    return date.fromisoformat(written) + (demo_today() - WRITTEN_ON)
+
+
+def long_date(day: date) -> str:
+    """A date as the pages write it: ``1 June 2025``."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def date_query(field: str, day: date) -> str:
+    """The query string of a GOV.UK date input called ``field``."""
+    return f"{field}-day={day.day}&{field}-month={day.month}&{field}-year={day.year}"
 
 
 def shared_data(*parts: str) -> Path:
@@ -93,7 +138,7 @@ def _load_demo_into(url: str, folder: Path) -> None:
     from catalogue.services.demo import load_demo
 
     cat = Catalogue(load_settings({"instance_path": folder, "database_url": url}))
-    load_demo(cat)
+    load_demo(cat, today=demo_today())
     cat.close()
 
 

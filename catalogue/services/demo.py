@@ -1,26 +1,47 @@
 """The demo catalogue: a fictional London borough, with a past.
 
-`borough.yaml` is the register as it stood on 1 April 2025; `changes.yaml` is
+`borough.yaml` is the register as it stood at its first load; `changes.yaml` is
 what happened since (edges ended and added, owners changed, an asset retired),
 each at its own time, so auditors can look at the lineage "as of" a past date.
+
+The files describe the borough as it stood on ``WRITTEN_ON``. Every date in them
+is moved by the same number of days so that ``WRITTEN_ON`` becomes the day the
+demo is loaded: loaded on any day, the demo looks as it did the day it was
+written (the same datasets fresh, the same stale, the same history behind them).
+
+The past is kept consistent: a record loaded at the start carries the
+``last_updated`` it would have had then (as old, at that moment, as it is in the
+file on ``WRITTEN_ON``), and each dataset's newer ``last_updated`` arrives as a
+change at the time it says, so a trace "as of" a date never shows a value that
+was recorded after it.
+
 The demo also has a few accounts of each role, all with DEMO_PASSWORD.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from catalogue.db import utcnow
 from catalogue.services import accounts, assets, edges
 from catalogue.services.access import operator
 from catalogue.services.apply import execute_plan, plan_apply
 from catalogue.services.catalogue_file import SourceRecord
-from catalogue.store import Catalogue
 
-LOADED_AT = datetime.fromisoformat("2025-04-01T09:00:00+00:00")
+if TYPE_CHECKING:
+    from catalogue.store import Catalogue
+
+#: The day the demo's files describe. It becomes the day the demo is loaded.
+WRITTEN_ON = date(2026, 11, 25)
+#: When the register in borough.yaml was first loaded, in the files' calendar.
+FIRST_LOADED = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
+#: The time of day at which a dataset's newer ``last_updated`` is recorded: the
+#: start of that day, so that a demo loaded at any hour has no change in the future.
+REFRESHED_AT = time(0, 0, tzinfo=UTC)
 DEMO_ACTOR = "demo-loader"
 # Demo only (documented in the README): never a password a real account may have.
 DEMO_PASSWORD = "demo-password-123"
@@ -43,20 +64,84 @@ def _demo_text(name: str) -> str:
     return resources.files("catalogue.demo").joinpath(name).read_text(encoding="utf-8")
 
 
-def load_demo(catalogue: Catalogue) -> dict[str, int]:
-    """Load the demo register and replay its history. Returns counts of what was done."""
+def demo_offset(today: date | None = None) -> timedelta:
+    """How far the demo's dates move: ``WRITTEN_ON`` becomes ``today`` (the clock's, by default)."""
+    return (today or utcnow().date()) - WRITTEN_ON
+
+
+def load_demo(catalogue: Catalogue, today: date | None = None) -> dict[str, int]:
+    """Load the demo register and replay its history, its dates moved so that
+    ``WRITTEN_ON`` is ``today``. Returns counts of what was done."""
+    offset = demo_offset(today)
+    loaded_at = FIRST_LOADED + offset
     records = yaml.safe_load(_demo_text("borough.yaml"))
-    with catalogue.write(DEMO_ACTOR, now=LOADED_AT) as writer:
+    changes = yaml.safe_load(_demo_text("changes.yaml"))
+    records, refreshes = _as_first_loaded(records, changes, offset)
+    with catalogue.write(DEMO_ACTOR, now=loaded_at) as writer:
         source = [SourceRecord(f"borough.yaml record {i + 1}", r) for i, r in enumerate(records)]
         plan = plan_apply(writer.session, source, catalogue.graph_for(writer), writer.principal)
         execute_plan(writer, plan)
     counts = plan.counts()
-    counts["history"] = replay_changes(catalogue, yaml.safe_load(_demo_text("changes.yaml")))
-    counts["users"] = add_demo_users(catalogue)
+    history = [{**change, "at": _moment(change["at"]) + offset} for change in changes]
+    counts["history"] = replay_changes(catalogue, sorted(history + refreshes, key=_when))
+    counts["users"] = add_demo_users(catalogue, loaded_at)
     return counts
 
 
-def add_demo_users(catalogue: Catalogue) -> int:
+def _when(change: dict[str, Any]) -> datetime:
+    return change["at"]
+
+
+def _moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _as_first_loaded(
+    records: list[dict[str, Any]], changes: list[dict[str, Any]], offset: timedelta
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The records as they stood at the first load, their dates moved by ``offset``,
+    and the later changes that bring each active dataset's ``last_updated`` up to
+    the value the file gives it on ``WRITTEN_ON``.
+
+    A ``last_updated`` after the first load becomes, at the load, as old as it is
+    on ``WRITTEN_ON``; it takes the file's value in a change on that day. An asset
+    that is retired (in the file or later in the history) keeps its value of the
+    first load: nothing updates a retired asset."""
+    first_day = FIRST_LOADED.date()
+    retired_later = {c["retire"]["key"] for c in changes if "retire" in c}
+    loaded, refreshes = [], []
+    for record in records:
+        record = dict(record)
+        if record.get("review_date"):
+            record["review_date"] = (_day(record["review_date"]) + offset).isoformat()
+        if record.get("last_updated"):
+            written = _day(record["last_updated"])
+            if written > WRITTEN_ON:
+                raise ValueError(f"demo record {record['key']}: last_updated after {WRITTEN_ON}")
+            at_load = written if written <= first_day else written - (WRITTEN_ON - first_day)
+            record["last_updated"] = (at_load + offset).isoformat()
+            active = record.get("status", "active") == "active"
+            if at_load != written and active and record["key"] not in retired_later:
+                refreshes.append(
+                    {
+                        "at": datetime.combine(written + offset, REFRESHED_AT),
+                        "actor": DEMO_ACTOR,
+                        "update": {
+                            "key": record["key"],
+                            "fields": {"last_updated": (written + offset).isoformat()},
+                        },
+                    }
+                )
+        loaded.append(record)
+    return loaded, refreshes
+
+
+def add_demo_users(catalogue: Catalogue, now: datetime | None = None) -> int:
     """Add the demo accounts that are not there yet; returns how many were added."""
     password_hash = accounts.hash_password(DEMO_PASSWORD)  # one hash for all: demo only
     added = 0
@@ -73,18 +158,16 @@ def add_demo_users(catalogue: Catalogue) -> int:
                 role=role,
                 department=department,
                 password_hash=password_hash,
-                now=LOADED_AT,
+                now=now,
             )
             added += 1
     return added
 
 
 def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
-    """Apply timestamped operations (lineage_add, lineage_end, update, retire)."""
+    """Apply timestamped operations (lineage_add, lineage_end, update, retire) in order."""
     for change in changes:
-        at = change["at"]
-        at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
-        with catalogue.write(change.get("actor", DEMO_ACTOR), now=at) as writer:
+        with catalogue.write(change.get("actor", DEMO_ACTOR), now=_moment(change["at"])) as writer:
             if "lineage_end" in change:
                 op = change["lineage_end"]
                 edges.end_edge(writer, op["upstream"], op["downstream"])

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from catalogue import create_app
 from catalogue.services.demo import DEMO_PASSWORD, load_demo
-from tests.conftest import BACKENDS, _postgres_copy, missing_service
+from tests.conftest import BACKENDS, _postgres_copy, demo_today, missing_service
 from tests.serving import served_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def _demo_app(database_url: str, instance: Path) -> Flask:
     )
     app.config.update(TESTING=True, ORGANISATION_NAME="London Borough of Thamesbury")
     app.config["SERVICE_NAME"] = "Thamesbury Council data catalogue"
-    load_demo(app.extensions["catalogue"])
+    load_demo(app.extensions["catalogue"], today=demo_today())
     return app
 
 

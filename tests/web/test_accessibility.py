@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.conftest import date_query, demo_day
 from tests.web.conftest import BrowserProblems, screenshot, sign_in
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -29,7 +30,7 @@ PAGES = [
     ("lineage", "viewer", f"{TRACE}/lineage?direction=both&depth=all"),
     ("lineage-restricted", "viewer", "/assets/rpt-asc-performance-dashboard/lineage?depth=all"),
     ("lineage-date-error", "viewer", f"{TRACE}/lineage?as_of-day=31&as_of-month=2&as_of-year=2025"),
-    ("trace-as-of", "auditor", f"{TRACE}/trace?as_of-day=1&as_of-month=6&as_of-year=2025"),
+    ("trace-as-of", "auditor", f"{TRACE}/trace?{date_query('as_of', demo_day('2025-06-01'))}"),
     ("register", "steward", "/register"),
     ("edit", "steward", "/assets/rent-arrears-weekly/edit"),
     ("feeds", "steward", "/assets/rent-arrears-weekly/feeds"),

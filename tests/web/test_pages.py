@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
 from html import unescape
 
 import pytest
@@ -15,7 +16,16 @@ from catalogue.services import lineage
 from catalogue.services.access import Principal
 from catalogue.services.lineage import TRACE_COLUMNS
 from catalogue.services.search import search_assets
+from tests.conftest import date_query, demo_day, long_date
 from tests.web.conftest import Pages
+
+#: The clock matters here: CI runs these again a year ahead (tests/conftest.py).
+pytestmark = pytest.mark.calendar
+
+#: A day in the demo's past, before the Housing switch-over (see catalogue/demo/README.md).
+JUNE_2025 = demo_day("2025-06-01")
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+DAY = rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b"
 
 HOUSING_VIEWER = Principal(
     "ahmed.khan@thamesbury.gov.uk", "viewer", "Housing", "ahmed.khan@thamesbury.gov.uk"
@@ -238,9 +248,9 @@ def test_lineage_as_of_a_past_date(pages: Pages) -> None:
     pages.sign_in("viewer")
     url = "/assets/rpt-housing-arrears-dashboard/lineage?direction=upstream&depth=1"
     now = pages.text(url)
-    then = pages.text(url + "&as_of-day=1&as_of-month=6&as_of-year=2025")
+    then = pages.text(url + "&" + date_query("as_of", JUNE_2025))
     assert "rent-arrears-weekly" in now and "rent-arrears-weekly" not in then
-    assert "rent-arrears-legacy-extract" in then and "as of 1 June 2025" in then
+    assert "rent-arrears-legacy-extract" in then and f"as of {long_date(JUNE_2025)}" in then
     bad = pages.text(url + "&as_of-day=31&as_of-month=2&as_of-year=2025")
     assert "There is a problem" in bad and "must be a real date" in bad
 
@@ -258,11 +268,12 @@ def test_trace_lists_every_upstream_asset_with_owners(pages: Pages) -> None:
 def test_trace_as_of_a_past_date_and_its_csv(pages: Pages, demo_app: Flask) -> None:
     pages.sign_in("auditor")
     html = pages.text(
-        "/assets/rpt-housing-arrears-dashboard/trace?as_of-day=1&as_of-month=6&as_of-year=2025"
+        "/assets/rpt-housing-arrears-dashboard/trace?" + date_query("as_of", JUNE_2025)
     )
-    assert "rent-arrears-legacy-extract" in html and "as of 1 June 2025" in html
-    assert 'href="/assets/rpt-housing-arrears-dashboard/trace.csv?as_of=2025-06-01"' in html
-    response = pages.get("/assets/rpt-housing-arrears-dashboard/trace.csv?as_of=2025-06-01")
+    assert "rent-arrears-legacy-extract" in html and f"as of {long_date(JUNE_2025)}" in html
+    csv_url = f"/assets/rpt-housing-arrears-dashboard/trace.csv?as_of={JUNE_2025.isoformat()}"
+    assert f'href="{csv_url}"' in html
+    response = pages.get(csv_url)
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
@@ -275,7 +286,7 @@ def test_trace_as_of_a_past_date_and_its_csv(pages: Pages, demo_app: Flask) -> N
             cat.graph(),
             "rpt-housing-arrears-dashboard",
             auditor,
-            lineage.parse_as_of("2025-06-01"),
+            lineage.parse_as_of(JUNE_2025.isoformat()),
         )
     assert [r["key"] for r in rows] == [r["key"] for r in trace.rows]
 
@@ -331,10 +342,13 @@ def test_audit_log_for_auditors_with_filters_and_csv(pages: Pages) -> None:
     filtered = unescape(pages.text("/audit?asset=rpt-housing-arrears-dashboard&action=edge.add"))
     assert "rent-arrears-weekly now feeds rpt-housing-arrears-dashboard" in filtered
     assert "Sign in" not in filtered.split('id="audit-table"')[1]
-    dated = pages.text(
-        "/audit?since-day=1&since-month=10&since-year=2025&until-day=31&until-month=10&until-year=2025"
-    )
-    assert "6 October 2025" in dated and "2026" not in dated.split('id="audit-table"')[1]
+    # The demo's Housing switch-over happened on "2025-10-06"; a week around it.
+    switch = demo_day("2025-10-06")
+    since, until = switch - timedelta(days=3), switch + timedelta(days=3)
+    dated = pages.text(f"/audit?{date_query('since', since)}&{date_query('until', until)}")
+    rows = dated.split('id="audit-table"')[1]
+    shown = {datetime.strptime(d, "%d %B %Y").date() for d in re.findall(DAY, rows)}
+    assert switch in shown and all(since <= day <= until for day in shown)
     bad = pages.text("/audit?since-day=40&since-month=1&since-year=2025")
     assert "There is a problem" in bad
     response = pages.get("/audit.csv?actor=aisha.begum@thamesbury.gov.uk")
