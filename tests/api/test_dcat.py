@@ -19,7 +19,10 @@ from catalogue.store import Catalogue
 from tests.api.conftest import _app
 
 # rdflib's own JSON-LD parser builds a ConjunctiveGraph, which rdflib 7 deprecates.
-pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+pytestmark = [
+    pytest.mark.calendar,
+    pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning"),
+]
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 OPEN_DATASETS = {"bin-collections", "rent-arrears-summary", "rpt-arrears-dashboard"}

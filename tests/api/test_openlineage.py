@@ -23,6 +23,9 @@ from tests.api.conftest import Tokens, change_count
 from tests.api.ol_events import client_event, dataset_lineage, read_events
 from tests.conftest import shared_data
 
+#: The clock matters here: CI runs these again a year ahead (tests/conftest.py).
+pytestmark = pytest.mark.calendar
+
 PROBLEM = "application/problem+json"
 FOOD = "food_delivery"
 TARGET = (FOOD, "public.popular_orders_day_of_week")
