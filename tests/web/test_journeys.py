@@ -18,7 +18,17 @@ import csv
 import re
 from typing import Any
 
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import date_query, demo_day, long_date
 from tests.web.conftest import USERS, screenshot, sign_in, tab_to
+
+#: The clock matters here: CI runs these again a year ahead (tests/conftest.py).
+pytestmark = pytest.mark.calendar
+
+#: A day in the demo's past, before the Housing switch-over (catalogue/demo/README.md).
+JUNE_2025 = demo_day("2025-06-01")
 
 GRAPH_KEYS = "() => window.catalogueLineage.nodes().map(n => n.data('key'))"
 GRAPH_IDS = "() => window.catalogueLineage.nodes().map(n => n.id())"
@@ -101,14 +111,14 @@ def test_steward_edits_a_dataset_sees_the_error_and_fixes_it(page: Any) -> None:
     summary = page.locator(".govuk-error-summary")
     summary.wait_for()
     # GOV.UK Frontend moves the focus to the summary so screen readers hear it.
-    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    expect(summary).to_be_focused()
     assert "Enter steward's email address in the correct format" in summary.inner_text()
     assert "Enter steward's email address in the correct format" in page.inner_text(
         "#steward_email-error"
     )
     screenshot(page, "journey-steward-error")
     summary.get_by_role("link").first.click()
-    assert page.evaluate("document.activeElement.id") == "steward_email"
+    expect(page.locator("#steward_email")).to_be_focused()
     page.get_by_label("Steward's email address").fill("aisha.begum@thamesbury.gov.uk")
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_url("**/assets/rent-arrears-weekly")
@@ -135,12 +145,12 @@ def test_steward_journey_by_keyboard_alone(page: Any) -> None:
     page.keyboard.type("2027")
     tab_to(page, "#save")
     page.keyboard.press("Enter")
-    page.wait_for_selector(".govuk-error-summary")
-    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
     page.keyboard.press("Tab")  # into the summary: its first link
-    assert page.evaluate("document.activeElement.getAttribute('href')") == "#review_date-day"
+    expect(summary.locator('a[href="#review_date-day"]')).to_be_focused()
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "review_date-day"
+    expect(page.locator("#review_date-day")).to_be_focused()
     page.keyboard.press("Control+A")
     page.keyboard.type("28")
     tab_to(page, "#save")
@@ -151,24 +161,26 @@ def test_steward_journey_by_keyboard_alone(page: Any) -> None:
 
 # -- an auditor traces a report ---------------------------------------------------------
 def _trace_as_of_june_2025(page: Any, by_keyboard: bool) -> None:
+    """Ask for the trace as of the demo's "2025-06-01", before the Housing switch-over."""
+    parts = {"day": JUNE_2025.day, "month": JUNE_2025.month, "year": JUNE_2025.year}
     if by_keyboard:
-        for part, value in (("day", "1"), ("month", "6"), ("year", "2025")):
+        for part, value in parts.items():
             tab_to(page, f"#as_of-{part}")
-            page.keyboard.type(value)
+            page.keyboard.type(str(value))
         tab_to(page, "#show-trace")
         page.keyboard.press("Enter")
     else:
-        page.get_by_label("Day").fill("1")
-        page.get_by_label("Month").fill("6")
-        page.get_by_label("Year").fill("2025")
+        for part, value in parts.items():
+            page.get_by_label(part.capitalize()).fill(str(value))
         page.get_by_role("button", name="Show trace").click()
-    page.wait_for_url(re.compile(r"as_of-day=1&as_of-month=6&as_of-year=2025"))
+    expect(page).to_have_url(re.compile(re.escape(date_query("as_of", JUNE_2025))))
 
 
 def _check_download(download: Any, tmp_path: Any) -> None:
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    assert download.suggested_filename == "trace-rpt-housing-arrears-dashboard-2025-06-01.csv"
+    expected = f"trace-rpt-housing-arrears-dashboard-{JUNE_2025.isoformat()}.csv"
+    assert download.suggested_filename == expected
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     keys = [r["key"] for r in rows]
     assert "rent-arrears-legacy-extract" in keys and "rent-arrears-weekly" not in keys
@@ -183,7 +195,7 @@ def test_auditor_traces_a_report_as_of_a_past_date_and_downloads_csv(
     page.get_by_role("link", name="Trace it for an audit").click()
     page.wait_for_url("**/assets/rpt-housing-arrears-dashboard/trace")
     _trace_as_of_june_2025(page, by_keyboard=False)
-    assert "as of 1 June 2025" in page.inner_text(".govuk-caption-l")
+    expect(page.locator(".govuk-caption-l")).to_contain_text(f"as of {long_date(JUNE_2025)}")
     rows = page.eval_on_selector_all(
         "#trace-table tbody tr", "rows => rows.map(r => r.dataset.node)"
     )
