@@ -37,6 +37,7 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         out.append(("lineage postgresql", lineage_pg))
     out += [
         ("search", ["benchmarks.bench_search", "--assets", "100000"]),
+        ("relevance", ["benchmarks.bench_relevance"]),
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
     ]
     return out

@@ -64,6 +64,13 @@ def _search_rows(data: Any) -> Iterator[Row]:
     yield _row("search p95 / FTS5 p95", "-", data["p95_ratio"], "×", 5 if full else None)
 
 
+def _relevance_rows(data: Any) -> Iterator[Row]:
+    n = f"{data['datasets']:,}"
+    limit = data["target_p95_ms"]
+    yield _row(f"staff queries, warm p95, {n} real", "-", data["warm_ms"]["p95_ms"], "ms", limit)
+    yield _row(f"staff queries, cold p95, {n} real", "-", data["cold_ms"]["p95_ms"], "ms", None)
+
+
 def _http_rows(data: Any) -> Iterator[Row]:
     for result in data["results"]:
         b, n = result["backend"], f"{result['assets']:,}"
@@ -85,6 +92,7 @@ SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("lineage-sqlite", _lineage_rows),
     ("lineage-postgresql", _lineage_rows),
     ("search", _search_rows),
+    ("relevance", _relevance_rows),
     ("http", _http_rows),
 ]
 
