@@ -38,6 +38,7 @@ run: install assets
 	$(BIN)/catalogue demo --if-empty
 	CATALOGUE_ORGANISATION="$${CATALOGUE_ORGANISATION:-London Borough of Thamesbury}" \
 	CATALOGUE_SERVICE_NAME="$${CATALOGUE_SERVICE_NAME:-Thamesbury Council data catalogue}" \
+	CATALOGUE_DEMO_HINTS=on \
 	$(BIN)/catalogue serve --host $(HOST) --port $(PORT)
 
 test: install assets

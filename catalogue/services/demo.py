@@ -59,6 +59,29 @@ DEMO_USERS = (
     ("peter.ng", "Peter Ng", "admin", "Digital & Data"),
 )
 
+#: What each role may see and do, in the words the demo's pages use to introduce
+#: the demo users (the rules themselves are in services/access.py).
+DEMO_ROLE_SIGHT = {
+    "viewer": "sees open and internal data, and the restricted data of their own department",
+    "steward": "sees what a viewer sees, and registers and edits their department's assets",
+    "auditor": "sees everything, restricted data included, traces reports and reads the audit log",
+    "admin": "sees and may change everything",
+}
+
+
+def demo_accounts() -> list[dict[str, str]]:
+    """The demo users as the demo's sign-in and no-results pages introduce them."""
+    return [
+        {
+            "username": username,
+            "name": name,
+            "role": role,
+            "department": department,
+            "sees": DEMO_ROLE_SIGHT[role],
+        }
+        for username, name, role, department in DEMO_USERS
+    ]
+
 
 def _demo_text(name: str) -> str:
     return resources.files("catalogue.demo").joinpath(name).read_text(encoding="utf-8")

@@ -122,6 +122,10 @@ def init_app(app: Flask) -> None:
         "SERVICE_NAME", os.environ.get("CATALOGUE_SERVICE_NAME") or DEFAULT_SERVICE_NAME
     )
     app.config.setdefault("ORGANISATION_NAME", os.environ.get("CATALOGUE_ORGANISATION") or None)
+    # The demo (`make run`) turns this on: the sign-in and no-results pages then
+    # introduce the demo users. A real deployment leaves it off.
+    demo_hints = os.environ.get("CATALOGUE_DEMO_HINTS", "").strip().lower() in {"1", "on", "true"}
+    app.config.setdefault("DEMO_HINTS", demo_hints)
     app.jinja_loader = ChoiceLoader(  # type: ignore[method-assign,assignment]
         [
             FileSystemLoader(str(TEMPLATES)),

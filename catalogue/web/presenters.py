@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from catalogue import vocab
 from catalogue.http import current_principal
 from catalogue.services.access import Principal
+from catalogue.services.demo import DEMO_PASSWORD, demo_accounts
 
 ACCESS_LABELS = {"open": "Open", "internal": "Internal", "restricted": "Restricted"}
 ACCESS_HINTS = {
@@ -235,6 +236,8 @@ def template_context() -> dict[str, Any]:
         "principal": principal,
         "service_name": current_app.config["SERVICE_NAME"],
         "organisation_name": current_app.config.get("ORGANISATION_NAME"),
+        "demo_accounts": demo_accounts() if current_app.config.get("DEMO_HINTS") else [],
+        "demo_password": DEMO_PASSWORD,
         "navigation": navigation(principal),
         "sign_in_url": sign_in_url,
         "sign_out": sign_out(),

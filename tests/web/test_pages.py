@@ -363,3 +363,28 @@ def test_not_found_pages_use_the_layout(pages: Pages, path: str) -> None:
     html = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "Page not found" in html and "govuk-service-navigation" in html
+
+
+# -- a newcomer's first visit to the demo ---------------------------------------------------
+def test_the_demo_introduces_its_users_and_a_real_deployment_does_not(
+    pages: Pages, demo_app: Flask
+) -> None:
+    # A real deployment says nothing of demo users, not even on the demo's data.
+    assert 'id="demo-accounts"' not in pages.text("/sign-in")
+    nothing = pages.text("/search?q=council+tax")
+    assert 'id="no-results"' in nothing and 'id="demo-accounts"' not in nothing
+    demo_app.config["DEMO_HINTS"] = True  # as `make run` sets CATALOGUE_DEMO_HINTS=on
+    try:
+        sign_in = unescape(pages.text("/sign-in"))
+        nothing = unescape(pages.text("/search?q=council+tax"))
+    finally:
+        demo_app.config["DEMO_HINTS"] = False
+    for page in (sign_in, nothing):
+        hint = page.split('id="demo-accounts"')[1]
+        assert "demo-password-123" in hint
+        assert "ahmed.khan</strong>, viewer in Housing: sees open and internal data" in hint
+        assert "fatima.rahman</strong>, auditor in Finance: sees everything" in hint
+    # Following the hint, the newcomer's search finds the council tax data.
+    pages.sign_in("viewer")
+    found = pages.text("/search?q=council+tax")
+    assert 'id="result-count"' in found and 'href="/assets/ctax-arrears"' in found
