@@ -65,6 +65,21 @@ def database_reason(error: Exception) -> str:
     return lines[0][:300] if lines else type(error).__name__
 
 
+#: SQLite reports mistakes in the SQL or the schema (a table or column missing: a
+#: bug, or a database not upgraded) as OperationalError, like an outage. These are
+#: not "try again in a moment": they are internal errors, logged with a traceback.
+NOT_AN_OUTAGE = ("no such table", "no such column", "has no column named", "syntax error")
+
+
+def is_outage(error: Exception) -> bool:
+    """Whether a database error means the database is unreachable or busy (503)
+    rather than a fault in the catalogue itself (500)."""
+    if not isinstance(error, OperationalError):
+        return True
+    reason = database_reason(error).lower()
+    return not any(mistake in reason for mistake in NOT_AN_OUTAGE)
+
+
 def handle_database_down(error: OperationalError | InterfaceError | PoolTimeout) -> Any:
     """The database is unreachable (refused, restarting, a connection cut, no
     connection free in time): a clean 503 with Retry-After, and the app recovers
@@ -74,6 +89,8 @@ def handle_database_down(error: OperationalError | InterfaceError | PoolTimeout)
     (no traceback: an outage would flood the log with the same one); the user
     sees neither.
     """
+    if not is_outage(error):
+        return handle_internal_error(error)
     g.log_error = {"error_type": type(error).__name__, "error": database_reason(error)}
     detail = "The catalogue database is not answering. Try again in a moment."
     if wants_json():
@@ -83,6 +100,15 @@ def handle_database_down(error: OperationalError | InterfaceError | PoolTimeout)
         response = Response(page, status=503)
     response.headers["Retry-After"] = "5"
     return response
+
+
+def handle_internal_error(error: Exception) -> Any:
+    """A fault in the catalogue: 500, the traceback in the log and never in the answer."""
+    current_app.log_exception((type(error), error, error.__traceback__))
+    detail = "Something went wrong in the catalogue. It has been logged; please tell its team."
+    if wants_json():
+        return problem(500, "Internal server error", detail)
+    return _page(500, "Internal server error", detail)
 
 
 def register_error_handlers(app: Flask) -> None:

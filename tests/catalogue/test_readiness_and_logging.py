@@ -184,6 +184,25 @@ def test_an_unexpected_error_is_one_log_line_with_its_traceback_never_shown(
     assert QUERY_SECRET not in log_stream.getvalue()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite says "no such table" as OperationalError
+def test_a_missing_table_is_a_fault_logged_as_one_not_an_outage_to_retry(
+    demo_settings: Settings, log_stream: io.StringIO
+) -> None:
+    app = create_app(demo_settings)
+    client = app.test_client()
+    assert client.get("/api/v1/assets/ev-charge-points").status_code == 200
+    with app.extensions["catalogue"].engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE asset_tags")  # a database the code does not match
+    for accept in ("application/json", "text/html"):
+        answer = client.get("/assets/ev-charge-points", headers={"Accept": accept})
+        assert answer.status_code == 500, answer.status_code
+        assert "Retry-After" not in answer.headers  # not "try again in a moment"
+        shown = answer.get_data(as_text=True)
+        assert "Something went wrong in the catalogue" in shown and "asset_tags" not in shown
+    line = [x for x in _lines(log_stream.getvalue()) if x["path"] == "/assets/ev-charge-points"][-1]
+    assert line["status"] == 500 and "no such table: asset_tags" in line["traceback"]
+
+
 # -- the request log, under `catalogue serve` --------------------------------------------------
 def _token_for(run: Runner, username: str) -> str:
     result = run("token", "create", username, "--label", "log test", "--format", "json")
