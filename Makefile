@@ -26,8 +26,8 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_MODULES)
 
-$(VENDOR): $(NODE_MODULES) catalogue/web/assets.py | $(INSTALLED)
-	$(BIN)/python -m catalogue.web.assets
+$(VENDOR): $(NODE_MODULES) catalogue/web/frontend_files.py | $(INSTALLED)
+	$(BIN)/python -m catalogue.web.frontend_files
 	touch $(VENDOR)
 
 assets: $(VENDOR)

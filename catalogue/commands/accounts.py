@@ -7,11 +7,9 @@ import sys
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
-from catalogue.models import Department
-from catalogue.services import accounts, tokens
+from catalogue.services import accounts, assets, tokens
 from catalogue.services.access import ROLES
 from catalogue.services.audit import AUDIT_COLUMNS, audit_entries, parse_moment
 
@@ -42,7 +40,7 @@ def department_note(obj: Context, department: str | None) -> str | None:
     if not department:
         return None
     with obj.catalogue.read() as session:
-        known = set(session.scalars(select(Department.name)))
+        known = assets.department_names(session)
     if not known or department in known:
         return None
     return f"note: no asset has department {department!r} yet; known: {', '.join(sorted(known))}"

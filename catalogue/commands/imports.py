@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from catalogue.commands import Context, emit_json, format_option, pass_context
-from catalogue.commands.search import import_ckan_command
+from catalogue.commands import Context, emit_json, format_option, pass_context, progress_for
+from catalogue.commands.files import summary
 from catalogue.importers.dbt import import_dbt
+from catalogue.services.imports import import_ckan, read_ckan_file
 
 
 @click.group(name="import")
@@ -20,7 +21,16 @@ def import_group() -> None:
     """Import metadata from other catalogues and tools."""
 
 
-import_group.add_command(import_ckan_command)
+@import_group.command(name="ckan")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key-prefix", help="Prefix for keys, when importing several portals.")
+@pass_context
+def ckan(obj: Context, file: Path, key_prefix: str | None) -> None:
+    """Import CKAN packages: a package_search response, a JSON list, or JSON lines."""
+    size = len(read_ckan_file(file, key_prefix))
+    with progress_for("Importing", size) as bar:
+        plan = import_ckan(obj.catalogue, file, obj.principal, bar.update, key_prefix)
+    click.echo(f"Imported {size} packages: {summary(plan)}.")
 
 
 @import_group.command(name="dbt")

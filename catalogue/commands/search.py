@@ -1,15 +1,12 @@
-"""`catalogue search`, `catalogue index …` and `catalogue import ckan`."""
+"""`catalogue search` and `catalogue index …`."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import click
 
-from catalogue.commands import Context, emit_json, format_option, pass_context, progress_for
-from catalogue.commands.files import summary
-from catalogue.services.imports import import_ckan, read_ckan_file
+from catalogue.commands import Context, emit_json, format_option, pass_context
 from catalogue.services.search import index_status, search_assets, verify_index
 from search import FACET_FIELDS
 
@@ -141,15 +138,3 @@ def verify(obj: Context, fmt: str) -> None:
             click.echo(f"  {key}: differs in {', '.join(fields)}")
     if result.differences:
         raise click.exceptions.Exit(1)
-
-
-@click.command(name="ckan")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key-prefix", help="Prefix for keys, when importing several portals.")
-@pass_context
-def import_ckan_command(obj: Context, file: Path, key_prefix: str | None) -> None:
-    """Import CKAN packages: a package_search response, a JSON list, or JSON lines."""
-    size = len(read_ckan_file(file, key_prefix))
-    with progress_for("Importing", size) as bar:
-        plan = import_ckan(obj.catalogue, file, obj.principal, bar.update, key_prefix)
-    click.echo(f"Imported {size} packages: {summary(plan)}.")

@@ -273,3 +273,8 @@ def record_as_of(session: Session, key: str, as_of: datetime) -> dict[str, Any] 
         .limit(1)
     )
     return row.after if row is not None else None
+
+
+def department_names(session: Session) -> set[str]:
+    """The names of the departments the catalogue knows (from its assets and people)."""
+    return set(session.scalars(select(Department.name)))

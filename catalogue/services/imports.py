@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catalogue.errors import Invalid, Problem
 from catalogue.importers.ckan import package_to_record, read_packages
 from catalogue.services.access import Principal
 from catalogue.services.apply import Plan, execute_plan, plan_apply
 from catalogue.services.catalogue_file import SourceRecord
-from catalogue.store import Catalogue
+
+if TYPE_CHECKING:  # services are handed a Catalogue; they do not import the layer above
+    from catalogue.store import Catalogue
 
 
 def read_ckan_file(path: Path, key_prefix: str | None = None) -> list[SourceRecord]:

@@ -10,12 +10,12 @@ import io
 from datetime import datetime
 from typing import Any
 
-from flask import Response, redirect, render_template, request
+from flask import Response, render_template, request
 
 from catalogue.errors import Invalid
 from catalogue.http import catalogue, current_principal
 from catalogue.web.blueprint import bp
-from catalogue.web.presenters import sign_in_url
+from catalogue.web.presenters import signed_in
 
 SHOWN = 100
 ACTION_CHOICES = {
@@ -92,11 +92,9 @@ def _query() -> str:
 
 
 @bp.get("/audit")
+@signed_in
 def audit_log() -> Any:
     """The newest matching entries, newest first, with filters and a CSV link."""
-    principal = current_principal()
-    if not principal.signed_in:
-        return redirect(sign_in_url())
     filters = _filters()
     entries = [] if filters["errors"] else _entries(filters, SHOWN + 1)
     more = len(entries) > SHOWN
@@ -121,13 +119,11 @@ def _cell(value: Any) -> Any:
 
 
 @bp.get("/audit.csv")
+@signed_in
 def audit_csv() -> Any:
     """Every matching entry, oldest first, as CSV."""
     from catalogue.services.audit import AUDIT_COLUMNS
 
-    principal = current_principal()
-    if not principal.signed_in:
-        return redirect(sign_in_url())
     filters = _filters()
     if filters["errors"]:
         raise Invalid("; ".join(filters["errors"].values()), [])

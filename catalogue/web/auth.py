@@ -29,6 +29,7 @@ from catalogue.http import catalogue, current_principal, problem
 from catalogue.security import request_api_token
 from catalogue.services import accounts
 from catalogue.services.access import Principal
+from catalogue.web.presenters import sentence_case
 
 bp = Blueprint("auth", __name__)
 
@@ -122,7 +123,7 @@ def sign_in() -> Any:
             principal = accounts.authenticate_password(db, username, password, request.remote_addr)
             user = accounts.get_user(db, username)
     except (Unauthorized, accounts.TooManyAttempts) as error:
-        message = error.message[0].upper() + error.message[1:]
+        message = sentence_case(error.message)
         return sign_in_page(error.status, errors={"password": message}, username=username)
     session.clear()  # a fresh session for the signed-in person
     login_user(SignedInUser(user.id, principal))

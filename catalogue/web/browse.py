@@ -13,7 +13,7 @@ from catalogue.http import catalogue, current_principal
 from catalogue.services import assets
 from catalogue.services.search import SORTS, search_assets, suggest_titles
 from catalogue.web.blueprint import bp
-from catalogue.web.presenters import department_slug, kind_label
+from catalogue.web.presenters import department_slug, kind_label, signed_in
 from search import FACET_FIELDS, SearchResults
 
 PER_PAGE = 20
@@ -214,13 +214,10 @@ def person(email: str) -> str:
 
 
 @bp.get("/me")
+@signed_in
 def me() -> Response:
     """The signed-in person's own page: what they own and steward."""
     principal = current_principal()
-    if not principal.signed_in:
-        from catalogue.web.presenters import sign_in_url
-
-        return redirect(sign_in_url(url_for("web.me")))
     if not principal.email:
         abort(404, description="Your account has no email address, so no asset names you.")
     return redirect(url_for("web.person", email=principal.email))

@@ -8,11 +8,13 @@ those routes are (and whether sign out takes a POST or a GET).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from markupsafe import Markup, escape
 
 from catalogue import vocab
@@ -168,6 +170,24 @@ def sign_in_url(next_url: str | None = None) -> str:
     if next_url is None and request:
         next_url = request.full_path.rstrip("?")
     return f"{base}?{_query({'next': next_url})}" if next_url else base
+
+
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page for people who have signed in: anyone else is sent to sign in, and
+    brought back to the page they asked for afterwards."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not current_principal().signed_in:
+            return redirect(sign_in_url(request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def sentence_case(message: str) -> str:
+    """A service's message as a sentence on a page: its first letter a capital."""
+    return message[:1].upper() + message[1:]
 
 
 def sign_out() -> dict[str, str]:

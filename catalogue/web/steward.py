@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 
 from catalogue import vocab
 from catalogue.errors import Conflict, Forbidden, Invalid, LineageCycle, NotFound
@@ -21,17 +20,9 @@ from catalogue.services import assets, edges, lineage
 from catalogue.services.access import Principal, can_write
 from catalogue.web.blueprint import bp
 from catalogue.web.forms import LABELS, AssetForm, friendly
-from catalogue.web.presenters import sign_in_url
+from catalogue.web.presenters import sentence_case, signed_in
 
 WRITER_ROLES = ("steward", "admin")
-
-
-def _signed_in() -> Principal | Response:
-    """The principal, or a redirect to sign in for someone who has not."""
-    principal = current_principal()
-    if not principal.signed_in:
-        return redirect(sign_in_url(request.full_path.rstrip("?")))
-    return principal
 
 
 def _choices() -> dict[str, Any]:
@@ -54,11 +45,10 @@ def _form_page(form: AssetForm, status: int = 200, **context: Any) -> tuple[str,
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@signed_in
 def register() -> Any:
     """Register a new asset (stewards for their own department, admins anything)."""
-    principal = _signed_in()
-    if isinstance(principal, Response):
-        return principal
+    principal = current_principal()
     if principal.role not in WRITER_ROLES:
         raise Forbidden("only data stewards and admins register assets")
     if request.method == "GET":
@@ -79,10 +69,10 @@ def register() -> Any:
         form.add_problems(error.problems)
         return _form_page(form, 422, registering=True)
     except Conflict as error:
-        form.add_error("key", error.message[:1].upper() + error.message[1:])
+        form.add_error("key", sentence_case(error.message))
         return _form_page(form, 409, registering=True)
     except Forbidden as error:
-        form.add_error("department", error.message[:1].upper() + error.message[1:])
+        form.add_error("department", sentence_case(error.message))
         return _form_page(form, 403, registering=True)
     flash(f"{record['title']} is registered.", "success")
     return redirect(url_for("web.asset", key=record["key"]))
@@ -102,11 +92,10 @@ def _editable(key: str, principal: Principal) -> dict[str, Any]:
 
 
 @bp.route("/assets/<key>/edit", methods=["GET", "POST"])
+@signed_in
 def edit_asset(key: str) -> Any:
     """Edit every field of an asset; a stale version is refused with a clear message."""
-    principal = _signed_in()
-    if isinstance(principal, Response):
-        return principal
+    principal = current_principal()
     record = _editable(key, principal)
     if request.method == "GET":
         return _form_page(AssetForm.from_record(record), record=record)
@@ -121,7 +110,7 @@ def edit_asset(key: str) -> Any:
     except Conflict as error:
         return _form_page(form, 409, record=record, conflict=error.message)
     except Forbidden as error:
-        form.add_error("department", error.message[:1].upper() + error.message[1:])
+        form.add_error("department", sentence_case(error.message))
         return _form_page(form, 403, record=record)
     if after["version"] == record["version"]:
         flash("You did not change anything.", "info")
@@ -157,11 +146,10 @@ def _feeds_page(
 
 
 @bp.route("/assets/<key>/feeds", methods=["GET", "POST"])
+@signed_in
 def feeds(key: str) -> Any:
     """What feeds an asset: add a feed, or end one (it stays in the history)."""
-    principal = _signed_in()
-    if isinstance(principal, Response):
-        return principal
+    principal = current_principal()
     record = _editable(key, principal)
     if request.method == "GET":
         return _feeds_page(record)
@@ -192,7 +180,7 @@ def feeds(key: str) -> Any:
             name = problem.field if problem.field in ("upstream", "via") else "upstream"
             errors.setdefault(name, friendly(name, problem.message))
     except Conflict as error:
-        errors["upstream"] = error.message[:1].upper() + error.message[1:]
+        errors["upstream"] = sentence_case(error.message)
     if errors:
         return _feeds_page(record, values, errors, 422)
     flash(f"{values['upstream']} now feeds {record['title']}.", "success")
@@ -200,20 +188,17 @@ def feeds(key: str) -> Any:
 
 
 @bp.post("/assets/<key>/feeds/end")
+@signed_in
 def end_feed(key: str) -> Any:
     """End one feed: it no longer counts from now, and stays in the history."""
-    principal = _signed_in()
-    if isinstance(principal, Response):
-        return principal
+    principal = current_principal()
     record = _editable(key, principal)
     upstream = request.form.get("upstream", "").strip()
     try:
         with catalogue().write(principal) as writer:
             edges.end_edge(writer, upstream, key)
     except NotFound as error:
-        return _feeds_page(
-            record, errors={"upstream": error.message[:1].upper() + error.message[1:]}, status=404
-        )
+        return _feeds_page(record, errors={"upstream": sentence_case(error.message)}, status=404)
     flash(
         f"{upstream} no longer feeds {record['title']}. The feed is kept in the history.", "success"
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from catalogue.web.assets import FILES, PACKAGES, copy_vendor_files, council_css
+from catalogue.web.frontend_files import FILES, PACKAGES, copy_vendor_files, council_css
 from tests.web.conftest import REPO, Pages
 
 #: One URL per page route, who asks, and the status they get.
@@ -118,5 +118,5 @@ def test_make_builds_the_assets_before_run_and_test() -> None:
     makefile = (REPO / "Makefile").read_text()
     assert re.search(r"^run: .*\bassets\b", makefile, re.M)
     assert re.search(r"^test: .*\bassets\b", makefile, re.M)
-    assert "npm ci" in makefile and "python -m catalogue.web.assets" in makefile
+    assert "npm ci" in makefile and "python -m catalogue.web.frontend_files" in makefile
     assert "catalogue/web/static/vendor/" in (REPO / ".gitignore").read_text()

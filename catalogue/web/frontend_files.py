@@ -1,7 +1,7 @@
 """Copy the front-end files the pages serve from ``node_modules`` into
 ``catalogue/web/static/vendor`` (gitignored). ``make assets`` runs it after ``npm ci``::
 
-    python -m catalogue.web.assets [--node-modules DIR] [--dest DIR]
+    python -m catalogue.web.frontend_files [--node-modules DIR] [--dest DIR]
 
 GOV.UK Frontend's precompiled CSS loads its fonts and images from ``/assets/``;
 those URLs are rewritten to be relative to the copied stylesheet, so nothing has
@@ -74,7 +74,7 @@ def copy_vendor_files(
         if target == "LICENCES.txt":
             lines = [package_version(node_modules, name) for name in PACKAGES]
             path.write_text(
-                "Copied from npm by catalogue/web/assets.py:\n" + "\n".join(lines) + "\n"
+                "Copied from npm by catalogue/web/frontend_files.py:\n" + "\n".join(lines) + "\n"
             )
         elif target.endswith(".css"):
             text = (node_modules / source).read_text(encoding="utf-8")
