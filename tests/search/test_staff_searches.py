@@ -109,3 +109,26 @@ def test_judged_staff_searches(scotland: SearchIndex) -> None:
     # 47/51 before #14; the one miss left wants "library" with "opening hours",
     # which no library dataset mentions.
     assert hits >= 50, misses
+
+
+def test_a_bracketed_member_is_found_only_where_it_is_an_acronym(tmp_path: Path) -> None:
+    """A council's own synonym file (CATALOGUE_SYNONYMS) may bracket a member too."""
+    from tests.search.conftest import record
+
+    extra = {"school transport": ["[bus]"]}
+    assert ("bus",) in load_synonyms(extra).narrow
+    index = SearchIndex(tmp_path / "index", synonyms=extra)
+    index.rebuild(
+        [
+            record("travel-assistance", "Home to school travel", tags=["bus"]),
+            record("tip-sites", "Recycling centres", description="Take the bus to the tip."),
+        ],
+        seq=2,
+    )
+    try:
+        found = [h.key for h in index.search(SearchRequest(q="school transport")).hits]
+        assert found == ["travel-assistance"]
+        typed = {h.key for h in index.search(SearchRequest(q="bus")).hits}
+        assert typed == {"travel-assistance", "tip-sites"}  # what was typed matches anywhere
+    finally:
+        index.close()
