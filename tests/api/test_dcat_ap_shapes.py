@@ -72,9 +72,13 @@ def test_the_scottish_import_publishes_valid_dcat_ap(
         whole += page
     datasets = sorted(str(d).rsplit("/", 1)[1] for d in whole.subjects(RDF.type, DCAT.Dataset))
     assert len(datasets) == 2127
-    in_json_ld = {str(d) for page in json_ld for d in page.subjects(RDF.type, DCAT.Dataset)}
+    whole_json_ld = Graph()
+    for page in json_ld:
+        whole_json_ld += page
+    in_json_ld = {str(d) for d in whole_json_ld.subjects(RDF.type, DCAT.Dataset)}
     assert sorted(d.rsplit("/", 1)[1] for d in in_json_ld) == datasets
     assert violations(whole, shapes) == []
+    assert violations(whole_json_ld, shapes) == []
     for key in datasets:
         fetch(client, f"/dataset/{key}.ttl")
         fetch(client, f"/dataset/{key}.jsonld")
