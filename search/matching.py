@@ -40,6 +40,9 @@ KEY_TIER, EXACT_TIER, PHRASE_TIER, TITLE_TIER = 8, 4, 2, 1
 PHRASE_CHECK_LIMIT = 50_000
 MAX_PARTITIONS = 2048
 MAX_RELAXED_UNITS = 8
+#: Fewer strict matches than this, none with every word in its title, is a weak
+#: answer: partial matches are added (see Matcher.match).
+WEAK_BELOW = 5
 TEXT_FIELDS = ("title", "facts", "org", "body")
 
 
@@ -159,15 +162,18 @@ class Matcher:
         ev.features += [(docs, w * idf) for docs, w in parts if docs]
         return anywhere, title | prefix
 
-    def _anywhere(self, term: str) -> int:
+    def _anywhere(self, term: str, fields: tuple[str, ...] = TEXT_FIELDS) -> int:
         found = 0
-        for name in TEXT_FIELDS:
+        for name in fields:
             found |= self.docs(name, term)
         return found
 
-    def _member(self, member: Member, ev: Evidence) -> tuple[int, int]:
-        """Add a synonym's features; return (documents with all its words, in title)."""
-        anywhere = _all([self._anywhere(t) for t in member])
+    def _member(self, member: Member, ev: Evidence, narrow: bool = False) -> tuple[int, int]:
+        """Add a synonym's features; return (documents with all its words, in title).
+        A ``narrow`` member (an acronym that is also a word) counts only in the
+        title and short fields."""
+        fields = ("title", "facts") if narrow else TEXT_FIELDS
+        anywhere = _all([self._anywhere(t, fields) for t in member])
         in_title = _all([self.docs("title", t) for t in member]) & anywhere
         if anywhere:
             idf = self._idf(anywhere) * SYNONYM
@@ -182,7 +188,7 @@ class Matcher:
             words = [self._word(t, None if unit.phrase else r, 1.0, ev) for t, r in pairs]
             matched, in_title = _all([w[0] for w in words]), _all([w[1] for w in words])
             for member in unit.alternatives:
-                anywhere, title = self._member(member, ev)
+                anywhere, title = self._member(member, ev, member in plan.narrow)
                 matched, in_title = matched | anywhere, in_title | title
             ev.units.append(matched)
             ev.in_title.append(in_title & matched)
@@ -192,19 +198,41 @@ class Matcher:
             ev.key = self.docs("key", plan.key)
         return ev
 
-    def match(self, plan: QueryPlan, allowed: int) -> tuple[Evidence, int, list[Unit]]:
-        """Return (evidence, visible matches, units required) for the strictest
-        reading of `plan` that matches anything (see relaxations())."""
+    def match(self, plan: QueryPlan, allowed: int) -> tuple[Evidence, int, list[Unit], bool]:
+        """Return (evidence, visible matches, units required, partial) for the
+        strictest reading of `plan` that matches anything (see relaxations()).
+
+        ``partial`` is True when some matches lack some of the words: the strict
+        reading was weak (fewer than WEAK_BELOW matches, none with every word in
+        its title: "libraries opening") or empty, so matches of all but one of the
+        known words were added ("car parking charges" lists the car parks too),
+        ranked with the strict ones by the usual tiers and scores. Callers should
+        say so.
+        """
         ev = self.evidence(plan, plan.units)
         found = (_all(ev.units) | ev.key) & allowed
-        if found:
-            return ev, found, plan.units
+        if found and not self._weak(ev, found, len(plan.units)):
+            return ev, found, plan.units, False
+        if found or _two_known_words(plan):
+            units = [u for u in plan.units if not u.unknown]
+            wider = self.evidence(plan, units)
+            more = (_all_but_one(wider.units) | wider.key) & allowed
+            if more & ~found:
+                return wider, found | more, units, True
+            if found:
+                return ev, found, plan.units, False
         for units, combine in relaxations(plan):
             ev = self.evidence(plan, units)
             found = (combine(ev.units) | ev.key) & allowed
             if found:
-                return ev, found, units
-        return ev, 0, plan.units
+                return ev, found, units, combine is not _all
+        return ev, 0, plan.units, False
+
+    @staticmethod
+    def _weak(ev: Evidence, found: int, units: int) -> bool:
+        """A strict answer too thin to stand alone (see `match`)."""
+        strong = (_all(ev.in_title) | ev.exact | ev.key) & found
+        return units >= 2 and not strong and found.bit_count() < WEAK_BELOW
 
     def rank(self, plan: QueryPlan, ev: Evidence, docs: int, limit: int) -> list[tuple[int, float]]:
         """Return the best `limit` of bitmap `docs` as (document, score), best first."""
@@ -244,6 +272,12 @@ def relaxations(plan: QueryPlan) -> Iterator[tuple[list[Unit], Callable[[list[in
         yield known, _all
     if 3 <= len(known) <= MAX_RELAXED_UNITS:
         yield known, _all_but_one
+
+
+def _two_known_words(plan: QueryPlan) -> bool:
+    """Two units, both words the index knows: "libraries opening", not "quantum
+    blockchain" (never seen) or a three-word query (see relaxations())."""
+    return len(plan.units) == 2 and not any(u.unknown for u in plan.units)
 
 
 def _all_but_one(bitmaps: list[int]) -> int:

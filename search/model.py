@@ -172,7 +172,8 @@ class SearchResults:
     field can be chosen) and always respect visibility. `suggestion` is a "did you
     mean" text; `corrected_query` is set when the hits come from a corrected spelling.
     `no_good_match` is True (with no hits) when the text matched nothing well enough
-    to show.
+    to show. `partial_match` is True when some hits have only some of the words
+    (the strict reading was weak or empty; see search.matching.Matcher.match).
     """
 
     total: int
@@ -184,3 +185,4 @@ class SearchResults:
     suggestion: str | None = None
     no_good_match: bool = False
     corrected_query: str | None = None
+    partial_match: bool = False

@@ -48,6 +48,8 @@ class QueryPlan:
     corrections: list[tuple[str, str]] = field(default_factory=list)
     corrected_text: str | None = None
     display: dict[Member, str] = field(default_factory=dict)
+    #: synonyms found only in titles and short fields (see search.synonyms)
+    narrow: frozenset[Member] = frozenset()
 
     @property
     def typed_terms(self) -> tuple[str, ...]:
@@ -114,7 +116,7 @@ def plan_query(
     correctable are kept, marked unknown: see search.matching.relaxations.
     """
     text = text[:MAX_QUERY_CHARS]
-    plan = QueryPlan(display=synonyms.display)
+    plan = QueryPlan(display=synonyms.display, narrow=synonyms.narrow)
     if not words(text):
         plan.browse = True
         return plan

@@ -44,12 +44,12 @@ def run_search(
     text = request.q if isinstance(request.q, str) else ""
     plan = plan_query(text, synonyms, known, lambda term: spelling().correct(term))
     allowed = table.allowed(request.visibility, request.include_retired)
-    evidence, relaxed_text = None, None
+    evidence, relaxed_text, partial = None, None, False
     if plan.browse:
         matched = allowed
     elif plan.units:
-        evidence, matched, used = matcher.match(plan, allowed)
-        if used != plan.units:
+        evidence, matched, used, partial = matcher.match(plan, allowed)
+        if used != plan.units and not partial:
             relaxed_text = " ".join(w for u in used for w in u.raw)
     else:
         matched = 0
@@ -66,6 +66,7 @@ def run_search(
         suggestion=plan.corrected_text or relaxed_text,
         no_good_match=not plan.browse and not matched,
         corrected_query=(relaxed_text or plan.corrected_text) if matched else None,
+        partial_match=partial and bool(final),
     )
 
 

@@ -3,6 +3,11 @@
 The list is data (search/synonyms.txt), not code, so a council can extend it. Each
 member is compared by its index terms (search.analysis.stems), so "Bins" and "bin",
 or "house in multiple occupation" and "houses in multiple occupation", are one member.
+
+A member written in brackets, ``[send]``, is an acronym that is also an everyday
+word: typing it finds its group, but the group finds it only in titles and short
+fields (tags, column names), where it is the acronym, never in descriptions, where
+"send" is the verb.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Synonyms:
     groups: tuple[tuple[Member, ...], ...] = ()
     display: dict[Member, str] = field(default_factory=dict)
     _by_member: dict[Member, frozenset[int]] = field(default_factory=dict)
+    narrow: frozenset[Member] = frozenset()
 
     @classmethod
     def from_groups(cls, groups: Iterable[Iterable[str]]) -> Synonyms:
@@ -35,10 +41,16 @@ class Synonyms:
         as are groups left with fewer than two members."""
         built: list[tuple[Member, ...]] = []
         display: dict[Member, str] = {}
+        narrow: set[Member] = set()
         for group in groups:
             members: dict[Member, None] = {}
-            for text in group:
+            for written in group:
+                text = written.strip()
+                bracketed = text.startswith("[") and text.endswith("]")
+                text = text[1:-1] if bracketed else text
                 member = tuple(stems(text))
+                if member and bracketed:
+                    narrow.add(member)
                 if member:
                     members[member] = None
                     display.setdefault(member, " ".join(text.lower().split()))
@@ -49,7 +61,7 @@ class Synonyms:
             for member in group:
                 by_member.setdefault(member, set()).add(number)
         frozen = {m: frozenset(ids) for m, ids in by_member.items()}
-        return cls(tuple(built), display, frozen)
+        return cls(tuple(built), display, frozen, frozenset(narrow))
 
     @property
     def longest(self) -> int:

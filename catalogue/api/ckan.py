@@ -159,6 +159,7 @@ def package_search(params: Params) -> dict[str, Any]:
     start = integer(params, "start", 0)
     sort = str(params.get("sort") or ckan_search.DEFAULT_SORT)
     try:
+        ckan_search.check_parameters(params)
         text, q_filter = ckan_search.split_q(str(params.get("q") or ""))
         filters = [q_filter, str(params.get("fq") or ""), *string_list(params, "fq_list")]
         predicates = [p for f in filters if (p := ckan_search.parse_filter(f)) is not None]

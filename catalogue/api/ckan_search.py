@@ -8,13 +8,19 @@ what ckanext-harvest and portals send: ``field:value``, ``field:"a phrase"``,
 ``-field:value`` (or ``NOT``), ``OR``, ``AND`` (the default between terms),
 brackets, ``*`` wildcards, and ranges ``[2026-01-01T00:00:00Z TO *]``
 (``{…}`` exclusive) on dates and text. Anything else is a Search Query Error.
+
+As in CKAN's Solr schema, ``title``, ``notes``, ``author`` and ``maintainer`` are
+tokenised text: ``title:recycling`` finds "Recycling Centres", a phrase finds
+its words in order, a wildcard matches a word. The other fields are strings,
+matched whole (any case). A ``package_search`` parameter CKAN does not know is
+refused, as CKAN refuses it ("Invalid search parameters").
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +37,15 @@ FIELDS = (
 FACETABLE = ("organization", "groups", "tags", "res_format", "license_id", "kind", "access")
 SORTABLE = ("score", *DATE_FIELDS, "name", "title", "title_string", "id")
 DEFAULT_SORT = "score desc, metadata_modified desc"
+TEXT_FIELDS = ("title", "notes", "author", "maintainer")
+#: what CKAN's package_search accepts: its schema's own keys and the Solr
+#: parameters it passes on (ckan.lib.search.query.VALID_SOLR_PARAMETERS)
+PARAMETERS = frozenset(
+    {"q", "fl", "fq", "fq_list", "rows", "sort", "start", "wt", "qf", "bf", "boost", "df"}
+    | {"facet", "facet.mincount", "facet.limit", "facet.field", "extras", "tie", "defType"}
+    | {"mm", "include_private", "include_drafts", "include_deleted", "use_default_schema"}
+)
+_WORD = re.compile(r"\w+")
 TOKEN = re.compile(
     r"""\s*(?:
       (?P<lp>\() | (?P<rp>\)) | (?P<op>(?:AND|OR|NOT)(?=[\s()]|$)|&&|\|\|)
@@ -118,6 +133,32 @@ def _range(field: str, text: str) -> Predicate:
     return lambda doc: any(inside(v) for v in doc.get(field, []) if v)
 
 
+def check_parameters(names: Iterable[str]) -> None:
+    """Raises SearchQueryError naming the parameters CKAN's package_search refuses."""
+    unknown = sorted(set(names) - PARAMETERS)
+    if unknown:
+        raise SearchQueryError(f"Invalid search parameters: {unknown}")
+
+
+def _text_term(field: str, value: str, phrase: bool) -> Predicate:
+    """``field:value`` on a tokenised text field: every word of the value among
+    the field's words (in order, for a phrase); a wildcard matches one word."""
+    wanted = _WORD.findall(value)
+
+    def matches(text: str) -> bool:
+        words = _WORD.findall(text.lower())
+        if any(c in value for c in "*?"):
+            return any(fnmatch.fnmatchcase(w, value) for w in words)
+        if phrase:
+            n = len(wanted)
+            return any(words[i : i + n] == wanted for i in range(len(words) - n + 1))
+        return set(wanted) <= set(words)
+
+    if not wanted:
+        return lambda doc: False
+    return lambda doc: any(matches(v) for v in doc.get(field, []) if v)
+
+
 def term(field: str, raw: str) -> Predicate:
     """A predicate for ``field:raw`` (exact, wildcard, phrase or range; any case)."""
     if field not in FIELDS and not field.startswith("extras_") and field not in FACETABLE:
@@ -127,6 +168,8 @@ def term(field: str, raw: str) -> Predicate:
     value = _unquote(raw).lower()
     if value == "*":
         return lambda doc: bool(doc.get(field))
+    if field in TEXT_FIELDS:
+        return _text_term(field, value, phrase=raw[:1] == '"')
     if raw[:1] != '"' and any(c in value for c in "*?"):
         return lambda doc: any(fnmatch.fnmatchcase(v.lower(), value) for v in doc.get(field, []))
     return lambda doc: any(v.lower() == value for v in doc.get(field, []))

@@ -20,9 +20,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
-from catalogue.api import publishing
+from catalogue.api import file_types, publishing
 from catalogue.api.base import document, refuse_nul
 from catalogue.errors import CatalogueError, Invalid, NotFound, Problem
 from catalogue.http import current_principal, problem
@@ -31,7 +31,6 @@ bp = Blueprint("dcat", __name__)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 EU_ACCESS = "http://publications.europa.eu/resource/authority/access-right/"
-EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 ACCESS_RIGHTS = {"open": "PUBLIC", "internal": "NON_PUBLIC", "restricted": "RESTRICTED"}
 PER_PAGE = 100
 FORMATS = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json")}
@@ -42,6 +41,8 @@ CONTEXT = {
     "vcard": str(VCARD),
     "hydra": str(HYDRA),
     "xsd": str(XSD),
+    "skos": str(SKOS),
+    "rdfs": str(RDFS),
 }
 
 
@@ -99,6 +100,32 @@ def _contact(g: Graph, dataset: URIRef, record: dict[str, Any]) -> None:
         g.add((contact, VCARD.hasEmail, URIRef(f"mailto:{email}")))
 
 
+def typed(g: Graph, node: Any, kind: URIRef) -> Any:
+    """``node``, stated to be a ``kind``: DCAT-AP's range shapes check the class of
+    each value (a licence is a dct:LicenseDocument, a landing page a
+    foaf:Document...), and a harvester has no other graph to learn it from."""
+    g.add((node, RDF.type, kind))
+    return node
+
+
+def _format(g: Graph, node: URIRef, d: dict[str, Any]) -> None:
+    """The distribution's format: an EU file-type term where the vocabulary has
+    one, else the portal's words as the label of a dct:MediaTypeOrExtent (see
+    `catalogue.api.file_types`)."""
+    found = file_types.file_type(d["format"], d["url"], d["mimetype"])
+    if found is None:
+        return
+    if found.code:
+        fmt = typed(g, URIRef(file_types.EU_FILE_TYPE + found.code), DCTERMS.MediaTypeOrExtent)
+    else:
+        fmt = typed(g, BNode(), DCTERMS.MediaTypeOrExtent)
+        g.add((fmt, RDFS.label, Literal(found.label)))
+    g.add((node, DCTERMS.format, fmt))
+    if found.media_type:
+        media = URIRef(file_types.IANA_MEDIA_TYPE + found.media_type)
+        g.add((node, DCAT.mediaType, typed(g, media, DCTERMS.MediaType)))
+
+
 def _distributions(g: Graph, dataset: URIRef, record: dict[str, Any], lic: Any) -> None:
     for d in publishing.distributions(record):
         node = URIRef(f"{dataset}/resource/{d['id']}")
@@ -106,16 +133,7 @@ def _distributions(g: Graph, dataset: URIRef, record: dict[str, Any], lic: Any) 
         g.add((node, RDF.type, DCAT.Distribution))
         g.add((node, DCAT.accessURL, iri(d["url"])))
         g.add((node, DCTERMS.title, Literal(d["name"])))
-        if d["format"]:
-            g.add((node, DCTERMS.format, URIRef(EU_FILE_TYPE + d["format"].upper())))
-        if d["mimetype"]:
-            g.add(
-                (
-                    node,
-                    DCAT.mediaType,
-                    URIRef(f"https://www.iana.org/assignments/media-types/{d['mimetype']}"),
-                )
-            )
+        _format(g, node, d)
         if lic is not None:
             g.add((node, DCTERMS.license, lic))
 
@@ -132,15 +150,20 @@ def add_dataset(g: Graph, record: dict[str, Any]) -> URIRef:
     _contact(g, dataset, record)
     for tag in record.get("tags") or []:
         add((dataset, DCAT.keyword, Literal(tag)))
-    add((dataset, DCAT.theme, URIRef(publishing.EU_THEME + publishing.theme(record))))
+    code = publishing.theme(record)
+    theme = typed(g, URIRef(publishing.EU_THEME + code), SKOS.Concept)
+    add((theme, SKOS.prefLabel, Literal(publishing.THEMES[code], lang="en")))
+    add((dataset, DCAT.theme, theme))
     licensed = publishing.licence(record)
     lic = iri(licensed[2]) if licensed and licensed[2] else None
     if lic is not None:
-        add((dataset, DCTERMS.license, lic))
-    add((dataset, DCTERMS.accessRights, URIRef(EU_ACCESS + ACCESS_RIGHTS[record["access"]])))
+        add((dataset, DCTERMS.license, typed(g, lic, DCTERMS.LicenseDocument)))
+    rights = URIRef(EU_ACCESS + ACCESS_RIGHTS[record["access"]])
+    add((dataset, DCTERMS.accessRights, typed(g, rights, DCTERMS.RightsStatement)))
     frequency = publishing.FREQUENCIES.get(record.get("update_frequency") or "")
     if frequency:
-        add((dataset, DCTERMS.accrualPeriodicity, URIRef(publishing.EU_FREQUENCY + frequency)))
+        period = URIRef(publishing.EU_FREQUENCY + frequency)
+        add((dataset, DCTERMS.accrualPeriodicity, typed(g, period, DCTERMS.Frequency)))
     for prop, value in (
         (DCTERMS.issued, record.get("created_at")),
         (DCTERMS.modified, record.get("last_updated") or record.get("updated_at")),
@@ -149,7 +172,7 @@ def add_dataset(g: Graph, record: dict[str, Any]) -> URIRef:
             add((dataset, prop, literal))
     location = record.get("location") or ""
     if location.startswith(("http://", "https://")):
-        add((dataset, DCAT.landingPage, iri(location)))
+        add((dataset, DCAT.landingPage, typed(g, iri(location), FOAF.Document)))
     _distributions(g, dataset, record, lic)
     return dataset
 
@@ -173,7 +196,7 @@ def add_catalog(g: Graph, datasets: list[URIRef]) -> URIRef:
     )
     g.add((catalog, DCTERMS.description, Literal(f"The open data of {publisher_name()}.")))
     g.add((catalog, DCTERMS.publisher, _agent(g, publisher_name())))
-    g.add((catalog, FOAF.homepage, URIRef(base())))
+    g.add((catalog, FOAF.homepage, typed(g, URIRef(base()), FOAF.Document)))
     for dataset in datasets:
         g.add((catalog, DCAT.dataset, dataset))
     return catalog

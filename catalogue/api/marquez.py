@@ -148,6 +148,10 @@ def lineage_graph(principal: Principal, node_id: str, depth: int) -> dict[str, A
         reached = [h.key for h in graph.upstream(key, depth) + graph.downstream(key, depth)]
         keys = [k for k in dict.fromkeys([key, *reached]) if sight.visible(k)]
         names = node_names(session, graph, keys)
+        # A namespace's source system (#14) is the catalogue's notion: Marquez
+        # names the namespace on each dataset instead.
+        keys = [k for k in keys if names[k][0] != "system"]
+        names = {k: names[k] for k in keys}
         records = {k: assets.get(session, k, principal) for k in keys}
     inward = {k: [h.key for h in graph.upstream(k, 1) if h.key in names] for k in keys}
     outward: dict[str, list[str]] = {k: [] for k in keys}

@@ -62,6 +62,7 @@ def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
         "suggestion": results.suggestion,
         "no_good_match": results.no_good_match,
         "corrected_query": results.corrected_query,
+        "partial_match": results.partial_match,
     }
 
 

@@ -192,6 +192,9 @@ class SearchResultSchema(Schema):
     suggestion = fields.String(allow_none=True)
     no_good_match = fields.Boolean()
     corrected_query = fields.String(allow_none=True)
+    partial_match = fields.Boolean(
+        metadata={"description": "some hits have only some of the words (few or no full matches)"}
+    )
 
 
 # -- lineage ---------------------------------------------------------------------------

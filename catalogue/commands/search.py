@@ -67,6 +67,8 @@ def search(
         click.echo(f"Showing results for {results.corrected_query!r}.")
     elif results.suggestion:
         click.echo(f"Did you mean {results.suggestion!r}?")
+    if results.partial_match:
+        click.echo("Few results had all of those words: results with some of them are shown too.")
     if results.no_good_match or not results.hits:
         click.echo("No good match. Try fewer or different words, or browse by department.")
         return

@@ -6,8 +6,17 @@ Decisions a reader should know:
 
 - **Keys.** A dataset or job named by ``namespace`` + ``name`` gets a key the
   first time the name is seen, and keeps it (``openlineage_names``); the
-  asset's ``location`` is ``namespace/name`` and its ``source_system`` the
-  namespace, so people can see where it lives.
+  asset's ``location`` is ``namespace/name``.
+- **A dataset namespace is a source system** (the database or store the
+  datasets live in): a ``source_system`` asset keyed from the namespace alone,
+  the ``source_system`` of each dataset in it, and an edge ``system → dataset``
+  so "what breaks if this database goes down" is ``lineage downstream``. A job's
+  namespace is the scheduler's, not a store: no system. A dataset the caller
+  may not change keeps what it had.
+- **Freshness.** A COMPLETE run's outputs were last updated on the event's
+  (UTC) date; an older run's COMPLETE never moves that date back.
+- **Who.** Stewards and admins post events; viewers and auditors are refused
+  (Forbidden) before anything is read, even when the event would change nothing.
 - **Jobs are ``pipeline`` assets**, and lineage is ``input → job → output``,
   valid from the event time (the Writer's ``now``).
 - **A COMPLETE run states the job's whole lineage**: everything the run's
@@ -31,15 +40,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, aliased
 
+from catalogue.errors import Forbidden
 from catalogue.models import Asset, ColumnLineage, Edge, LineageRun
 from catalogue.services import assets, edges
-from catalogue.services.access import can_write
+from catalogue.services.access import Principal, can_write
 from catalogue.services.changes import Writer
 from catalogue.services.openlineage_names import digest, key_for, names_for
 from catalogue.services.records import asset_record
@@ -73,6 +83,8 @@ class DatasetFacts:
     columns: list[dict[str, Any]] | None = None
     column_lineage: list[ColumnInput] | None = None
     authoritative: bool = False  # its columns describe the whole table (an output)
+    system: str | None = None  # key of the source system it lives in (set by `place`)
+    updated_on: date | None = None  # a COMPLETE run wrote it then
 
 
 @dataclass
@@ -144,10 +156,12 @@ def _new_record(writer: Writer, key: str, kind: str, facts: DatasetFacts | JobFa
         "title": facts.name[:500],
         "description": facts.description or "",
         "location": f"{facts.namespace}/{facts.name}"[:2000],
-        "source_system": facts.namespace[:200],
+        "source_system": getattr(facts, "system", None),
         "department": writer.principal.department,
         "owner": facts.owner[:200] if facts.owner else None,
     }
+    if getattr(facts, "updated_on", None):
+        record["last_updated"] = facts.updated_on.isoformat()
     columns = getattr(facts, "columns", None)
     if columns:
         record["columns"] = merge_columns([], columns)
@@ -161,6 +175,12 @@ def _changes(writer: Writer, asset: Asset, facts: DatasetFacts | JobFacts) -> di
         changes["description"] = facts.description
     if facts.owner and not record["owner"] and not record["owner_email"]:
         changes["owner"] = facts.owner[:200]
+    system = getattr(facts, "system", None)
+    if system and record["source_system"] in (None, "", facts.namespace):
+        changes["source_system"] = system  # before #14 the namespace's text was kept
+    ran = getattr(facts, "updated_on", None)
+    if ran and (not record["last_updated"] or ran.isoformat() > record["last_updated"]):
+        changes["last_updated"] = ran.isoformat()
     columns = getattr(facts, "columns", None)
     authoritative = getattr(facts, "authoritative", False)
     if columns and (not record["columns"] or (authoritative and writer.now >= asset.updated_at)):
@@ -197,6 +217,36 @@ def upsert(writer: Writer, kind: str, facts: DatasetFacts | JobFacts, outcome: O
     return key
 
 
+# -- source systems ---------------------------------------------------------------
+def register_system(writer: Writer, key: str, namespace: str, outcome: Outcome) -> None:
+    """Register the ``source_system`` asset a dataset namespace is, unless it is."""
+    if assets.find(writer.session, key) is None:
+        record = {
+            "key": key,
+            "kind": "source_system",
+            "title": namespace[:500],
+            "description": f"Where the datasets OpenLineage names in `{namespace}` live.",
+            "department": writer.principal.department,
+        }
+        if namespace.startswith(("http://", "https://")):
+            record["location"] = namespace[:2000]
+        assets.register(writer, record)
+        outcome.created.append(key)
+
+
+def place(writer: Writer, facts: Iterable[DatasetFacts]) -> None:
+    """Name the source system of each dataset (see the module docstring); the
+    systems are registered after the datasets, so ``created`` lists those first."""
+    for dataset in facts:
+        dataset.system, _ = key_for(writer, "system", dataset.namespace, "")
+
+
+def may_post(principal: Principal) -> None:
+    """Raises Forbidden unless ``principal`` may send lineage (stewards, admins)."""
+    if principal.role not in ("steward", "admin"):
+        raise Forbidden("only stewards and admins may send lineage events")
+
+
 # -- edges -----------------------------------------------------------------------
 def _pair_edges(session: Session, upstream: str, downstream: str) -> list[Edge]:
     up, down = aliased(Asset), aliased(Asset)
@@ -224,6 +274,16 @@ def link(
         return
     edges.add_edge(writer, upstream, downstream, graph)
     outcome.edges_added += 1
+
+
+def link_system(
+    writer: Writer, system: str, dataset: str, graph: LineageGraph, outcome: Outcome
+) -> None:
+    """``system → dataset``, when the dataset is the principal's to change (an
+    input of another department's keeps its lineage as its steward left it)."""
+    asset = assets.find(writer.session, dataset)
+    if asset is not None and can_write(writer.principal, asset_record(asset)):
+        link(writer, system, dataset, graph, outcome)
 
 
 def _current_job_edges(session: Session, job: str) -> list[Edge]:
@@ -355,13 +415,23 @@ def apply_facts(
     Raises Forbidden (may not register or change), NotFound / Invalid (an asset
     the principal cannot see), as the asset and edge services do.
     """
+    may_post(writer.principal)
     outcome = outcome if outcome is not None else Outcome()
-    for dataset in facts.datasets:
-        key = upsert(writer, "dataset", dataset, outcome)
+    place(writer, [*facts.datasets, *facts.inputs, *facts.outputs])
+    if facts.event_type == "COMPLETE":
+        for output in facts.outputs:
+            output.updated_on = writer.now.astimezone(UTC).date()
+    described = [upsert(writer, "dataset", d, outcome) for d in facts.datasets]
+    for key, dataset in zip(described, facts.datasets, strict=True):
         if dataset.column_lineage is not None:
             set_column_lineage(writer, key, dataset, outcome)
     inputs = [upsert(writer, "dataset", d, outcome) for d in facts.inputs]
     outputs = [upsert(writer, "dataset", d, outcome) for d in facts.outputs]
+    named = [*facts.datasets, *facts.inputs, *facts.outputs]
+    for key, dataset in zip([*described, *inputs, *outputs], named, strict=True):
+        if dataset.system:
+            register_system(writer, dataset.system, dataset.namespace, outcome)
+            link_system(writer, dataset.system, key, graph, outcome)
     if facts.job is not None:
         job = upsert(writer, "pipeline", facts.job, outcome)
         for key in dict.fromkeys(inputs):

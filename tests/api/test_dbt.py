@@ -39,7 +39,7 @@ def kinds_of(cat: Catalogue) -> dict[str, str]:
 def test_import_registers_datasets_pipelines_and_lineage(run: Any, cat: Catalogue) -> None:
     result = import_manifest(run)
     assert result.exit_code == 0, result.output
-    assert "18 assets registered" in result.output
+    assert "19 assets registered" in result.output  # 18 and the database they live in
     kinds = kinds_of(cat)
     datasets = sorted(k for k, v in kinds.items() if v == "dataset")
     assert datasets == [
@@ -122,4 +122,5 @@ def test_manifest_and_events_give_the_same_lineage(
     assert never_ran == {f"{JOBS}.model.jaffle_shop.orders"}  # the build stopped before it
     expected = {(a, b) for a, b in from_manifest if a not in never_ran and b not in never_ran}
     assert shared == expected
-    assert (len(from_manifest), len(shared)) == (18, 15)  # 3 edges run through orders' job
+    # 3 edges run through orders' job; 9 say which datasets live in the database (#14)
+    assert (len(from_manifest), len(shared)) == (27, 24)

@@ -260,12 +260,12 @@ def test_a_job_event_states_the_jobs_lineage(client: FlaskClient, etl: str) -> N
         "outputs": [{"namespace": "postgres://dw:5432", "name": "dw.mart.rent_arrears"}],
     }
     created = client.post("/api/v1/lineage", json=event, headers=headers).json
-    assert created["edges_added"] == 2
+    assert created["edges_added"] == 4  # input → job → output, and each database → its table
     assert "postgres-db1-5432.housing.public.tenancies" in created["created"]
     event["eventTime"] = "2026-03-02T02:00:00Z"
     event["inputs"] = [{"namespace": "postgres://db1:5432", "name": "housing.public.leases"}]
     changed = client.post("/api/v1/lineage", json=event, headers=headers).json
-    assert (changed["edges_added"], changed["edges_ended"]) == (1, 1)
+    assert (changed["edges_added"], changed["edges_ended"]) == (2, 1)
 
 
 BASE_EVENT = {
@@ -428,4 +428,5 @@ def test_names_that_slug_alike_get_distinct_keys(client: FlaskClient, etl: str) 
     for name in ("Jane", "jane"):
         event = {"eventTime": "2026-01-01T00:00:00Z", "dataset": {"namespace": "ns", "name": name}}
         made += client.post("/api/v1/lineage", json=event, headers=headers).json["created"]
+    assert made.pop(1) == "ns"  # the namespace's source system, made with the first
     assert made[0] == "ns.jane" and made[1].startswith("ns.jane-") and len(set(made)) == 2
