@@ -349,3 +349,35 @@ class LineageRun(Base):
     state_at: Mapped[datetime] = mapped_column(UTCDateTime)
     inputs: Mapped[list[str]] = mapped_column(JSON, default=list)
     outputs: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+# -- harvest (#15) ---------------------------------------------------------------
+class HarvestedAsset(Base):
+    """An asset a harvest found in a source system: which object it is there
+    (``schema.table``, or a file and sheet), and when a harvest last saw it.
+    A later harvest of the same scope retires what it no longer finds."""
+
+    __tablename__ = "harvested_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source_system: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(1000))
+    object_type: Mapped[str] = mapped_column(String(40))
+    first_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HarvestReview(Base):
+    """A column a harvest thinks may hold personal data, for a person to review.
+    The harvest only flags: classification, access and lawful basis stay a
+    person's decision."""
+
+    __tablename__ = "harvest_reviews"
+    __table_args__ = (Index("uq_harvest_reviews_column", "asset_key", "column", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_key: Mapped[str] = mapped_column(String(200), index=True)
+    column: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(200))
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
