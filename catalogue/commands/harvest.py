@@ -1,0 +1,192 @@
+"""`catalogue harvest …`: the catalogue reads the council's systems itself.
+
+Each command reads one kind of source and hands it to the harvest services; a
+source that cannot be read is one line naming it and the reason, and exit 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from catalogue.commands import Context, emit_json, emit_table, format_option, pass_context
+from catalogue.services.harvest.database import read_database
+from catalogue.services.harvest.found import Scope
+from catalogue.services.harvest.run import harvest_source
+from catalogue.services.harvest.sqlfiles import read_sql_files
+from catalogue.services.harvest.sync import Summary
+from lineage.sql import DIALECTS
+
+SUMMARY_COLUMNS = ("source", "created", "changed", "unchanged", "retired", "flagged", "failed")
+
+
+@click.group(name="harvest")
+def harvest_group() -> None:
+    """Read the council's databases, SQL scripts and spreadsheet folders into the catalogue."""
+
+
+def _source_system_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--source-system",
+        "source_system",
+        required=True,
+        metavar="KEY",
+        help="Key of the source system asset these datasets come from (registered if new).",
+    )(command)
+
+
+def _common(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            _source_system_option,
+            click.option("--department", help="Department of newly harvested assets."),
+            click.option("--dry-run", is_flag=True, help="Show what would change; write nothing."),
+            format_option("text", "json"),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+class _Progress:
+    """A bar on a terminal; plain lines every so often when the output is piped."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __call__(self, total: int) -> Callable[[int], None]:
+        if sys.stderr.isatty():
+            bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+
+            def tick(n: int) -> None:
+                bar.update(n)
+                if bar.finished:
+                    bar.render_finish()
+
+            return tick
+        done = [0]
+        step = max(1, total // 10)
+
+        def line(n: int) -> None:
+            done[0] += n
+            if done[0] % step == 0 or done[0] == total:
+                click.echo(f"{self.label}: {done[0]} of {total}", err=True)
+
+        return line
+
+
+def report(summaries: list[Summary], fmt: str, dry_run: bool) -> None:
+    """Each source's changes (text) or everything (json), then the summary table."""
+    if fmt == "json":
+        emit_json({"dry_run": dry_run, "sources": [s.as_dict() for s in summaries]})
+    else:
+        for summary in summaries:
+            _describe(summary, dry_run)
+        emit_table([{"source": s.source, **s.counts()} for s in summaries], SUMMARY_COLUMNS)
+        if dry_run:
+            click.echo("Dry run: nothing was written.")
+    if any(s.failed for s in summaries):
+        sys.exit(1)
+
+
+def _describe(summary: Summary, dry_run: bool) -> None:
+    if summary.failed:
+        click.echo(f"Error: {summary.source}: {summary.failed}", err=True)
+        return
+    verb = "would be " if dry_run else ""
+    for key in summary.created:
+        click.echo(f"  {verb}created  {key}")
+    for key, what in summary.changed.items():
+        click.echo(f"  {verb}changed  {key}: {'; '.join(what)}")
+    for key in summary.retired:
+        click.echo(f"  {verb}retired  {key}")
+    for key, column, reason in summary.flagged:
+        click.echo(f"  flagged  {key}.{column}: may hold personal data ({reason})")
+    for problem in summary.problems:
+        click.echo(f"Warning: {problem}", err=True)
+    if not dry_run:
+        click.echo(f"{summary.source}: {summary.changes} changes recorded.")
+
+
+@harvest_group.command(name="database")
+@click.argument("url")
+@_common
+@click.option(
+    "--schema",
+    "schemas",
+    multiple=True,
+    help="Schema to read (repeatable; default: the default schema).",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="PATTERN",
+    help="Only tables matching (e.g. 'rent*' or 'housing.*'; repeatable).",
+)
+@click.option(
+    "--exclude", multiple=True, metavar="PATTERN", help="Leave out tables matching (repeatable)."
+)
+@pass_context
+def database(
+    obj: Context,
+    url: str,
+    source_system: str,
+    department: str | None,
+    dry_run: bool,
+    fmt: str,
+    schemas: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> None:
+    """Harvest the tables and views of the database at URL (any SQLAlchemy URL),
+    with their columns, comments and the lineage of each view. Reads only."""
+    scope = Scope(schemas=schemas, include=include, exclude=exclude)
+    summary = harvest_source(
+        obj.catalogue,
+        obj.principal,
+        source_system,
+        lambda: read_database(url, scope),
+        department,
+        dry_run,
+        _Progress("Harvesting"),
+    )
+    report([summary], fmt, dry_run)
+
+
+@harvest_group.command(name="sql")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_common
+@click.option(
+    "--dialect",
+    type=click.Choice(sorted(set(DIALECTS.values()))),
+    help="SQL dialect of the scripts.",
+)
+@click.option("--schema", "default_schema", help="Schema of tables the scripts name without one.")
+@pass_context
+def sql(
+    obj: Context,
+    paths: tuple[Path, ...],
+    source_system: str,
+    department: str | None,
+    dry_run: bool,
+    fmt: str,
+    dialect: str | None,
+    default_schema: str | None,
+) -> None:
+    """Harvest lineage from SQL scripts (files, or folders of .sql files): each
+    CREATE VIEW, CREATE TABLE … AS and INSERT … SELECT makes a dataset fed by
+    the tables it reads, column by column. What cannot be parsed is reported."""
+    summary = harvest_source(
+        obj.catalogue,
+        obj.principal,
+        source_system,
+        lambda: read_sql_files(list(paths), dialect, default_schema),
+        department,
+        dry_run,
+        _Progress("Harvesting"),
+    )
+    report([summary], fmt, dry_run)
