@@ -16,6 +16,7 @@ from flask import render_template
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, lineage
 from catalogue.services.access import RESTRICTED_PLACEHOLDER, can_write
+from catalogue.services.harvest.sync import SCHEMA_CHANGE, column_changes
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import ACTIONS
 
@@ -84,7 +85,12 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
         if name in BOOKKEEPING or before.get(name) == after.get(name):
             continue
         label = FIELD_NAMES.get(name, name)
-        if name in ("description", "columns", "links"):
+        if name == "columns" and change["action"] == SCHEMA_CHANGE:
+            lines.extend(
+                line[0].upper() + line[1:]
+                for line in column_changes(before.get(name) or [], after.get(name) or [])
+            )
+        elif name in ("description", "columns", "links"):
             lines.append(f"{label.capitalize()} changed")
         else:
             lines.append(

@@ -62,6 +62,7 @@ ACTIONS = {
     "asset.create": "Registered",
     "asset.update": "Changed",
     "asset.retire": "Retired",
+    "asset.schema_change": "Schema change",
     "edge.add": "Feed added",
     "edge.end": "Feed ended",
 }
