@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -364,6 +365,7 @@ class HarvestedAsset(Base):
     source_system: Mapped[str] = mapped_column(String(200), index=True)
     name: Mapped[str] = mapped_column(String(1000))
     object_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     first_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

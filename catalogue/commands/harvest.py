@@ -15,6 +15,7 @@ import click
 
 from catalogue.commands import Context, emit_json, emit_table, format_option, pass_context
 from catalogue.services.harvest.database import read_database
+from catalogue.services.harvest.files import SAMPLE_ROWS, read_files
 from catalogue.services.harvest.found import Scope
 from catalogue.services.harvest.run import harvest_source
 from catalogue.services.harvest.sqlfiles import read_sql_files
@@ -185,6 +186,41 @@ def sql(
         obj.principal,
         source_system,
         lambda: read_sql_files(list(paths), dialect, default_schema),
+        department,
+        dry_run,
+        _Progress("Harvesting"),
+    )
+    report([summary], fmt, dry_run)
+
+
+@harvest_group.command(name="files")
+@click.argument("folder", type=click.Path(path_type=Path))
+@_common
+@click.option(
+    "--sample-rows",
+    type=click.IntRange(1, 100_000),
+    default=SAMPLE_ROWS,
+    show_default=True,
+    help="Rows read from each file or sheet to infer column types.",
+)
+@pass_context
+def files(
+    obj: Context,
+    folder: Path,
+    source_system: str,
+    department: str | None,
+    dry_run: bool,
+    fmt: str,
+    sample_rows: int,
+) -> None:
+    """Harvest the CSV, XLSX and ODS files under FOLDER: one dataset per file
+    (per sheet for workbooks), columns typed from the first rows, the file's
+    modified date as last updated. Reads only."""
+    summary = harvest_source(
+        obj.catalogue,
+        obj.principal,
+        source_system,
+        lambda: read_files(folder, sample_rows),
         department,
         dry_run,
         _Progress("Harvesting"),

@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('source_system', sa.String(length=200), nullable=False),
     sa.Column('name', sa.String(length=1000), nullable=False),
     sa.Column('object_type', sa.String(length=40), nullable=False),
+    sa.Column('size_bytes', sa.BigInteger(), nullable=True),
     sa.Column('first_harvested_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_harvested_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_harvested_assets')),

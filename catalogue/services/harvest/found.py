@@ -36,6 +36,7 @@ class FoundDataset:
     last_updated: date | None = None
     reads: tuple[str, ...] = ()
     column_lineage: tuple[ColumnSource, ...] | None = None
+    size: int | None = None  # bytes, for files
 
 
 @dataclass

@@ -348,12 +348,18 @@ def _remember(
                     source_system=source_system,
                     name=dataset.name,
                     object_type=dataset.object_type,
+                    size_bytes=dataset.size,
                     first_harvested_at=writer.now,
                     last_harvested_at=writer.now,
                 )
             )
-        elif row.object_type != dataset.object_type or row.source_system != source_system:
+        elif (row.object_type, row.source_system, row.size_bytes) != (
+            dataset.object_type,
+            source_system,
+            dataset.size,
+        ):
             row.object_type, row.source_system = dataset.object_type, source_system
+            row.size_bytes = dataset.size
     seen = [k for k in found if k in rows]
     for start in range(0, len(seen), CHUNK):
         session.execute(
