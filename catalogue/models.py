@@ -383,3 +383,5 @@ class HarvestReview(Base):
     column: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(200))
     flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(320))

@@ -13,10 +13,18 @@ from typing import Any
 
 import click
 
-from catalogue.commands import Context, emit_json, emit_table, format_option, pass_context
+from catalogue.commands import (
+    Context,
+    emit_csv,
+    emit_json,
+    emit_table,
+    format_option,
+    pass_context,
+)
 from catalogue.services.harvest.database import read_database
 from catalogue.services.harvest.files import SAMPLE_ROWS, read_files
 from catalogue.services.harvest.found import Scope
+from catalogue.services.harvest.review import dismiss, review_list
 from catalogue.services.harvest.run import harvest_source
 from catalogue.services.harvest.sqlfiles import read_sql_files
 from catalogue.services.harvest.sync import Summary
@@ -226,3 +234,34 @@ def files(
         _Progress("Harvesting"),
     )
     report([summary], fmt, dry_run)
+
+
+@harvest_group.command(name="review")
+@format_option("text", "json", "csv")
+@pass_context
+def review(obj: Context, fmt: str) -> None:
+    """Columns a harvest flagged as possibly personal data, for a person to decide:
+    mark the column personal (`catalogue update`, the form) or dismiss the flag."""
+    with obj.catalogue.read() as session:
+        rows = review_list(session, obj.principal)
+    columns = ("key", "column", "reason", "department", "classification", "flagged_at")
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        emit_csv(rows, columns)
+    elif not rows:
+        click.echo("No columns are waiting for review.")
+    else:
+        emit_table(rows, columns)
+
+
+@harvest_group.command(name="dismiss")
+@click.argument("key")
+@click.argument("column")
+@pass_context
+def dismiss_flag(obj: Context, key: str, column: str) -> None:
+    """Record that COLUMN of KEY holds no personal data: its flag is closed, and a
+    later harvest does not raise it again. Logged in the asset's history."""
+    with obj.catalogue.write(obj.principal) as writer:
+        dismiss(writer, key, column)
+    click.echo(f"Flag on {key}.{column} dismissed.")

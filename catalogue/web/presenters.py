@@ -63,6 +63,8 @@ ACTIONS = {
     "asset.update": "Changed",
     "asset.retire": "Retired",
     "asset.schema_change": "Schema change",
+    "column_lineage.set": "Column lineage",
+    "column_review.dismiss": "Review decided",
     "edge.add": "Feed added",
     "edge.end": "Feed ended",
 }

@@ -42,6 +42,8 @@ def upgrade() -> None:
     sa.Column('column', sa.String(length=200), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('flagged_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.String(length=320), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_harvest_reviews'))
     )
     with op.batch_alter_table('harvest_reviews', schema=None) as batch_op:
