@@ -26,6 +26,7 @@ from catalogue.services.harvest.files import SAMPLE_ROWS, read_files
 from catalogue.services.harvest.found import Scope
 from catalogue.services.harvest.review import dismiss, review_list
 from catalogue.services.harvest.run import harvest_source
+from catalogue.services.harvest.sources import read_harvest_file
 from catalogue.services.harvest.sqlfiles import read_sql_files
 from catalogue.services.harvest.sync import Summary
 from lineage.sql import DIALECTS
@@ -265,3 +266,30 @@ def dismiss_flag(obj: Context, key: str, column: str) -> None:
     with obj.catalogue.write(obj.principal) as writer:
         dismiss(writer, key, column)
     click.echo(f"Flag on {key}.{column} dismissed.")
+
+
+@harvest_group.command(name="run")
+@click.argument("harvest_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@format_option("text", "json")
+@pass_context
+def run(obj: Context, harvest_file: Path, dry_run: bool, fmt: str) -> None:
+    """Harvest every source a HARVEST_FILE (YAML) lists, each in its own
+    transaction: one that fails is reported and the others still run. For cron."""
+    sources = read_harvest_file(harvest_file)
+    summaries = []
+    for source in sources:
+        if fmt == "text":
+            click.echo(f"{source.kind} {source.label} → {source.source_system}", err=True)
+        summaries.append(
+            harvest_source(
+                obj.catalogue,
+                obj.principal,
+                source.source_system,
+                source.read,
+                source.department,
+                dry_run,
+                _Progress(f"Harvesting {source.source_system}"),
+            )
+        )
+    report(summaries, fmt, dry_run)

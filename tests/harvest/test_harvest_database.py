@@ -242,3 +242,15 @@ def test_the_history_page_shows_a_schema_change_column_by_column(
     assert "Schema change" in text
     assert "Column added: family_name" in text
     assert "Column dropped: surname" in text
+
+
+def test_progress_lines_when_piped_and_a_summary_table(run: Runner, source: Source) -> None:
+    result = harvest(run, source)
+    found = 6 if source.backend == "sqlite" else 9
+    assert f"Harvesting: {found} of {found}" in result.stderr  # plain lines: not a terminal
+    table = result.stdout.splitlines()
+    header = next(line for line in table if line.startswith("SOURCE"))
+    assert header.split()[1:] == ["CREATED", "CHANGED", "UNCHANGED", "RETIRED", "FLAGGED", "FAILED"]
+    row = table[table.index(header) + 1].split()
+    assert row[1:] == [str(found + 1), "0", "0", "0", row[5], "0"]
+    assert int(row[5]) >= 4  # forename, surname, date of birth, postcode at least
