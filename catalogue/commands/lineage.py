@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
-from catalogue.services import edges
+from catalogue.services import assets, edges
 from catalogue.services import lineage as lineage_service
+from catalogue.services.column_links import LINK_COLUMNS, column_links
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
 from lineage import EXPORT_FORMATS
 
@@ -190,3 +191,39 @@ def export(obj: Context, fmt: str, as_of: str | None, output: Path | None) -> No
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text)
+
+
+@lineage_group.command(name="columns")
+@click.argument("key")
+@click.option("--column", help="Only this column of KEY.")
+@click.option(
+    "--direction",
+    type=click.Choice(["up", "down"]),
+    help="up: where each column comes from; down: what it feeds. Default both.",
+)
+@as_of_option
+@format_option("text", "json", "csv")
+@pass_context
+def columns(
+    obj: Context, key: str, column: str | None, direction: str | None, as_of: str | None, fmt: str
+) -> None:
+    """Column lineage of KEY: for each column, the columns it comes from and the
+    columns it feeds (from views, SQL scripts, OpenLineage, dbt)."""
+    moment = parse_as_of(as_of)
+    catalogue = obj.catalogue
+    with catalogue.read() as session:
+        assets.get(session, key, obj.principal)
+        sight = lineage_service.Sight(catalogue.graph(), obj.principal)
+        links = column_links(session, key, sight.visible, direction, column, moment)
+    rows = [link.as_dict() for link in links]
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        emit_csv(rows, LINK_COLUMNS)
+    elif rows:
+        for row in rows:
+            row["direction"] = "comes from" if row["direction"] == "up" else "feeds"
+            row["other_key"] = row["other_key"] or f"({row['other_dataset']}, not catalogued)"
+        emit_table(rows, ["column", "direction", "other_key", "other_column", "how"])
+    else:
+        click.echo(f"No column lineage is recorded for {key}.")

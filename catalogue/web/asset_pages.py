@@ -16,6 +16,7 @@ from flask import render_template
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, lineage
 from catalogue.services.access import RESTRICTED_PLACEHOLDER, can_write
+from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
 from catalogue.services.harvest.sync import SCHEMA_CHANGE, column_changes
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
@@ -136,7 +137,8 @@ def asset(key: str) -> str:
         changes = assets.history(session, key, principal, checked=True)
         harvested = harvest_review.harvest_info(session, key)
         flags = harvest_review.open_flags(session, key) if harvested else {}
-    sight = lineage.Sight(graph, principal)
+        sight = lineage.Sight(graph, principal)
+        column_lineage = by_column(column_links(session, key, sight.visible))
     source_system = record.get("source_system")
     return render_template(
         "web/asset.html",
@@ -153,6 +155,7 @@ def asset(key: str) -> str:
         else None,
         harvested=harvested,
         flags=flags,
+        column_lineage=column_lineage,
     )
 
 
