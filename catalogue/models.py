@@ -366,6 +366,10 @@ class HarvestedAsset(Base):
     name: Mapped[str] = mapped_column(String(1000))
     object_type: Mapped[str] = mapped_column(String(40))
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # A view's definition and the columns it read, hashed, and the tables it read:
+    # an unchanged view is not parsed again.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    reads: Mapped[list[str] | None] = mapped_column(JSON)
     first_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

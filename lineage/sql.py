@@ -25,7 +25,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage as sqlglot_lineage
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.optimizer.scope import build_scope, traverse_scope
 from sqlglot.schema import MappingSchema
 from sqlglot.tokens import Token, TokenType
 
@@ -133,14 +133,22 @@ def _column_sources(
         identify=False,
     )
     assert isinstance(qualified, exp.Query)
+    scope = build_scope(qualified)
+    if scope is None:
+        return []
+    # Every column at once, on the scope built here: asking sqlglot column by
+    # column qualifies the whole query again for each (30 times slower).
+    nodes = sqlglot_lineage(
+        None, qualified, schema=schema, dialect=dialect, scope=scope, copy=False,
+        trim_selects=False,
+    )  # fmt: skip
+    assert isinstance(nodes, dict)
     found: list[tuple[int, ColumnSource]] = []
     for position, select in enumerate(qualified.selects):
         name = select.alias_or_name
-        if not name or name == "*":
+        node = nodes.get(name)
+        if not name or name == "*" or node is None:
             continue
-        node = sqlglot_lineage(
-            name, qualified, schema=schema, dialect=dialect, copy=False, trim_selects=False
-        )
         subtype = _subtype(_branch_select(qualified, position))
         for leaf in node.walk():
             if leaf.downstream or not isinstance(leaf.expression, exp.Table):
@@ -193,7 +201,7 @@ def query_lineage(
             target = _table_name(target_node, default_schema)
         reads = _reads(query, default_schema)
         schema = _with_inferred(schema, query, reads, dialect, default_schema)
-        sources = _column_sources(query.copy(), schema, dialect, default_schema)
+        sources = _column_sources(query, schema, dialect, default_schema)  # qualified in place
     except SqlglotError as error:
         raise SqlProblem(_one_line(error)) from None
     columns_out = [

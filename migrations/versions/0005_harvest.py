@@ -28,6 +28,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=1000), nullable=False),
     sa.Column('object_type', sa.String(length=40), nullable=False),
     sa.Column('size_bytes', sa.BigInteger(), nullable=True),
+    sa.Column('fingerprint', sa.String(length=64), nullable=True),
+    sa.Column('reads', sa.JSON(), nullable=True),
     sa.Column('first_harvested_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_harvested_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_harvested_assets')),

@@ -254,3 +254,20 @@ def test_progress_lines_when_piped_and_a_summary_table(run: Runner, source: Sour
     row = table[table.index(header) + 1].split()
     assert row[1:] == [str(found + 1), "0", "0", "0", row[5], "0"]
     assert int(row[5]) >= 4  # forename, surname, date of birth, postcode at least
+
+
+def test_a_redefined_view_is_read_again_and_its_lineage_follows(
+    run: Runner, source: Source, catalogue: Catalogue
+) -> None:
+    assert harvest(run, source).exit_code == 0
+    key = f"housing-db.{source.prefix}"
+    view = "ward_income" if source.backend == "sqlite" else "housing.ward_income"
+    source.run_sql(
+        f"DROP VIEW {view}; CREATE VIEW {view} AS "
+        f"SELECT ward, COUNT(uprn) AS income FROM {source.prefix}properties GROUP BY ward"
+    )
+    assert harvest(run, source).exit_code == 0
+    assert upstream(run, key + "ward_income") == {"housing-db", key + "properties"}
+    assert column_sources(
+        catalogue, key + "ward_income", source.prefix + "ward_income", "income"
+    ) == {(key + "properties", "uprn")}

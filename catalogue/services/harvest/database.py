@@ -6,7 +6,9 @@ read-only transactions, SQLite files are opened read-only."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import hashlib
+import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +17,15 @@ from sqlalchemy.engine import URL, Inspector, make_url
 from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.exc import ArgumentError, CompileError, NoSuchModuleError, SQLAlchemyError
 
-from catalogue.services.harvest.found import FoundDataset, HarvestError, Reading, Scope, column
+from catalogue.services.harvest.found import (
+    FoundDataset,
+    HarvestError,
+    Previous,
+    Reading,
+    Scope,
+    column,
+)
 from lineage.sql import SqlProblem, build_schema, query_lineage, sqlglot_dialect
-
-Progress = Callable[[str], None]
 
 
 def safe_url(url: str) -> str:
@@ -85,17 +92,20 @@ def _sqlite_reader(path: Path) -> Callable[[], Any]:
     return connect
 
 
-def read_database(url: str, scope: Scope, progress: Progress | None = None) -> Reading:
+def read_database(url: str, scope: Scope, previous: Previous | None = None) -> Reading:
     """Every table and view in ``scope`` with its columns, and each view's lineage.
 
-    Raises HarvestError naming the source (never its password) when the
-    database cannot be reached, read, or the driver is missing.
+    ``previous``: what an earlier harvest knew of the views; a view whose
+    definition and read tables' columns are unchanged is not parsed again (its
+    ``column_lineage`` is None: "as before"). Raises HarvestError naming the
+    source (never its password) when the database cannot be reached, read, or
+    the driver is missing.
     """
     engine, parsed = _open(url)
     reading = Reading(source=safe_url(url), scope=scope)
     try:
         with engine.connect() as conn:
-            _read(conn, parsed, scope, reading, progress)
+            _read(conn, parsed, scope, reading, previous or {})
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()
         raise HarvestError(reading.source, _scrub(reason[0] if reason else "", url)) from None
@@ -104,9 +114,7 @@ def read_database(url: str, scope: Scope, progress: Progress | None = None) -> R
     return reading
 
 
-def _read(
-    conn: Connection, url: URL, scope: Scope, reading: Reading, progress: Progress | None
-) -> None:
+def _read(conn: Connection, url: URL, scope: Scope, reading: Reading, previous: Previous) -> None:
     inspector = inspect(conn)
     schemas = list(scope.schemas) or [inspector.default_schema_name or "main"]
     present = set(inspector.get_schema_names())
@@ -121,11 +129,10 @@ def _read(
             reading.datasets.append(found)
             if definition is not None:
                 views.append((found, definition))
-            if progress:
-                progress(found.name)
     known = _known_columns(reading.datasets)
-    sql_schema = build_schema(known, dialect)
-    for found, definition in views:
+    changed = [(f, d) for f, d in views if not _unchanged(f, d, known, previous)]
+    sql_schema = build_schema(known, dialect) if changed else None
+    for found, definition in changed:
         schema = found.name.rpartition(".")[0]
         try:
             traced = query_lineage(definition, dialect, sql_schema, default_schema=schema)
@@ -135,10 +142,35 @@ def _read(
             continue
         found.reads = traced.reads
         found.column_lineage = traced.columns
+        found.fingerprint = _fingerprint(found, definition, known, traced.reads)
 
 
-def _known_columns(datasets: list[FoundDataset]) -> dict[str, dict[str, dict[str, str]]]:
-    known: dict[str, dict[str, dict[str, str]]] = {}
+def _fingerprint(found: FoundDataset, definition: str, known: Columns, reads: Iterable[str]) -> str:
+    """The hash of what a view's lineage depends on: its definition, its own
+    columns and those of every table it reads."""
+    parts = [definition, json.dumps([c["name"] for c in found.columns or []])]
+    for name in sorted(reads):
+        schema, _, table = name.rpartition(".")
+        parts.append(name + json.dumps(sorted(known.get(schema, {}).get(table, {}))))
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _unchanged(found: FoundDataset, definition: str, known: Columns, previous: Previous) -> bool:
+    """True (with the reads filled in) when an earlier harvest parsed this very view."""
+    if found.name not in previous:
+        return False
+    fingerprint, reads = previous[found.name]
+    if _fingerprint(found, definition, known, reads) != fingerprint:
+        return False
+    found.fingerprint, found.reads, found.column_lineage = fingerprint, tuple(reads), None
+    return True
+
+
+Columns = dict[str, dict[str, dict[str, str]]]
+
+
+def _known_columns(datasets: list[FoundDataset]) -> Columns:
+    known: Columns = {}
     for found in datasets:
         schema, _, table = found.name.rpartition(".")
         known.setdefault(schema, {})[table] = {

@@ -37,6 +37,11 @@ class FoundDataset:
     reads: tuple[str, ...] = ()
     column_lineage: tuple[ColumnSource, ...] | None = None
     size: int | None = None  # bytes, for files
+    fingerprint: str | None = None  # a view's definition and what it read, hashed
+
+
+#: What an earlier harvest of the source knew of its views: name → (fingerprint, reads).
+Previous = dict[str, tuple[str, tuple[str, ...]]]
 
 
 @dataclass

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 
@@ -27,6 +27,7 @@ def vocabulary() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(kinds)
 
 
+@lru_cache(maxsize=65536)  # councils' systems repeat their column names
 def personal_reason(name: str, comment: str | None = None) -> str | None:
     """Why this column may hold personal data (e.g. ``"Date of birth"``), or None."""
     for text in (name, comment or ""):

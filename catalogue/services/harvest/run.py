@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from catalogue.errors import CatalogueError, Invalid
 from catalogue.services.access import Principal
-from catalogue.services.harvest.found import HarvestError, Reading
-from catalogue.services.harvest.sync import Progress, Summary, harvest_into
+from catalogue.services.harvest.found import HarvestError, Previous, Reading
+from catalogue.services.harvest.sync import Progress, Summary, harvest_into, previous_views
 from catalogue.store import Catalogue
 
 
@@ -22,19 +22,22 @@ def harvest_source(
     catalogue: Catalogue,
     principal: Principal,
     source_system: str,
-    read: Callable[[], Reading],
+    read: Callable[[Previous], Reading],
     department: str | None = None,
     dry_run: bool = False,
     progress: Callable[[int], Progress] | None = None,
 ) -> Summary:
-    """Read a source with ``read`` and bring the catalogue in step with it.
+    """Read a source with ``read`` (given what the last harvest knew of its
+    views) and bring the catalogue in step with it.
 
     Never raises for a bad source: the summary's ``failed`` says why, and
     nothing was written. ``progress(total)`` gives a callback told of each
     object written.
     """
+    with catalogue.read() as session:
+        previous = previous_views(session, source_system)
     try:
-        reading = read()
+        reading = read(previous)
     except HarvestError as error:
         return Summary(source=error.source, failed=error.reason)
     try:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import ArgumentError
 from catalogue.errors import Invalid, Problem
 from catalogue.services.harvest.database import read_database, safe_url
 from catalogue.services.harvest.files import SAMPLE_ROWS, read_files
-from catalogue.services.harvest.found import HarvestError, Reading, Scope
+from catalogue.services.harvest.found import HarvestError, Previous, Reading, Scope
 from catalogue.services.harvest.sqlfiles import read_sql_files
 from lineage.sql import DIALECTS
 
@@ -65,13 +65,14 @@ class Source:
             return safe_url(self.options["url"])
         return str(self.options.get("path") or ", ".join(self.options.get("paths", [])))
 
-    def read(self) -> Reading:
+    def read(self, previous: Previous | None = None) -> Reading:
         """Read the source. Raises HarvestError naming it and the reason."""
         o = self.options
         if self.kind == "database":
             scope = Scope(tuple(o.get("schemas", ())), tuple(o.get("include", ())),
                           tuple(o.get("exclude", ())))  # fmt: skip
-            return read_database(_with_password(o["url"], o.get("password_env")), scope)
+            url = _with_password(o["url"], o.get("password_env"))
+            return read_database(url, scope, previous)
         if self.kind == "files":
             return read_files(Path(o["path"]), o.get("sample_rows", SAMPLE_ROWS))
         return read_sql_files([Path(p) for p in o["paths"]], o.get("dialect"), o.get("schema"))

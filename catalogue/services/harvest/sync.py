@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from catalogue.models import Asset, HarvestedAsset, HarvestReview, LineageName
+from catalogue.models import Asset, AssetColumn, HarvestedAsset, HarvestReview, LineageName
 from catalogue.schemas import load_asset
 from catalogue.services import assets as asset_service
 from catalogue.services.apply import AssetStep, EdgeStep, Plan, execute_plan
 from catalogue.services.changes import Writer
 from catalogue.services.edges import upstream_of
-from catalogue.services.harvest.found import FoundDataset, Reading
+from catalogue.services.harvest.found import FoundDataset, Previous, Reading
 from catalogue.services.harvest.personal import personal_reason
 from catalogue.services.openlineage import (
     ColumnInput,
@@ -31,7 +31,7 @@ from catalogue.services.openlineage import (
     Outcome,
     set_column_lineage,
 )
-from catalogue.services.openlineage_names import key_for
+from catalogue.services.openlineage_names import KEY_MAX, digest, suggested_key
 from catalogue.services.records import Resolver, asset_record
 from lineage import LineageGraph
 
@@ -94,18 +94,60 @@ def ensure_source_system(writer: Writer, key: str, department: str | None) -> bo
 
 
 def _keys(writer: Writer, source_system: str, names: Iterable[str]) -> dict[str, str]:
-    """The asset key of each object name, made once and remembered (LineageName)."""
+    """The asset key of each object name, made once and remembered (LineageName),
+    by the rule of ``openlineage_names.key_for``, for all new names at once."""
+    session = writer.session
     known = dict(
-        writer.session.execute(
+        session.execute(
             select(LineageName.name, LineageName.asset_key).where(
                 LineageName.kind == "dataset", LineageName.namespace == source_system
             )
         ).all()
     )
-    for name in names:
-        if name not in known:
-            known[name] = key_for(writer, "dataset", source_system, name)[0]
+    new = [n for n in dict.fromkeys(names) if n not in known]
+    wanted = {n: suggested_key(source_system, n) for n in new}
+    taken = _taken(session, sorted(set(wanted.values())))
+    for name, key in wanted.items():
+        node = digest("dataset", source_system, name)
+        if key in taken:
+            key = f"{key[: KEY_MAX - 13].rstrip('-._')}-{node[:12]}"
+        taken.add(key)
+        known[name] = key
+        session.add(
+            LineageName(
+                digest=node,
+                kind="dataset",
+                namespace=source_system,
+                name=name,
+                asset_key=key,
+                created_at=writer.now,
+            )
+        )
     return known
+
+
+def _taken(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` an asset or a remembered name already has."""
+    taken: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        taken.update(session.scalars(select(Asset.key).where(Asset.key.in_(chunk))))
+        taken.update(
+            session.scalars(select(LineageName.asset_key).where(LineageName.asset_key.in_(chunk)))
+        )
+    return taken
+
+
+def previous_views(session: Session, source_system: str) -> Previous:
+    """What the last harvest of this source knew of its views (to skip parsing
+    the unchanged ones)."""
+    rows = session.execute(
+        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads).where(
+            HarvestedAsset.source_system == source_system,
+            HarvestedAsset.fingerprint.is_not(None),
+        )
+    )
+    return {name: (fingerprint, tuple(reads or ())) for name, fingerprint, reads in rows}
 
 
 def _loaded(session: Session, model: Any, column: Any, keys: list[str]) -> dict[str, Any]:
@@ -197,28 +239,69 @@ def harvest_into(
         summary.created.append(source_system)
     keys = _keys(writer, source_system, [d.name for d in reading.datasets])
     found_keys = [keys[d.name] for d in reading.datasets]
-    existing = _loaded(session, Asset, Asset.key, found_keys)
+    current = owned_fields(session, found_keys)
     kinds = asset_service.known_kinds(session)
     resolver = Resolver(session)
-    plan = Plan(existing=existing)
+    plan = Plan()
     for found, key in zip(reading.datasets, found_keys, strict=True):
-        asset = existing.get(key)
-        if asset is None:
+        if key not in current:
             values = load_asset(_new_values(found, key, source_system, department), kinds)
             plan.assets.append(AssetStep(found.name, key, "create", values))
             summary.created.append(key)
-        else:
+        elif owned_changes(current[key], found, source_system):
+            asset = asset_service.get_asset(session, key)
             _update(writer, asset, found, source_system, kinds, resolver, summary)
+        else:
+            summary.unchanged += 1
         if progress:
             progress(1)
     _retire(writer, source_system, reading, set(found_keys), resolver, summary)
-    _plan_edges(session, graph, plan, source_system, reading, keys, summary)
+    _plan_edges(session, graph, plan, set(current), source_system, reading, keys, summary)
     execute_plan(writer, plan)
     _column_lineage(writer, source_system, reading, keys, summary)
     _remember(session, writer, source_system, reading, keys)
     _flag(session, writer, reading, keys, summary)
     summary.changes = len(writer.pending)
     return summary
+
+
+def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The harvest-owned fields of existing assets, as their records hold them,
+    read with two plain queries per chunk: an unchanged source is compared
+    without loading thousands of full assets."""
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        rows = session.execute(
+            select(Asset.id, Asset.key, Asset.location, Asset.last_updated, Asset.source_system,
+                   Asset.description, Asset.status).where(Asset.key.in_(chunk))
+        ).all()  # fmt: skip
+        by_id: dict[int, dict[str, Any]] = {}
+        for id_, key, location, last_updated, source, description, status in rows:
+            by_id[id_] = out[key] = {
+                "location": location,
+                "last_updated": last_updated.isoformat() if last_updated else None,
+                "source_system": source,
+                "description": description or "",
+                "status": status,
+                "columns": [],
+            }
+        columns = session.execute(
+            select(AssetColumn.asset_id, AssetColumn.name, AssetColumn.type,
+                   AssetColumn.description, AssetColumn.personal)
+            .where(AssetColumn.asset_id.in_(list(by_id)))
+            .order_by(AssetColumn.asset_id, AssetColumn.position)
+        )  # fmt: skip
+        for asset_id, name, type_, description, personal in columns:
+            by_id[asset_id]["columns"].append(
+                {
+                    "name": name,
+                    "type": type_,
+                    "description": description,
+                    "personal": bool(personal),
+                }
+            )
+    return out
 
 
 def _update(
@@ -271,6 +354,7 @@ def _plan_edges(
     session: Session,
     graph: LineageGraph,
     plan: Plan,
+    existing: set[str],
     source_system: str,
     reading: Reading,
     keys: dict[str, str],
@@ -289,7 +373,7 @@ def _plan_edges(
             else:
                 summary.problems.append(f"{found.name} reads {name}, which no harvest has found")
         wanted[keys[found.name]] = ups - {keys[found.name]}
-    current = upstream_of(session, [k for k in wanted if k in plan.existing])
+    current = upstream_of(session, [k for k in wanted if k in existing])
     adds = []
     for down, ups in wanted.items():
         have = {e["upstream"]: e for e in current.get(down, []) if e["upstream"] in owned}
@@ -306,6 +390,10 @@ def _plan_edges(
             summary.problems.append("not recorded, it would be circular: " + " → ".join(cycle))
         else:
             plan.edges.append(edge)
+    # execute_plan finds the ids of upstream ends itself; downstream ends are
+    # the plan's existing assets (or its new ones).
+    downstream = sorted({e.downstream for e in plan.edges} & existing)
+    plan.existing = _loaded(session, Asset, Asset.key, downstream)
     summary.edges_added = sum(1 for e in plan.edges if e.action == "add")
     summary.edges_ended = len(ended)
 
@@ -349,17 +437,23 @@ def _remember(
                     name=dataset.name,
                     object_type=dataset.object_type,
                     size_bytes=dataset.size,
+                    fingerprint=dataset.fingerprint,
+                    reads=list(dataset.reads) if dataset.fingerprint else None,
                     first_harvested_at=writer.now,
                     last_harvested_at=writer.now,
                 )
             )
-        elif (row.object_type, row.source_system, row.size_bytes) != (
+            continue
+        if (row.object_type, row.source_system, row.size_bytes) != (
             dataset.object_type,
             source_system,
             dataset.size,
         ):
             row.object_type, row.source_system = dataset.object_type, source_system
             row.size_bytes = dataset.size
+        if row.fingerprint != dataset.fingerprint:
+            row.fingerprint = dataset.fingerprint
+            row.reads = list(dataset.reads) if dataset.fingerprint else None
     seen = [k for k in found if k in rows]
     for start in range(0, len(seen), CHUNK):
         session.execute(
