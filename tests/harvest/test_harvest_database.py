@@ -271,3 +271,12 @@ def test_a_redefined_view_is_read_again_and_its_lineage_follows(
     assert column_sources(
         catalogue, key + "ward_income", source.prefix + "ward_income", "income"
     ) == {(key + "properties", "uprn")}
+
+
+def test_harvested_assets_are_found_by_search_like_any_other(run: Runner, source: Source) -> None:
+    assert harvest(run, source, "--department", "Housing").exit_code == 0
+    found = json.loads(run("search", "tenants", "--format", "json").stdout)
+    keys = [hit["key"] for hit in found["hits"]]
+    assert f"housing-db.{source.prefix}tenants" in keys
+    listed = json.loads(run("list", "--department", "Housing", "--format", "json").stdout)
+    assert f"housing-db.{source.prefix}tenants" in {a["key"] for a in listed}
