@@ -134,3 +134,36 @@ def by_column(links: list[ColumnLink]) -> dict[str, dict[str, list[ColumnLink]]]
     for link in links:
         out.setdefault(link.column, {"up": [], "down": []})[link.direction].append(link)
     return out
+
+
+def column_paths(
+    session: Session, key: str, visible: Callable[[str], bool], limit: int = 50
+) -> dict[str, list[str]]:
+    """For an auditor's trace: by upstream asset key, the column paths from its
+    columns into ``key``'s (``tenants.surname → rent_account.surname → …``), as
+    column lineage stands now. A path through an asset the caller may not see is
+    left out; at most ``limit`` paths per asset."""
+    name = names_for(session, [key]).get(key)
+    if name is None:
+        return {}
+    _, namespace, dataset = name
+    starts = dataset_fields(session, namespace, dataset)
+    feeds: dict[tuple[str, str, str], list[tuple[tuple[str, str, str], str | None]]] = {}
+    for edge in column_edges(session, starts, depth=50):
+        out = (edge.output.namespace, edge.output.name, edge.output.field)
+        into = (edge.input.namespace, edge.input.name, edge.input.field)
+        feeds.setdefault(out, []).append((into, edge.input_key))
+    found: dict[str, list[str]] = {}
+
+    def walk(node: tuple[str, str, str], path: list[str], seen: set) -> None:
+        for into, into_key in feeds.get(node, []):
+            if into in seen or (into_key is not None and not visible(into_key)):
+                continue
+            step = [f"{into_key or into[1]}.{into[2]}", *path]
+            if into_key is not None and len(found.setdefault(into_key, [])) < limit:
+                found[into_key].append(" → ".join(step))
+            walk(into, step, seen | {into})
+
+    for start in starts:
+        walk((start.namespace, start.name, start.field), [f"{key}.{start.field}"], set())
+    return found

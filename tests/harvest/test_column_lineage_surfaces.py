@@ -3,6 +3,8 @@ of a date) and the asset page, from a real harvest."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,3 +87,26 @@ def test_the_asset_page_lists_where_each_column_comes_from(
     # Sources the reader may not see (tenants is internal) are left out.
     assert f"/assets/housing-db.{source.prefix}tenants" not in page
     assert "{'" not in page  # no Python value in recent changes
+
+
+def test_the_auditors_trace_can_include_column_paths(run: Runner, source: Source) -> None:
+    harvest(run, source)
+    key = f"housing-db.{source.prefix}"
+    result = run("lineage", "trace", key + "ward_income", "--with-columns", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    paths = {row["key"]: row["column_paths"] for row in rows}
+    assert paths[key + "rents"] == (
+        f"{key}rents.amount → {key}rent_account.paid → {key}ward_income.income"
+    )
+    assert paths[key + "properties"] == (
+        f"{key}properties.ward → {key}rent_account.ward → {key}ward_income.ward"
+    )
+    assert paths[key + "tenants"] == ""  # it feeds the report, but none of its columns
+    assert set(paths[key + "rent_account"].split(";")) == {
+        f"{key}rent_account.paid → {key}ward_income.income",
+        f"{key}rent_account.ward → {key}ward_income.ward",
+    }
+    mixed = run("lineage", "trace", key + "ward_income", "--with-columns", "--as-of", "2026-01-01")
+    assert mixed.exit_code == 2
+    assert "cannot be combined with --as-of" in mixed.output
