@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
 from sqlalchemy import Connection, create_engine, inspect
 from sqlalchemy.engine import URL, Inspector, make_url
@@ -87,7 +88,9 @@ def _sqlite_reader(path: Path) -> Callable[[], Any]:
     import sqlite3
 
     def connect() -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        # A URI, so the file opens read-only; quoted, so '#', '?' or '%' in a
+        # folder name stay part of the path.
+        return sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True)
 
     return connect
 
