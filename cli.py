@@ -8,6 +8,7 @@ from catalogue.commands import CatalogueGroup, Context, pass_context
 from catalogue.commands.accounts import audit, token_group, user_group
 from catalogue.commands.assets import history, list_, register, retire, show, update
 from catalogue.commands.files import apply, demo, export
+from catalogue.commands.harvest import harvest_group
 from catalogue.commands.imports import import_group
 from catalogue.commands.lineage import lineage_group
 from catalogue.commands.search import index_group, search
@@ -84,6 +85,7 @@ main.add_command(audit)
 main.add_command(search)
 main.add_command(index_group)
 main.add_command(import_group)
+main.add_command(harvest_group)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
-from catalogue.services import edges
+from catalogue.services import assets, edges
 from catalogue.services import lineage as lineage_service
+from catalogue.services.column_links import LINK_COLUMNS, column_links, column_paths
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
 from lineage import EXPORT_FORMATS
 
@@ -103,21 +104,35 @@ def path(obj: Context, a: str, b: str, as_of: str | None, fmt: str) -> None:
 @lineage_group.command(name="trace")
 @click.argument("key")
 @as_of_option
+@click.option(
+    "--with-columns",
+    is_flag=True,
+    help="Add each upstream asset's column paths into KEY (today's column lineage).",
+)
 @format_option("table", "csv", "json")
 @pass_context
-def trace(obj: Context, key: str, as_of: str | None, fmt: str) -> None:
+def trace(obj: Context, key: str, as_of: str | None, with_columns: bool, fmt: str) -> None:
     """The auditor's trace: every upstream asset of KEY with owner, handling and
     freshness, and the sensitivity KEY inherits and through which path."""
+    if with_columns and as_of:
+        raise click.UsageError(
+            "--with-columns shows column lineage as it is today: it cannot be combined with --as-of"
+        )
     catalogue = obj.catalogue
     with catalogue.read() as session:
         result = lineage_service.trace(
             session, catalogue.graph(), key, obj.principal, parse_as_of(as_of)
         )
+        sight = lineage_service.Sight(catalogue.graph(), obj.principal)
+        paths = column_paths(session, key, sight.visible) if with_columns else {}
+    if with_columns:
+        for row in result.rows:
+            row["column_paths"] = paths.get(row.get("key") or "", [])
     if fmt == "json":
         emit_json(result.as_dict())
         return
     if fmt == "csv":
-        emit_csv(result.rows, TRACE_COLUMNS)
+        emit_csv(result.rows, [*TRACE_COLUMNS, *(["column_paths"] if with_columns else [])])
         return
     when = f" as of {result.as_of:%Y-%m-%d %H:%M} UTC" if result.as_of else ""
     click.echo(f"Trace of {result.subject.get('title')} ({key}){when}")
@@ -138,6 +153,9 @@ def trace(obj: Context, key: str, as_of: str | None, fmt: str) -> None:
         )
     else:
         click.echo("Nothing feeds it.")
+    for row in result.rows if with_columns else []:
+        for column_path in row["column_paths"]:
+            click.echo(f"Column path: {column_path}")
     for item in result.inherited:
         click.echo(f"Inherits: {item['explanation']}")
     for warning in result.warnings:
@@ -190,3 +208,39 @@ def export(obj: Context, fmt: str, as_of: str | None, output: Path | None) -> No
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text)
+
+
+@lineage_group.command(name="columns")
+@click.argument("key")
+@click.option("--column", help="Only this column of KEY.")
+@click.option(
+    "--direction",
+    type=click.Choice(["up", "down"]),
+    help="up: where each column comes from; down: what it feeds. Default both.",
+)
+@as_of_option
+@format_option("text", "json", "csv")
+@pass_context
+def columns(
+    obj: Context, key: str, column: str | None, direction: str | None, as_of: str | None, fmt: str
+) -> None:
+    """Column lineage of KEY: for each column, the columns it comes from and the
+    columns it feeds (from views, SQL scripts, OpenLineage, dbt)."""
+    moment = parse_as_of(as_of)
+    catalogue = obj.catalogue
+    with catalogue.read() as session:
+        assets.get(session, key, obj.principal)
+        sight = lineage_service.Sight(catalogue.graph(), obj.principal)
+        links = column_links(session, key, sight.visible, direction, column, moment)
+    rows = [link.as_dict() for link in links]
+    if fmt == "json":
+        emit_json(rows)
+    elif fmt == "csv":
+        emit_csv(rows, LINK_COLUMNS)
+    elif rows:
+        for row in rows:
+            row["direction"] = "comes from" if row["direction"] == "up" else "feeds"
+            row["other_key"] = row["other_key"] or f"({row['other_dataset']}, not catalogued)"
+        emit_table(rows, ["column", "direction", "other_key", "other_column", "how"])
+    else:
+        click.echo(f"No column lineage is recorded for {key}.")

@@ -16,6 +16,10 @@ from flask import render_template
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, lineage
 from catalogue.services.access import RESTRICTED_PLACEHOLDER, can_write
+from catalogue.services.column_links import by_column, column_links
+from catalogue.services.harvest import review as harvest_review
+from catalogue.services.harvest.sync import SCHEMA_CHANGE, column_changes
+from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import ACTIONS
 
@@ -79,12 +83,22 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
         return [f"{name} {verb}{via_text}"]
     if change["action"] == "asset.create":
         return [f"Registered as a {after.get('kind', 'asset').replace('_', ' ')}"]
+    if change["action"] == COLUMN_LINEAGE_ACTION:
+        traced = sorted((after.get("column_lineage") or {}).keys())
+        return [f"Column lineage recorded for {len(traced)} columns: {_value(traced)}"]
+    if change["action"] == harvest_review.DISMISS:
+        return [f"Column {after.get('column')}: flag for review dismissed, not personal data"]
     lines = []
     for name in after:
         if name in BOOKKEEPING or before.get(name) == after.get(name):
             continue
         label = FIELD_NAMES.get(name, name)
-        if name in ("description", "columns", "links"):
+        if name == "columns" and change["action"] == SCHEMA_CHANGE:
+            lines.extend(
+                line[0].upper() + line[1:]
+                for line in column_changes(before.get(name) or [], after.get(name) or [])
+            )
+        elif name in ("description", "columns", "links"):
             lines.append(f"{label.capitalize()} changed")
         else:
             lines.append(
@@ -121,7 +135,10 @@ def asset(key: str) -> str:
         downstream = lineage.neighbours(session, graph, key, "downstream", principal, depth=1)
         inherited = lineage.trace(session, graph, key, principal).inherited
         changes = assets.history(session, key, principal, checked=True)
-    sight = lineage.Sight(graph, principal)
+        harvested = harvest_review.harvest_info(session, key)
+        flags = harvest_review.open_flags(session, key) if harvested else {}
+        sight = lineage.Sight(graph, principal)
+        column_lineage = by_column(column_links(session, key, sight.visible))
     source_system = record.get("source_system")
     return render_template(
         "web/asset.html",
@@ -136,6 +153,9 @@ def asset(key: str) -> str:
         source_system_link=source_system
         if source_system and sight.visible(source_system)
         else None,
+        harvested=harvested,
+        flags=flags,
+        column_lineage=column_lineage,
     )
 
 

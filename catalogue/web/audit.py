@@ -23,6 +23,7 @@ ACTION_CHOICES = {
     "asset.create": "Assets registered",
     "asset.update": "Assets changed",
     "asset.retire": "Assets retired",
+    "asset.schema_change": "Schema changes found by a harvest",
     "edge.add": "Feeds added",
     "edge.end": "Feeds ended",
     "auth": "Sign-ins, tokens and accounts",

@@ -65,6 +65,9 @@ ACTIONS = {
     "asset.create": "Registered",
     "asset.update": "Changed",
     "asset.retire": "Retired",
+    "asset.schema_change": "Schema change",
+    "column_lineage.set": "Column lineage",
+    "column_review.dismiss": "Review decided",
     "edge.add": "Feed added",
     "edge.end": "Feed ended",
 }

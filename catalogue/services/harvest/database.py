@@ -1,0 +1,252 @@
+"""Reading a database through SQLAlchemy's inspector: tables, views and
+materialised views with their columns and comments, and each view's lineage
+from its definition (``lineage.sql``). Never writes: PostgreSQL connections are
+read-only transactions, SQLite files are opened read-only."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.request import pathname2url
+
+from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy.engine import URL, Inspector, make_url
+from sqlalchemy.engine.reflection import ObjectKind
+from sqlalchemy.exc import ArgumentError, CompileError, NoSuchModuleError, SQLAlchemyError
+
+from catalogue.services.harvest.found import (
+    FoundDataset,
+    HarvestError,
+    Previous,
+    Reading,
+    Scope,
+    column,
+)
+from lineage.sql import SqlProblem, build_schema, query_lineage, sqlglot_dialect
+
+
+def safe_url(url: str) -> str:
+    """The URL as it may be shown and stored: no password, no driver name."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(a database URL that cannot be read)"
+    return parsed.set(password=None).render_as_string(hide_password=True)
+
+
+def _location_base(url: URL) -> str:
+    return url.set(
+        drivername=url.get_backend_name(), password=None, username=None
+    ).render_as_string(hide_password=True)
+
+
+def _scrub(text: str, url: str) -> str:
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return text
+    if password:
+        text = text.replace(str(password), "***")
+    return " ".join(text.split())
+
+
+def _open(url: str) -> tuple[Any, URL]:
+    """An engine that can only read, or HarvestError saying why there is none."""
+    shown = safe_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise HarvestError(
+            shown, "not a database URL (expected e.g. postgresql://host/db)"
+        ) from None
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if not path or path == ":memory:" or not Path(path).is_file():
+            raise HarvestError(shown, f"no SQLite database file at {path or '(none given)'}")
+        # Read-only, so the harvest can neither create nor change the file.
+        options["creator"] = _sqlite_reader(Path(path))
+    elif parsed.get_backend_name() == "postgresql":
+        options["execution_options"] = {"postgresql_readonly": True}
+    try:
+        return create_engine(parsed, **options), parsed
+    except NoSuchModuleError:
+        raise HarvestError(
+            shown, f"no SQLAlchemy dialect for {parsed.drivername!r}: install its driver"
+        ) from None
+    except ImportError as error:
+        raise HarvestError(shown, f"the database driver is not installed ({error.name})") from None
+    except ArgumentError as error:
+        raise HarvestError(shown, _scrub(str(error), url)) from None
+
+
+def _sqlite_reader(path: Path) -> Callable[[], Any]:
+    import sqlite3
+
+    def connect() -> sqlite3.Connection:
+        # A URI, so the file opens read-only; quoted, so '#', '?' or '%' in a
+        # folder name stay part of the path.
+        return sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True)
+
+    return connect
+
+
+def read_database(url: str, scope: Scope, previous: Previous | None = None) -> Reading:
+    """Every table and view in ``scope`` with its columns, and each view's lineage.
+
+    ``previous``: what an earlier harvest knew of the views; a view whose
+    definition and read tables' columns are unchanged is not parsed again (its
+    ``column_lineage`` is None: "as before"). Raises HarvestError naming the
+    source (never its password) when the database cannot be reached, read, or
+    the driver is missing.
+    """
+    engine, parsed = _open(url)
+    reading = Reading(source=safe_url(url), scope=scope)
+    try:
+        with engine.connect() as conn:
+            _read(conn, parsed, scope, reading, previous or {})
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        raise HarvestError(reading.source, _scrub(reason[0] if reason else "", url)) from None
+    finally:
+        engine.dispose()
+    return reading
+
+
+def _read(conn: Connection, url: URL, scope: Scope, reading: Reading, previous: Previous) -> None:
+    inspector = inspect(conn)
+    schemas = list(scope.schemas) or [inspector.default_schema_name or "main"]
+    present = set(inspector.get_schema_names())
+    missing = [s for s in schemas if s not in present]
+    if missing:
+        raise HarvestError(reading.source, f"no schema named {', '.join(missing)}")
+    base = _location_base(url)
+    dialect = sqlglot_dialect(url.get_backend_name())
+    views: list[tuple[FoundDataset, str]] = []
+    for schema in schemas:
+        for found, definition in _read_schema(inspector, conn, schema, scope, base):
+            reading.datasets.append(found)
+            if definition is not None:
+                views.append((found, definition))
+    known = _known_columns(reading.datasets)
+    changed = [(f, d) for f, d in views if not _unchanged(f, d, known, previous)]
+    sql_schema = build_schema(known, dialect) if changed else None
+    for found, definition in changed:
+        schema = found.name.rpartition(".")[0]
+        try:
+            traced = query_lineage(definition, dialect, sql_schema, default_schema=schema)
+        except SqlProblem as error:
+            reading.problems.append(f"view {found.name}: {error}")
+            found.column_lineage = ()
+            continue
+        found.reads = traced.reads
+        found.column_lineage = traced.columns
+        found.fingerprint = _fingerprint(found, definition, known, traced.reads)
+
+
+def _fingerprint(found: FoundDataset, definition: str, known: Columns, reads: Iterable[str]) -> str:
+    """The hash of what a view's lineage depends on: its definition, its own
+    columns and those of every table it reads."""
+    parts = [definition, json.dumps([c["name"] for c in found.columns or []])]
+    for name in sorted(reads):
+        schema, _, table = name.rpartition(".")
+        parts.append(name + json.dumps(sorted(known.get(schema, {}).get(table, {}))))
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+def _unchanged(found: FoundDataset, definition: str, known: Columns, previous: Previous) -> bool:
+    """True (with the reads filled in) when an earlier harvest parsed this very view."""
+    if found.name not in previous:
+        return False
+    fingerprint, reads = previous[found.name]
+    if _fingerprint(found, definition, known, reads) != fingerprint:
+        return False
+    found.fingerprint, found.reads, found.column_lineage = fingerprint, tuple(reads), None
+    return True
+
+
+Columns = dict[str, dict[str, dict[str, str]]]
+
+
+def _known_columns(datasets: list[FoundDataset]) -> Columns:
+    known: Columns = {}
+    for found in datasets:
+        schema, _, table = found.name.rpartition(".")
+        known.setdefault(schema, {})[table] = {
+            c["name"].lower(): "unknown" for c in found.columns or []
+        }
+    return known
+
+
+def _names(inspector: Inspector, schema: str) -> dict[str, str]:
+    """Object name → its type, in this schema."""
+    names = {n: "table" for n in inspector.get_table_names(schema)}
+    names.update({n: "view" for n in inspector.get_view_names(schema)})
+    with contextlib.suppress(NotImplementedError):  # only some databases have them
+        names.update(
+            {n: "materialized view" for n in inspector.get_materialized_view_names(schema)}
+        )
+    return names
+
+
+def _read_schema(
+    inspector: Inspector, conn: Connection, schema: str, scope: Scope, base: str
+) -> list[tuple[FoundDataset, str | None]]:
+    names = {
+        n: kind
+        for n, kind in _names(inspector, schema).items()
+        if scope.covers(f"{schema}.{n}".lower())
+    }
+    if not names:
+        return []
+    wanted = sorted(names)
+    columns = inspector.get_multi_columns(schema=schema, filter_names=wanted, kind=ObjectKind.ANY)
+    keys = inspector.get_multi_pk_constraint(schema=schema, filter_names=wanted)
+    try:
+        comments = inspector.get_multi_table_comment(
+            schema=schema, filter_names=wanted, kind=ObjectKind.ANY
+        )
+    except NotImplementedError:  # SQLite keeps no comments
+        comments = {}
+    out = []
+    for name in wanted:
+        object_type = names[name]
+        primary = set((keys.get((schema, name)) or {}).get("constrained_columns") or [])
+        cols = [
+            column(c["name"], _type(c, conn, primary), c.get("comment"))
+            for c in columns.get((schema, name), [])
+        ]
+        comment = (comments.get((schema, name)) or {}).get("text")
+        definition = None
+        if object_type != "table":
+            definition = inspector.get_view_definition(name, schema) or ""
+        qualified = f"{schema}.{name}".lower()
+        out.append(
+            (
+                FoundDataset(
+                    name=qualified,
+                    object_type=object_type,
+                    title=name,
+                    location=f"{base}#{schema}.{name}",
+                    columns=cols,
+                    description=comment,
+                ),
+                definition,
+            )
+        )
+    return out
+
+
+def _type(info: dict[str, Any], conn: Connection, primary: set[str]) -> str:
+    """The column's SQL type as the database names it, with NOT NULL and PRIMARY KEY."""
+    try:
+        text = info["type"].compile(dialect=conn.dialect)
+    except (CompileError, NotImplementedError):
+        text = type(info["type"]).__name__
+    if info["name"] in primary:
+        return f"{text} PRIMARY KEY"
+    return text if info.get("nullable", True) else f"{text} NOT NULL"

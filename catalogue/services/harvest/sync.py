@@ -1,0 +1,491 @@
+"""Bringing the catalogue in step with what a reader found, in one transaction.
+
+Writes go through the existing services: new assets through ``bulk`` (as
+``apply`` creates them), changes through ``assets.update_validated`` (a change
+of columns is logged as ``asset.schema_change``), retirement as
+``asset.retire``, edges through ``apply.execute_plan``, column lineage through
+``openlineage.set_column_lineage``. What the harvest owns is described in this
+package's docstring; nothing else is compared or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from catalogue.models import Asset, AssetColumn, HarvestedAsset, HarvestReview, LineageName
+from catalogue.schemas import load_asset
+from catalogue.services import assets as asset_service
+from catalogue.services.apply import AssetStep, EdgeStep, Plan, execute_plan
+from catalogue.services.changes import Writer
+from catalogue.services.edges import upstream_of
+from catalogue.services.harvest.found import FoundDataset, Previous, Reading
+from catalogue.services.harvest.personal import personal_reason
+from catalogue.services.openlineage import (
+    ColumnInput,
+    DatasetFacts,
+    Outcome,
+    set_column_lineage,
+)
+from catalogue.services.openlineage_names import KEY_MAX, digest, suggested_key
+from catalogue.services.records import Resolver, asset_record
+from lineage import LineageGraph
+
+SCHEMA_CHANGE = "asset.schema_change"
+CHUNK = 500
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Summary:
+    """What one source's harvest did (or, in a dry run, would do)."""
+
+    source: str
+    created: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # key → what changed
+    unchanged: int = 0
+    retired: list[str] = field(default_factory=list)
+    flagged: list[tuple[str, str, str]] = field(default_factory=list)  # key, column, reason
+    edges_added: int = 0
+    edges_ended: int = 0
+    column_lineage: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    changes: int = 0  # change-log rows written
+    failed: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "changed": len(self.changed),
+            "unchanged": self.unchanged,
+            "retired": len(self.retired),
+            "flagged": len(self.flagged),
+            "failed": 1 if self.failed else 0,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            **self.counts(),
+            "created_keys": self.created,
+            "changed_keys": self.changed,
+            "retired_keys": self.retired,
+            "flagged_columns": [{"key": k, "column": c, "reason": r} for k, c, r in self.flagged],
+            "edges_added": self.edges_added,
+            "edges_ended": self.edges_ended,
+            "column_lineage": self.column_lineage,
+            "problems": self.problems,
+            "changes": self.changes,
+            "error": self.failed,
+        }
+
+
+def ensure_source_system(writer: Writer, key: str, department: str | None) -> bool:
+    """Register the source system asset if the catalogue lacks it; True if it did."""
+    if asset_service.find(writer.session, key) is not None:
+        return False
+    values = {"key": key, "kind": "source_system", "title": key, "department": department}
+    asset_service.register(writer, values)
+    return True
+
+
+def _keys(writer: Writer, source_system: str, names: Iterable[str]) -> dict[str, str]:
+    """The asset key of each object name, made once and remembered (LineageName),
+    by the rule of ``openlineage_names.key_for``, for all new names at once."""
+    session = writer.session
+    known = dict(
+        session.execute(
+            select(LineageName.name, LineageName.asset_key).where(
+                LineageName.kind == "dataset", LineageName.namespace == source_system
+            )
+        ).all()
+    )
+    new = [n for n in dict.fromkeys(names) if n not in known]
+    wanted = {n: suggested_key(source_system, n) for n in new}
+    taken = _taken(session, sorted(set(wanted.values())))
+    for name, key in wanted.items():
+        node = digest("dataset", source_system, name)
+        if key in taken:
+            key = f"{key[: KEY_MAX - 13].rstrip('-._')}-{node[:12]}"
+        taken.add(key)
+        known[name] = key
+        session.add(
+            LineageName(
+                digest=node,
+                kind="dataset",
+                namespace=source_system,
+                name=name,
+                asset_key=key,
+                created_at=writer.now,
+            )
+        )
+    return known
+
+
+def _taken(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` an asset or a remembered name already has."""
+    taken: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        taken.update(session.scalars(select(Asset.key).where(Asset.key.in_(chunk))))
+        taken.update(
+            session.scalars(select(LineageName.asset_key).where(LineageName.asset_key.in_(chunk)))
+        )
+    return taken
+
+
+def previous_views(session: Session, source_system: str) -> Previous:
+    """What the last harvest of this source knew of its views (to skip parsing
+    the unchanged ones)."""
+    rows = session.execute(
+        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads).where(
+            HarvestedAsset.source_system == source_system,
+            HarvestedAsset.fingerprint.is_not(None),
+        )
+    )
+    return {name: (fingerprint, tuple(reads or ())) for name, fingerprint, reads in rows}
+
+
+def _loaded(session: Session, model: Any, column: Any, keys: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), CHUNK):
+        rows = session.scalars(select(model).where(column.in_(keys[start : start + CHUNK])))
+        found.update({getattr(r, column.key): r for r in rows})
+    return found
+
+
+def _new_values(found: FoundDataset, key: str, source_system: str, department: str | None) -> dict:
+    return {
+        "key": key,
+        "kind": "dataset",
+        "title": found.title[:500] or key,
+        "description": found.description or "",
+        "source_system": source_system,
+        "location": found.location[:2000],
+        "department": department,
+        "last_updated": found.last_updated.isoformat() if found.last_updated else None,
+        "columns": [{**c, "personal": False} for c in found.columns or []],
+    }
+
+
+def merged_columns(current: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[dict]:
+    """The source's columns in its order and with its types; a column keeps the
+    description a person gave it unless the database has a comment of its own,
+    and always keeps its personal-data flag."""
+    known = {c["name"]: c for c in current}
+    return [
+        {
+            "name": c["name"],
+            "type": c.get("type"),
+            "description": c.get("description") or known.get(c["name"], {}).get("description"),
+            "personal": bool(known.get(c["name"], {}).get("personal", False)),
+        }
+        for c in found
+    ]
+
+
+def owned_changes(record: dict[str, Any], found: FoundDataset, source_system: str) -> dict:
+    """The technical fields that differ from the source (and a description to
+    fill in while it is empty). Curated fields are never in it."""
+    changes: dict[str, Any] = {}
+    if found.columns is not None:
+        columns = merged_columns(record["columns"], found.columns)
+        if columns != record["columns"]:
+            changes["columns"] = columns
+    if found.location and found.location[:2000] != record["location"]:
+        changes["location"] = found.location[:2000]
+    if found.last_updated and found.last_updated.isoformat() != record["last_updated"]:
+        changes["last_updated"] = found.last_updated.isoformat()
+    if record["source_system"] != source_system:
+        changes["source_system"] = source_system
+    if found.description and not record["description"]:
+        changes["description"] = found.description
+    if record["status"] == "retired":
+        changes["status"] = "active"  # it is back in the source
+    return changes
+
+
+def column_changes(before: list[dict], after: list[dict]) -> list[str]:
+    """A schema change in words: columns added, dropped and retyped."""
+    old = {c["name"]: c.get("type") for c in before}
+    new = {c["name"]: c.get("type") for c in after}
+    lines = [f"column added: {n} ({new[n] or 'type unknown'})" for n in new if n not in old]
+    lines += [f"column dropped: {n}" for n in old if n not in new]
+    lines += [
+        f"column retyped: {n} ({old[n]} → {new[n]})" for n in new if n in old and old[n] != new[n]
+    ]
+    return lines or ["column descriptions or order changed"]
+
+
+def harvest_into(
+    writer: Writer,
+    graph: LineageGraph,
+    source_system: str,
+    reading: Reading,
+    department: str | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Create, change and retire assets so the catalogue matches ``reading``;
+    add and end the edges the harvest owns; set views' column lineage; flag
+    columns that may hold personal data. Raises Invalid if a found object
+    cannot be a valid asset (nothing is then written: one transaction)."""
+    summary = Summary(source=reading.source, problems=list(reading.problems))
+    session = writer.session
+    if ensure_source_system(writer, source_system, department):
+        summary.created.append(source_system)
+    keys = _keys(writer, source_system, [d.name for d in reading.datasets])
+    found_keys = [keys[d.name] for d in reading.datasets]
+    current = owned_fields(session, found_keys)
+    kinds = asset_service.known_kinds(session)
+    resolver = Resolver(session)
+    plan = Plan()
+    for found, key in zip(reading.datasets, found_keys, strict=True):
+        if key not in current:
+            values = load_asset(_new_values(found, key, source_system, department), kinds)
+            plan.assets.append(AssetStep(found.name, key, "create", values))
+            summary.created.append(key)
+        elif owned_changes(current[key], found, source_system):
+            asset = asset_service.get_asset(session, key)
+            _update(writer, asset, found, source_system, kinds, resolver, summary)
+        else:
+            summary.unchanged += 1
+        if progress:
+            progress(1)
+    _retire(writer, source_system, reading, set(found_keys), resolver, summary)
+    _plan_edges(session, graph, plan, set(current), source_system, reading, keys, summary)
+    execute_plan(writer, plan)
+    _column_lineage(writer, source_system, reading, keys, summary)
+    _remember(session, writer, source_system, reading, keys)
+    _flag(session, writer, reading, keys, summary)
+    summary.changes = len(writer.pending)
+    return summary
+
+
+def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The harvest-owned fields of existing assets, as their records hold them,
+    read with two plain queries per chunk: an unchanged source is compared
+    without loading thousands of full assets."""
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        rows = session.execute(
+            select(Asset.id, Asset.key, Asset.location, Asset.last_updated, Asset.source_system,
+                   Asset.description, Asset.status).where(Asset.key.in_(chunk))
+        ).all()  # fmt: skip
+        by_id: dict[int, dict[str, Any]] = {}
+        for id_, key, location, last_updated, source, description, status in rows:
+            by_id[id_] = out[key] = {
+                "location": location,
+                "last_updated": last_updated.isoformat() if last_updated else None,
+                "source_system": source,
+                "description": description or "",
+                "status": status,
+                "columns": [],
+            }
+        columns = session.execute(
+            select(AssetColumn.asset_id, AssetColumn.name, AssetColumn.type,
+                   AssetColumn.description, AssetColumn.personal)
+            .where(AssetColumn.asset_id.in_(list(by_id)))
+            .order_by(AssetColumn.asset_id, AssetColumn.position)
+        )  # fmt: skip
+        for asset_id, name, type_, description, personal in columns:
+            by_id[asset_id]["columns"].append(
+                {
+                    "name": name,
+                    "type": type_,
+                    "description": description,
+                    "personal": bool(personal),
+                }
+            )
+    return out
+
+
+def _update(
+    writer: Writer,
+    asset: Asset,
+    found: FoundDataset,
+    source_system: str,
+    kinds: list[str],
+    resolver: Resolver,
+    summary: Summary,
+) -> None:
+    record = asset_record(asset)
+    changes = owned_changes(record, found, source_system)
+    if not changes:
+        summary.unchanged += 1
+        return
+    values = load_asset({**changes, "key": asset.key}, kinds, partial=True)
+    action = SCHEMA_CHANGE if "columns" in changes else "asset.update"
+    asset_service.update_validated(writer, asset, values, resolver, action=action)
+    what = [n for n in changes if n != "columns"]
+    if "columns" in changes:
+        what = column_changes(record["columns"], changes["columns"]) + what
+    summary.changed[asset.key] = what
+
+
+def _retire(
+    writer: Writer,
+    source_system: str,
+    reading: Reading,
+    found_keys: set[str],
+    resolver: Resolver,
+    summary: Summary,
+) -> None:
+    """Retire (never delete) what an earlier harvest of this scope found and this one did not."""
+    if not reading.retires:
+        return
+    rows = writer.session.scalars(
+        select(HarvestedAsset).where(HarvestedAsset.source_system == source_system)
+    )
+    gone = [
+        r.asset_key for r in rows if r.asset_key not in found_keys and reading.scope.covers(r.name)
+    ]
+    for asset in _loaded(writer.session, Asset, Asset.key, gone).values():
+        if asset.status != "retired":
+            asset_service.update_validated(writer, asset, {"status": "retired"}, resolver)
+            summary.retired.append(asset.key)
+
+
+def _plan_edges(
+    session: Session,
+    graph: LineageGraph,
+    plan: Plan,
+    existing: set[str],
+    source_system: str,
+    reading: Reading,
+    keys: dict[str, str],
+    summary: Summary,
+) -> None:
+    """Edges from the source system, and from the tables each view reads. Only
+    edges whose upstream is the source system or one of its harvested objects
+    are the harvest's to end."""
+    owned = {source_system, *keys.values()}
+    wanted: dict[str, set[str]] = {}
+    for found in reading.datasets:
+        ups = {source_system}
+        for name in found.reads:
+            if name in keys:
+                ups.add(keys[name])
+            else:
+                summary.problems.append(f"{found.name} reads {name}, which no harvest has found")
+        wanted[keys[found.name]] = ups - {keys[found.name]}
+    current = upstream_of(session, [k for k in wanted if k in existing])
+    adds = []
+    for down, ups in wanted.items():
+        have = {e["upstream"]: e for e in current.get(down, []) if e["upstream"] in owned}
+        for up, edge in have.items():
+            if up not in ups:
+                plan.current_edges[(up, down)] = edge
+                plan.edges.append(EdgeStep("end", up, down, "harvest"))
+        adds += [EdgeStep("add", up, down, "harvest") for up in sorted(ups - set(have))]
+    ended = [(e.upstream, e.downstream) for e in plan.edges]
+    refused = dict(graph.refused_edges([(e.upstream, e.downstream) for e in adds], ended))
+    for edge in adds:
+        cycle = refused.get((edge.upstream, edge.downstream))
+        if cycle:
+            summary.problems.append("not recorded, it would be circular: " + " → ".join(cycle))
+        else:
+            plan.edges.append(edge)
+    # execute_plan finds the ids of upstream ends itself; downstream ends are
+    # the plan's existing assets (or its new ones).
+    downstream = sorted({e.downstream for e in plan.edges} & existing)
+    plan.existing = _loaded(session, Asset, Asset.key, downstream)
+    summary.edges_added = sum(1 for e in plan.edges if e.action == "add")
+    summary.edges_ended = len(ended)
+
+
+def _column_lineage(
+    writer: Writer, source_system: str, reading: Reading, keys: dict[str, str], summary: Summary
+) -> None:
+    outcome = Outcome()
+    for found in reading.datasets:
+        if found.column_lineage is None:
+            continue
+        inputs = [
+            ColumnInput(
+                field=c.column,
+                namespace=source_system,
+                name=c.table,
+                input_field=c.source_column,
+                type="DIRECT",
+                subtype=c.subtype,
+            )
+            for c in found.column_lineage
+        ]
+        facts = DatasetFacts(source_system, found.name, column_lineage=inputs)
+        set_column_lineage(writer, keys[found.name], facts, outcome)
+    summary.column_lineage = outcome.column_lineage
+
+
+def _remember(
+    session: Session, writer: Writer, source_system: str, reading: Reading, keys: dict[str, str]
+) -> None:
+    """Which object each asset is, and that this harvest saw it now."""
+    found = {keys[d.name]: d for d in reading.datasets}
+    rows = _loaded(session, HarvestedAsset, HarvestedAsset.asset_key, list(found))
+    for key, dataset in found.items():
+        row = rows.get(key)
+        if row is None:
+            session.add(
+                HarvestedAsset(
+                    asset_key=key,
+                    source_system=source_system,
+                    name=dataset.name,
+                    object_type=dataset.object_type,
+                    size_bytes=dataset.size,
+                    fingerprint=dataset.fingerprint,
+                    reads=list(dataset.reads) if dataset.fingerprint else None,
+                    first_harvested_at=writer.now,
+                    last_harvested_at=writer.now,
+                )
+            )
+            continue
+        if (row.object_type, row.source_system, row.size_bytes) != (
+            dataset.object_type,
+            source_system,
+            dataset.size,
+        ):
+            row.object_type, row.source_system = dataset.object_type, source_system
+            row.size_bytes = dataset.size
+        if row.fingerprint != dataset.fingerprint:
+            row.fingerprint = dataset.fingerprint
+            row.reads = list(dataset.reads) if dataset.fingerprint else None
+    seen = [k for k in found if k in rows]
+    for start in range(0, len(seen), CHUNK):
+        session.execute(
+            update(HarvestedAsset)
+            .where(HarvestedAsset.asset_key.in_(seen[start : start + CHUNK]))
+            .values(last_harvested_at=writer.now)
+        )
+
+
+def _flag(
+    session: Session, writer: Writer, reading: Reading, keys: dict[str, str], summary: Summary
+) -> None:
+    """Flag for review each column that may hold personal data and is not yet
+    flagged; drop flags of columns that are gone."""
+    found = {keys[d.name]: d for d in reading.datasets if d.columns is not None}
+    held: dict[str, dict[str, HarvestReview]] = {}
+    for start in range(0, len(found), CHUNK):
+        chunk = list(found)[start : start + CHUNK]
+        for row in session.scalars(select(HarvestReview).where(HarvestReview.asset_key.in_(chunk))):
+            held.setdefault(row.asset_key, {})[row.column] = row
+    for key, dataset in found.items():
+        names = {c["name"] for c in dataset.columns or []}
+        flags = held.get(key, {})
+        for column in dataset.columns or []:
+            reason = personal_reason(column["name"], column.get("description"))
+            if reason and column["name"] not in flags:
+                session.add(
+                    HarvestReview(
+                        asset_key=key, column=column["name"], reason=reason, flagged_at=writer.now
+                    )
+                )
+                summary.flagged.append((key, column["name"], reason))
+        gone = [row.id for name, row in flags.items() if name not in names]
+        if gone:
+            session.execute(delete(HarvestReview).where(HarvestReview.id.in_(gone)))
