@@ -46,12 +46,10 @@ from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import document_for, index_fields
 from search.searching import run_autocomplete, run_search
-from search.spelling import SpellingDictionary
+from search.spelling import SPELLING_FIELDS, SpellingDictionary
 from search.synonyms import load_synonyms
 
 T = TypeVar("T")
-#: Fields whose words spelling corrections are drawn from (see search.spelling).
-SPELLING_FIELDS = ("title", "facts", "org")
 
 
 #: Tries at opening an index that another process is committing to.

@@ -187,6 +187,30 @@ def test_list_search_facets_and_suggestions(seen: Catalogue, who: str) -> None:
         assert key not in {hit.key for hit in title_words.hits}
 
 
+#: A misspelling of a word found only in one asset's title, and the word.
+TYPOS = {
+    "h-internal": ("viods", "voids"),
+    "h-restricted": ("safegarding", "safeguarding"),
+    "r-internal": ("bnads", "bands"),
+    "r-restricted": ("referals", "referrals"),
+}
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_did_you_mean_offers_only_words_the_caller_may_see(seen: Catalogue, who: str) -> None:
+    principal = PRINCIPALS[who]
+    for key, (typo, word) in TYPOS.items():
+        results = search_assets(seen.views, principal, q=typo)
+        if key in CAN_READ[who]:
+            assert results.suggestion == word, f"{who} should be offered {word!r}"
+        else:
+            assert word not in (results.suggestion or ""), f"{typo!r} -> {word!r} for {who}"
+            assert results.total == 0
+        # A correctly spelt hidden word is unknown too: no reading of it reveals it.
+        if key not in CAN_READ[who]:
+            assert search_assets(seen.views, principal, q=word).total == 0
+
+
 # -- write -----------------------------------------------------------------------------
 @pytest.mark.parametrize("who", PRINCIPALS)
 def test_edit(council: Catalogue, who: str) -> None:
@@ -298,16 +322,19 @@ def every_response(
     client: FlaskClient, app: Flask, key: str, headers: dict[str, str], words: str = ""
 ) -> Iterator[tuple[str, Any]]:
     """Each route's response: GET with a query naming the asset (and searching
-    for ``words``), POST etc. with the same as a JSON body."""
-    query = {"q": words or key, "id": key, "key": key, "fq": f"name:{key}"}
+    for ``words``), and with only the lineage routes' ``nodeId`` (they refuse
+    parameters they do not know); POST etc. with the first query as a JSON body."""
+    node = {"nodeId": f"dataset:catalogue:{key}"}
+    query = {"q": words or key, "id": key, "key": key, "fq": f"name:{key}"} | node
     for method, path in route_urls(app, key):
         if method == "GET":
             yield path, client.get(path, query_string=query, headers=headers)
+            yield path, client.get(path, query_string=node, headers=headers)
         else:
             yield path, client.open(path, method=method, json=query, headers=headers)
 
 
-@pytest.mark.parametrize("who", ["anonymous", "viewer-revenues"])
+@pytest.mark.parametrize("who", ["anonymous", "viewer-revenues", "steward-housing"])
 def test_no_route_shows_a_restricted_title_to_those_who_may_not_see_it(
     http: tuple[Flask, dict[str, str]], who: str
 ) -> None:
@@ -325,6 +352,19 @@ def test_no_route_shows_a_restricted_title_to_those_who_may_not_see_it(
                 f"{path} says 'forbidden' for {key!r}, which {who} may not know exists"
             )
             checked += 1
+        # Hidden answers as unknown: the same status as for a key never registered.
+        pairs = zip(
+            every_response(client, app, key, headers, words),
+            every_response(client, app, "no-such-asset", headers, words),
+            strict=True,
+        )
+        for (path, response), (_, unknown) in pairs:
+            assert response.status_code == unknown.status_code, f"{path} tells {who} {key!r} exists"
+        if key in TYPOS:  # and no "did you mean" offers a word of its title
+            typo, word = TYPOS[key]
+            for path, response in every_response(client, app, key, headers, typo):
+                body = response.get_data(as_text=True).lower()
+                assert word not in body, f"{path} suggests {word!r} to {who}"
     assert checked > len(hidden_from(who))
 
 
