@@ -37,7 +37,7 @@ from catalogue.api.schemas import (
 from catalogue.errors import Invalid, Problem
 from catalogue.http import catalogue, current_principal
 from catalogue.schemas import AssetSchema
-from catalogue.services import assets, edges
+from catalogue.services import assets, edges, lineage
 from catalogue.services.access import Principal
 from catalogue.services.changes import Writer
 
@@ -68,8 +68,11 @@ def asset_page(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
         )
     page, per_page = params["page"], params["per_page"]
     pages = math.ceil(len(found) / per_page)
+    sight = lineage.Sight(catalogue().graph(), principal)
     return {
-        "items": found[(page - 1) * per_page : page * per_page],
+        "items": [
+            lineage.shown_record(r, sight) for r in found[(page - 1) * per_page : page * per_page]
+        ],
         "total": len(found),
         "page": page,
         "per_page": per_page,
@@ -154,8 +157,10 @@ def register_asset() -> Response:
 )
 def get_asset(key: str) -> Response:
     """Every field of one asset; its ETag is its version (If-None-Match gives 304)."""
+    principal = current_principal()
     with catalogue().read() as session:
-        record = assets.get(session, key, current_principal())
+        record = assets.get(session, key, principal)
+    record = lineage.shown_record(record, lineage.Sight(catalogue().graph(), principal))
     response = _asset_response(record)
     if request.if_none_match.contains(str(record["version"])):
         return Response(status=304, headers={"ETag": response.headers["ETag"]})

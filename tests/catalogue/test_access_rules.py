@@ -368,6 +368,61 @@ def test_no_route_shows_a_restricted_title_to_those_who_may_not_see_it(
     assert checked > len(hidden_from(who))
 
 
+# -- what an open asset says about hidden ones ---------------------------------------------
+SENSITIVE_WORDS = ("personal data", "special category", "OFFICIAL-SENSITIVE")
+
+
+@pytest.mark.parametrize(
+    "who", ["anonymous", "viewer-revenues", "steward-revenues", "viewer-housing"]
+)
+def test_an_open_asset_says_nothing_of_hidden_assets_handling_or_keys(
+    http: tuple[Flask, dict[str, str]], council: Catalogue, who: str
+) -> None:
+    """An open report fed by a restricted special-category register of Housing,
+    and held in an internal source system: those who may not see the register
+    learn neither what it holds nor the system's key; Housing staff see both."""
+    with council.write(operator("setup@example.gov.uk")) as writer:
+        assets.register(writer, {
+            "key": "sys-casework", "kind": "source_system", "title": "Casework system",
+            "department": "Housing", "access": "internal",
+        })  # fmt: skip
+        assets.register(writer, {
+            "key": "h-special", "kind": "dataset", "title": "Tenancy support needs",
+            "department": "Housing", "access": "restricted", "personal_data": True,
+            "special_category": True, "classification": "OFFICIAL-SENSITIVE",
+        })  # fmt: skip
+        assets.register(writer, {
+            "key": "rpt-open", "kind": "report", "title": "Tenancy support summary",
+            "department": "Housing", "access": "open", "source_system": "sys-casework",
+        })  # fmt: skip
+        edges.add_edge(writer, "h-special", "rpt-open", council.graph_for(writer))
+    app, secrets = http
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secrets[who]}"} if who in secrets else {}
+    may_see = who == "viewer-housing"
+
+    page = client.get("/assets/rpt-open", headers=headers).get_data(as_text=True)
+    inherited = page.split('id="inherited"')[1].split("Recent changes")[0]
+    trace_page = client.get("/assets/rpt-open/trace", headers=headers).get_data(as_text=True)
+    trace = client.get("/api/v1/assets/rpt-open/trace", headers=headers).json
+    record = client.get("/api/v1/assets/rpt-open", headers=headers).json
+    if may_see:
+        assert all(word in inherited for word in SENSITIVE_WORDS[:2]), inherited
+        assert {i["flag"] for i in trace["inherits"]} >= {"personal_data", "special_category"}
+        assert record["source_system"] == "sys-casework"
+        return
+    for word in SENSITIVE_WORDS:
+        assert word not in inherited, (word, inherited)
+        assert word not in trace_page.split('id="trace-table"')[0], word
+        assert word not in json.dumps(trace["inherits"] + trace["warnings"]), word
+    assert "check its handling with the owner" in inherited
+    assert any("check its handling with the owner" in w for w in trace["warnings"])
+    assert "Restricted asset" not in page + trace_page
+    if who == "anonymous":  # an internal system's key, which signed-in staff may open
+        assert "sys-casework" not in page and record["source_system"] is None
+        assert "An asset you cannot see" in page
+
+
 # -- lists and exports over HTTP, and the CLI's export ------------------------------------
 LISTS_AND_EXPORTS = (
     "/api/v1/assets?per_page=100",
