@@ -79,6 +79,31 @@ def test_every_response_has_the_security_headers(client: FlaskClient, path: str)
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    policy = response.headers["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP
+
+
+def test_https_responses_ask_browsers_to_keep_to_https(client: FlaskClient) -> None:
+    response = client.get("/healthz", base_url="https://catalogue.example.gov.uk")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/assets", {"GET", "POST"}),
+        ("PUT", "/api/v1/me", {"GET"}),
+        ("DELETE", "/sign-in", {"GET", "POST"}),
+    ],
+)
+def test_a_method_not_allowed_says_which_are(
+    client: FlaskClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    listed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert allowed <= listed and method not in listed
 
 
 def test_the_csp_nonce_is_new_each_request_and_on_every_inline_script(client: FlaskClient) -> None:
