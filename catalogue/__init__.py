@@ -35,6 +35,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    app.config["REQUIRE_IF_MATCH"] = settings.require_if_match
 
     from catalogue import request_log, security
     from catalogue.api import init_app as init_api

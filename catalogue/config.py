@@ -55,6 +55,8 @@ class Settings:
     max_content_length: int = 16 * 1024 * 1024
     # None: Secure session cookies except in debug/testing and plain-HTTP loopback.
     session_cookie_secure: bool | None = None
+    # API changes to an asset must send If-Match (or the version read): 428 if not.
+    require_if_match: bool = True
 
     @property
     def resolved_database_url(self) -> str:
@@ -106,6 +108,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     secure = env.get("CATALOGUE_SESSION_COOKIE_SECURE", "").strip().lower()
     if secure in {"1", "true", "yes", "0", "false", "no"}:
         values["session_cookie_secure"] = secure in {"1", "true", "yes"}
+    if env.get("CATALOGUE_REQUIRE_IF_MATCH"):
+        values["require_if_match"] = _yes_or_no(
+            "CATALOGUE_REQUIRE_IF_MATCH", env["CATALOGUE_REQUIRE_IF_MATCH"]
+        )
     settings = replace(Settings(), **values)
     if overrides:
         converted = {
@@ -126,6 +132,14 @@ def _whole_seconds(name: str, value: str) -> int:
     if seconds < 1:
         raise SettingError(f"{name} must be a whole number of seconds, at least 1 (got {value!r})")
     return seconds
+
+
+def _yes_or_no(name: str, value: str) -> bool:
+    """true/false (or yes/no, 1/0); SettingError naming the variable otherwise."""
+    text = value.strip().lower()
+    if text not in {"1", "true", "yes", "0", "false", "no"}:
+        raise SettingError(f"{name} must be true or false (got {value!r})")
+    return text in {"1", "true", "yes"}
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:

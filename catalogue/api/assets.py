@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 
 from catalogue.api.base import (
     StaleVersion,
@@ -34,7 +34,7 @@ from catalogue.api.schemas import (
     EdgeSchema,
     HistorySchema,
 )
-from catalogue.errors import Invalid, Problem
+from catalogue.errors import Invalid, PreconditionRequired, Problem
 from catalogue.http import catalogue, current_principal
 from catalogue.schemas import AssetSchema
 from catalogue.services import assets, edges, lineage
@@ -50,6 +50,7 @@ CHANGE_RESPONSES = {
     404: "no such asset (or not one you may see)",
     412: "If-Match names a version the catalogue no longer holds",
     422: "a field breaks a rule",
+    428: "no If-Match (nor version): this catalogue requires one on every change",
 }
 
 
@@ -100,6 +101,17 @@ def _expected_version(body: dict[str, Any]) -> int | None:
             raise Invalid("version must be a whole number", [Problem("not a version", "version")])
         expected = echoed
     return expected
+
+
+def _require_precondition(key: str, expected: int | None) -> None:
+    """With CATALOGUE_REQUIRE_IF_MATCH (the default), a change must name the
+    version it was made to, or two people editing at once lose one's work."""
+    if expected is None and current_app.config.get("REQUIRE_IF_MATCH", True):
+        raise PreconditionRequired(
+            f"send If-Match with the ETag that GET /api/v1/assets/{key} returned (or the "
+            "record's version): this catalogue refuses a change that does not say which "
+            "version it changes, so that two people cannot overwrite each other's work"
+        )
 
 
 def _check_version(writer: Writer, key: str, expected: int | None) -> None:
@@ -178,6 +190,7 @@ def update_asset(key: str) -> Response:
     principal = signed_in()
     body = json_body()
     expected = _expected_version(body)
+    _require_precondition(key, expected)
     with catalogue().write(principal) as writer:
         _check_version(writer, key, expected)
         record = assets.update(writer, key, body, expected_version=expected)
@@ -191,6 +204,7 @@ def retire_asset(key: str) -> Response:
     ``If-Match`` as a change does."""
     principal = signed_in()
     expected = if_match()
+    _require_precondition(key, expected)
     with catalogue().write(principal) as writer:
         _check_version(writer, key, expected)
         record = assets.retire(writer, key, expected_version=expected)

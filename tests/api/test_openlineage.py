@@ -276,7 +276,11 @@ def test_facets_fill_only_what_is_empty(client: FlaskClient, etl: str) -> None:
     record = client.get(url, headers=headers).json
     assert (record["description"], record["owner"]) == ("Repairs raised", "team:housing-repairs")
     assert (
-        client.patch(url, json={"description": "Said by a steward"}, headers=headers).status_code
+        client.patch(
+            url,
+            json={"description": "Said by a steward"},
+            headers={**headers, "If-Match": f'"{record["version"]}"'},
+        ).status_code
         == 200
     )
     event["eventTime"] = (soon + timedelta(minutes=1)).isoformat()  # after the steward's edit
