@@ -57,6 +57,9 @@ class Settings:
     session_cookie_secure: bool | None = None
     # API changes to an asset must send If-Match (or the version read): 428 if not.
     require_if_match: bool = True
+    # A signed-in session ends after this long unused, and this long after sign-in.
+    session_idle_minutes: int = 60
+    session_lifetime_hours: int = 12
 
     @property
     def resolved_database_url(self) -> str:
@@ -112,6 +115,12 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         values["require_if_match"] = _yes_or_no(
             "CATALOGUE_REQUIRE_IF_MATCH", env["CATALOGUE_REQUIRE_IF_MATCH"]
         )
+    for name, variable in (
+        ("session_idle_minutes", "CATALOGUE_SESSION_IDLE_MINUTES"),
+        ("session_lifetime_hours", "CATALOGUE_SESSION_LIFETIME_HOURS"),
+    ):
+        if env.get(variable):
+            values[name] = _whole_number(variable, env[variable])
     settings = replace(Settings(), **values)
     if overrides:
         converted = {
@@ -132,6 +141,14 @@ def _whole_seconds(name: str, value: str) -> int:
     if seconds < 1:
         raise SettingError(f"{name} must be a whole number of seconds, at least 1 (got {value!r})")
     return seconds
+
+
+def _whole_number(name: str, value: str) -> int:
+    """A whole number, at least 1; SettingError naming the variable otherwise."""
+    text = value.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise SettingError(f"{name} must be a whole number, at least 1 (got {value!r})")
+    return int(text)
 
 
 def _yes_or_no(name: str, value: str) -> bool:

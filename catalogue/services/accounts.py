@@ -22,7 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalogue.db import utcnow
@@ -35,7 +35,7 @@ from catalogue.errors import (
     Problem,
     Unauthorized,
 )
-from catalogue.models import ApiToken, AuthEvent, User
+from catalogue.models import ApiToken, AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
 
 EVENT_KINDS = (
@@ -223,6 +223,7 @@ def set_role(
         detail = f"by {actor.name}: {user.role} → {role}"
         user.role = role
         record_event(session, "role_changed", user.username, detail, now=now)
+        end_user_sessions(session, user.id, "role changed", now)
     session.flush()
     return user_record(user)
 
@@ -238,8 +239,22 @@ def set_disabled(
         user.disabled = disabled
         kind = "user_disabled" if disabled else "user_enabled"
         record_event(session, kind, user.username, f"by {actor.name}", now=now)
+        if disabled:
+            end_user_sessions(session, user.id, "account disabled", now)
     session.flush()
     return user_record(user)
+
+
+def end_user_sessions(
+    session: Session, user_id: int, reason: str, now: datetime | None = None
+) -> None:
+    """End every open signed-in session of one account (see services.sessions):
+    its browsers are signed out on their next request."""
+    session.execute(
+        update(SignInSession)
+        .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow(), end_reason=reason)
+    )
 
 
 # -- API tokens ----------------------------------------------------------------
