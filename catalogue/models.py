@@ -251,7 +251,10 @@ class AuthEvent(Base):
     changes. Failed sign-ins counted here are the sign-in rate limit."""
 
     __tablename__ = "auth_events"
-    __table_args__ = (Index("ix_auth_events_username_kind_at", "username", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_auth_events_username_kind_at", "username", "kind", "at"),
+        Index("ix_auth_events_remote_addr_kind_at", "remote_addr", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

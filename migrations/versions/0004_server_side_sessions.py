@@ -3,6 +3,7 @@
 sessions: one row per signed-in browser session (the SHA-256 of the cookie's
 secret, the user, when it began and was last seen, when and why it ended), so
 sign-out, disabling an account or changing its role ends it at once.
+ix_auth_events_remote_addr_kind_at: failed sign-ins counted per network address.
 
 Revision ID: 0004
 Revises: 0003
@@ -36,9 +37,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sessions_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("auth_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_auth_events_remote_addr_kind_at", ["remote_addr", "kind", "at"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("auth_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_auth_events_remote_addr_kind_at")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sessions_user_id"))
     op.drop_table("sessions")
