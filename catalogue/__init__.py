@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -35,6 +36,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     app.config["SECRET_KEY"] = settings.secret_key or _instance_secret(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    app.config["REQUIRE_IF_MATCH"] = settings.require_if_match
+    app.config["SESSION_IDLE"] = timedelta(minutes=settings.session_idle_minutes)
+    app.config["SESSION_LIFETIME"] = timedelta(hours=settings.session_lifetime_hours)
 
     from catalogue import request_log, security
     from catalogue.api import init_app as init_api

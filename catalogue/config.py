@@ -55,6 +55,11 @@ class Settings:
     max_content_length: int = 16 * 1024 * 1024
     # None: Secure session cookies except in debug/testing and plain-HTTP loopback.
     session_cookie_secure: bool | None = None
+    # API changes to an asset must send If-Match (or the version read): 428 if not.
+    require_if_match: bool = True
+    # A signed-in session ends after this long unused, and this long after sign-in.
+    session_idle_minutes: int = 60
+    session_lifetime_hours: int = 12
 
     @property
     def resolved_database_url(self) -> str:
@@ -106,6 +111,16 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     secure = env.get("CATALOGUE_SESSION_COOKIE_SECURE", "").strip().lower()
     if secure in {"1", "true", "yes", "0", "false", "no"}:
         values["session_cookie_secure"] = secure in {"1", "true", "yes"}
+    if env.get("CATALOGUE_REQUIRE_IF_MATCH"):
+        values["require_if_match"] = _yes_or_no(
+            "CATALOGUE_REQUIRE_IF_MATCH", env["CATALOGUE_REQUIRE_IF_MATCH"]
+        )
+    for name, variable in (
+        ("session_idle_minutes", "CATALOGUE_SESSION_IDLE_MINUTES"),
+        ("session_lifetime_hours", "CATALOGUE_SESSION_LIFETIME_HOURS"),
+    ):
+        if env.get(variable):
+            values[name] = _whole_number(variable, env[variable])
     settings = replace(Settings(), **values)
     if overrides:
         converted = {
@@ -126,6 +141,22 @@ def _whole_seconds(name: str, value: str) -> int:
     if seconds < 1:
         raise SettingError(f"{name} must be a whole number of seconds, at least 1 (got {value!r})")
     return seconds
+
+
+def _whole_number(name: str, value: str) -> int:
+    """A whole number, at least 1; SettingError naming the variable otherwise."""
+    text = value.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise SettingError(f"{name} must be a whole number, at least 1 (got {value!r})")
+    return int(text)
+
+
+def _yes_or_no(name: str, value: str) -> bool:
+    """true/false (or yes/no, 1/0); SettingError naming the variable otherwise."""
+    text = value.strip().lower()
+    if text not in {"1", "true", "yes", "0", "false", "no"}:
+        raise SettingError(f"{name} must be true or false (got {value!r})")
+    return text in {"1", "true", "yes"}
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -66,6 +66,13 @@ class PreconditionFailed(Conflict):
     title = "Precondition failed"
 
 
+class PreconditionRequired(CatalogueError):
+    """A change that must say which version it changes did not (RFC 6585)."""
+
+    status = 428
+    title = "Precondition required"
+
+
 class Unavailable(CatalogueError):
     """A part the catalogue needs (its search index on disk) cannot be used just
     now; nothing was changed, and the same request may work later."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -54,8 +54,15 @@ def handle_catalogue_error(error: CatalogueError) -> Any:
 def handle_http_error(error: HTTPException) -> Any:
     status = error.code or 500
     if wants_json():
-        return problem(status, error.name, error.description or error.name)
-    return _page(status, error.name, error.description or "")
+        response = problem(status, error.name, error.description or error.name)
+    else:
+        response = make_response(*_page(status, error.name, error.description or ""))
+    # What the error itself says beyond its body: Allow on a 405 (RFC 9110 15.5.6),
+    # WWW-Authenticate on a 401, Retry-After on a 429 or 503.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def database_reason(error: Exception) -> str:

@@ -230,12 +230,32 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class SignInSession(Base):
+    """A signed-in browser session, kept here so it can be ended from the server
+    (sign-out, an account disabled or given another role) and expire when idle
+    or too old. The browser's cookie holds a random secret; only its SHA-256 is
+    kept, so a copy of this table signs no one in."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+
 class AuthEvent(Base):
     """Append-only, like ``change_log``: sign-ins, failures, tokens and account
     changes. Failed sign-ins counted here are the sign-in rate limit."""
 
     __tablename__ = "auth_events"
-    __table_args__ = (Index("ix_auth_events_username_kind_at", "username", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_auth_events_username_kind_at", "username", "kind", "at"),
+        Index("ix_auth_events_remote_addr_kind_at", "remote_addr", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

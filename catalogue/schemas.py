@@ -43,11 +43,56 @@ class ColumnSchema(Schema):
     personal = fields.Boolean(load_default=False)
 
 
+#: What a link may be: a web page or file, or an email address to write to.
+LINK_SCHEMES = ("http", "https", "mailto")
+#: Schemes a browser runs rather than fetches: never a location.
+SCRIPT_SCHEMES = ("javascript", "vbscript", "data")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _scheme(value: str) -> str | None:
+    """The URL scheme `value` starts with, lower-cased, as a browser reads it
+    (leading blanks and embedded tabs or newlines ignored), or None."""
+    found = _SCHEME.match(re.sub(r"[\t\n\r]", "", value).lstrip())
+    return found.group(1).lower() if found else None
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ValidationError("must not contain control characters (tabs, new lines and the like)")
+
+
+def _web_link(value: str) -> None:
+    """A link is an absolute http(s) URL with a host, or a mailto: address."""
+    _no_control_characters(value)
+    scheme = _scheme(value)
+    if scheme not in LINK_SCHEMES:
+        raise ValidationError(
+            "must be a web address starting http:// or https://, or a mailto: address"
+        )
+    if scheme != "mailto" and not re.match(r"^https?://[^/?#\s]+", value, re.IGNORECASE):
+        raise ValidationError(
+            "must be a web address with a host, e.g. https://data.example.gov.uk/"
+        )
+
+
+def _location(value: str) -> None:
+    """A location is a web address (the only kind shown as a link or published),
+    or a path or system name shown as text; never a script a browser would run."""
+    _no_control_characters(value)
+    if _scheme(value) in SCRIPT_SCHEMES:
+        raise ValidationError(
+            "must be a web address (http:// or https://) or a path; "
+            f"{', '.join(s + ':' for s in SCRIPT_SCHEMES)} addresses are not allowed"
+        )
+
+
 class LinkSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    url = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _web_link])
     name = _optional_str(500)
     format = _optional_str(100)
 
@@ -68,7 +113,7 @@ class AssetSchema(Schema):
     tags = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
     department = _optional_str(200)
     source_system = _optional_str(200)
-    location = _optional_str(2000)
+    location = fields.String(allow_none=True, validate=[validate.Length(max=2000), _location])
     owner = _optional_str(200)
     owner_email = fields.Email(allow_none=True)
     steward = _optional_str(200)

@@ -131,6 +131,17 @@ def content_security_policy(nonce: str) -> str:
     )
 
 
+#: A catalogue needs no camera, microphone, location, payment or sensors: no page
+#: (nor anything injected into one) may ask for them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer",
+        "microphone", "payment", "usb",
+    )
+)  # fmt: skip
+
+
 def add_security_headers(response: Response) -> Response:
     """after_request: security headers on every response (a view may set its own CSP)."""
     headers = response.headers
@@ -139,6 +150,7 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

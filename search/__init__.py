@@ -5,7 +5,7 @@ records and change-log entries as plain dicts (docs/records.md) and renders what
 `SearchIndex.search` returns.
 """
 
-from search.index import SearchIndex
+from search.index import IndexUnreadable, SearchIndex
 from search.model import (
     FACET_FIELDS,
     Hit,
@@ -18,6 +18,7 @@ from search.model import (
 __all__ = [
     "FACET_FIELDS",
     "Hit",
+    "IndexUnreadable",
     "InvalidQuery",
     "SearchIndex",
     "SearchRequest",

@@ -15,6 +15,7 @@ threads: searchers are not thread-safe.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
@@ -46,16 +47,40 @@ from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import document_for, index_fields
 from search.searching import run_autocomplete, run_search
-from search.spelling import SpellingDictionary
+from search.spelling import SPELLING_FIELDS, SpellingDictionary
 from search.synonyms import load_synonyms
 
 T = TypeVar("T")
-#: Fields whose words spelling corrections are drawn from (see search.spelling).
-SPELLING_FIELDS = ("title", "facts", "org")
 
 
 #: Tries at opening an index that another process is committing to.
 OPEN_ATTEMPTS = 8
+_WHOOSH_CODE = os.path.dirname(windex.__file__) + os.sep
+
+
+class IndexUnreadable(Exception):
+    """The index's files are not what Whoosh wrote (overwritten, truncated, a table
+    of contents missing): nothing can be read from it until it is rebuilt from the
+    database (`SearchIndex.rebuild`, which never opens the old files)."""
+
+    def __init__(self, path: Path, error: BaseException) -> None:
+        self.path = path
+        #: Safe to show anyone: what kind of damage, without the server's paths.
+        self.reason = f"its files are damaged: {type(error).__name__}"
+        super().__init__(
+            f"the search index in {path} cannot be read ({type(error).__name__}: {error})"
+        )
+
+
+def _raised_reading_files(error: BaseException) -> bool:
+    """Whether `error` came out of Whoosh's own code (reading its files) rather than
+    ours. Whoosh reports damaged files with anything from struct.error and pickle
+    errors to a bare Exception("Block tag error"), so the origin is what tells."""
+    tb = error.__traceback__
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    return last is not None and last.tb_frame.f_code.co_filename.startswith(_WHOOSH_CODE)
 
 
 class SearchIndex:
@@ -86,9 +111,27 @@ class SearchIndex:
         self._spelling: SpellingDictionary | None = None
         self._spelling_gen: str | None = None
         self._spelling_segments: set[str] = set()
-        if not (self.path / POINTER).exists():
+        self._unreadable: tuple[str, IndexUnreadable] | None = None
+        if not self.exists():
             create_first_generation(self.path)
-        self._fresh_searcher()
+        try:
+            with self._lock:
+                self._fresh_searcher()
+        except IndexUnreadable:
+            pass  # remembered: check() and every read say so; rebuild() replaces it
+
+    def exists(self) -> bool:
+        """Whether the index directory still holds an index (it may be deleted by
+        hand while a process has it open)."""
+        return (self.path / POINTER).exists()
+
+    def check(self) -> None:
+        """Raise IndexUnreadable if the generation in use cannot be opened, or a read
+        from it failed on a damaged file; else return (cheap when nothing changed)."""
+        with self._lock:
+            self._fresh_searcher()
+            if self._unreadable is not None and self._unreadable[0] == self._gen:
+                raise self._unreadable[1]
 
     # -- generations -------------------------------------------------------
 
@@ -104,11 +147,24 @@ class SearchIndex:
                 self._ix = windex.open_dir(str(self.path / gen))
                 self._searcher = self._ix.searcher()
                 break
-            except FileNotFoundError:
+            except (FileNotFoundError, EmptyIndexError) as error:
                 if attempt == OPEN_ATTEMPTS - 1:
-                    raise
+                    raise self._damaged(gen, error) from error
                 time.sleep(0.01 * (attempt + 1))
+            except Exception as error:  # noqa: BLE001 - only Whoosh's file reading runs here
+                raise self._damaged(gen, error) from error
         self._gen = gen
+
+    def _damaged(self, gen: str, error: BaseException) -> IndexUnreadable:
+        """Remember that generation `gen` cannot be read, and say why."""
+        if self._searcher is not None:
+            with contextlib.suppress(Exception):  # its files are damaged; let it go
+                self._searcher.close()
+        self._searcher = self._ix = self._table = None
+        self._gen = self._pointer_sig = None
+        found = IndexUnreadable(self.path / gen, error)
+        self._unreadable = (gen, found)
+        return found
 
     def _fresh_searcher(self) -> Searcher:
         """Return an up-to-date searcher and make sure the DocTable matches it."""
@@ -130,7 +186,12 @@ class SearchIndex:
         assert self._searcher is not None
         reader = self._searcher.reader()
         if self._table is None or self._table.reader is not reader:
-            self._table = DocTable(reader, self._segments)
+            try:
+                self._table = DocTable(reader, self._segments)
+            except Exception as error:
+                if _raised_reading_files(error):
+                    raise self._damaged(self._gen or "", error) from error
+                raise
         return self._searcher
 
     def _refreshed(self, searcher: Searcher) -> Searcher:
@@ -181,6 +242,8 @@ class SearchIndex:
                 return False
             except (OSError, EmptyIndexError):
                 continue  # the generation was swapped out meanwhile
+            except Exception as error:  # noqa: BLE001 - only Whoosh's file reading runs here
+                raise IndexUnreadable(path, error) from error
             if gen != current_name(self.path):
                 writer.cancel()
                 continue
@@ -223,6 +286,7 @@ class SearchIndex:
         Waits for any other rebuild of the same directory. Raises ValueError for a
         record without a title or a key seen twice (the index is then unchanged).
         """
+        self.path.mkdir(parents=True, exist_ok=True)  # it may have been deleted
         with flock(self.path / REBUILD_LOCK):
             gen = new_generation(self.path)
             try:
@@ -250,12 +314,17 @@ class SearchIndex:
             for attempt in range(2):
                 searcher = self._fresh_searcher()
                 assert self._table is not None
+                gen = self._gen or ""
                 try:
                     return work(searcher, self._table)
-                except FileNotFoundError:
+                except FileNotFoundError as error:
                     if attempt:
-                        raise
+                        raise self._damaged(gen, error) from error
                     self._pointer_sig = self._gen = None
+                except Exception as error:
+                    if _raised_reading_files(error):
+                        raise self._damaged(gen, error) from error
+                    raise
             raise AssertionError("unreachable")
 
     def search(self, request: SearchRequest) -> SearchResults:

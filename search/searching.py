@@ -19,7 +19,7 @@ from search.highlight import Marker, explain
 from search.matching import TEXT_FIELDS, Evidence, Matcher, TermBitmaps
 from search.model import Hit, SearchRequest, SearchResults
 from search.querying import QueryPlan, plan_query
-from search.spelling import SpellingDictionary
+from search.spelling import SPELLING_FIELDS, SpellingDictionary
 from search.synonyms import Synonyms
 
 #: Autocomplete ranks this many of the shortest matching titles.
@@ -37,12 +37,23 @@ def run_search(
 ) -> SearchResults:
     """Answer `request` from `searcher` (filters already validated)."""
     matcher = Matcher(searcher.reader(), table, terms)
+    # Spelling sees only what the searcher may see (retired assets included): a
+    # word of a hidden asset is neither "known" nor offered as a correction.
+    visible = table.allowed(request.visibility, include_retired=True)
 
     def known(term: str) -> bool:
-        return any(matcher.docs(name, term) & table.live for name in TEXT_FIELDS)
+        return any(matcher.docs(name, term) & visible for name in TEXT_FIELDS)
+
+    def uses(word: str) -> int | None:
+        docs = 0
+        for name in SPELLING_FIELDS:
+            docs |= matcher.docs(name, word) & visible
+        if docs:
+            return docs.bit_count()
+        return 0 if word in synonyms.words() else None
 
     text = request.q if isinstance(request.q, str) else ""
-    plan = plan_query(text, synonyms, known, lambda term: spelling().correct(term))
+    plan = plan_query(text, synonyms, known, lambda term: spelling().correct(term, uses))
     allowed = table.allowed(request.visibility, request.include_retired)
     evidence, relaxed_text, partial = None, None, False
     if plan.browse:

@@ -14,7 +14,10 @@ are recognised as correct (see `known`) but not offered as corrections.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+
+#: Fields whose words spelling corrections are drawn from.
+SPELLING_FIELDS = ("title", "facts", "org")
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -97,12 +100,16 @@ class SpellingDictionary:
                 if distance <= limit:
                     yield candidate, distance
 
-    def correct(self, word: str) -> str | None:
+    def correct(self, word: str, uses: Callable[[str], int | None] | None = None) -> str | None:
         """Return the likeliest intended word for misspelt `word`, or None.
 
         Fewest edits first, then the word more documents use; a candidate must keep
         the first letter unless it is one edit away (people rarely mistype the first
         letter, and allowing it for two edits proposes nonsense).
+
+        `uses(candidate)`, when given, says how many documents the searcher may see
+        use the candidate, or None if it must not be offered at all: a correction
+        drawn from a document the searcher may not see would reveal its words.
         """
         if len(word) < 3 or not word.isalpha():
             return None
@@ -110,7 +117,10 @@ class SpellingDictionary:
         for candidate, distance in self.candidates(word):
             if distance > 1 and candidate[0] != word[0]:
                 continue
-            rank = (distance, -self.frequencies.get(candidate, 0), candidate)
+            frequency = self.frequencies.get(candidate, 0) if uses is None else uses(candidate)
+            if frequency is None:
+                continue
+            rank = (distance, -frequency, candidate)
             if best is None or rank < best:
                 best = rank
         return best[2] if best else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 
 from catalogue.api.base import (
     StaleVersion,
@@ -34,10 +34,10 @@ from catalogue.api.schemas import (
     EdgeSchema,
     HistorySchema,
 )
-from catalogue.errors import Invalid, Problem
+from catalogue.errors import Invalid, PreconditionRequired, Problem
 from catalogue.http import catalogue, current_principal
 from catalogue.schemas import AssetSchema
-from catalogue.services import assets, edges
+from catalogue.services import assets, edges, lineage
 from catalogue.services.access import Principal
 from catalogue.services.changes import Writer
 
@@ -50,6 +50,7 @@ CHANGE_RESPONSES = {
     404: "no such asset (or not one you may see)",
     412: "If-Match names a version the catalogue no longer holds",
     422: "a field breaks a rule",
+    428: "no If-Match (nor version): this catalogue requires one on every change",
 }
 
 
@@ -68,8 +69,11 @@ def asset_page(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
         )
     page, per_page = params["page"], params["per_page"]
     pages = math.ceil(len(found) / per_page)
+    sight = lineage.Sight(catalogue().graph(), principal)
     return {
-        "items": found[(page - 1) * per_page : page * per_page],
+        "items": [
+            lineage.shown_record(r, sight) for r in found[(page - 1) * per_page : page * per_page]
+        ],
         "total": len(found),
         "page": page,
         "per_page": per_page,
@@ -97,6 +101,17 @@ def _expected_version(body: dict[str, Any]) -> int | None:
             raise Invalid("version must be a whole number", [Problem("not a version", "version")])
         expected = echoed
     return expected
+
+
+def _require_precondition(key: str, expected: int | None) -> None:
+    """With CATALOGUE_REQUIRE_IF_MATCH (the default), a change must name the
+    version it was made to, or two people editing at once lose one's work."""
+    if expected is None and current_app.config.get("REQUIRE_IF_MATCH", True):
+        raise PreconditionRequired(
+            f"send If-Match with the ETag that GET /api/v1/assets/{key} returned (or the "
+            "record's version): this catalogue refuses a change that does not say which "
+            "version it changes, so that two people cannot overwrite each other's work"
+        )
 
 
 def _check_version(writer: Writer, key: str, expected: int | None) -> None:
@@ -154,8 +169,10 @@ def register_asset() -> Response:
 )
 def get_asset(key: str) -> Response:
     """Every field of one asset; its ETag is its version (If-None-Match gives 304)."""
+    principal = current_principal()
     with catalogue().read() as session:
-        record = assets.get(session, key, current_principal())
+        record = assets.get(session, key, principal)
+    record = lineage.shown_record(record, lineage.Sight(catalogue().graph(), principal))
     response = _asset_response(record)
     if request.if_none_match.contains(str(record["version"])):
         return Response(status=304, headers={"ETag": response.headers["ETag"]})
@@ -173,6 +190,7 @@ def update_asset(key: str) -> Response:
     principal = signed_in()
     body = json_body()
     expected = _expected_version(body)
+    _require_precondition(key, expected)
     with catalogue().write(principal) as writer:
         _check_version(writer, key, expected)
         record = assets.update(writer, key, body, expected_version=expected)
@@ -186,6 +204,7 @@ def retire_asset(key: str) -> Response:
     ``If-Match`` as a change does."""
     principal = signed_in()
     expected = if_match()
+    _require_precondition(key, expected)
     with catalogue().write(principal) as writer:
         _check_version(writer, key, expected)
         record = assets.retire(writer, key, expected_version=expected)

@@ -62,7 +62,24 @@ def resolve(session: Session, kind: str, rest: str) -> tuple[str | None, str, st
         for i in splits:
             if dataset_fields(session, rest[:i], rest[i + 1 :]):
                 return None, rest[:i], rest[i + 1 :]
-    raise NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
+    raise unknown(kind, rest)
+
+
+def unknown(kind: str, rest: str) -> NotFound:
+    """The one answer for a node that does not exist and for one the caller may
+    not see: they must be indistinguishable, and name only what was asked for."""
+    return NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
+
+
+def resolve_visible(
+    session: Session, sight: Sight, kind: str, rest: str
+) -> tuple[str | None, str, str]:
+    """resolve(), answering NotFound as for an unknown node when the asset it names
+    is one the caller may not see."""
+    key, namespace, name = resolve(session, kind, rest)
+    if key is not None and not sight.visible(key):
+        raise unknown(kind, rest)
+    return key, namespace, name
 
 
 Name = tuple[str, str, str]  # kind (dataset | job), namespace, name
@@ -141,10 +158,9 @@ def lineage_graph(principal: Principal, node_id: str, depth: int) -> dict[str, A
     graph = cat.graph()
     sight = Sight(graph, principal)
     with cat.read() as session:
-        key, _, _ = resolve(session, kind, rest)
+        key, _, _ = resolve_visible(session, sight, kind, rest)
         if key is None:
-            raise NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
-        sight.require(key)
+            raise unknown(kind, rest)
         reached = [h.key for h in graph.upstream(key, depth) + graph.downstream(key, depth)]
         keys = [k for k in dict.fromkeys([key, *reached]) if sight.visible(k)]
         names = node_names(session, graph, keys)
@@ -166,32 +182,45 @@ def _field_id(node: ColumnNode) -> str:
     return f"datasetField:{node.namespace}:{node.name}:{node.field}"
 
 
-def column_starts(session: Session, node_id: str) -> list[ColumnNode]:
+def column_starts(
+    session: Session, sight: Sight, node_id: str
+) -> tuple[str | None, list[ColumnNode]]:
+    """(the dataset's asset key or None, the start columns) for ``node_id``.
+    Raises NotFound, as for an unknown dataset, for one the caller may not see."""
     kind, rest = _split(node_id)
     if kind == "job":
         raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field} or dataset:…")
     if kind == "dataset":
-        _, namespace, name = resolve(session, "dataset", rest)
-        return dataset_fields(session, namespace, name)
+        key, namespace, name = resolve_visible(session, sight, "dataset", rest)
+        return key, dataset_fields(session, namespace, name)
     dataset, sep, field = rest.rpartition(":")
     if not sep or not dataset or not field:
         raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field}")
-    _, namespace, name = resolve(session, "dataset", dataset)
-    return [ColumnNode(namespace, name, field)]
+    key, namespace, name = resolve_visible(session, sight, "dataset", dataset)
+    return key, [ColumnNode(namespace, name, field)]
 
 
 def column_graph(principal: Principal, node_id: str, depth: int, downstream: bool) -> dict:
-    """Columns feeding the start column(s), and fed by them with ``downstream``."""
+    """Columns feeding the start column(s), and fed by them with ``downstream``.
+
+    The same visibility rules as every other route: a dataset the caller may not
+    see is not found, and edges touching one are left out. A dataset no asset
+    stands for (named only as an input) is known to the caller only through the
+    edges they may see: with none, it is not found either.
+    """
     cat = catalogue()
     sight = Sight(cat.graph(), principal)
     with cat.read() as session:
-        starts = column_starts(session, node_id)
+        key, starts = column_starts(session, sight, node_id)
         found = column_edges(session, starts, depth, downstream)
     shown = [
         e
         for e in found
         if sight.visible(e.output_key) and (e.input_key is None or sight.visible(e.input_key))
     ]
+    if key is None and not shown:
+        kind, rest = _split(node_id)
+        raise unknown("dataset", rest if kind == "dataset" else rest.rpartition(":")[0])
     nodes: dict[str, dict[str, Any]] = {}
     for node in starts:
         _column_node(nodes, node)

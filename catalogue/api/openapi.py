@@ -37,6 +37,7 @@ ERROR_TEXT = {
     412: "a stale If-Match",
     413: "the request body is over the size limit",
     422: "a value breaks a rule",
+    428: "If-Match is required",
 }
 HIDDEN_METHODS = {"HEAD", "OPTIONS"}
 

@@ -98,7 +98,7 @@ def path(obj: Context, a: str, b: str, as_of: str | None, fmt: str) -> None:
     elif not found:
         click.echo(f"{a} does not feed {b}.")
     for route in found:
-        click.echo(" → ".join(k or "(restricted asset)" for k in route))
+        click.echo(" → ".join(k or "(an asset you cannot see)" for k in route))
 
 
 @lineage_group.command(name="trace")

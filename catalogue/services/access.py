@@ -18,7 +18,11 @@ from catalogue.errors import Forbidden, NotFound
 from search import Visibility
 
 ROLES = ("viewer", "steward", "auditor", "admin")
-RESTRICTED_PLACEHOLDER = "Restricted asset"
+#: How an asset the viewer may not see is named wherever its place must show
+#: (a trace, a path): truthfully, whatever its access level.
+RESTRICTED_PLACEHOLDER = "An asset you cannot see"
+#: The same, within a sentence.
+HIDDEN_ASSET = "an asset you cannot see"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from catalogue.db import utcnow
@@ -35,7 +35,7 @@ from catalogue.errors import (
     Problem,
     Unauthorized,
 )
-from catalogue.models import ApiToken, AuthEvent, User
+from catalogue.models import ApiToken, AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
 
 EVENT_KINDS = (
@@ -49,7 +49,14 @@ EVENT_KINDS = (
     "user_disabled",
     "user_enabled",
 )
+#: Failed sign-ins within FAILURE_WINDOW that lock an account: MAX_FAILURES from
+#: one network address lock it for that address only, so whoever guesses cannot
+#: lock its owner out from elsewhere; ACCOUNT_MAX_FAILURES from anywhere lock it
+#: everywhere (guessing spread over many addresses). ADDRESS_MAX_FAILURES from one
+#: address, whatever the usernames, stop that address (password spraying).
 MAX_FAILURES = 5
+ACCOUNT_MAX_FAILURES = 50
+ADDRESS_MAX_FAILURES = 20
 FAILURE_WINDOW = timedelta(minutes=15)
 PASSWORD_MIN_LENGTH = 12
 # last_used_at is written at most this often per token: an API client making
@@ -223,6 +230,7 @@ def set_role(
         detail = f"by {actor.name}: {user.role} → {role}"
         user.role = role
         record_event(session, "role_changed", user.username, detail, now=now)
+        end_user_sessions(session, user.id, "role changed", now)
     session.flush()
     return user_record(user)
 
@@ -238,8 +246,22 @@ def set_disabled(
         user.disabled = disabled
         kind = "user_disabled" if disabled else "user_enabled"
         record_event(session, kind, user.username, f"by {actor.name}", now=now)
+        if disabled:
+            end_user_sessions(session, user.id, "account disabled", now)
     session.flush()
     return user_record(user)
+
+
+def end_user_sessions(
+    session: Session, user_id: int, reason: str, now: datetime | None = None
+) -> None:
+    """End every open signed-in session of one account (see services.sessions):
+    its browsers are signed out on their next request."""
+    session.execute(
+        update(SignInSession)
+        .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow(), end_reason=reason)
+    )
 
 
 # -- API tokens ----------------------------------------------------------------
@@ -253,30 +275,64 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_hex(16))
 
 
-def lockout_remaining(session: Session, username: str, now: datetime) -> timedelta | None:
-    """How long ``username`` must wait: MAX_FAILURES failed sign-ins within
-    FAILURE_WINDOW since their last successful one lock it; None if not locked."""
+def _failure_times(session: Session, limit: int, since: datetime, *where: Any) -> list[datetime]:
+    """The newest `limit` failed sign-ins since `since` matching `where`."""
+    return list(
+        session.scalars(
+            select(AuthEvent.at)
+            .where(AuthEvent.kind == "sign_in_failed", AuthEvent.at > since, *where)
+            .order_by(AuthEvent.at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def lockout_remaining(
+    session: Session, username: str, now: datetime, remote_addr: str | None = None
+) -> timedelta | None:
+    """How long a sign-in as ``username`` from ``remote_addr`` must wait, or None.
+
+    Locked: MAX_FAILURES failures for the account from this address, or
+    ACCOUNT_MAX_FAILURES from anywhere, since its last successful sign-in within
+    FAILURE_WINDOW; or ADDRESS_MAX_FAILURES failures from this address for any
+    usernames. The wait ends when the oldest failure that counts is that old.
+    """
     since = now - FAILURE_WINDOW
     last_success = session.scalar(
         select(func.max(AuthEvent.at)).where(
             AuthEvent.username == username, AuthEvent.kind == "sign_in", AuthEvent.at > since
         )
     )
-    failures = list(
-        session.scalars(
-            select(AuthEvent.at)
-            .where(
-                AuthEvent.username == username,
-                AuthEvent.kind == "sign_in_failed",
-                AuthEvent.at > max(since, last_success or since),
-            )
-            .order_by(AuthEvent.at.desc())
-            .limit(MAX_FAILURES)
-        )
+    after = max(since, last_success or since)
+    address = (
+        AuthEvent.remote_addr == remote_addr[:100]
+        if remote_addr
+        else AuthEvent.remote_addr.is_(None)
     )
-    if len(failures) < MAX_FAILURES:
-        return None
-    return failures[-1] + FAILURE_WINDOW - now
+    checks = [
+        (MAX_FAILURES, after, (AuthEvent.username == username, address)),
+        (ACCOUNT_MAX_FAILURES, after, (AuthEvent.username == username,)),
+    ]
+    if remote_addr:
+        checks.append((ADDRESS_MAX_FAILURES, since, (address,)))
+    waits = []
+    for limit, start, where in checks:
+        failures = _failure_times(session, limit, start, *where)
+        if len(failures) >= limit:
+            waits.append(failures[-1] + FAILURE_WINDOW - now)
+    return max(waits) if waits else None
+
+
+def _hold_account(session: Session, given: str) -> None:
+    """Take the account's row lock for this transaction (a write that changes
+    nothing), so that concurrent sign-ins to one account are counted one after
+    another: without it, parallel guesses all read the same count and all get
+    their password checked. Taken before anything is read (SQLite too)."""
+    session.execute(
+        update(User)
+        .where(or_(User.username == given, User.email == given))
+        .values(disabled=User.disabled)
+    )
 
 
 def _verify(user: User | None, password: str) -> bool:
@@ -299,22 +355,25 @@ def authenticate_password(
     """Who signs in with this username (or email) and password. Commits.
 
     Raises Unauthorized ("wrong username or password", or a disabled account,
-    said only once the password is right) or TooManyAttempts after MAX_FAILURES
-    failures in FAILURE_WINDOW. Every attempt is recorded as an auth event.
+    said only once the password is right) or TooManyAttempts while locked (see
+    lockout_remaining), without checking the password. Attempts at one account
+    are counted one at a time. Every attempt is recorded as an auth event.
     """
     now = now or utcnow()
     given = (username or "").strip().lower()[:320]
     if not given or not password:
         raise Unauthorized("enter your username and password")
+    _hold_account(session, given)
     user = find_user(session, given)
     who = user.username if user is not None else given
-    wait = lockout_remaining(session, who, now)
+    wait = lockout_remaining(session, who, now, remote_addr)
     if wait is not None:
         record_event(session, "sign_in_locked", who, "password not checked", remote_addr, now)
         session.commit()
         minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        # Not the account's name: an alias or email must not reveal the username.
         raise TooManyAttempts(
-            f"too many failed sign-ins for {who!r}: wait {minutes} minute(s) and try again, "
+            f"too many failed sign-ins: wait {minutes} minute(s) and try again, "
             "or ask an administrator"
         )
     ok = _verify(user, password)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
 from catalogue.models import ChangeLog
-from catalogue.services.access import RESTRICTED_PLACEHOLDER, Principal, can_read
+from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
 from lineage import Hop, Inheritance, LineageGraph
 
 FLAG_WORDS = {
@@ -125,6 +125,21 @@ def placeholder_row(hop: Hop, sight: Sight) -> dict[str, Any]:
     return row
 
 
+HIDDEN_UPSTREAM = (
+    "some of what feeds it is hidden from you, and so is any sensitivity it passes on: "
+    "check its handling with the owner"
+)
+
+
+def shown_record(record: dict[str, Any], sight: Sight) -> dict[str, Any]:
+    """The record as the caller may see it: a source system that is an asset they
+    may not see is not named (its key would say it exists)."""
+    system = record.get("source_system")
+    if system and sight.graph.has(system) and not sight.visible(system):
+        return {**record, "source_system": None}
+    return record
+
+
 @dataclass
 class Trace:
     """An auditor's trace of one asset (usually a report)."""
@@ -134,6 +149,8 @@ class Trace:
     subject: dict[str, Any]
     rows: list[dict[str, Any]] = field(default_factory=list)
     inherited: list[dict[str, Any]] = field(default_factory=list)
+    #: Something upstream is hidden from the caller: what it passes on is not shown.
+    hidden_upstream: bool = False
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -209,9 +226,11 @@ def trace(
     attrs = attrs_for(session, graph, [key, *(h.key for h in hops)], as_of)
     inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
     titles = {
-        k: (v.get("title") or k) if sight.visible(k) else f"a {RESTRICTED_PLACEHOLDER.lower()}"
-        for k, v in attrs.items()
+        k: (v.get("title") or k) if sight.visible(k) else HIDDEN_ASSET for k, v in attrs.items()
     }
+    # What an asset holds is governance information of that asset: sensitivity
+    # inherited from one the caller may not see is not theirs to learn.
+    shown = [i for i in inherited if sight.visible(i.source)]
     result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
     result.rows = hop_rows(hops, attrs, as_of, sight)
     result.inherited = [
@@ -221,14 +240,17 @@ def trace(
             "path": [sight.name(k) for k in i.path],
             "explanation": explain(i, titles),
         }
-        for i in inherited
+        for i in shown
     ]
+    result.hidden_upstream = any(not sight.visible(h.key) for h in hops)
     access = result.subject.get("access")
-    if access == "open" and inherited:
+    if access == "open" and shown:
         result.warnings.append(
             f"{titles[key]} is marked open but inherits "
-            + ", ".join(FLAG_WORDS[i.flag] for i in inherited)
+            + ", ".join(FLAG_WORDS[i.flag] for i in shown)
         )
+    if result.hidden_upstream:
+        result.warnings.append(HIDDEN_UPSTREAM)
     stale = [r["key"] for r in result.rows if r["stale"] and r["key"]]
     if stale:
         result.warnings.append("stale feeds: " + ", ".join(stale))

@@ -12,7 +12,7 @@ from typing import Any
 from catalogue.errors import Invalid, Problem
 from catalogue.services.access import Principal, visibility
 from catalogue.services.changes import latest_seq
-from catalogue.services.views import Views, all_records
+from catalogue.services.views import Views, all_records, reading_index
 from search import InvalidQuery, SearchIndex, SearchRequest, SearchResults
 
 SORTS = ("relevance", "title", "updated")
@@ -45,7 +45,8 @@ def search_assets(
         visibility=visibility(principal),
     )
     try:
-        return views.index().search(request)
+        with reading_index():
+            return views.index().search(request)
     except InvalidQuery as error:
         raise Invalid(str(error), [Problem(str(error), getattr(error, "field", None))]) from None
 
@@ -54,9 +55,10 @@ def suggest_titles(
     views: Views, principal: Principal, prefix: str, limit: int = 8
 ) -> list[tuple[str, str]]:
     """(key, title) pairs for a search box's autocomplete, only what the caller may see."""
-    return views.index().autocomplete(
-        prefix[:100], limit=max(1, min(limit, 20)), visibility=visibility(principal)
-    )
+    with reading_index():
+        return views.index().autocomplete(
+            prefix[:100], limit=max(1, min(limit, 20)), visibility=visibility(principal)
+        )
 
 
 @dataclass
@@ -90,8 +92,8 @@ class Verification:
 
 def verify_index(views: Views) -> Verification:
     """Compare every stored document with what the database says it should be."""
-    index = views.index()
-    documents = index.documents()
+    with reading_index():
+        documents = views.index().documents()
     result = Verification()
     with views.sessions() as session:
         for record in all_records(session):

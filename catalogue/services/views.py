@@ -8,8 +8,10 @@ between a commit and a view's update loses nothing: the next look catches up.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +23,9 @@ from catalogue.services.changes import changes_after, latest_seq
 from catalogue.services.edges import all_edges
 from catalogue.services.records import asset_record
 from lineage import LineageGraph
-from search import SearchIndex
+from search import IndexUnreadable, SearchIndex
+
+log = logging.getLogger(__name__)
 
 # The attributes the lineage graph keeps per node: enough to trace, explain
 # sensitivity and name owners, light enough for 100,000 nodes.
@@ -137,24 +141,44 @@ class Views:
     # -- search index --------------------------------------------------------
     def index(self, catch_up: bool = True) -> SearchIndex:
         """The search index, caught up unless another process holds its write lock
-        (then it answers from what is there and catches up on a later look)."""
+        (then it answers from what is there and catches up on a later look).
+
+        Raises Unavailable naming the problem when the index folder cannot be
+        opened or its files cannot be read (`catalogue index rebuild` repairs it).
+        A deleted index folder is made again and rebuilt from the database.
+        """
         with self._index_lock:
             try:
-                if self._index is None:
-                    self._index = SearchIndex(self.index_dir, synonyms=self.synonyms)
+                index = self._opened_index()
                 if catch_up:
                     self.catch_up_index()
+                index.check()
             except OSError as error:
                 raise Unavailable(
                     f"the search index cannot be opened ({error.strerror or error}); "
                     "try again in a moment, or ask the catalogue's operator to check "
                     "`catalogue index status`"
                 ) from error
-            return self._index
+            except IndexUnreadable as error:
+                raise unreadable(error) from error
+            return index
+
+    def _opened_index(self) -> SearchIndex:
+        """This process's SearchIndex, opened without reading its files. If its
+        folder was deleted, an empty one is made: its applied sequence is then 0,
+        so the next catch-up (the next write or search) rebuilds it."""
+        if self._index is not None and not self._index.exists():
+            self._index.close()
+            self._index = None
+        if self._index is None:
+            self._index = SearchIndex(self.index_dir, synonyms=self.synonyms)
+        return self._index
 
     def catch_up_index(self) -> bool:
-        """Apply what the index lacks; False if another writer held the lock."""
-        index = self._index or self.index(catch_up=False)
+        """Apply what the index lacks; False if another writer held the lock.
+        Raises IndexUnreadable if the index's files are damaged."""
+        with self._index_lock:
+            index = self._opened_index()
         with self.sessions() as session:
             head = latest_seq(session)
             applied = index.applied_seq()
@@ -173,18 +197,39 @@ class Views:
         return True
 
     def rebuild_index(self) -> int:
-        """Build a fresh index from the database beside the old one and swap it in."""
+        """Build a fresh index from the database beside the old one and swap it in.
+        The old one is never read, so this repairs a damaged or deleted index."""
         with self._index_lock, self.sessions() as session:
             return self._rebuild(session, latest_seq(session))
 
     def _rebuild(self, session: Session, head: int) -> int:
-        index = self._index or self.index(catch_up=False)
+        with self._index_lock:
+            index = self._opened_index()
         return index.rebuild(all_records(session), head)
 
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
             self._index = None
+
+
+def unreadable(error: IndexUnreadable) -> Unavailable:
+    """What every surface says about a damaged index (503 on the web, exit 1); the
+    details, with the index's path, go to the log."""
+    log.error("%s", error)
+    return Unavailable(
+        f"the search index cannot be read ({error.reason}); the catalogue's operator "
+        "can repair it with `catalogue index rebuild`"
+    )
+
+
+@contextmanager
+def reading_index() -> Iterator[None]:
+    """Turn a damaged file found while reading the index into Unavailable."""
+    try:
+        yield
+    except IndexUnreadable as error:
+        raise unreadable(error) from error
 
 
 def all_records(session: Session) -> Iterator[dict[str, Any]]:

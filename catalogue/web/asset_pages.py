@@ -15,7 +15,7 @@ from flask import render_template
 
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, lineage
-from catalogue.services.access import RESTRICTED_PLACEHOLDER, can_write
+from catalogue.services.access import HIDDEN_ASSET, can_write
 from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
 from catalogue.services.harvest.sync import SCHEMA_CHANGE, column_changes
@@ -76,7 +76,7 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
     if change["action"].startswith("edge."):
         edge = after or before
         up = edge.get("upstream")
-        name = up if up and visible(up) else f"a {RESTRICTED_PLACEHOLDER.lower()}"
+        name = up if up and visible(up) else HIDDEN_ASSET
         via = edge.get("via")
         via_text = f" via {via}" if via and visible(via) else ""
         verb = "now feeds this" if change["action"] == "edge.add" else "no longer feeds this"
@@ -133,7 +133,8 @@ def asset(key: str) -> str:
         graph = cat.graph()
         upstream = lineage.neighbours(session, graph, key, "upstream", principal, depth=1)
         downstream = lineage.neighbours(session, graph, key, "downstream", principal, depth=1)
-        inherited = lineage.trace(session, graph, key, principal).inherited
+        traced = lineage.trace(session, graph, key, principal)
+        inherited = traced.inherited
         changes = assets.history(session, key, principal, checked=True)
         harvested = harvest_review.harvest_info(session, key)
         flags = harvest_review.open_flags(session, key) if harvested else {}
@@ -142,10 +143,13 @@ def asset(key: str) -> str:
     source_system = record.get("source_system")
     return render_template(
         "web/asset.html",
-        record=record,
+        record=lineage.shown_record(record, sight),
+        hidden_source_system=bool(source_system)
+        and not lineage.shown_record(record, sight)["source_system"],
         upstream=upstream,
         downstream=downstream,
         inherited=inherited,
+        hidden_upstream=traced.hidden_upstream,
         titles={k: graph.node(k).get("title") for i in inherited for k in i["path"] if k},
         history=presented_history(changes, sight.visible)[:RECENT_CHANGES],
         more_history=max(0, len(changes) - RECENT_CHANGES),

@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    current_app,
     g,
     jsonify,
     redirect,
@@ -29,27 +30,33 @@ from catalogue.http import catalogue, current_principal, problem
 from catalogue.security import request_api_token
 from catalogue.services import accounts
 from catalogue.services.access import Principal
+from catalogue.services.sessions import Lifetimes, end_session, resume_session, start_session
 from catalogue.web.presenters import sentence_case
 
 bp = Blueprint("auth", __name__)
 
 
 class SignedInUser(UserMixin):
-    """The Flask-Login user of a signed-in session: their id and Principal."""
+    """The Flask-Login user of a signed-in session. Its id, which Flask-Login keeps
+    in the cookie, is the server-side session's secret (services.sessions)."""
 
-    def __init__(self, user_id: int, principal: Principal) -> None:
-        self.id = user_id
+    def __init__(self, secret: str, principal: Principal) -> None:
+        self.id = secret
         self.principal = principal
 
 
-def load_user(user_id: str) -> SignedInUser | None:
-    """Reload the session's user on each request, so a role change or a
-    disabled account takes effect at once (a disabled user is signed out)."""
-    if not user_id.isdigit():
-        return None
+def lifetimes() -> Lifetimes:
+    return Lifetimes(idle=current_app.config["SESSION_IDLE"],
+                     absolute=current_app.config["SESSION_LIFETIME"])  # fmt: skip
+
+
+def load_user(secret: str) -> SignedInUser | None:
+    """Resume the session from the database on each request: one that was
+    signed out, ended by an admin (disabled, role changed) or expired is no one,
+    whoever holds a copy of the cookie."""
     with catalogue().read() as db:
-        principal = accounts.load_signed_in(db, int(user_id))
-    return SignedInUser(int(user_id), principal) if principal else None
+        principal = resume_session(db, secret, lifetimes())
+    return SignedInUser(secret, principal) if principal else None
 
 
 def refuse_token(error: Unauthorized) -> Response:
@@ -121,18 +128,24 @@ def sign_in() -> Any:
     try:
         with catalogue().read() as db:
             principal = accounts.authenticate_password(db, username, password, request.remote_addr)
-            user = accounts.get_user(db, username)
+            secret = start_session(db, accounts.get_user(db, username))
+            db.commit()
     except (Unauthorized, accounts.TooManyAttempts) as error:
         message = sentence_case(error.message)
         return sign_in_page(error.status, errors={"password": message}, username=username)
     session.clear()  # a fresh session for the signed-in person
-    login_user(SignedInUser(user.id, principal))
+    login_user(SignedInUser(secret, principal))
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """Sign out (a POST with the CSRF token, so no other site can do it)."""
+    """Sign out (a POST with the CSRF token, so no other site can do it). The
+    session ends on the server: a copy of the cookie signs no one in."""
+    if flask_login_user.is_authenticated:
+        with catalogue().read() as db:
+            end_session(db, flask_login_user.get_id())
+            db.commit()
     logout_user()
     session.clear()
     return redirect("/")

@@ -3,7 +3,7 @@ the graph and as rows for the table beside it — one call, so the two agree.
 
 The rows are ``services.lineage.neighbours`` (the same call as the API and the
 CLI's ``lineage upstream|downstream``), with what the caller may not see as
-"Restricted asset" placeholders. The edges between the nodes those rows list
+"An asset you cannot see" placeholders. The edges between the nodes those rows list
 come from the same lineage graph, one hop at a time; a restricted node gets an
 opaque id (``restricted-N``), never its key.
 """

@@ -4,7 +4,7 @@ harvested_assets: the object in its source system each harvested asset is.
 harvest_reviews: columns that may hold personal data, for a person to review.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-04 14:30:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

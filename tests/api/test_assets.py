@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from catalogue.config import SettingError, load_settings
 from catalogue.store import Catalogue
 from tests.api.conftest import change_count
 
@@ -187,7 +189,9 @@ def test_a_change_that_changes_nothing_writes_nothing(
 ) -> None:
     before = change_count(borough)
     response = client.patch(
-        "/api/v1/assets/rent-accounts", json={"title": "Rent accounts"}, headers=steward
+        "/api/v1/assets/rent-accounts",
+        json={"title": "Rent accounts"},
+        headers={**steward, "If-Match": '"1"'},
     )
     assert response.status_code == 200 and response.json["version"] == 1
     assert change_count(borough) == before
@@ -196,10 +200,10 @@ def test_a_change_that_changes_nothing_writes_nothing(
 @pytest.mark.parametrize(
     ("changes", "headers", "status"),
     [
-        ({"key": "renamed"}, {}, 422),
-        ({"personal_data": "yes please"}, {}, 422),
-        ({"columns": "not a list"}, {}, 422),
-        ({"last_updated": "yesterday"}, {}, 422),
+        ({"key": "renamed"}, {"If-Match": '"1"'}, 422),
+        ({"personal_data": "yes please"}, {"If-Match": '"1"'}, 422),
+        ({"columns": "not a list"}, {"If-Match": '"1"'}, 422),
+        ({"last_updated": "yesterday"}, {"If-Match": '"1"'}, 422),
         ({"title": "x"}, {"If-Match": "not-a-version"}, 422),
         ({"version": "two"}, {}, 422),
     ],
@@ -224,6 +228,7 @@ def test_change_permissions(
     client: FlaskClient, borough: Catalogue, steward: dict[str, str]
 ) -> None:
     assert client.patch("/api/v1/assets/rent-accounts", json={"title": "x"}).status_code == 401
+    steward = {**steward, "If-Match": '"1"'}
     other = client.patch("/api/v1/assets/bin-collections", json={"title": "x"}, headers=steward)
     assert other.status_code == 403
     hidden = client.patch(
@@ -276,3 +281,37 @@ def test_add_and_end_an_upstream_edge(
     ended = client.delete(f"{url}/sys-northgate", headers=steward)
     assert ended.status_code == 200 and ended.json["valid_to"] is not None
     assert client.delete(f"{url}/sys-northgate", headers=steward).status_code == 404
+
+
+@pytest.mark.parametrize("route", ["change", "retire"])
+def test_a_change_without_if_match_is_428_and_writes_nothing(
+    client: FlaskClient, borough: Catalogue, steward: dict[str, str], route: str
+) -> None:
+    """Read-modify-write without saying which version: refused, so that two
+    people editing at once cannot silently overwrite each other."""
+    url = "/api/v1/assets/rent-arrears-summary"
+    before = change_count(borough)
+    for hidden_or_not in (url, "/api/v1/assets/safeguarding-referrals", "/api/v1/assets/nothing"):
+        if route == "change":
+            response = client.patch(hidden_or_not, json={"title": "Mine"}, headers=steward)
+        else:
+            response = client.post(f"{hidden_or_not}/retire", headers=steward)
+        assert response.status_code == 428 and response.mimetype == PROBLEM
+        assert "If-Match" in response.json["detail"]
+    assert change_count(borough) == before
+    assert client.get(url).json["version"] == 1
+
+
+def test_if_match_can_be_made_optional(
+    app: Flask, borough: Catalogue, steward: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATALOGUE_REQUIRE_IF_MATCH", "false")
+    assert load_settings().require_if_match is False
+    monkeypatch.setenv("CATALOGUE_REQUIRE_IF_MATCH", "sometimes")
+    with pytest.raises(SettingError, match="CATALOGUE_REQUIRE_IF_MATCH must be true or false"):
+        load_settings()
+    app.config["REQUIRE_IF_MATCH"] = False  # what create_app does with the setting off
+    response = app.test_client().patch(
+        "/api/v1/assets/rent-arrears-summary", json={"title": "Mine"}, headers=steward
+    )
+    assert response.status_code == 200 and response.json["version"] == 2

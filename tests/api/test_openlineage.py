@@ -17,6 +17,8 @@ from flask.testing import FlaskClient
 from openlineage.client import OpenLineageClient
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 
+from catalogue.services import assets
+from catalogue.services.access import operator
 from catalogue.services.openlineage_names import suggested_key
 from catalogue.store import Catalogue
 from tests.api.conftest import Tokens, change_count
@@ -117,7 +119,47 @@ def test_column_lineage_of_a_field(fed: list[dict], client: FlaskClient, etl: st
         {"origin": f"datasetField:{FOOD}:public.order_status:transitioned_at", "destination": node}
     ]
     anonymous = client.get(f"/api/v1/column-lineage?nodeId={quote(node)}")
-    assert anonymous.json["graph"][0]["inEdges"] == []  # internal datasets are not shown
+    assert anonymous.status_code == 404  # an internal dataset's columns are not public
+    assert "order_dispatched_on" not in anonymous.get_data(as_text=True)
+
+
+def _detail(response: Any) -> str:
+    return response.json["detail"]
+
+
+@pytest.mark.parametrize("route", ["lineage", "column-lineage"])
+def test_a_hidden_dataset_is_answered_as_an_unknown_one(
+    fed: list[dict], client: FlaskClient, etl: str, cat: Catalogue, tokens_for: Tokens, route: str
+) -> None:
+    """Anonymous callers may not see internal datasets, nor a viewer of another
+    department a restricted one: both get the 404 of a name that does not exist,
+    in the same words, and nothing of the dataset's columns or key."""
+    key = f"{FOOD}.public.delivery_7_days"
+    with cat.write(operator("ig@thamesbury.gov.uk")) as writer:
+        assets.update(writer, key, {"access": "restricted"})
+    viewer = tokens_for.headers("ahmed.khan", "viewer", "Housing")
+    callers = {
+        "anonymous": ({}, f"{FOOD}:public.order_status"),  # internal
+        "viewer": (viewer, f"{FOOD}:public.delivery_7_days"),  # restricted
+    }
+    for who, (headers, dataset) in callers.items():
+        asked = [f"dataset:{dataset}", f"dataset:{FOOD}:public.no_such_table"]
+        if route == "column-lineage":
+            asked = [f"datasetField:{dataset}:id", f"datasetField:{FOOD}:public.no_such_table:id"]
+        hidden, missing = (
+            client.get(f"/api/v1/{route}?nodeId={quote(node)}&depth=2", headers=headers)
+            for node in asked
+        )
+        assert (hidden.status_code, missing.status_code) == (404, 404), who
+        assert _detail(hidden) == _detail(missing).replace(
+            "public.no_such_table", dataset[len(FOOD) + 1 :]
+        ), who
+        assert key not in hidden.get_data(as_text=True), who
+    everyone = client.get(
+        f"/api/v1/column-lineage?nodeId={quote(f'dataset:{FOOD}:public.delivery_7_days')}",
+        headers=tokens_for.headers("peter.ng", "admin", "Digital & Data"),
+    )
+    assert everyone.status_code == 200 and everyone.json["graph"]
 
 
 def test_column_lineage_downstream_and_of_a_whole_dataset(
@@ -237,7 +279,11 @@ def test_facets_fill_only_what_is_empty(client: FlaskClient, etl: str) -> None:
     record = client.get(url, headers=headers).json
     assert (record["description"], record["owner"]) == ("Repairs raised", "team:housing-repairs")
     assert (
-        client.patch(url, json={"description": "Said by a steward"}, headers=headers).status_code
+        client.patch(
+            url,
+            json={"description": "Said by a steward"},
+            headers={**headers, "If-Match": f'"{record["version"]}"'},
+        ).status_code
         == 200
     )
     event["eventTime"] = (soon + timedelta(minutes=1)).isoformat()  # after the steward's edit

@@ -187,6 +187,30 @@ def test_list_search_facets_and_suggestions(seen: Catalogue, who: str) -> None:
         assert key not in {hit.key for hit in title_words.hits}
 
 
+#: A misspelling of a word found only in one asset's title, and the word.
+TYPOS = {
+    "h-internal": ("viods", "voids"),
+    "h-restricted": ("safegarding", "safeguarding"),
+    "r-internal": ("bnads", "bands"),
+    "r-restricted": ("referals", "referrals"),
+}
+
+
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_did_you_mean_offers_only_words_the_caller_may_see(seen: Catalogue, who: str) -> None:
+    principal = PRINCIPALS[who]
+    for key, (typo, word) in TYPOS.items():
+        results = search_assets(seen.views, principal, q=typo)
+        if key in CAN_READ[who]:
+            assert results.suggestion == word, f"{who} should be offered {word!r}"
+        else:
+            assert word not in (results.suggestion or ""), f"{typo!r} -> {word!r} for {who}"
+            assert results.total == 0
+        # A correctly spelt hidden word is unknown too: no reading of it reveals it.
+        if key not in CAN_READ[who]:
+            assert search_assets(seen.views, principal, q=word).total == 0
+
+
 # -- write -----------------------------------------------------------------------------
 @pytest.mark.parametrize("who", PRINCIPALS)
 def test_edit(council: Catalogue, who: str) -> None:
@@ -298,16 +322,19 @@ def every_response(
     client: FlaskClient, app: Flask, key: str, headers: dict[str, str], words: str = ""
 ) -> Iterator[tuple[str, Any]]:
     """Each route's response: GET with a query naming the asset (and searching
-    for ``words``), POST etc. with the same as a JSON body."""
-    query = {"q": words or key, "id": key, "key": key, "fq": f"name:{key}"}
+    for ``words``), and with only the lineage routes' ``nodeId`` (they refuse
+    parameters they do not know); POST etc. with the first query as a JSON body."""
+    node = {"nodeId": f"dataset:catalogue:{key}"}
+    query = {"q": words or key, "id": key, "key": key, "fq": f"name:{key}"} | node
     for method, path in route_urls(app, key):
         if method == "GET":
             yield path, client.get(path, query_string=query, headers=headers)
+            yield path, client.get(path, query_string=node, headers=headers)
         else:
             yield path, client.open(path, method=method, json=query, headers=headers)
 
 
-@pytest.mark.parametrize("who", ["anonymous", "viewer-revenues"])
+@pytest.mark.parametrize("who", ["anonymous", "viewer-revenues", "steward-housing"])
 def test_no_route_shows_a_restricted_title_to_those_who_may_not_see_it(
     http: tuple[Flask, dict[str, str]], who: str
 ) -> None:
@@ -325,7 +352,75 @@ def test_no_route_shows_a_restricted_title_to_those_who_may_not_see_it(
                 f"{path} says 'forbidden' for {key!r}, which {who} may not know exists"
             )
             checked += 1
+        # Hidden answers as unknown: the same status as for a key never registered.
+        pairs = zip(
+            every_response(client, app, key, headers, words),
+            every_response(client, app, "no-such-asset", headers, words),
+            strict=True,
+        )
+        for (path, response), (_, unknown) in pairs:
+            assert response.status_code == unknown.status_code, f"{path} tells {who} {key!r} exists"
+        if key in TYPOS:  # and no "did you mean" offers a word of its title
+            typo, word = TYPOS[key]
+            for path, response in every_response(client, app, key, headers, typo):
+                body = response.get_data(as_text=True).lower()
+                assert word not in body, f"{path} suggests {word!r} to {who}"
     assert checked > len(hidden_from(who))
+
+
+# -- what an open asset says about hidden ones ---------------------------------------------
+SENSITIVE_WORDS = ("personal data", "special category", "OFFICIAL-SENSITIVE")
+
+
+@pytest.mark.parametrize(
+    "who", ["anonymous", "viewer-revenues", "steward-revenues", "viewer-housing"]
+)
+def test_an_open_asset_says_nothing_of_hidden_assets_handling_or_keys(
+    http: tuple[Flask, dict[str, str]], council: Catalogue, who: str
+) -> None:
+    """An open report fed by a restricted special-category register of Housing,
+    and held in an internal source system: those who may not see the register
+    learn neither what it holds nor the system's key; Housing staff see both."""
+    with council.write(operator("setup@example.gov.uk")) as writer:
+        assets.register(writer, {
+            "key": "sys-casework", "kind": "source_system", "title": "Casework system",
+            "department": "Housing", "access": "internal",
+        })  # fmt: skip
+        assets.register(writer, {
+            "key": "h-special", "kind": "dataset", "title": "Tenancy support needs",
+            "department": "Housing", "access": "restricted", "personal_data": True,
+            "special_category": True, "classification": "OFFICIAL-SENSITIVE",
+        })  # fmt: skip
+        assets.register(writer, {
+            "key": "rpt-open", "kind": "report", "title": "Tenancy support summary",
+            "department": "Housing", "access": "open", "source_system": "sys-casework",
+        })  # fmt: skip
+        edges.add_edge(writer, "h-special", "rpt-open", council.graph_for(writer))
+    app, secrets = http
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secrets[who]}"} if who in secrets else {}
+    may_see = who == "viewer-housing"
+
+    page = client.get("/assets/rpt-open", headers=headers).get_data(as_text=True)
+    inherited = page.split('id="inherited"')[1].split("Recent changes")[0]
+    trace_page = client.get("/assets/rpt-open/trace", headers=headers).get_data(as_text=True)
+    trace = client.get("/api/v1/assets/rpt-open/trace", headers=headers).json
+    record = client.get("/api/v1/assets/rpt-open", headers=headers).json
+    if may_see:
+        assert all(word in inherited for word in SENSITIVE_WORDS[:2]), inherited
+        assert {i["flag"] for i in trace["inherits"]} >= {"personal_data", "special_category"}
+        assert record["source_system"] == "sys-casework"
+        return
+    for word in SENSITIVE_WORDS:
+        assert word not in inherited, (word, inherited)
+        assert word not in trace_page.split('id="trace-table"')[0], word
+        assert word not in json.dumps(trace["inherits"] + trace["warnings"]), word
+    assert "check its handling with the owner" in inherited
+    assert any("check its handling with the owner" in w for w in trace["warnings"])
+    assert "Restricted asset" not in page + trace_page
+    if who == "anonymous":  # an internal system's key, which signed-in staff may open
+        assert "sys-casework" not in page and record["source_system"] is None
+        assert "An asset you cannot see" in page
 
 
 # -- lists and exports over HTTP, and the CLI's export ------------------------------------

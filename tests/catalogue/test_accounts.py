@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -146,6 +149,79 @@ def test_five_failures_in_15_minutes_lock_the_account_even_for_the_right_passwor
     # The lock lifts when the first failure is 15 minutes old; refusals do not extend it.
     later = start + timedelta(minutes=15, seconds=1)
     assert sign_in(catalogue, "ahmed.khan", PASSWORD, now=later).role == "viewer"
+
+
+def attempt(catalogue: Catalogue, username: str, password: str, address: str, **kw: Any) -> Any:
+    """Sign in from one network address: the Principal, or the error raised."""
+    with catalogue.read() as session:
+        try:
+            return accounts.authenticate_password(session, username, password, address, **kw)
+        except (Unauthorized, accounts.TooManyAttempts) as error:
+            return error
+
+
+def test_guesses_from_one_address_cannot_lock_the_owner_out_from_another(
+    catalogue: Catalogue,
+) -> None:
+    add(catalogue, "peter.ng", role="admin")
+    start = utcnow()
+    for n in range(accounts.MAX_FAILURES):
+        guess = attempt(catalogue, "peter.ng", "guess", "198.51.100.9", now=start)
+        assert isinstance(guess, Unauthorized), n
+    # Whoever guessed is locked out, even with the right password...
+    locked = attempt(catalogue, "peter.ng", PASSWORD, "198.51.100.9", now=start)
+    assert isinstance(locked, accounts.TooManyAttempts)
+    # ...but the admin, at their own desk, still gets in.
+    owner = attempt(catalogue, "peter.ng", PASSWORD, "10.1.2.3", now=start)
+    assert isinstance(owner, Principal) and owner.role == "admin"
+
+
+def test_password_spraying_from_one_address_is_stopped(catalogue: Catalogue) -> None:
+    add(catalogue, "ahmed.khan")
+    start = utcnow()
+    for n in range(accounts.ADDRESS_MAX_FAILURES):
+        sprayed = attempt(catalogue, f"user{n}", "Winter2026!", "203.0.113.5", now=start)
+        assert isinstance(sprayed, Unauthorized), n
+    stopped = attempt(catalogue, "ahmed.khan", PASSWORD, "203.0.113.5", now=start)
+    assert isinstance(stopped, accounts.TooManyAttempts), stopped
+    assert events(catalogue, "sign_in_locked")[-1].detail == "password not checked"
+    elsewhere = attempt(catalogue, "ahmed.khan", PASSWORD, "10.1.2.3", now=start)
+    assert isinstance(elsewhere, Principal)
+
+
+def test_the_lock_message_does_not_name_the_account(catalogue: Catalogue) -> None:
+    add(catalogue, "ahmed.khan", email="a.khan@example.gov.uk")
+    for _ in range(accounts.MAX_FAILURES):
+        attempt(catalogue, "a.khan@example.gov.uk", "guess", "10.0.0.1")
+    locked = attempt(catalogue, "a.khan@example.gov.uk", PASSWORD, "10.0.0.1")
+    assert isinstance(locked, accounts.TooManyAttempts)
+    assert "ahmed.khan" not in locked.message and "too many failed sign-ins" in locked.message
+
+
+def test_parallel_guesses_get_no_more_passwords_checked_than_the_limit(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All at once, as a script would: each guess must see the ones before it."""
+    add(catalogue, "ahmed.khan")
+    verify = accounts._verify
+
+    def slow_verify(user: Any, password: str) -> bool:
+        time.sleep(0.05)  # as long as a real argon2 check, so the guesses overlap
+        return verify(user, password)
+
+    monkeypatch.setattr(accounts, "_verify", slow_verify)
+    guesses = 16
+    barrier = threading.Barrier(guesses)
+
+    def guess(n: int) -> Any:
+        barrier.wait()
+        return attempt(catalogue, "ahmed.khan", f"guess {n}", "198.51.100.9")
+
+    with ThreadPoolExecutor(guesses) as pool:
+        outcomes = list(pool.map(guess, range(guesses)))
+    assert all(isinstance(o, Unauthorized | accounts.TooManyAttempts) for o in outcomes), outcomes
+    assert len(events(catalogue, "sign_in_failed")) == accounts.MAX_FAILURES
+    assert len(events(catalogue, "sign_in_locked")) == guesses - accounts.MAX_FAILURES
 
 
 def test_a_successful_sign_in_resets_the_count(catalogue: Catalogue) -> None:

@@ -6,18 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import Markup
+from sqlalchemy import select, update
 
 from catalogue import create_app
-from catalogue.config import Settings
+from catalogue.config import SettingError, Settings, load_settings
+from catalogue.models import SignInSession
 from catalogue.security import csp_nonce, hostname, render_markdown, request_api_token
-from catalogue.services import accounts, tokens
+from catalogue.services import accounts, sessions, tokens
 from catalogue.services.access import operator
+from catalogue.services.sessions import Lifetimes
 from catalogue.store import Catalogue
 
 #: The clock matters here: CI runs these again a year ahead (tests/conftest.py).
@@ -82,6 +86,31 @@ def test_every_response_has_the_security_headers(client: FlaskClient, path: str)
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    policy = response.headers["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP
+
+
+def test_https_responses_ask_browsers_to_keep_to_https(client: FlaskClient) -> None:
+    response = client.get("/healthz", base_url="https://catalogue.example.gov.uk")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/api/v1/assets", {"GET", "POST"}),
+        ("PUT", "/api/v1/me", {"GET"}),
+        ("DELETE", "/sign-in", {"GET", "POST"}),
+    ],
+)
+def test_a_method_not_allowed_says_which_are(
+    client: FlaskClient, method: str, path: str, allowed: set[str]
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    listed = {m.strip() for m in response.headers["Allow"].split(",")}
+    assert allowed <= listed and method not in listed
 
 
 def test_the_csp_nonce_is_new_each_request_and_on_every_inline_script(client: FlaskClient) -> None:
@@ -221,10 +250,108 @@ def test_a_disabled_user_is_signed_out_at_their_next_request(
     assert client.get("/api/v1/me").get_json()["role"] == "steward"
     with catalogue.sessions.begin() as session:
         accounts.set_role(session, ADMIN, "aisha.begum", "viewer")
-    assert client.get("/api/v1/me").get_json()["role"] == "viewer"  # at once
+    # A new role ends the session: signing in again gives the new role.
+    assert client.get("/api/v1/me").get_json()["signed_in"] is False
+    signed_in(client)
+    assert client.get("/api/v1/me").get_json()["role"] == "viewer"
     with catalogue.sessions.begin() as session:
         accounts.set_disabled(session, ADMIN, "aisha.begum", True)
     assert client.get("/api/v1/me").get_json()["signed_in"] is False
+    assert signed_in(client).status_code == 401  # and cannot sign in again
+
+
+# -- server-side sessions ---------------------------------------------------------------
+def copy_of_cookie(client: FlaskClient, app: Flask) -> FlaskClient:
+    """Another browser holding a copy of ``client``'s session cookie."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "no session cookie"
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    return thief
+
+
+def me(client: FlaskClient) -> dict:
+    return client.get("/api/v1/me").get_json()
+
+
+def ended(catalogue: Catalogue) -> list[str | None]:
+    with catalogue.read() as session:
+        return list(session.scalars(select(SignInSession.end_reason).order_by(SignInSession.id)))
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
+    client: FlaskClient, app: Flask, catalogue: Catalogue
+) -> None:
+    signed_in(client)
+    thief = copy_of_cookie(client, app)
+    assert me(thief)["signed_in"] is True and me(thief)["name"] == "aisha.begum@example.gov.uk"
+    client.post("/sign-out", data={"csrf_token": csrf_token(client)})
+    assert me(client)["signed_in"] is False
+    assert me(thief)["signed_in"] is False
+    assert ended(catalogue) == ["signed out"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [("role", "role changed"), ("disable", "account disabled")],
+)
+def test_an_admin_ends_every_session_of_an_account(
+    client: FlaskClient, app: Flask, catalogue: Catalogue, change: str, reason: str
+) -> None:
+    signed_in(client)
+    other_browser = app.test_client()
+    signed_in(other_browser)
+    with catalogue.sessions.begin() as session:
+        if change == "role":
+            accounts.set_role(session, ADMIN, "aisha.begum", "viewer")
+        else:
+            accounts.set_disabled(session, ADMIN, "aisha.begum", True)
+    assert me(client)["signed_in"] is False and me(other_browser)["signed_in"] is False
+    assert ended(catalogue) == [reason, reason]
+
+
+@pytest.mark.parametrize(
+    ("moved", "reason"),
+    [("last_seen_at", "idle"), ("created_at", "lifetime reached")],
+)
+def test_a_session_expires_when_idle_or_too_old(
+    client: FlaskClient, catalogue: Catalogue, moved: str, reason: str
+) -> None:
+    signed_in(client)
+    assert me(client)["signed_in"] is True
+    # As if the browser had last been seen (or had signed in) long ago: the
+    # defaults are 60 minutes idle and 12 hours in all.
+    long_ago = datetime.now(UTC) - timedelta(hours=13)
+    with catalogue.sessions.begin() as session:
+        session.execute(update(SignInSession).values({moved: long_ago}))
+    assert me(client)["signed_in"] is False
+    assert ended(catalogue) == [reason]
+
+
+def test_session_lifetimes_follow_the_settings(
+    app: Flask, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATALOGUE_SESSION_IDLE_MINUTES", "5")
+    monkeypatch.setenv("CATALOGUE_SESSION_LIFETIME_HOURS", "1")
+    settings = load_settings()
+    assert (settings.session_idle_minutes, settings.session_lifetime_hours) == (5, 1)
+    monkeypatch.setenv("CATALOGUE_SESSION_IDLE_MINUTES", "soon")
+    with pytest.raises(SettingError, match="CATALOGUE_SESSION_IDLE_MINUTES must be a whole"):
+        load_settings()
+    lifetimes = Lifetimes(idle=timedelta(minutes=5), absolute=timedelta(hours=1))
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with catalogue.sessions.begin() as session:
+        secret = sessions.start_session(session, accounts.get_user(session, "aisha.begum"), start)
+    with catalogue.sessions() as session:
+        later = start + timedelta(minutes=4)
+        assert sessions.resume_session(session, secret, lifetimes, later) is not None
+        # Seen at 09:04, so still alive at 09:08; idle past 09:09.
+        assert sessions.resume_session(session, secret, lifetimes, later + timedelta(minutes=4))
+        assert (
+            sessions.resume_session(session, secret, lifetimes, later + timedelta(minutes=10))
+            is None
+        )
+        assert sessions.resume_session(session, secret, lifetimes, later) is None  # ended for good
 
 
 # -- session cookie ---------------------------------------------------------------------

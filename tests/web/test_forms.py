@@ -274,3 +274,30 @@ def test_feed_problems_are_shown_beside_the_field(
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 422
     assert 'href="#upstream">' in html and message.lower() in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("links-0-url", "javascript:alert(document.cookie)"),
+        ("links-0-url", "data:text/html,<script>alert(1)</script>"),
+        ("location", "javascript:alert(document.cookie)"),
+        ("location", "JavaScript:alert(1)"),
+    ],
+)
+def test_edit_refuses_a_script_address(
+    pages: Pages, demo_app: Flask, field: str, value: str
+) -> None:
+    pages.sign_in("steward")
+    before = record(demo_app, "repairs-orders")
+    values = form_values(pages.text("/assets/repairs-orders/edit"))
+    assert field in values, sorted(values)
+    values[field] = value
+    if field.startswith("links-"):
+        values["links-0-name"] = "Download"
+    response = pages.post("/assets/repairs-orders/edit", values)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert f'href="#{field}"' in html, "the error summary links to the field"
+    assert record(demo_app, "repairs-orders") == before
+    assert 'href="javascript:' not in pages.text("/assets/repairs-orders").lower()

@@ -210,7 +210,7 @@ def test_history_hides_restricted_upstream_keys(pages: Pages) -> None:
     # Sarah (Adult Social Care) sees the ASC dashboard; Ahmed (Housing) cannot see
     # what feeds it, so its keys never appear in the history he reads.
     html = pages.sign_in("viewer").text("/assets/rpt-asc-performance-dashboard/history")
-    assert "asc-waiting-list" not in html and "a restricted asset now feeds this" in html
+    assert "asc-waiting-list" not in html and "an asset you cannot see now feeds this" in html
 
 
 # -- lineage -----------------------------------------------------------------------------
@@ -236,7 +236,8 @@ def test_lineage_placeholders_have_no_key_or_link(pages: Pages) -> None:
     hidden = [n for n in data["nodes"] if n["restricted"]]
     assert len(hidden) == 9
     assert all(
-        n["key"] is None and n["url"] is None and n["title"] == "Restricted asset" for n in hidden
+        n["key"] is None and n["url"] is None and n["title"] == "An asset you cannot see"
+        for n in hidden
     )
     assert all(n["id"].startswith("restricted-") for n in hidden)
     html = pages.text("/assets/rpt-asc-performance-dashboard/lineage?direction=upstream&depth=all")
