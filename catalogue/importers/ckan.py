@@ -31,6 +31,7 @@ import html
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -280,6 +281,38 @@ def _people(pkg: dict) -> dict[str, str | None]:
         "steward_email": maintainer_email or author_email,
         "contact_email": maintainer_email or author_email,
     }
+
+
+#: The (name, email) field pairs of a record that name one person.
+PERSON_FIELDS = (("owner", "owner_email"), ("steward", "steward_email"))
+
+
+def one_name_per_email(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with each e-mail address given one name throughout.
+
+    The catalogue keeps one person per e-mail address, so packages that name one
+    address differently (Birmingham's foi.mailbox is "Accounts Payable" on eight
+    packages and "foi.mailbox" on another) would rename that person back and
+    forth on every import, and a second import of unchanged input would report
+    updates. The name most packages use wins; a tie goes to the first in
+    alphabetical order, so the choice depends only on the input.
+    """
+    names: dict[str, Counter[str]] = {}
+    for record in records:
+        for name_field, email_field in PERSON_FIELDS:
+            email, name = record.get(email_field), record.get(name_field)
+            if email and name:
+                names.setdefault(email, Counter())[name] += 1
+    chosen = {email: min(counts, key=lambda n: (-counts[n], n)) for email, counts in names.items()}
+    out = []
+    for record in records:
+        record = dict(record)
+        for name_field, email_field in PERSON_FIELDS:
+            email = record.get(email_field)
+            if email in chosen and record.get(name_field):
+                record[name_field] = chosen[email]
+        out.append(record)
+    return out
 
 
 def read_packages(path: str | Path) -> Iterator[tuple[int, dict]]:

@@ -1,12 +1,19 @@
 """What stewards and auditors meet on the command line (#20): apply changes only
-what a record states and never lowers protection by omission."""
+what a record states and never lowers protection by omission; a second import of
+unchanged input changes nothing."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 import yaml
+from sqlalchemy import func, select
+
+from catalogue.models import ChangeLog
+from catalogue.store import Catalogue
+from tests.conftest import shared_data
 
 
 def write(path: Path, records: list[dict]) -> Path:
@@ -131,3 +138,46 @@ def test_dry_run_counts_unchanged_records_instead_of_listing_them(run, tmp_path:
     assert "update     ds-0" in dry.output
     assert "1 update, 29 unchanged" in dry.output
     assert len(dry.output.splitlines()) < 6
+
+
+IMPORTS = [
+    ("ckan", ("catalogues", "birmingham-package-search.json")),
+    ("ckan", ("catalogues", "opendata-scotland.jsonl")),
+    ("dbt", ("dbt", "jaffle_shop_postgres_dbt1.8.2_manifest.json")),
+    ("dbt", ("dbt", "jaffle_shop_postgres_dbt1.3.1_manifest.json")),
+    ("dbt", ("dbt", "dbt_test_project_duckdb_dbt1.10.15_manifest.json")),
+]
+
+NOTHING_CHANGED = {
+    "ckan": "0 create, 0 update,",
+    "dbt": "0 assets registered, 0 updated, 0 edges added, 0 ended",
+}
+
+
+@pytest.mark.parametrize(("importer", "parts"), IMPORTS, ids=[p[-1] for _, p in IMPORTS])
+def test_a_second_import_of_unchanged_input_changes_nothing(
+    run, catalogue: Catalogue, importer: str, parts: tuple[str, ...]
+) -> None:  # type: ignore[no-untyped-def]
+    path = str(shared_data(*parts))
+    first = run("import", importer, path)
+    assert first.exit_code == 0, first.output
+    with catalogue.read() as session:
+        logged = session.scalar(select(func.count()).select_from(ChangeLog))
+    for _ in range(2):  # twice: Birmingham's owners flipped on the third import
+        again = run("import", importer, path)
+        assert again.exit_code == 0, again.output
+        assert NOTHING_CHANGED[importer] in again.output, again.output
+        with catalogue.read() as session:
+            assert session.scalar(select(func.count()).select_from(ChangeLog)) == logged
+
+
+def test_packages_that_name_one_mailbox_differently_give_it_one_name(run) -> None:  # type: ignore[no-untyped-def]
+    run("import", "ckan", str(shared_data("catalogues", "birmingham-package-search.json")))
+    owners = {
+        shown(run, key)["owner"]
+        for key in (
+            "april-2021-purchase-card-transactions",
+            "february-2018-purchase-card-transactions",
+        )
+    }
+    assert owners == {"Accounts Payable"}  # eight packages say so; one says "foi.mailbox"
