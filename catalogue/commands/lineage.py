@@ -12,11 +12,24 @@ from catalogue.services import lineage as lineage_service
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
 from lineage import EXPORT_FORMATS
 
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An empty --as-of is a mistake (a shell variable that was not set), not "now"."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty: give an ISO 8601 date (2025-06-01) or date-time "
+            "(2025-06-01T12:00:00+01:00), or leave the option out for now"
+        )
+    return value
+
+
 as_of_option = click.option(
     "--as-of",
     "as_of",
     metavar="DATE",
-    help="The lineage as it stood then: ISO 8601 date or date-time (UTC).",
+    callback=_not_blank,
+    help="The lineage as it stood then: ISO 8601 date (the end of that day, UTC) or "
+    "date-time (with its offset; UTC if none). Shown in UTC.",
 )
 NEIGHBOUR_COLUMNS = ["hops", "key", "kind", "title", "owner", "classification", "feeds"]
 
@@ -121,7 +134,9 @@ def trace(obj: Context, key: str, as_of: str | None, fmt: str) -> None:
         return
     when = f" as of {result.as_of:%Y-%m-%d %H:%M} UTC" if result.as_of else ""
     click.echo(f"Trace of {result.subject.get('title')} ({key}){when}")
-    if result.rows:
+    if not result.existed:
+        click.echo(f"{key} did not exist then: nothing had been recorded of it by that time.")
+    elif result.rows:
         emit_table(
             result.rows,
             [

@@ -49,7 +49,8 @@ TRACE_COLUMNS = (
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    """An ISO 8601 date (end of that day, UTC) or date-time; None for "now".
+    """An ISO 8601 date (end of that day, UTC) or date-time, converted to UTC;
+    None for "now".
 
     Raises Invalid naming the field and the accepted forms.
     """
@@ -69,7 +70,8 @@ def parse_as_of(value: str | None) -> datetime | None:
                 )
             ],
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # One instant, said in UTC: 12:00+01:00 is 11:00 UTC, never "12:00 UTC".
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
@@ -135,11 +137,13 @@ class Trace:
     rows: list[dict[str, Any]] = field(default_factory=list)
     inherited: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    existed: bool = True  # False: as of then, nothing had been recorded of the asset
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "existed": self.existed,
             "subject": self.subject,
             "upstream": self.rows,
             "inherits": self.inherited,
@@ -213,6 +217,8 @@ def trace(
         for k, v in attrs.items()
     }
     result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
+    if as_of is not None and not records_as_of(session, [key], as_of):
+        result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     result.inherited = [
         {

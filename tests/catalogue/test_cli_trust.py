@@ -5,6 +5,7 @@ unchanged input changes nothing."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,55 @@ def test_packages_that_name_one_mailbox_differently_give_it_one_name(run) -> Non
         )
     }
     assert owners == {"Accounts Payable"}  # eight packages say so; one says "foi.mailbox"
+
+
+def small_lineage(run) -> None:  # type: ignore[no-untyped-def]
+    for kind, key, title in (
+        ("source_system", "sys-payroll", "Payroll system"),
+        ("dataset", "staff-costs", "Staff costs"),
+        ("report", "rpt-staff-costs", "Staff costs return"),
+    ):
+        assert run("register", kind, key, "--title", title).exit_code == 0
+    assert run("lineage", "add", "sys-payroll", "staff-costs").exit_code == 0
+    assert run("lineage", "add", "staff-costs", "rpt-staff-costs").exit_code == 0
+
+
+def test_as_of_with_an_offset_is_shown_as_its_instant_in_utc(run) -> None:  # type: ignore[no-untyped-def]
+    small_lineage(run)
+    result = run("lineage", "trace", "rpt-staff-costs", "--as-of", "2025-06-01T12:00:00+01:00")
+    assert result.exit_code == 0, result.output
+    assert "as of 2025-06-01 11:00 UTC" in result.output
+    data = json.loads(
+        run(
+            "lineage", "trace", "rpt-staff-costs", "--as-of", "2025-06-01T12:00:00+01:00",
+            "--format", "json",
+        ).output
+    )  # fmt: skip
+    assert data["as_of"] == "2025-06-01T11:00:00+00:00"
+
+
+def test_a_trace_before_the_report_existed_says_so(run) -> None:  # type: ignore[no-untyped-def]
+    small_lineage(run)
+    before = run("lineage", "trace", "rpt-staff-costs", "--as-of", "2001-01-01")
+    assert before.exit_code == 0, before.output
+    assert "rpt-staff-costs did not exist then" in before.output
+    assert "Nothing feeds it." not in before.output
+    data = json.loads(
+        run(
+            "lineage", "trace", "rpt-staff-costs", "--as-of", "2001-01-01", "--format", "json"
+        ).output
+    )
+    assert data["existed"] is False
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    later = run("lineage", "trace", "rpt-staff-costs", "--as-of", tomorrow)
+    assert "did not exist" not in later.output
+    assert "staff-costs" in later.output and "sys-payroll" in later.output
+
+
+@pytest.mark.parametrize("command", [("trace", "rpt-staff-costs"), ("upstream", "staff-costs")])
+def test_an_empty_as_of_is_a_usage_mistake_not_now(run, command: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    small_lineage(run)
+    result = run("lineage", *command, "--as-of", "")
+    assert result.exit_code == 2
+    assert "--as-of" in result.output and "is empty" in result.output
+    assert "Traceback" not in result.output
