@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from catalogue.commands import Context, pass_context, progress_for
+from catalogue.commands import Context, pass_context, progress_for, write_output
 from catalogue.errors import Invalid
 from catalogue.services.apply import Plan, execute_plan, plan_apply
 from catalogue.services.catalogue_file import FORMATS, read_catalogue_file
@@ -129,7 +129,7 @@ def export(obj: Context, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         click.echo(f"Wrote {output}.", err=True)
 
 
