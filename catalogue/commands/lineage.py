@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from pathlib import Path
 
 import click
 
-from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
+from catalogue.commands import (
+    Context,
+    emit_csv,
+    emit_json,
+    emit_table,
+    format_option,
+    pass_context,
+    write_output,
+)
 from catalogue.services import edges
 from catalogue.services import lineage as lineage_service
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
@@ -143,9 +153,10 @@ def trace(obj: Context, key: str, as_of: str | None, fmt: str) -> None:
                 "hops",
                 "key",
                 "kind",
+                "status",
                 "owner",
-                "department",
                 "classification",
+                "access",
                 "personal_data",
                 "last_updated",
                 "stale",
@@ -163,22 +174,42 @@ def trace(obj: Context, key: str, as_of: str | None, fmt: str) -> None:
 @format_option("text", "json")
 @pass_context
 def check(obj: Context, fmt: str) -> None:
-    """List handling weaker than the sensitivity an asset inherits, and stale feeds."""
+    """List handling weaker than the sensitivity an asset inherits, stale feeds, and
+    retired assets that still feed an active report."""
     found = lineage_service.check(obj.catalogue.graph(), obj.principal)
     if fmt == "json":
         emit_json(found)
         return
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+
+    def say(text: str, indent: int) -> None:
+        """One finding, wrapped to the terminal: continuation lines indented deeper."""
+        pad = " " * indent
+        wrapped = textwrap.fill(
+            text,
+            width,
+            initial_indent=pad,
+            subsequent_indent=pad + "    ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        click.echo(wrapped)
+
     click.echo(f"{len(found['mismatches'])} handling mismatch(es):")
     for m in found["mismatches"]:
-        click.echo(f"  {m['key']} ({m['access']}): " + "; ".join(m["reasons"]))
+        say(f"{m['key']} ({m['access']}): " + "; ".join(m["reasons"]), 2)
         for line in m["explanations"]:
-            click.echo(f"      {line}")
+            say(line, 6)
     click.echo(f"{len(found['stale_feeds'])} stale feed(s) of active reports:")
     for s in found["stale_feeds"]:
-        click.echo(
-            f"  {s['key']}: {s['update_frequency']}, last updated {s['last_updated']}; "
-            f"feeds {', '.join(s['feeds_reports'])}"
+        say(
+            f"{s['key']}: {s['update_frequency']}, last updated {s['last_updated']}; "
+            f"feeds {', '.join(s['feeds_reports'])}",
+            2,
         )
+    click.echo(f"{len(found['retired_feeds'])} retired asset(s) still feeding active reports:")
+    for r in found["retired_feeds"]:
+        say(f"{r['key']}: retired; feeds {', '.join(r['feeds_reports'])}", 2)
 
 
 @lineage_group.command(name="export")
@@ -202,6 +233,6 @@ def export(obj: Context, fmt: str, as_of: str | None, output: Path | None) -> No
     """The whole lineage graph as JSON (node-link), GraphML or Graphviz DOT."""
     text = obj.catalogue.graph().export(fmt, as_of=parse_as_of(as_of))
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         click.echo(text)

@@ -246,6 +246,9 @@ def plan_apply(
             step.values = diff
             step.changes = {name: (record.get(name), value) for name, value in diff.items()}
             step.action = "update" if diff else "unchanged"
+            if diff and record.get("status") == "retired" and diff.get("status") != "active":
+                message = asset_service.retired_message(step.key)
+                problems.append(Problem(message, "status", step.key, step.source))
     problems.extend(_plan_edges(session, plan, graph, principal))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"

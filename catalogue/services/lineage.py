@@ -276,7 +276,7 @@ def check(
     graph: LineageGraph, principal: Principal, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """What an auditor should look at: handling weaker than inherited sensitivity,
-    and stale assets that feed an active report. Needs an auditor or admin: the
+    and stale or retired assets that still feed an active report. Needs an auditor or admin: the
     answer names assets across every department."""
     if not principal.sees_everything:
         raise Forbidden("the lineage check is for auditors and admins")
@@ -297,8 +297,18 @@ def check(
             }
         )
     stale_feeds = []
+    retired_feeds = []
     for key in graph.asset_keys():
         node = graph.node(key)
+        if node.get("status") == "retired":
+            reports = [
+                h.key for h in graph.impact(key) if graph.node(h.key).get("status") == "active"
+            ]
+            if reports:
+                retired_feeds.append(
+                    {"key": key, "title": node.get("title"), "feeds_reports": reports}
+                )
+            continue
         if node.get("status") != "active" or not vocab.is_stale(
             node.get("update_frequency"), node.get("last_updated"), today
         ):
@@ -314,4 +324,4 @@ def check(
                     "feeds_reports": reports,
                 }
             )
-    return {"mismatches": mismatches, "stale_feeds": stale_feeds}
+    return {"mismatches": mismatches, "stale_feeds": stale_feeds, "retired_feeds": retired_feeds}
