@@ -7,9 +7,11 @@ Budgets are fixed and derandomised: CI runs the same command lines every time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +35,13 @@ WORDS = st.one_of(
 )  # fmt: skip
 
 
+#: Where -o may point: relative names (the test runs in its tmp_path) and
+#: folders that do not exist; never an absolute path that does.
+OUTPUT_PATHS = st.sampled_from(
+    ["out.yaml", "out.dot", "", " ", ".", "no/such/dir/x.yaml", "/nonexistent/dir/x.yaml"]
+)
+
+
 @st.composite
 def command_lines(draw: Any) -> list[str]:
     path, command = draw(st.sampled_from(FUZZED))
@@ -44,6 +53,8 @@ def command_lines(draw: Any) -> list[str]:
             name = param.opts[-1]
             if param.is_flag:
                 words.append(name)
+            elif isinstance(param.type, click.Path):  # files to write: never outside tmp_path
+                words += [name, draw(OUTPUT_PATHS)]
             elif isinstance(param.type, click.Choice) and draw(st.booleans()):
                 words += [name, draw(st.sampled_from(list(param.type.choices)))]
             else:
@@ -59,7 +70,10 @@ def command_lines(draw: Any) -> list[str]:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(words=command_lines())
-def test_no_command_line_gives_a_traceback(demo_run: Runner, words: list[str]) -> None:
+def test_no_command_line_gives_a_traceback(
+    demo_run: Runner, words: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # generated -o paths land here, never in the project
     result = demo_run.runner.invoke(main, words, env=demo_run.env, input="", catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"catalogue {words!r} raised {result.exception!r}") from (
