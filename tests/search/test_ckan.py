@@ -176,7 +176,10 @@ def test_read_packages_accepts_lists_and_single_packages(tmp_path: Path) -> None
     listed.write_text(
         json.dumps([{"name": "a", "title": "A"}, "junk", {"name": "b", "title": "B"}])
     )
-    assert [(n, p["name"]) for n, p in read_packages(listed)] == [(1, "a"), (3, "b")]
+    with pytest.raises(ValueError, match=r'item 2 \("junk"\); nothing was imported'):
+        list(read_packages(listed))  # never dropped without a word (#20)
+    listed.write_text(json.dumps([{"name": "a", "title": "A"}, {"name": "b", "title": "B"}]))
+    assert [(n, p["name"]) for n, p in read_packages(listed)] == [(1, "a"), (2, "b")]
     single = tmp_path / "one.json"
     single.write_text(json.dumps({"success": True, "result": {"name": "c", "title": "C"}}))
     assert [p["name"] for _, p in read_packages(single)] == ["c"]
