@@ -5,6 +5,8 @@ unchanged input changes nothing."""
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import shlex
 import subprocess
@@ -15,6 +17,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from catalogue.config import Settings, load_settings
 from catalogue.models import ChangeLog
 from catalogue.store import Catalogue
 from tests.conftest import Runner, shared_data
@@ -425,3 +428,19 @@ def test_lineage_check_lines_fit_a_terminal(demo_run) -> None:  # type: ignore[n
     assert "handling mismatch(es):" in text
     assert max(len(line) for line in text.splitlines()) <= 120
     assert "rpt-housing-arrears-dashboard" in text  # keys are never broken at a hyphen
+
+
+def test_serve_logs_lines_a_person_reads_on_a_terminal_and_json_otherwise(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from catalogue.commands.serve import log_format_for
+
+    monkeypatch.delenv("CATALOGUE_LOG_FORMAT", raising=False)
+    leader, follower = pty.openpty()
+    with open(follower, "w", closefd=True) as terminal, open(tmp_path / "log", "w") as file:
+        assert log_format_for(settings, terminal) == "text"
+        assert log_format_for(settings, file) == "json"
+        monkeypatch.setenv("CATALOGUE_LOG_FORMAT", "json")
+        explicit = load_settings({"instance_path": tmp_path / "instance"})
+        assert log_format_for(explicit, terminal) == "json"
+    os.close(leader)
