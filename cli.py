@@ -16,6 +16,21 @@ from catalogue.commands.serve import serve
 from catalogue.config import _default_actor
 from catalogue.migrate import current_revision, head_revision, upgrade
 
+ACTOR_MAX = 200
+
+
+def _actor(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Who is acting is evidence: a name or e-mail of at most 200 printable
+    characters, blanks trimmed; anything else is a usage mistake (exit 2)."""
+    actor = (value or "").strip()
+    if not actor:
+        raise click.BadParameter("is empty: say who you are, e.g. --as aisha.begum@council.gov.uk")
+    if len(actor) > ACTOR_MAX:
+        raise click.BadParameter(f"is {len(actor):,} characters long; at most {ACTOR_MAX}")
+    if any(not ch.isprintable() for ch in actor):
+        raise click.BadParameter("must not contain control characters (tabs, new lines…)")
+    return actor
+
 
 @click.group(cls=CatalogueGroup)
 @click.option(
@@ -23,8 +38,9 @@ from catalogue.migrate import current_revision, head_revision, upgrade
     "actor",
     envvar="CATALOGUE_ACTOR",
     default=_default_actor,
+    callback=_actor,
     show_default="your user name",
-    help="Who is acting (recorded in the history).",
+    help="Who is acting (recorded in the history): a name or e-mail, at most 200 characters.",
 )
 @click.version_option(package_name="council-catalogue")
 @click.pass_context
@@ -55,7 +71,14 @@ def db() -> None:
 @pass_context
 def db_upgrade(obj: Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
-    upgrade(obj.settings.resolved_database_url, revision)
+    from alembic.util import CommandError
+
+    if not revision.strip():
+        raise click.BadParameter("is empty: give a revision id, or head", param_hint="--revision")
+    try:
+        upgrade(obj.settings.resolved_database_url, revision.strip())
+    except CommandError as error:
+        raise click.ClickException(f"cannot upgrade to revision {revision!r}: {error}") from None
     click.echo(f"Database at revision {revision}.")
 
 

@@ -128,7 +128,13 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
             for k, v in overrides.items()
         }
         settings = replace(settings, **converted)
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingError(
+            f"CATALOGUE_INSTANCE_PATH {str(settings.instance_path)!r} cannot be used: "
+            f"{error.strerror or error}. Name a folder the catalogue may create and write."
+        ) from None
     return settings
 
 

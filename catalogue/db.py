@@ -9,9 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from catalogue.config import SettingError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,7 +60,34 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    """Create an engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
+
+    Raises SettingError naming CATALOGUE_DATABASE_URL when the URL is not one, or
+    names a database whose driver is not installed.
+    """
+    try:
+        return _make_engine(url, **kwargs)
+    except ArgumentError:
+        raise SettingError(
+            f"CATALOGUE_DATABASE_URL {_hide_password(url)!r} is not a database URL; "
+            "e.g. postgresql+psycopg://user:password@host/database or sqlite:///catalogue.db"
+        ) from None
+    except (NoSuchModuleError, ImportError) as error:
+        raise SettingError(
+            f"CATALOGUE_DATABASE_URL {_hide_password(url)!r} names a database this "
+            f"installation has no driver for ({error}); the catalogue runs on "
+            "PostgreSQL (postgresql+psycopg://…) or SQLite (sqlite:///…)"
+        ) from None
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 

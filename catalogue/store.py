@@ -72,14 +72,20 @@ class Catalogue:
             yield session
 
     @contextmanager
-    def write(self, actor: Principal | str, now: datetime | None = None) -> Iterator[Writer]:
+    def write(
+        self,
+        actor: Principal | str,
+        now: datetime | None = None,
+        happened_at: datetime | None = None,
+    ) -> Iterator[Writer]:
         """One transaction: the change and its change_log rows commit together.
+        ``happened_at``: when the source says it happened (see ``writing``).
 
         After the commit the search index catches up at once (best effort: if
         another process holds its lock, the next search catches up instead).
         """
         principal = actor if isinstance(actor, Principal) else operator(actor)
-        with writing(self.sessions, principal, now) as writer:
+        with writing(self.sessions, principal, now, happened_at) as writer:
             yield writer
         if writer.pending:
             try:

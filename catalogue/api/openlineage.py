@@ -198,7 +198,7 @@ def receive_event() -> tuple[Response, int]:
     principal = signed_in()
     facts = event_facts(validate_event(json_body(request_bytes())))
     cat = catalogue()
-    with cat.write(principal, now=facts.time) as writer:
+    with cat.write(principal, happened_at=facts.time) as writer:
         outcome = apply_facts(writer, facts, cat.graph_for(writer))
     return jsonify(outcome.as_dict()), 201
 

@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -60,6 +61,16 @@ pass_context = click.make_pass_decorator(Context)
 class CatalogueGroup(click.Group):
     """Turns known failures into a message and exit code 1, never a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """A NUL character cannot be stored (PostgreSQL refuses it in text) and
+        never comes from a shell: refuse it as a usage mistake, naming where."""
+        for position, arg in enumerate(args, start=1):
+            if "\x00" in arg:
+                raise click.UsageError(
+                    f"argument {position} contains a NUL character (\\x00); remove it", ctx
+                )
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -73,6 +84,18 @@ class CatalogueGroup(click.Group):
                 f"cannot use the catalogue database: {reason}. "
                 "Check CATALOGUE_DATABASE_URL and that the database server is running."
             ) from None
+
+
+def write_output(output: Path, text: str) -> None:
+    """Write ``text`` to the file a person named with -o; a ClickException naming
+    the file and the reason when it cannot be written (no such folder, no right)."""
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write {output}: {error.strerror or error}"
+            + (" (the folder does not exist)" if not output.parent.exists() else "")
+        ) from None
 
 
 def emit_json(data: Any) -> None:

@@ -201,12 +201,20 @@ def revoke_token(obj: Context, token_id: int) -> None:
 def audit(obj: Context, fmt: str, **options: Any) -> None:
     """The audit trail: every change and every sign-in, failure, token and account
     change, oldest first, with who did it."""
+    since = parse_moment(options["since"], "since")
+    until = parse_moment(options["until"], "until", end_of_day=True)
+    if since and until and since > until:
+        raise click.BadParameter(
+            f"--since {options['since']} is after --until {options['until']}: "
+            "nothing could match; swap them",
+            param_hint="--since/--until",
+        )
     with obj.catalogue.read() as session:
         entries = audit_entries(
             session,
             obj.principal,
-            since=parse_moment(options["since"], "since"),
-            until=parse_moment(options["until"], "until", end_of_day=True),
+            since=since,
+            until=until,
             actor=options["actor"],
             asset=options["asset"],
             limit=options["limit"],

@@ -112,6 +112,13 @@ def show_record(record: dict[str, Any], fmt: str) -> None:
 @pass_context
 def register(obj: Context, kind: str, key: str, fmt: str, **options: Any) -> None:
     """Register a new asset of KIND (dataset, report, source_system, pipeline) as KEY."""
+    with obj.catalogue.read() as session:
+        kinds = assets.known_kinds(session)
+    if kind not in kinds:
+        raise click.BadParameter(
+            f"{kind!r} is not a kind of asset; use one of {', '.join(sorted(kinds))}",
+            param_hint="KIND",
+        )
     with obj.catalogue.write(obj.actor) as writer:
         record = assets.register(writer, {"kind": kind, "key": key, **given_fields(options)})
     if fmt == "json":
@@ -126,7 +133,7 @@ def register(obj: Context, kind: str, key: str, fmt: str, **options: Any) -> Non
 @click.option(
     "--version",
     "expected_version",
-    type=int,
+    type=click.IntRange(min=1),
     help="The version you edited; refused if the asset has changed since.",
 )
 @field_options
@@ -154,7 +161,7 @@ def update(
 @click.option(
     "--version",
     "expected_version",
-    type=int,
+    type=click.IntRange(min=1),
     help="The version you looked at; refused if the asset has changed since.",
 )
 @pass_context
@@ -162,7 +169,8 @@ def retire(obj: Context, key: str, expected_version: int | None) -> None:
     """Retire asset KEY. Its history and lineage history are kept."""
     with obj.catalogue.write(obj.actor) as writer:
         assets.retire(writer, key, expected_version)
-    click.echo(f"Retired {key}.")
+        changed = bool(writer.pending)
+    click.echo(f"Retired {key}." if changed else f"{key} was already retired; nothing changed.")
 
 
 @click.command()
@@ -226,6 +234,11 @@ def history(obj: Context, key: str, fmt: str) -> None:
             f"#{change['seq']}  {change['time'][:19]}  {change['actor']}  "
             f"{change['action']}  {describe_change(change)}"
         )
+        for name, old, new in changed_values(change):
+            click.echo(f"      {name}: {_short(old)} → {_short(new)}")
+
+
+HISTORY_SKIP = {"version", "updated_at", "created_at"}
 
 
 def describe_change(change: dict[str, Any]) -> str:
@@ -233,9 +246,30 @@ def describe_change(change: dict[str, Any]) -> str:
     if change["action"].startswith("edge."):
         edge = after or before
         verb = "now feeds" if change["action"] == "edge.add" else "no longer feeds"
-        return f"{edge['upstream']} {verb} {edge['downstream']}"
+        text = f"{edge['upstream']} {verb} {edge['downstream']}"
+        effective = str(edge.get("valid_from") or "")[:16]
+        if change["action"] == "edge.add" and effective and effective != change["time"][:16]:
+            # A source said when it happened (a dbt manifest, an OpenLineage event).
+            text += f" (in effect from {effective.replace('T', ' ')} UTC)"
+        return text
     if not before:
         return f"registered as {after.get('kind')} {after.get('title')!r}"
-    skip = {"version", "updated_at", "created_at"}
-    names = [k for k in after if k not in skip and before.get(k) != after.get(k)]
+    names = [name for name, _, _ in changed_values(change)]
     return "changed " + ", ".join(names) if names else "no field changed"
+
+
+def changed_values(change: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(field, before, after) for each field an asset change changed."""
+    before, after = change["before"] or {}, change["after"] or {}
+    if change["action"].startswith("edge.") or not before:
+        return []
+    return [
+        (k, before.get(k), after.get(k))
+        for k in after
+        if k not in HISTORY_SKIP and before.get(k) != after.get(k)
+    ]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from catalogue.commands import Context, pass_context, progress_for
+from catalogue.commands import Context, pass_context, progress_for, write_output
 from catalogue.errors import Invalid
 from catalogue.services.apply import Plan, execute_plan, plan_apply
 from catalogue.services.catalogue_file import FORMATS, read_catalogue_file
@@ -16,15 +16,18 @@ from catalogue.services.exporting import export_text
 
 
 def describe_plan(plan: Plan) -> None:
-    """Field by field, what applying would change."""
+    """Field by field, what applying would change. Unchanged records are counted,
+    not listed; a lowered protective marking is flagged on its line and again at
+    the end, where a steward reading the summary cannot miss it."""
     for step in plan.assets:
         if step.action == "unchanged":
-            click.echo(f"  unchanged  {step.key}")
             continue
         click.echo(f"  {step.action:<9}  {step.key}  ({step.source})")
         if step.action == "update":
+            lowered = step.lowered
             for name, (old, new) in step.changes.items():
-                click.echo(f"      {name}: {_short(old)} → {_short(new)}")
+                flag = "   <-- LOWERS PROTECTION" if name in lowered else ""
+                click.echo(f"      {name}: {_short(old)} → {_short(new)}{flag}")
     for edge in plan.edges:
         verb = "add edge" if edge.action == "add" else "end edge"
         via = f" via {edge.via}" if edge.via else ""
@@ -34,6 +37,19 @@ def describe_plan(plan: Plan) -> None:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def warn_lowered(plan: Plan) -> None:
+    """Say, on standard error, every protective marking the plan lowers."""
+    for step in plan.lowered:
+        for name, (old, new) in step.lowered.items():
+            click.secho(
+                f"WARNING: {step.key} ({step.source}): {name} lowered from {old!r} to {new!r}, "
+                "as its record states",
+                err=True,
+                fg="red",
+                bold=True,
+            )
 
 
 def summary(plan: Plan) -> str:
@@ -46,9 +62,21 @@ def summary(plan: Plan) -> str:
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Each record states the whole asset: fields it leaves out go back to their "
+    "defaults (classification, access, personal data and status are still never "
+    "lowered unless stated).",
+)
 @pass_context
-def apply(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
+def apply(obj: Context, files: tuple[Path, ...], dry_run: bool, replace: bool) -> None:
     """Create or update assets and their upstream lineage from YAML, JSON or CSV FILES.
+
+    For an asset that exists, a record changes only the fields it mentions; a
+    field it leaves out is left alone, and clearing one takes an explicit
+    value ("" , [] or null). A record that states a lower classification,
+    access or personal-data flag is applied, with a warning.
 
     One transaction for the whole run: if any record is invalid, nothing is
     written and every problem is listed with its file, line, key and field.
@@ -64,11 +92,15 @@ def apply(obj: Context, files: tuple[Path, ...], dry_run: bool) -> None:
         raise Invalid(f"nothing was applied: {len(problems)} file(s) could not be read", problems)
     catalogue = obj.catalogue
     with catalogue.write(obj.actor) as writer:
-        plan = plan_apply(writer.session, records, catalogue.graph_for(writer), obj.principal)
+        plan = plan_apply(
+            writer.session, records, catalogue.graph_for(writer), obj.principal, replace=replace
+        )
         if dry_run:
             describe_plan(plan)
+            warn_lowered(plan)
             click.echo(f"Dry run, nothing written: {summary(plan)}.")
             return
+        warn_lowered(plan)
         with progress_for("Applying", plan.size) as bar:
             execute_plan(writer, plan, bar.update)
     click.echo(f"Applied {len(records)} records: {summary(plan)}.")
@@ -97,7 +129,7 @@ def export(obj: Context, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         click.echo(f"Wrote {output}.", err=True)
 
 

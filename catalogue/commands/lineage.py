@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from pathlib import Path
 
 import click
 
-from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
+from catalogue.commands import (
+    Context,
+    emit_csv,
+    emit_json,
+    emit_table,
+    format_option,
+    pass_context,
+    write_output,
+)
 from catalogue.services import assets, edges
 from catalogue.services import lineage as lineage_service
 from catalogue.services.column_links import LINK_COLUMNS, column_links, column_paths
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
 from lineage import EXPORT_FORMATS
 
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An empty --as-of is a mistake (a shell variable that was not set), not "now"."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty: give an ISO 8601 date (2025-06-01) or date-time "
+            "(2025-06-01T12:00:00+01:00), or leave the option out for now"
+        )
+    return value
+
+
 as_of_option = click.option(
     "--as-of",
     "as_of",
     metavar="DATE",
-    help="The lineage as it stood then: ISO 8601 date or date-time (UTC).",
+    callback=_not_blank,
+    help="The lineage as it stood then: ISO 8601 date (the end of that day, UTC) or "
+    "date-time (with its offset; UTC if none). Shown in UTC.",
 )
 NEIGHBOUR_COLUMNS = ["hops", "key", "kind", "title", "owner", "classification", "feeds"]
 
@@ -136,16 +159,19 @@ def trace(obj: Context, key: str, as_of: str | None, with_columns: bool, fmt: st
         return
     when = f" as of {result.as_of:%Y-%m-%d %H:%M} UTC" if result.as_of else ""
     click.echo(f"Trace of {result.subject.get('title')} ({key}){when}")
-    if result.rows:
+    if not result.existed:
+        click.echo(f"{key} did not exist then: nothing had been recorded of it by that time.")
+    elif result.rows:
         emit_table(
             result.rows,
             [
                 "hops",
                 "key",
                 "kind",
+                "status",
                 "owner",
-                "department",
                 "classification",
+                "access",
                 "personal_data",
                 "last_updated",
                 "stale",
@@ -166,22 +192,42 @@ def trace(obj: Context, key: str, as_of: str | None, with_columns: bool, fmt: st
 @format_option("text", "json")
 @pass_context
 def check(obj: Context, fmt: str) -> None:
-    """List handling weaker than the sensitivity an asset inherits, and stale feeds."""
+    """List handling weaker than the sensitivity an asset inherits, stale feeds, and
+    retired assets that still feed an active report."""
     found = lineage_service.check(obj.catalogue.graph(), obj.principal)
     if fmt == "json":
         emit_json(found)
         return
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+
+    def say(text: str, indent: int) -> None:
+        """One finding, wrapped to the terminal: continuation lines indented deeper."""
+        pad = " " * indent
+        wrapped = textwrap.fill(
+            text,
+            width,
+            initial_indent=pad,
+            subsequent_indent=pad + "    ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        click.echo(wrapped)
+
     click.echo(f"{len(found['mismatches'])} handling mismatch(es):")
     for m in found["mismatches"]:
-        click.echo(f"  {m['key']} ({m['access']}): " + "; ".join(m["reasons"]))
+        say(f"{m['key']} ({m['access']}): " + "; ".join(m["reasons"]), 2)
         for line in m["explanations"]:
-            click.echo(f"      {line}")
+            say(line, 6)
     click.echo(f"{len(found['stale_feeds'])} stale feed(s) of active reports:")
     for s in found["stale_feeds"]:
-        click.echo(
-            f"  {s['key']}: {s['update_frequency']}, last updated {s['last_updated']}; "
-            f"feeds {', '.join(s['feeds_reports'])}"
+        say(
+            f"{s['key']}: {s['update_frequency']}, last updated {s['last_updated']}; "
+            f"feeds {', '.join(s['feeds_reports'])}",
+            2,
         )
+    click.echo(f"{len(found['retired_feeds'])} retired asset(s) still feeding active reports:")
+    for r in found["retired_feeds"]:
+        say(f"{r['key']}: retired; feeds {', '.join(r['feeds_reports'])}", 2)
 
 
 @lineage_group.command(name="export")
@@ -205,7 +251,7 @@ def export(obj: Context, fmt: str, as_of: str | None, output: Path | None) -> No
     """The whole lineage graph as JSON (node-link), GraphML or Graphviz DOT."""
     text = obj.catalogue.graph().export(fmt, as_of=parse_as_of(as_of))
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
     else:
         click.echo(text)
 

@@ -10,14 +10,17 @@ more (request id, user, duration) and leaves the query string out.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
 from catalogue.commands import Context, pass_context
+from catalogue.config import Settings
 from catalogue.request_log import configure_logging
 
 log = logging.getLogger("catalogue.serve")
@@ -73,6 +76,14 @@ def warm_up(cat: Any) -> None:
     )
 
 
+def log_format_for(settings: Settings, stream: TextIO) -> str:
+    """CATALOGUE_LOG_FORMAT when it is set; otherwise lines a person can read
+    when ``stream`` is a terminal, and JSON for a log collector when it is not."""
+    if os.environ.get("CATALOGUE_LOG_FORMAT", "").strip():
+        return settings.log_format
+    return "text" if stream.isatty() else "json"
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
@@ -90,11 +101,12 @@ def warm_up(cat: Any) -> None:
 def serve(obj: Context, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the catalogue's pages and API with gunicorn.
 
-    Logs go to stderr, one JSON object a line (CATALOGUE_LOG_FORMAT=text for
-    plain lines, CATALOGUE_LOG_LEVEL to change the level).
+    Logs go to stderr: plain lines when it is a terminal, else one JSON object
+    a line (CATALOGUE_LOG_FORMAT=json or text to choose; CATALOGUE_LOG_LEVEL to
+    change the level).
     """
     settings = obj.settings
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, log_format_for(settings, sys.stderr))
     # Refuse to start on an uninitialised database; then let go of the
     # connection that took, so no worker inherits it across the fork.
     obj.catalogue.engine.dispose()

@@ -31,7 +31,8 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -282,6 +283,38 @@ def _people(pkg: dict) -> dict[str, str | None]:
     }
 
 
+#: The (name, email) field pairs of a record that name one person.
+PERSON_FIELDS = (("owner", "owner_email"), ("steward", "steward_email"))
+
+
+def one_name_per_email(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with each e-mail address given one name throughout.
+
+    The catalogue keeps one person per e-mail address, so packages that name one
+    address differently (Birmingham's foi.mailbox is "Accounts Payable" on eight
+    packages and "foi.mailbox" on another) would rename that person back and
+    forth on every import, and a second import of unchanged input would report
+    updates. The name most packages use wins; a tie goes to the first in
+    alphabetical order, so the choice depends only on the input.
+    """
+    names: dict[str, Counter[str]] = {}
+    for record in records:
+        for name_field, email_field in PERSON_FIELDS:
+            email, name = record.get(email_field), record.get(name_field)
+            if email and name:
+                names.setdefault(email, Counter())[name] += 1
+    chosen = {email: min(counts, key=lambda n: (-counts[n], n)) for email, counts in names.items()}
+    out = []
+    for record in records:
+        record = dict(record)
+        for name_field, email_field in PERSON_FIELDS:
+            email = record.get(email_field)
+            if email in chosen and record.get(name_field):
+                record[name_field] = chosen[email]
+        out.append(record)
+    return out
+
+
 def read_packages(path: str | Path) -> Iterator[tuple[int, dict]]:
     """Yield (position, package) for each CKAN package in the file at `path`.
 
@@ -289,9 +322,9 @@ def read_packages(path: str | Path) -> Iterator[tuple[int, dict]]:
     ``{"result": {"results": [...]}}``, a ``{"result": [...]}`` response, a JSON list
     of packages, a single package object, or JSON lines (one package per line).
     Position is the 1-based line number for JSON lines and the 1-based index in the
-    list otherwise, so an error can point at the package. Non-object entries are
-    skipped. Raises OSError if the file cannot be read and ValueError (with the line
-    number) if it is neither JSON nor JSON lines.
+    list otherwise, so an error can point at the package. Raises OSError if the
+    file cannot be read and ValueError (with the line number or position) if it is
+    neither JSON nor JSON lines, or holds an entry that is not a package.
     """
     text = Path(path).read_text(encoding="utf-8-sig")
     try:
@@ -299,9 +332,19 @@ def read_packages(path: str | Path) -> Iterator[tuple[int, dict]]:
     except json.JSONDecodeError:
         yield from _json_lines(text)
         return
-    for position, pkg in enumerate(_package_list(data), start=1):
-        if isinstance(pkg, dict):
-            yield position, pkg
+    packages = _package_list(data)
+    _refuse_non_packages(enumerate(packages, start=1), "item")
+    yield from enumerate(packages, start=1)
+
+
+def _refuse_non_packages(items: Iterable[tuple[int, Any]], where: str) -> None:
+    """ValueError naming every entry that is not a package (a JSON object): a
+    list of packages with a number or null in it is a broken file, and
+    importing the rest without a word would hide it."""
+    wrong = [f"{where} {i} ({json.dumps(p)[:40]})" for i, p in items if not isinstance(p, dict)]
+    if wrong:
+        shown = ", ".join(wrong[:5]) + (f" and {len(wrong) - 5} more" if len(wrong) > 5 else "")
+        raise ValueError(f"not a package (a JSON object): {shown}; nothing was imported")
 
 
 def _package_list(data: Any) -> list:
@@ -324,5 +367,5 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict]]:
             pkg = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number}: not JSON ({exc.msg})") from exc
-        if isinstance(pkg, dict):
-            yield number, pkg
+        _refuse_non_packages([(number, pkg)], "line")
+        yield number, pkg

@@ -57,7 +57,40 @@ def read_manifest(path: Path) -> dict[str, Any]:
             f"{path} is not a dbt manifest",
             [Problem("expected a JSON object with 'nodes' (target/manifest.json)", "nodes")],
         )
+    problems = [
+        Problem(message, f"{section}.{unique_id}", source=str(path))
+        for section in ("nodes", "sources")
+        for unique_id, node in (_section(manifest, section) or {}).items()
+        for message in _node_problems(node)
+    ]
+    if not isinstance(manifest.get("sources") or {}, dict):
+        problems.append(Problem("must be an object of sources", "sources", source=str(path)))
+    if problems:
+        raise Invalid(f"{path} is not a dbt manifest dbt could have written", problems[:20])
     return manifest
+
+
+def _section(manifest: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = manifest.get(name)
+    return value if isinstance(value, dict) else None
+
+
+def _node_problems(node: Any) -> list[str]:
+    """What is wrong with one node of a manifest, in the few fields the import reads."""
+    if not isinstance(node, dict):
+        return [f"must be an object describing a node, not {type(node).__name__}"]
+    problems = []
+    if not isinstance(node.get("name"), str) or not node["name"]:
+        problems.append("has no 'name'")
+    if not isinstance(node.get("resource_type"), str):
+        problems.append("has no 'resource_type' (model, seed, snapshot, source…)")
+    for name in ("depends_on", "columns", "config", "meta"):
+        if node.get(name) is not None and not isinstance(node[name], dict):
+            problems.append(f"'{name}' must be an object")
+    depends = (node.get("depends_on") or {}) if isinstance(node.get("depends_on"), dict) else {}
+    if not isinstance(depends.get("nodes") or [], list):
+        problems.append("'depends_on.nodes' must be a list of node ids")
+    return problems
 
 
 def relation(node: dict[str, Any]) -> str:
@@ -172,7 +205,8 @@ def import_dbt(
     namespace: str | None = None,
     job_namespace: str | None = None,
 ) -> Outcome:
-    """Import a dbt manifest in one transaction, at the time dbt generated it.
+    """Import a dbt manifest in one transaction: recorded now, and in effect
+    (lineage valid from) when dbt generated it, or now if that is later.
 
     Raises Invalid for a file that is not a manifest, and what the asset and
     edge services raise (Forbidden, Invalid) for what may not be written.
@@ -182,7 +216,8 @@ def import_dbt(
     nodes = Manifest(manifest, namespace or adapter, job_namespace or default_job_namespace())
     time = generated_at(manifest)
     outcome = Outcome()
-    with catalogue.write(principal, now=time) as writer:
+    # Recorded now, by the clock; in effect from when dbt generated the manifest.
+    with catalogue.write(principal, happened_at=time) as writer:
         graph = catalogue.graph_for(writer)
         for facts in nodes.facts(time):
             apply_facts(writer, facts, graph, outcome)

@@ -1,5 +1,13 @@
 """`catalogue apply`: a declarative upsert of assets and their upstream lineage.
 
+A record for an asset that exists changes only the fields it mentions: a field
+it leaves out is left alone, and clearing one takes an explicit value (``""``,
+``[]`` or ``null``). With ``replace`` a record states the whole asset and what
+it leaves out goes back to its default, except the protective marking
+(classification, access, personal and special-category data) and the status,
+which are never lowered by omission. A record that does state a lower marking
+is applied, and the plan lists it in ``lowered`` so the caller says so loudly.
+
 The whole run is one transaction. Every record is checked first and every
 problem listed (file, line, key, field); if there is any, nothing is written.
 A record that lists ``upstream`` states all that feeds it: edges it no longer
@@ -15,9 +23,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from catalogue import vocab
 from catalogue.errors import Invalid, Problem
 from catalogue.models import Asset, Edge
-from catalogue.schemas import load_asset, suggest_field
+from catalogue.schemas import ASSET_FIELDS, load_asset, suggest_field
 from catalogue.services import assets as asset_service
 from catalogue.services import bulk
 from catalogue.services.access import Principal, can_read, can_write
@@ -29,6 +38,26 @@ from lineage import LineageGraph
 
 Progress = Callable[[int], None]
 CHUNK = 500
+
+#: Fields that are only ever changed by a record that states them, even with
+#: ``replace``: an omission must never lower an asset's protection or revive it.
+KEPT_UNLESS_STATED = ("classification", "access", "personal_data", "special_category", "status")
+
+#: The order of protection of each protective field, lowest first.
+PROTECTION_ORDER: dict[str, tuple[Any, ...]] = {
+    "classification": vocab.CLASSIFICATIONS,
+    "access": vocab.ACCESS_LEVELS,
+    "personal_data": (False, True),
+    "special_category": (False, True),
+}
+
+
+def lowers_protection(name: str, old: Any, new: Any) -> bool:
+    """True when changing ``name`` from ``old`` to ``new`` lowers the asset's protection."""
+    order = PROTECTION_ORDER.get(name)
+    if order is None or old not in order or new not in order:
+        return False
+    return order.index(new) < order.index(old)
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,12 @@ class AssetStep:
     values: dict[str, Any]
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     upstream: list[Upstream] | None = None  # None: the record does not speak of lineage
+    data: dict[str, Any] = field(default_factory=dict)  # the record as read, for a new asset
+
+    @property
+    def lowered(self) -> dict[str, tuple[Any, Any]]:
+        """The changes that lower this asset's protective marking."""
+        return {n: c for n, c in self.changes.items() if lowers_protection(n, *c)}
 
 
 @dataclass
@@ -72,6 +107,11 @@ class Plan:
         for edge in self.edges:
             out["edges added" if edge.action == "add" else "edges ended"] += 1
         return out
+
+    @property
+    def lowered(self) -> list[AssetStep]:
+        """The steps that lower an asset's protective marking (each stated in its record)."""
+        return [step for step in self.assets if step.lowered]
 
     @property
     def size(self) -> int:
@@ -127,9 +167,13 @@ def _validate(
             upstream, found = parse_upstream(data.pop("upstream"), record.source, key or "")
             problems.extend(found)
         try:
-            values = load_asset(data, kinds)
+            # Only what the record states; defaults are filled for new assets alone.
+            values = load_asset(data, kinds, partial=True)
         except Invalid as error:
             problems.extend(Problem(p.message, p.field, key, record.source) for p in error.problems)
+            continue
+        if "key" not in values:
+            problems.append(Problem("Missing data for required field.", "key", None, record.source))
             continue
         if values["key"] in seen:
             problems.append(
@@ -137,8 +181,32 @@ def _validate(
             )
             continue
         seen[values["key"]] = record.source
-        steps.append(AssetStep(record.source, values["key"], "create", values, upstream=upstream))
+        steps.append(
+            AssetStep(record.source, values["key"], "create", values, upstream=upstream, data=data)
+        )
     return steps, problems
+
+
+def _whole_record(
+    step: AssetStep, kinds: list[str], current: dict | None, replace: bool
+) -> list[Problem]:
+    """Fill ``step.values`` with defaults where the record must state the whole
+    asset: a new asset, or any asset under ``replace`` (whose protective marking
+    and status stay as they are unless the record states them)."""
+    if current is not None and not replace:
+        return []
+    try:
+        values = load_asset(step.data, kinds)
+    except Invalid as error:
+        return [Problem(p.message, p.field, step.key, step.source) for p in error.problems]
+    if current is not None:
+        # Fields with no default (owner, lawful basis…) are cleared, not kept.
+        values = {name: values.get(name) for name in ASSET_FIELDS}
+        for name in KEPT_UNLESS_STATED:
+            if name not in step.data:
+                values.pop(name, None)
+    step.values = values
+    return []
 
 
 def plan_apply(
@@ -146,15 +214,23 @@ def plan_apply(
     records: Iterable[SourceRecord],
     graph: LineageGraph,
     principal: Principal,
+    replace: bool = False,
 ) -> Plan:
-    """Work out what applying ``records`` would change. Raises Invalid listing
-    every problem found, each with its file, line, key and field."""
-    steps, problems = _validate(records, asset_service.known_kinds(session))
+    """Work out what applying ``records`` would change: for an asset that exists,
+    only the fields its record mentions (all of them, bar the protective marking
+    and status, with ``replace``). Raises Invalid listing every problem found,
+    each with its file, line, key and field."""
+    kinds = asset_service.known_kinds(session)
+    steps, problems = _validate(records, kinds)
     plan = Plan(assets=steps)
     plan.existing = _existing(session, [s.key for s in steps])
     for step in steps:
         current = plan.existing.get(step.key)
         record = asset_record(current) if current is not None else None
+        found = _whole_record(step, kinds, record, replace)
+        if found:
+            problems.extend(found)
+            continue
         if not _may_apply(principal, record, step.values):
             problems.append(
                 Problem(
@@ -170,6 +246,9 @@ def plan_apply(
             step.values = diff
             step.changes = {name: (record.get(name), value) for name, value in diff.items()}
             step.action = "update" if diff else "unchanged"
+            if diff and record.get("status") == "retired" and diff.get("status") != "active":
+                message = asset_service.retired_message(step.key)
+                problems.append(Problem(message, "status", step.key, step.source))
     problems.extend(_plan_edges(session, plan, graph, principal))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"

@@ -140,7 +140,8 @@ def update(
 ) -> dict[str, Any]:
     """Change some fields of an asset; a no-op change writes nothing.
 
-    Raises NotFound, Invalid (per field), or Conflict when ``expected_version`` is stale.
+    Raises NotFound, Invalid (per field), or Conflict when ``expected_version`` is
+    stale or the asset is retired (unless the change reinstates it).
     """
     if "key" in changes and changes["key"] != key:
         raise Invalid("the key of an asset cannot change", [Problem("cannot change", "key", key)])
@@ -148,9 +149,26 @@ def update(
     require_write(writer.principal, asset_record(asset), key)
     check_version(asset, expected_version)
     values = load_asset({**changes, "key": key}, known_kinds(writer.session), partial=True)
+    require_not_retired(asset_record(asset), values)
     if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):
         raise Forbidden(f"you may not move {key!r} out of your own department")
     return update_validated(writer, asset, values, resolver or Resolver(writer.session))
+
+
+RETIRED_HINT = "to bring it back, set its status to active (status: active in a catalogue file)"
+
+
+def retired_message(key: str) -> str:
+    return f"{key!r} is retired: it cannot be changed; {RETIRED_HINT}"
+
+
+def require_not_retired(record: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Retired means retired: a change to a retired asset is refused unless it
+    reinstates it (status active). Raises Conflict saying how to reinstate it."""
+    if record.get("status") != "retired" or values.get("status") == "active":
+        return
+    if changed_fields(record, values):
+        raise Conflict(retired_message(str(record.get("key"))))
 
 
 def update_validated(

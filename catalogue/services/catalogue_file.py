@@ -74,7 +74,7 @@ def _read_yaml(text: str, name: str) -> list[SourceRecord]:
     try:
         root = loader.get_single_node()
         if root is None:
-            return []
+            raise _bad_file(f"{name}:1", "the file is empty: expected a list of asset records")
         items = root.value if isinstance(root, yaml.SequenceNode) else None
         if items is None and isinstance(root, yaml.MappingNode):
             items = next(

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 class Writer:
     """One write transaction: the session, who is acting, and the time of the change.
 
+    Two times: ``now`` is when the change takes effect (an edge's valid-from, a
+    run's start), ``recorded_at`` when the catalogue recorded it (the change
+    log's time, what ``audit --since`` and ``history`` show). They differ when a
+    source says when something happened (a dbt manifest, an OpenLineage event).
+
     Services receive a Writer, never a request: the caller says who acts.
     """
 
@@ -39,6 +44,7 @@ class Writer:
     now: datetime
     head: int
     pending: list[dict[str, Any]] = field(default_factory=list)
+    recorded_at: datetime | None = None  # None: the same as ``now``
 
     @property
     def actor(self) -> str:
@@ -62,7 +68,7 @@ class Writer:
                 "asset_key": key,
                 "action": action,
                 "actor": self.actor,
-                "at": self.now,
+                "at": self.recorded_at or self.now,
                 "before": before,
                 "after": after,
             }
@@ -71,10 +77,17 @@ class Writer:
 
 @contextmanager
 def writing(
-    sessions: sessionmaker, principal: Principal, now: datetime | None = None
+    sessions: sessionmaker,
+    principal: Principal,
+    now: datetime | None = None,
+    happened_at: datetime | None = None,
 ) -> Iterator[Writer]:
     """A transaction that commits the change and its change_log rows together.
 
+    ``now`` sets both times (a replayed history, a test's clock). ``happened_at``
+    is what a source says: the change takes effect then (never later than the
+    clock: a source dated in the future takes effect now), and is recorded at
+    the clock's time, so an import is always found under the day it was made.
     Anything raised inside rolls everything back: no change, no log row.
     """
     if not principal.signed_in or not principal.name:
@@ -85,7 +98,11 @@ def writing(
         head = session.scalar(select(LogHead.seq).where(LogHead.id == 1))
         if head is None:
             raise RuntimeError("the database has no log_head row: run `catalogue db upgrade`")
-        writer = Writer(session=session, principal=principal, now=now or utcnow(), head=head)
+        clock = now or utcnow()
+        effective = min(happened_at, clock) if happened_at else clock
+        writer = Writer(
+            session=session, principal=principal, now=effective, head=head, recorded_at=clock
+        )
         yield writer
         if writer.pending:
             session.flush()

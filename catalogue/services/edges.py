@@ -74,13 +74,18 @@ def add_edge(
     this transaction found it (``Catalogue.graph_for(writer)``).
 
     Raises Invalid naming an unknown key, LineageCycle showing the cycle, or
-    Conflict when the edge is already current.
+    Conflict when the edge is already current or an asset it names is retired.
     """
     session = writer.session
     up = _asset(session, upstream, "upstream", writer.principal)
     down = _asset(session, downstream, "downstream", writer.principal)
     require_write(writer.principal, asset_record(down), downstream)
     via_asset = _asset(session, via, "via", writer.principal) if via else None
+    for asset in (up, down, via_asset):
+        if asset is not None and asset.status == "retired":
+            raise Conflict(
+                f"{asset.key!r} is retired: no new lineage may start, end or run through it"
+            )
     if current_edge(session, upstream, downstream) is not None:
         raise Conflict(f"{upstream!r} already feeds {downstream!r}")
     cycle = find_cycle(graph, upstream, downstream, writer.edges_added, writer.edges_ended)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from catalogue.errors import Invalid, Problem
-from catalogue.importers.ckan import package_to_record, read_packages
+from catalogue.importers.ckan import one_name_per_email, package_to_record, read_packages
 from catalogue.services.access import Principal
 from catalogue.services.apply import Plan, execute_plan, plan_apply
 from catalogue.services.catalogue_file import SourceRecord
@@ -24,14 +24,16 @@ def read_ckan_file(path: Path, key_prefix: str | None = None) -> list[SourceReco
     Raises Invalid naming the file and what is wrong with it.
     """
     try:
-        return [
-            SourceRecord(f"{path}:{line}", package_to_record(package, key_prefix))
+        read = [
+            (f"{path}:{line}", package_to_record(package, key_prefix))
             for line, package in read_packages(path)
         ]
     except (OSError, ValueError) as error:
         raise Invalid(
             f"cannot read {path} as CKAN packages", [Problem(str(error), source=str(path))]
         ) from None
+    records = one_name_per_email([record for _, record in read])
+    return [SourceRecord(source, record) for (source, _), record in zip(read, records, strict=True)]
 
 
 def import_ckan(

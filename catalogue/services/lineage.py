@@ -49,7 +49,8 @@ TRACE_COLUMNS = (
 
 
 def parse_as_of(value: str | None) -> datetime | None:
-    """An ISO 8601 date (end of that day, UTC) or date-time; None for "now".
+    """An ISO 8601 date (end of that day, UTC) or date-time, converted to UTC;
+    None for "now".
 
     Raises Invalid naming the field and the accepted forms.
     """
@@ -69,7 +70,8 @@ def parse_as_of(value: str | None) -> datetime | None:
                 )
             ],
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # One instant, said in UTC: 12:00+01:00 is 11:00 UTC, never "12:00 UTC".
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
@@ -152,11 +154,13 @@ class Trace:
     #: Something upstream is hidden from the caller: what it passes on is not shown.
     hidden_upstream: bool = False
     warnings: list[str] = field(default_factory=list)
+    existed: bool = True  # False: as of then, nothing had been recorded of the asset
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "existed": self.existed,
             "subject": self.subject,
             "upstream": self.rows,
             "inherits": self.inherited,
@@ -232,6 +236,8 @@ def trace(
     # inherited from one the caller may not see is not theirs to learn.
     shown = [i for i in inherited if sight.visible(i.source)]
     result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
+    if as_of is not None and not records_as_of(session, [key], as_of):
+        result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     result.inherited = [
         {
@@ -292,7 +298,7 @@ def check(
     graph: LineageGraph, principal: Principal, today: date | None = None
 ) -> dict[str, list[dict[str, Any]]]:
     """What an auditor should look at: handling weaker than inherited sensitivity,
-    and stale assets that feed an active report. Needs an auditor or admin: the
+    and stale or retired assets that still feed an active report. Needs an auditor or admin: the
     answer names assets across every department."""
     if not principal.sees_everything:
         raise Forbidden("the lineage check is for auditors and admins")
@@ -313,8 +319,18 @@ def check(
             }
         )
     stale_feeds = []
+    retired_feeds = []
     for key in graph.asset_keys():
         node = graph.node(key)
+        if node.get("status") == "retired":
+            reports = [
+                h.key for h in graph.impact(key) if graph.node(h.key).get("status") == "active"
+            ]
+            if reports:
+                retired_feeds.append(
+                    {"key": key, "title": node.get("title"), "feeds_reports": reports}
+                )
+            continue
         if node.get("status") != "active" or not vocab.is_stale(
             node.get("update_frequency"), node.get("last_updated"), today
         ):
@@ -330,4 +346,4 @@ def check(
                     "feeds_reports": reports,
                 }
             )
-    return {"mismatches": mismatches, "stale_feeds": stale_feeds}
+    return {"mismatches": mismatches, "stale_feeds": stale_feeds, "retired_feeds": retired_feeds}

@@ -13,14 +13,14 @@ import ckanapi
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import Runner, shared_data
+from tests.conftest import Runner, full_corpus
 
 SCOTLAND = ("catalogues", "opendata-scotland.jsonl")
 
 
 @pytest.fixture
 def scotland(run: Runner, live: str) -> Iterator[ckanapi.RemoteCKAN]:
-    result = run("import", "ckan", str(shared_data(*SCOTLAND)))
+    result = run("import", "ckan", str(full_corpus(*SCOTLAND)))
     assert result.exit_code == 0 and "2127 create" in result.output
     with ckanapi.RemoteCKAN(live, user_agent="ckanapi-tests") as remote:
         yield remote
@@ -28,7 +28,7 @@ def scotland(run: Runner, live: str) -> Iterator[ckanapi.RemoteCKAN]:
 
 def recycling_titles() -> int:
     """Packages of the source whose title has the word "recycling"."""
-    with shared_data(*SCOTLAND).open(encoding="utf-8") as lines:
+    with full_corpus(*SCOTLAND).open(encoding="utf-8") as lines:
         titles = [json.loads(line)["title"] for line in lines if line.strip()]
     return sum(1 for t in titles if "recycling" in t.lower().split())
 

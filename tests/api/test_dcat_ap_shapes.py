@@ -18,7 +18,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SH
 from catalogue.api import dcat, file_types
 from catalogue.config import Settings
 from tests.api.conftest import _app
-from tests.conftest import Runner, shared_data
+from tests.conftest import Runner, full_corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 SHAPES = Path(__file__).parent / "dcat_ap_shacl"
@@ -62,7 +62,7 @@ def catalogue_pages(client: FlaskClient, fmt: str) -> list[Graph]:
 def test_the_scottish_import_publishes_valid_dcat_ap(
     run: Runner, client: FlaskClient, shapes: Graph
 ) -> None:
-    result = run("import", "ckan", str(shared_data("catalogues", "opendata-scotland.jsonl")))
+    result = run("import", "ckan", str(full_corpus("catalogues", "opendata-scotland.jsonl")))
     assert result.exit_code == 0 and "2127 create" in result.output
     turtle = catalogue_pages(client, "ttl")
     json_ld = catalogue_pages(client, "jsonld")

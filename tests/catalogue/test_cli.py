@@ -69,8 +69,11 @@ def test_stale_update_exits_1_naming_the_current_version(run) -> None:  # type: 
 
 def test_bad_values_exit_1_or_2_with_a_clear_message(run) -> None:  # type: ignore[no-untyped-def]
     result = run("register", "spreadsheet", "x", "--title", "X")
-    assert result.exit_code == 1
-    assert "field 'kind': must be one of: dataset, pipeline, report, source_system" in result.output
+    assert result.exit_code == 2  # a usage mistake, as the README says (#20)
+    assert (
+        "'spreadsheet' is not a kind of asset; use one of dataset, pipeline, report, source_system"
+        in result.output
+    )
     result = run("register", "dataset", "x", "--title", "X", "--access", "public")
     assert result.exit_code == 2 and "'public' is not one of" in result.output
     result = run("register", "dataset", "Bad Key", "--title", "X")
@@ -195,7 +198,7 @@ def test_apply_upserts_dry_run_and_lineage(run, tmp_path: Path) -> None:  # type
     dry = run("apply", "--dry-run", str(path))
     assert "update     rent-accounts" in dry.output
     assert "title: 'Rent accounts' → 'Rent accounts (HRA)'" in dry.output
-    assert "unchanged  sys-northgate" in dry.output
+    assert "2 unchanged" in dry.output and "unchanged  sys-northgate" not in dry.output
     assert "end edge   rent-accounts → arrears-dashboard" in dry.output
     assert "add edge   sys-northgate → arrears-dashboard" in dry.output
     assert "Rent accounts (HRA)" not in run("show", "rent-accounts").output

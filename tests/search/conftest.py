@@ -10,15 +10,10 @@ from typing import Any
 import pytest
 
 from search import SearchIndex
+from tests.conftest import shared_data
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-
-
-def data_file(*parts: str) -> Path:
-    """A file under ../shared/data; missing data fails the test, it is never skipped."""
-    path = DATA.joinpath(*parts)
-    assert path.exists(), f"test data missing: {path}"
-    return path
+#: A file of the full corpora, else its committed extract under tests/data/.
+data_file = shared_data
 
 
 def record(key: str, title: str, **fields: Any) -> dict[str, Any]:

@@ -17,14 +17,14 @@ from catalogue.importers.ckan import package_to_record, read_packages
 from search import SearchIndex, SearchRequest
 from search.analysis import stems
 from search.synonyms import council_groups, load_synonyms
-from tests.search.conftest import data_file
+from tests.conftest import full_corpus
 
 ASN = "scottish-government-pupil-attainment-additional-support-needs-159f38"
 
 
 @pytest.fixture(scope="module")
 def scotland(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]:
-    path = data_file("catalogues", "opendata-scotland.jsonl")
+    path = full_corpus("catalogues", "opendata-scotland.jsonl")
     records = [package_to_record(pkg) for _, pkg in read_packages(path)]
     index = SearchIndex(Path(tmp_path_factory.mktemp("scotland-staff")) / "index")
     index.rebuild(records, seq=len(records))
