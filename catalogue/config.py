@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.errors import CatalogueError
+from catalogue.governance import ReviewPolicy, parse_review_months
 
 ENV_PREFIX = "CATALOGUE_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -55,6 +56,8 @@ class Settings:
     max_content_length: int = 16 * 1024 * 1024
     # None: Secure session cookies except in debug/testing and plain-HTTP loopback.
     session_cookie_secure: bool | None = None
+    # Months between owners' reviews, by asset kind (CATALOGUE_REVIEW_MONTHS="12,report=6").
+    review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
 
     @property
     def resolved_database_url(self) -> str:
@@ -106,6 +109,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     secure = env.get("CATALOGUE_SESSION_COOKIE_SECURE", "").strip().lower()
     if secure in {"1", "true", "yes", "0", "false", "no"}:
         values["session_cookie_secure"] = secure in {"1", "true", "yes"}
+    if env.get("CATALOGUE_REVIEW_MONTHS"):
+        try:
+            values["review_policy"] = parse_review_months(env["CATALOGUE_REVIEW_MONTHS"])
+        except ValueError as error:
+            raise SettingError(f"CATALOGUE_REVIEW_MONTHS: {error}") from None
     settings = replace(Settings(), **values)
     if overrides:
         converted = {

@@ -99,6 +99,10 @@ class Asset(Base):
     update_frequency: Mapped[str | None] = mapped_column(String(20))
     last_updated: Mapped[date | None] = mapped_column(Date)
     review_date: Mapped[date | None] = mapped_column(Date)
+    # The owner's (or steward's) last confirmation that the record is still correct (#18).
+    last_reviewed: Mapped[date | None] = mapped_column(Date)
+    last_reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    last_review_note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)

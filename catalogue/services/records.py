@@ -70,6 +70,9 @@ def asset_record(asset: Asset) -> dict[str, Any]:
         "update_frequency": asset.update_frequency,
         "last_updated": _iso(asset.last_updated),
         "review_date": _iso(asset.review_date),
+        "last_reviewed": _iso(asset.last_reviewed),
+        "last_reviewed_by": asset.last_reviewed_by,
+        "last_review_note": asset.last_review_note,
         "status": asset.status,
         "columns": [
             {

@@ -1,0 +1,138 @@
+"""Governance commands for the SIRO and Information Asset Owners: owners'
+reviews (`catalogue review`) and the registers (`catalogue governance`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from catalogue import spreadsheets
+from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
+from catalogue.db import utcnow
+from catalogue.services import registers, reviews
+
+
+class ReviewGroup(click.Group):
+    """`catalogue review KEY` is short for `catalogue review record KEY`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["record", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(name="review", cls=ReviewGroup)
+def review_group() -> None:
+    """Owners' reviews: confirm an asset is still correct; list reviews due.
+
+    `catalogue review KEY --note …` records a review of asset KEY.
+    """
+
+
+@review_group.command(name="record")
+@click.argument("key")
+@click.option("--note", help="What you checked, or what changed (kept in the history).")
+@format_option("text", "json")
+@pass_context
+def review_record(obj: Context, key: str, note: str | None, fmt: str) -> None:
+    """Record that asset KEY is still correct (a review by its owner or steward)."""
+    policy = obj.settings.review_policy
+    with obj.catalogue.write(obj.actor) as writer:
+        record = reviews.record_review(writer, key, policy, note)
+    if fmt == "json":
+        emit_json(record)
+    else:
+        click.echo(f"Reviewed {key}; next review due {record['review_date']}.")
+
+
+DUE_COLUMNS = ["key", "title", "department", "owner", "steward", "due", "overdue"]
+
+
+@review_group.command(name="due")
+@click.option("--department", help="Only this department.")
+@click.option("--person", help="Only assets this person (email) owns or stewards.")
+@click.option(
+    "--within",
+    "within_days",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also list reviews falling due within this many days.",
+)
+@format_option("text", "json", "csv")
+@pass_context
+def review_due(
+    obj: Context, department: str | None, person: str | None, within_days: int, fmt: str
+) -> None:
+    """List assets whose owner's review is overdue (or due soon), soonest first."""
+    with obj.catalogue.read() as session:
+        rows = reviews.due_reviews(
+            session,
+            obj.principal,
+            obj.settings.review_policy,
+            utcnow().date(),
+            department=department,
+            person=person,
+            within_days=within_days,
+        )
+    if fmt == "json":
+        emit_json([{c: r[c] for c in (*DUE_COLUMNS, "owner_email", "steward_email")} for r in rows])
+    elif fmt == "csv":
+        emit_csv(rows, DUE_COLUMNS)
+    elif rows:
+        emit_table(rows, DUE_COLUMNS)
+    else:
+        click.echo("No reviews are due.")
+
+
+@click.group(name="governance")
+def governance_group() -> None:
+    """The registers the Senior Information Risk Owner keeps."""
+
+
+@governance_group.command(name="iar")
+@click.option("--department", help="Only this department's assets.")
+@format_option("csv", "xlsx", "ods", "json")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file (needed for xlsx and ods on a terminal).",
+)
+@pass_context
+def governance_iar(obj: Context, department: str | None, fmt: str, output: Path | None) -> None:
+    """Export the Information Asset Register: one row per information asset."""
+    with obj.catalogue.read() as session:
+        register = registers.information_asset_register(
+            session, obj.principal, obj.settings.review_policy, department
+        )
+    write_register(register, fmt, output)
+
+
+def write_register(register: registers.Register, fmt: str, output: Path | None) -> None:
+    """The register in ``fmt``, to ``output`` or standard output."""
+    data = register_file(register, fmt)
+    if output is not None:
+        output.write_bytes(data)
+        count = len(register.rows)
+        click.echo(f"Wrote {count} rows of the {register.title} to {output}.", err=True)
+        return
+    stdout = sys.stdout.buffer
+    if fmt in ("xlsx", "ods") and stdout.isatty():
+        raise click.UsageError(f"a {fmt} file is not for a terminal: give -o FILE")
+    stdout.write(data)
+    stdout.flush()
+
+
+def register_file(register: registers.Register, fmt: str) -> bytes:
+    if fmt == "json":
+        text = json.dumps(register.rows, indent=2, ensure_ascii=False) + "\n"
+        return text.encode("utf-8")
+    if fmt == "xlsx":
+        return spreadsheets.xlsx_bytes(register.title, register.headings, register.rows)
+    if fmt == "ods":
+        return spreadsheets.ods_bytes(register.title, register.headings, register.rows)
+    return spreadsheets.csv_bytes(register.headings, register.rows)

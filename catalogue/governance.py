@@ -1,0 +1,212 @@
+"""Governance arithmetic: when an asset's owner must next review it, and the
+rows of the Information Asset Register. Pure: plain records in, plain values
+out (no Flask, no SQLAlchemy), so it is tested in milliseconds.
+
+A *record* here is an asset record as ``services.records.asset_record`` makes it.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+#: How often an owner confirms an asset is still correct, unless a kind says otherwise.
+DEFAULT_REVIEW_MONTHS = 12
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole calendar months; the 31st becomes the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """Months between reviews: ``default_months`` unless ``by_kind`` names the kind."""
+
+    default_months: int = DEFAULT_REVIEW_MONTHS
+    by_kind: tuple[tuple[str, int], ...] = ()
+
+    def months_for(self, kind: str | None) -> int:
+        return dict(self.by_kind).get(kind or "", self.default_months)
+
+    def next_review(self, record: Mapping[str, Any]) -> date | None:
+        """When the asset is next due for review.
+
+        The review date recorded on the asset if there is one (a review moves it
+        on by the interval); otherwise one interval after its last review, or
+        after it was registered if it was never reviewed.
+        """
+        explicit = _day(record.get("review_date"))
+        if explicit is not None:
+            return explicit
+        start = _day(record.get("last_reviewed")) or _day(record.get("created_at"))
+        if start is None:
+            return None
+        return add_months(start, self.months_for(record.get("kind")))
+
+    def overdue_since(self, record: Mapping[str, Any], today: date) -> date | None:
+        """The day the review fell due, if that is before ``today``; else None.
+        Retired assets are never due."""
+        if record.get("status") == "retired":
+            return None
+        due = self.next_review(record)
+        return due if due is not None and due < today else None
+
+
+def parse_review_months(text: str) -> ReviewPolicy:
+    """``"12"`` or ``"12,report=6,pipeline=24"``: the default, then per kind.
+
+    Raises ValueError naming the part that is not a whole number of months.
+    """
+    default = DEFAULT_REVIEW_MONTHS
+    by_kind: list[tuple[str, int]] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        kind, _, months = part.rpartition("=")
+        try:
+            number = int(months)
+        except ValueError:
+            number = 0
+        if number < 1:
+            raise ValueError(f"{part!r} is not a whole number of months (at least 1)")
+        if kind:
+            by_kind.append((kind.strip(), number))
+        else:
+            default = number
+    return ReviewPolicy(default, tuple(by_kind))
+
+
+# -- the Information Asset Register ------------------------------------------------
+
+SHARING = {
+    "open": "Published openly",
+    "internal": "Shared within the council",
+    "restricted": "Restricted to its department, owner and steward",
+}
+LAWFUL_BASIS_LABELS = {
+    "consent": "Consent (Article 6(1)(a))",
+    "contract": "Contract (Article 6(1)(b))",
+    "legal_obligation": "Legal obligation (Article 6(1)(c))",
+    "vital_interests": "Vital interests (Article 6(1)(d))",
+    "public_task": "Public task (Article 6(1)(e))",
+    "legitimate_interests": "Legitimate interests (Article 6(1)(f))",
+}
+
+
+@dataclass(frozen=True)
+class RegisterColumn:
+    """One column of a register: its heading, where its value comes from (said
+    in the README's table), and how to read it from a record."""
+
+    heading: str
+    source: str
+    value: Callable[[Mapping[str, Any]], Any]
+
+
+def _yes_no(value: Any) -> str:
+    return "Yes" if value else "No"
+
+
+def _field(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda record: record.get(name) or ""
+
+
+def _format_and_location(record: Mapping[str, Any]) -> str:
+    links = record.get("links") or []
+    formats = sorted({link["format"] for link in links if link.get("format")})
+    location = record.get("location") or ""
+    return "; ".join(p for p in (", ".join(formats), location) if p)
+
+
+def _sharing(record: Mapping[str, Any]) -> str:
+    access = record.get("access") or "internal"
+    text = SHARING.get(access, access)
+    if access == "open" and record.get("licence"):
+        text += f" under {record['licence']}"
+    return text
+
+
+def _lawful_basis(record: Mapping[str, Any]) -> str:
+    basis = record.get("lawful_basis")
+    return LAWFUL_BASIS_LABELS.get(basis, basis) if basis else ""
+
+
+def _last_review(record: Mapping[str, Any]) -> str:
+    day = record.get("last_reviewed")
+    if not day:
+        return ""
+    by = record.get("last_reviewed_by")
+    return f"{day} by {by}" if by else str(day)
+
+
+def iar_columns(policy: ReviewPolicy) -> list[RegisterColumn]:
+    """The Information Asset Register's columns, in order."""
+
+    def next_review(record: Mapping[str, Any]) -> str:
+        due = policy.next_review(record)
+        return due.isoformat() if due else ""
+
+    return [
+        RegisterColumn("Asset", "title (and key)", lambda r: f"{r['title']} ({r['key']})"),
+        RegisterColumn("Description", "description (Markdown as written)", _field("description")),
+        RegisterColumn("Information Asset Owner", "owner and owner_email", _person("owner")),
+        RegisterColumn("Steward", "steward and steward_email", _person("steward")),
+        RegisterColumn("Department", "department", _field("department")),
+        RegisterColumn("Source system", "source_system", _field("source_system")),
+        RegisterColumn(
+            "Format and location", "formats of its links; location", _format_and_location
+        ),
+        RegisterColumn("Classification", "classification", _field("classification")),
+        RegisterColumn("Personal data", "personal_data", lambda r: _yes_no(r.get("personal_data"))),
+        RegisterColumn(
+            "Special category data", "special_category and article9_condition", _special
+        ),
+        RegisterColumn("Lawful basis", "lawful_basis (UK GDPR Article 6)", _lawful_basis),
+        RegisterColumn("Retention", "retention_period", _field("retention_period")),
+        RegisterColumn("DPIA reference", "dpia_reference", _field("dpia_reference")),
+        RegisterColumn("Sharing", "access (and licence when open)", _sharing),
+        RegisterColumn("Last review", "the owner's last review: date and who", _last_review),
+        RegisterColumn(
+            "Next review",
+            "review_date, else one review interval after the last review",
+            next_review,
+        ),
+    ]
+
+
+def _person(role: str) -> Callable[[Mapping[str, Any]], str]:
+    def value(record: Mapping[str, Any]) -> str:
+        name, email = record.get(role), record.get(f"{role}_email")
+        if name and email and name != email:
+            return f"{name} <{email}>"
+        return name or email or ""
+
+    return value
+
+
+def _special(record: Mapping[str, Any]) -> str:
+    if not record.get("special_category"):
+        return "No"
+    condition = record.get("article9_condition")
+    return f"Yes: {condition}" if condition else "Yes"
+
+
+def register_rows(
+    records: list[Mapping[str, Any]], columns: list[RegisterColumn]
+) -> list[dict[str, str]]:
+    """One row per record, keyed by heading, every value a string."""
+    return [{c.heading: str(c.value(r)) for c in columns} for r in records]

@@ -1,0 +1,33 @@
+"""Governance: owners' reviews of their assets (#18)
+
+assets.last_reviewed, last_reviewed_by, last_review_note: the owner's or
+steward's last confirmation that the record is still correct.
+
+Revision ID: 0008
+Revises: 0003
+Create Date: 2026-12-04 15:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("assets") as batch:
+        batch.add_column(sa.Column("last_reviewed", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("last_reviewed_by", sa.String(length=320), nullable=True))
+        batch.add_column(sa.Column("last_review_note", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("assets") as batch:
+        batch.drop_column("last_review_note")
+        batch.drop_column("last_reviewed_by")
+        batch.drop_column("last_reviewed")

@@ -1,0 +1,126 @@
+"""Governance arithmetic, pure and fast: review intervals and due dates, and the
+Information Asset Register's columns."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from catalogue.governance import (
+    ReviewPolicy,
+    add_months,
+    iar_columns,
+    parse_review_months,
+    register_rows,
+)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2024, 1, 31), 1, date(2024, 2, 29)),
+        (date(2026, 12, 4), 12, date(2027, 12, 4)),
+        (date(2026, 11, 30), 3, date(2027, 2, 28)),
+        (date(2026, 6, 15), 18, date(2027, 12, 15)),
+    ],
+)
+def test_months_are_calendar_months(day: date, months: int, expected: date) -> None:
+    assert add_months(day, months) == expected
+
+
+def test_the_next_review_is_the_review_date_else_an_interval_after_the_last_review() -> None:
+    policy = ReviewPolicy(12, (("report", 6),))
+    created = {"kind": "dataset", "created_at": "2025-03-10T09:00:00+00:00"}
+    assert policy.next_review(created) == date(2026, 3, 10)
+    assert policy.next_review({**created, "kind": "report"}) == date(2025, 9, 10)
+    reviewed = {**created, "last_reviewed": "2026-01-05"}
+    assert policy.next_review(reviewed) == date(2027, 1, 5)
+    assert policy.next_review({**reviewed, "review_date": "2026-02-01"}) == date(2026, 2, 1)
+
+
+def test_overdue_since_the_day_it_fell_due_and_never_when_retired() -> None:
+    policy = ReviewPolicy(12)
+    record = {"kind": "dataset", "created_at": "2025-03-10T09:00:00+00:00", "status": "active"}
+    assert policy.overdue_since(record, date(2026, 3, 10)) is None  # due today: not yet overdue
+    assert policy.overdue_since(record, date(2026, 3, 11)) == date(2026, 3, 10)
+    assert policy.overdue_since({**record, "status": "retired"}, date(2027, 1, 1)) is None
+
+
+def test_review_months_read_a_default_and_kinds() -> None:
+    policy = parse_review_months("24, report=6,pipeline=36")
+    assert policy.months_for("dataset") == 24
+    assert policy.months_for("report") == 6
+    assert policy.months_for("pipeline") == 36
+    assert parse_review_months("report=3").months_for("dataset") == 12
+
+
+@pytest.mark.parametrize("text", ["twelve", "0", "report=", "report=-1"])
+def test_review_months_name_the_part_that_is_wrong(text: str) -> None:
+    with pytest.raises(ValueError, match="whole number of months"):
+        parse_review_months(text)
+
+
+def test_the_register_has_the_columns_an_iar_carries_and_fills_them() -> None:
+    record = {
+        "key": "housing-register",
+        "kind": "dataset",
+        "title": "Housing register",
+        "description": "Applicants for social housing.",
+        "owner": "Priya Shah",
+        "owner_email": "priya.shah@example.gov.uk",
+        "steward": None,
+        "steward_email": "sam@example.gov.uk",
+        "department": "Housing",
+        "source_system": "Northgate",
+        "location": "northgate://housing/register",
+        "links": [{"url": "https://x", "format": "CSV"}, {"url": "https://y", "format": "XLSX"}],
+        "classification": "OFFICIAL-SENSITIVE",
+        "access": "restricted",
+        "personal_data": True,
+        "special_category": True,
+        "article9_condition": "substantial public interest",
+        "lawful_basis": "public_task",
+        "retention_period": "6 years after closure",
+        "dpia_reference": "DPIA-2024-07",
+        "last_reviewed": "2026-01-05",
+        "last_reviewed_by": "priya.shah@example.gov.uk",
+        "review_date": None,
+        "created_at": "2024-01-01T00:00:00+00:00",
+        "status": "active",
+    }
+    columns = iar_columns(ReviewPolicy(12))
+    assert [c.heading for c in columns] == [
+        "Asset",
+        "Description",
+        "Information Asset Owner",
+        "Steward",
+        "Department",
+        "Source system",
+        "Format and location",
+        "Classification",
+        "Personal data",
+        "Special category data",
+        "Lawful basis",
+        "Retention",
+        "DPIA reference",
+        "Sharing",
+        "Last review",
+        "Next review",
+    ]
+    [row] = register_rows([record], columns)
+    assert row["Asset"] == "Housing register (housing-register)"
+    assert row["Information Asset Owner"] == "Priya Shah <priya.shah@example.gov.uk>"
+    assert row["Steward"] == "sam@example.gov.uk"
+    assert row["Format and location"] == "CSV, XLSX; northgate://housing/register"
+    assert row["Special category data"] == "Yes: substantial public interest"
+    assert row["Lawful basis"] == "Public task (Article 6(1)(e))"
+    assert row["Sharing"] == "Restricted to its department, owner and steward"
+    assert row["Last review"] == "2026-01-05 by priya.shah@example.gov.uk"
+    assert row["Next review"] == "2027-01-05"
+    open_row = register_rows(
+        [{**record, "access": "open", "licence": "OGL-UK-3.0", "personal_data": False}], columns
+    )[0]
+    assert open_row["Sharing"] == "Published openly under OGL-UK-3.0"
+    assert open_row["Personal data"] == "No"
