@@ -12,11 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.errors import CatalogueError
-from catalogue.governance import ReviewPolicy, parse_review_months
+from catalogue.governance import Controller, ReviewPolicy, parse_review_months
 
 ENV_PREFIX = "CATALOGUE_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("json", "text")
+#: Controller fields of the Article 30 record and the variables that set them.
+CONTROLLER_VARIABLES = {
+    "name": "CATALOGUE_CONTROLLER_NAME",
+    "contact": "CATALOGUE_CONTROLLER_CONTACT",
+    "dpo": "CATALOGUE_DPO_CONTACT",
+    "security_measures": "CATALOGUE_SECURITY_MEASURES",
+}
 
 
 class SettingError(CatalogueError):
@@ -58,6 +65,8 @@ class Settings:
     session_cookie_secure: bool | None = None
     # Months between owners' reviews, by asset kind (CATALOGUE_REVIEW_MONTHS="12,report=6").
     review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
+    # The controller and DPO the Article 30 record names (CATALOGUE_CONTROLLER_* etc.).
+    controller: Controller = field(default_factory=Controller)
 
     @property
     def resolved_database_url(self) -> str:
@@ -114,6 +123,13 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
             values["review_policy"] = parse_review_months(env["CATALOGUE_REVIEW_MONTHS"])
         except ValueError as error:
             raise SettingError(f"CATALOGUE_REVIEW_MONTHS: {error}") from None
+    controller = {
+        name: env[variable].strip()
+        for name, variable in CONTROLLER_VARIABLES.items()
+        if env.get(variable, "").strip()
+    }
+    if controller:
+        values["controller"] = Controller(**controller)
     settings = replace(Settings(), **values)
     if overrides:
         converted = {

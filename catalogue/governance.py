@@ -210,3 +210,119 @@ def register_rows(
 ) -> list[dict[str, str]]:
     """One row per record, keyed by heading, every value a string."""
     return [{c.heading: str(c.value(r)) for c in columns} for r in records]
+
+
+# -- the record of processing activities (UK GDPR Article 30) -------------------------
+
+NO_PURPOSE = "Purpose not recorded"
+
+
+@dataclass(frozen=True)
+class Controller:
+    """Article 30(1)(a): the controller and the Data Protection Officer, from settings."""
+
+    name: str = ""
+    contact: str = ""
+    dpo: str = ""
+    security_measures: str = ""
+
+
+def _union(records: list[Mapping[str, Any]], name: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for record in records:
+        for value in record.get(name) or []:
+            seen.setdefault(value, None)
+    return sorted(seen, key=str.lower)
+
+
+def _security(record: Mapping[str, Any], general: str) -> str:
+    own = f"{record.get('classification') or 'OFFICIAL'}; {_sharing(record).lower()}"
+    return f"{general}; {own}" if general else own
+
+
+def processing_activities(
+    records: list[Mapping[str, Any]], controller: Controller
+) -> list[dict[str, Any]]:
+    """The record of processing: the assets holding personal data grouped by
+    their purpose of processing (those without one last, under "Purpose not
+    recorded", so the gap shows). Each group carries the Article 30(1) items,
+    gathered from its assets."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        if record.get("personal_data"):
+            groups.setdefault((record.get("purpose") or "").strip() or NO_PURPOSE, []).append(
+                record
+            )
+    ordered = sorted(groups, key=lambda p: (p == NO_PURPOSE, p.lower()))
+    out = []
+    for purpose in ordered:
+        members = sorted(groups[purpose], key=lambda r: r["title"].lower())
+        out.append(
+            {
+                "purpose": purpose,
+                "controller": controller.name,
+                "controller_contact": controller.contact,
+                "dpo": controller.dpo,
+                "assets": [f"{r['title']} ({r['key']})" for r in members],
+                "departments": sorted({r["department"] for r in members if r.get("department")}),
+                "data_subjects": _union(members, "data_subjects"),
+                "personal_data_categories": _union(members, "personal_data_categories"),
+                "special_category": [
+                    f"{r['title']}: {r.get('article9_condition') or 'condition not recorded'}"
+                    for r in members
+                    if r.get("special_category")
+                ],
+                "lawful_bases": sorted(
+                    {_lawful_basis(r) for r in members if r.get("lawful_basis")}
+                ),
+                "recipients": _union(members, "recipients"),
+                "international_transfers": sorted(
+                    {
+                        r["international_transfers"]
+                        for r in members
+                        if r.get("international_transfers")
+                    }
+                ),
+                "retention": [
+                    f"{r['title']}: {r.get('retention_period') or 'not recorded'}" for r in members
+                ],
+                "security_measures": sorted(
+                    {_security(r, controller.security_measures) for r in members}
+                ),
+            }
+        )
+    return out
+
+
+#: The record of processing's columns: (heading, key in a group, Article 30(1) point).
+ROPA_COLUMNS = [
+    ("Purpose of processing", "purpose", "30(1)(b)"),
+    ("Controller", "controller", "30(1)(a)"),
+    ("Controller contact", "controller_contact", "30(1)(a)"),
+    ("Data Protection Officer", "dpo", "30(1)(a)"),
+    ("Information assets", "assets", ""),
+    ("Departments", "departments", ""),
+    ("Categories of data subjects", "data_subjects", "30(1)(c)"),
+    ("Categories of personal data", "personal_data_categories", "30(1)(c)"),
+    ("Special category data and Article 9 conditions", "special_category", ""),
+    ("Lawful bases (Article 6)", "lawful_bases", ""),
+    ("Recipients", "recipients", "30(1)(d)"),
+    ("Transfers to third countries", "international_transfers", "30(1)(e)"),
+    ("Retention", "retention", "30(1)(f)"),
+    ("Security measures", "security_measures", "30(1)(g)"),
+]
+
+
+def ropa_rows(groups: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One row per purpose for a spreadsheet: lists joined one a line; an empty
+    list is "None recorded" so a gap is never mistaken for "none"."""
+    rows = []
+    for group in groups:
+        row = {}
+        for heading, key, _point in ROPA_COLUMNS:
+            value = group[key]
+            if isinstance(value, list):
+                value = "\n".join(value) if value else "None recorded"
+            row[heading] = value
+        rows.append(row)
+    return rows

@@ -96,6 +96,12 @@ class Asset(Base):
     article9_condition: Mapped[str | None] = mapped_column(String(200))
     retention_period: Mapped[str | None] = mapped_column(String(200))
     dpia_reference: Mapped[str | None] = mapped_column(String(100))
+    # What UK GDPR Article 30(1) asks of the record of processing (#18).
+    purpose: Mapped[str | None] = mapped_column(String(500))
+    data_subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    personal_data_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    international_transfers: Mapped[str | None] = mapped_column(String(1000))
     update_frequency: Mapped[str | None] = mapped_column(String(20))
     last_updated: Mapped[date | None] = mapped_column(Date)
     review_date: Mapped[date | None] = mapped_column(Date)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 
 from odf.opendocument import OpenDocumentSpreadsheet
@@ -65,3 +66,14 @@ def ods_bytes(title: str, headings: Sequence[str], rows: Rows) -> bytes:
     out = io.BytesIO()
     document.write(out)
     return out.getvalue()
+
+
+def file_bytes(fmt: str, title: str, headings: Sequence[str], rows: Rows) -> bytes:
+    """The table in ``fmt`` (one of FORMATS); JSON is a list of heading → value objects."""
+    if fmt == "json":
+        return (json.dumps(list(rows), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if fmt == "xlsx":
+        return xlsx_bytes(title, headings, rows)
+    if fmt == "ods":
+        return ods_bytes(title, headings, rows)
+    return csv_bytes(headings, rows)

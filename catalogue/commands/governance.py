@@ -114,11 +114,14 @@ def governance_iar(obj: Context, department: str | None, fmt: str, output: Path 
 
 def write_register(register: registers.Register, fmt: str, output: Path | None) -> None:
     """The register in ``fmt``, to ``output`` or standard output."""
-    data = register_file(register, fmt)
+    data = spreadsheets.file_bytes(fmt, register.title, register.headings, register.rows)
+    write_bytes(data, fmt, output, f"{len(register.rows)} rows of the {register.title}")
+
+
+def write_bytes(data: bytes, fmt: str, output: Path | None, what: str) -> None:
     if output is not None:
         output.write_bytes(data)
-        count = len(register.rows)
-        click.echo(f"Wrote {count} rows of the {register.title} to {output}.", err=True)
+        click.echo(f"Wrote {what} to {output}.", err=True)
         return
     stdout = sys.stdout.buffer
     if fmt in ("xlsx", "ods") and stdout.isatty():
@@ -127,12 +130,24 @@ def write_register(register: registers.Register, fmt: str, output: Path | None) 
     stdout.flush()
 
 
-def register_file(register: registers.Register, fmt: str) -> bytes:
+@governance_group.command(name="ropa")
+@click.option("--department", help="Only this department's processing.")
+@format_option("csv", "xlsx", "ods", "json")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to this file (needed for xlsx and ods on a terminal).",
+)
+@pass_context
+def governance_ropa(obj: Context, department: str | None, fmt: str, output: Path | None) -> None:
+    """Export the Article 30 record of processing activities, grouped by purpose."""
+    with obj.catalogue.read() as session:
+        groups, register = registers.record_of_processing(
+            session, obj.principal, obj.settings.controller, department
+        )
     if fmt == "json":
-        text = json.dumps(register.rows, indent=2, ensure_ascii=False) + "\n"
-        return text.encode("utf-8")
-    if fmt == "xlsx":
-        return spreadsheets.xlsx_bytes(register.title, register.headings, register.rows)
-    if fmt == "ods":
-        return spreadsheets.ods_bytes(register.title, register.headings, register.rows)
-    return spreadsheets.csv_bytes(register.headings, register.rows)
+        data = (json.dumps(groups, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        write_bytes(data, fmt, output, f"{len(groups)} purposes of processing")
+        return
+    write_register(register, fmt, output)

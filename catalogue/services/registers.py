@@ -8,11 +8,20 @@ across every department.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from catalogue.errors import Forbidden
-from catalogue.governance import ReviewPolicy, iar_columns, register_rows
+from catalogue.governance import (
+    ROPA_COLUMNS,
+    Controller,
+    ReviewPolicy,
+    iar_columns,
+    processing_activities,
+    register_rows,
+    ropa_rows,
+)
 from catalogue.services.access import Principal
 from catalogue.services.assets import list_assets
 from catalogue.services.reviews import check_department
@@ -56,3 +65,23 @@ def information_asset_register(
         headings=[c.heading for c in columns],
         rows=register_rows(records, columns),
     )
+
+
+def record_of_processing(
+    session: Session, principal: Principal, controller: Controller, department: str | None = None
+) -> tuple[list[dict[str, Any]], Register]:
+    """The Article 30 record of processing activities: the groups (by purpose,
+    with lists) and the same as a register of one row per purpose.
+
+    Raises Forbidden (not an auditor or admin) or NotFound (unknown department).
+    """
+    require_governance(principal)
+    check_department(session, department)
+    records = list_assets(session, principal, department=department)
+    groups = processing_activities(records, controller)
+    register = Register(
+        title="Record of processing activities",
+        headings=[heading for heading, _key, _point in ROPA_COLUMNS],
+        rows=ropa_rows(groups),
+    )
+    return groups, register

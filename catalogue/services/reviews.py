@@ -65,11 +65,15 @@ def record_review(
     return after
 
 
+def department_names(session: Session) -> list[str]:
+    return list(session.scalars(select(Department.name).order_by(Department.name)))
+
+
 def check_department(session: Session, department: str | None) -> None:
     """NotFound naming the known departments when ``department`` is not one."""
     if department is None:
         return
-    names = sorted(session.scalars(select(Department.name)))
+    names = department_names(session)
     if department not in names:
         raise NotFound(
             f"no department called {department!r}; the catalogue knows: " + ", ".join(names)

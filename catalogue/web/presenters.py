@@ -65,6 +65,7 @@ ACTIONS = {
     "asset.create": "Registered",
     "asset.update": "Changed",
     "asset.retire": "Retired",
+    "asset.review": "Reviewed",
     "edge.add": "Feed added",
     "edge.end": "Feed ended",
 }

@@ -226,6 +226,10 @@ CLI_CALLS: dict[str, list[str]] = {
     "index verify": [],
     "import ckan": ["{ckan}"],
     "import dbt": ["{dbt}"],
+    "review record": ["tenancies", "--note", "checked"],
+    "review due": [],
+    "governance iar": [],
+    "governance ropa": [],
 }
 NOT_RUN = {"serve": "starts a web server and does not return"}
 

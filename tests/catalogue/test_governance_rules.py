@@ -8,11 +8,14 @@ from datetime import date
 import pytest
 
 from catalogue.governance import (
+    Controller,
     ReviewPolicy,
     add_months,
     iar_columns,
     parse_review_months,
+    processing_activities,
     register_rows,
+    ropa_rows,
 )
 
 
@@ -124,3 +127,63 @@ def test_the_register_has_the_columns_an_iar_carries_and_fills_them() -> None:
     )[0]
     assert open_row["Sharing"] == "Published openly under OGL-UK-3.0"
     assert open_row["Personal data"] == "No"
+
+
+def test_the_record_of_processing_groups_personal_data_by_purpose() -> None:
+    controller = Controller("Thamesbury Council", "Town Hall", "dpo@example.gov.uk", "Encrypted")
+    base = {"access": "internal", "classification": "OFFICIAL", "personal_data": True}
+    records = [
+        {
+            **base,
+            "key": "rents",
+            "title": "Rents",
+            "department": "Housing",
+            "purpose": "Managing tenancies",
+            "data_subjects": ["Tenants"],
+            "personal_data_categories": ["Name, address and contact details", "Rent account"],
+            "recipients": ["Housing Ombudsman"],
+            "lawful_basis": "public_task",
+            "retention_period": "6 years",
+        },
+        {
+            **base,
+            "key": "repairs",
+            "title": "Repairs",
+            "department": "Housing",
+            "purpose": "Managing tenancies",
+            "data_subjects": ["Tenants", "Contractors"],
+            "personal_data_categories": ["Name, address and contact details"],
+            "special_category": True,
+            "article9_condition": "9(2)(h)",
+            "lawful_basis": "contract",
+            "international_transfers": "None",
+        },
+        {**base, "key": "loans", "title": "Loans", "purpose": None, "department": "Libraries"},
+        {**base, "key": "toilets", "title": "Toilets", "personal_data": False, "purpose": "Maps"},
+    ]
+    groups = processing_activities(records, controller)
+    assert [g["purpose"] for g in groups] == ["Managing tenancies", "Purpose not recorded"]
+    tenancies = groups[0]
+    assert tenancies["assets"] == ["Rents (rents)", "Repairs (repairs)"]
+    assert tenancies["data_subjects"] == ["Contractors", "Tenants"]
+    assert tenancies["personal_data_categories"] == [
+        "Name, address and contact details",
+        "Rent account",
+    ]
+    assert tenancies["special_category"] == ["Repairs: 9(2)(h)"]
+    assert tenancies["lawful_bases"] == [
+        "Contract (Article 6(1)(b))",
+        "Public task (Article 6(1)(e))",
+    ]
+    assert tenancies["recipients"] == ["Housing Ombudsman"]
+    assert tenancies["international_transfers"] == ["None"]
+    assert tenancies["retention"] == ["Rents: 6 years", "Repairs: not recorded"]
+    assert tenancies["security_measures"] == ["Encrypted; OFFICIAL; shared within the council"]
+    assert (tenancies["controller"], tenancies["dpo"]) == (
+        "Thamesbury Council",
+        "dpo@example.gov.uk",
+    )
+    [row, unrecorded] = ropa_rows(groups)
+    assert row["Categories of data subjects"] == "Contractors\nTenants"
+    assert unrecorded["Recipients"] == "None recorded"
+    assert unrecorded["Information assets"] == "Loans (loans)"
