@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
 from catalogue import spreadsheets
 from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
 from catalogue.db import utcnow
+from catalogue.governance import MEASURES
 from catalogue.services import registers, reviews
 
 
@@ -151,3 +154,49 @@ def governance_ropa(obj: Context, department: str | None, fmt: str, output: Path
         write_bytes(data, fmt, output, f"{len(groups)} purposes of processing")
         return
     write_register(register, fmt, output)
+
+
+COVERAGE_HEADINGS = [("department", "Department"), ("assets", "Assets")] + [
+    (m.name, m.heading) for m in MEASURES
+]
+
+
+@governance_group.command(name="coverage")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The register as it stood at the end of this day (YYYY-MM-DD, UTC).",
+)
+@click.option("--department", help="Only this department.")
+@format_option("text", "json", "csv")
+@pass_context
+def governance_coverage(
+    obj: Context, as_of: datetime | None, department: str | None, fmt: str
+) -> None:
+    """How complete the register is, per department and overall, now or on a past date."""
+    with obj.catalogue.read() as session:
+        rows = registers.coverage(
+            session,
+            obj.principal,
+            obj.settings.review_policy,
+            utcnow(),
+            as_of.date() if as_of else None,
+            department,
+        )
+    if fmt == "json":
+        emit_json(rows)
+        return
+    flat = [{name: _figure(row[name]) for name, _ in COVERAGE_HEADINGS} for row in rows]
+    if fmt == "csv":
+        emit_csv(flat, [name for name, _ in COVERAGE_HEADINGS])
+    else:
+        emit_table(flat, [name for name, _ in COVERAGE_HEADINGS])
+
+
+def _figure(value: Any) -> Any:
+    """A measure as "75.0% (3/4)", "n/a" when it applies to nothing."""
+    if not isinstance(value, dict):
+        return value
+    if value["percent"] is None:
+        return "n/a"
+    return f"{value['percent']}% ({value['met']}/{value['of']})"

@@ -1,5 +1,6 @@
-"""The registers the Senior Information Risk Owner must be able to produce:
-the Information Asset Register, from the assets as they are now.
+"""What the Senior Information Risk Owner must be able to produce: the
+Information Asset Register and the Article 30 record of processing, from the
+assets as they are now, and the register's coverage now or on a past date.
 
 Only auditors and admins may produce a register: it lists restricted assets
 across every department.
@@ -8,20 +9,27 @@ across every department.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.errors import Forbidden
+from catalogue.errors import Forbidden, Invalid, Problem
 from catalogue.governance import (
     ROPA_COLUMNS,
     Controller,
     ReviewPolicy,
     iar_columns,
+    latest_records,
     processing_activities,
     register_rows,
     ropa_rows,
 )
+from catalogue.governance import (
+    coverage as governance_coverage,
+)
+from catalogue.models import ChangeLog
 from catalogue.services.access import Principal
 from catalogue.services.assets import list_assets
 from catalogue.services.reviews import check_department
@@ -85,3 +93,40 @@ def record_of_processing(
         rows=ropa_rows(groups),
     )
     return groups, register
+
+
+def coverage(
+    session: Session,
+    principal: Principal,
+    policy: ReviewPolicy,
+    now: datetime,
+    as_of: date | None = None,
+    department: str | None = None,
+) -> list[dict[str, Any]]:
+    """How complete the register is at the end of ``as_of`` (UTC), or at ``now``,
+    replayed from the change log so a past date shows the register as it stood.
+
+    Raises Forbidden (not an auditor or admin), NotFound (unknown department)
+    or Invalid (``as_of`` after today).
+    """
+    require_governance(principal)
+    check_department(session, department)
+    if as_of is not None and as_of > now.date():
+        raise Invalid(
+            "the date is in the future",
+            [Problem(f"{as_of.isoformat()} is after today ({now.date().isoformat()})", "as_of")],
+        )
+    cutoff = now if as_of is None else datetime.combine(as_of, time.max, tzinfo=UTC)
+    rows = session.execute(
+        select(ChangeLog.asset_key, ChangeLog.after)
+        .where(ChangeLog.at <= cutoff, ChangeLog.action.like("asset.%"))
+        .order_by(ChangeLog.seq)
+    )
+    records = latest_records([(key, after) for key, after in rows])
+    day = as_of or now.date()
+    if department is None:
+        return governance_coverage(records, day, policy)
+    # The overall row of one department's assets is that department's row, and
+    # it is there (with noughts) even on a day the department held nothing.
+    mine = [r for r in records if r.get("department") == department]
+    return [{**governance_coverage(mine, day, policy)[-1], "department": department}]

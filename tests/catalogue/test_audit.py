@@ -230,6 +230,7 @@ CLI_CALLS: dict[str, list[str]] = {
     "review due": [],
     "governance iar": [],
     "governance ropa": [],
+    "governance coverage": [],
 }
 NOT_RUN = {"serve": "starts a web server and does not return"}
 

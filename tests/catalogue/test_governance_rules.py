@@ -11,7 +11,9 @@ from catalogue.governance import (
     Controller,
     ReviewPolicy,
     add_months,
+    coverage,
     iar_columns,
+    latest_records,
     parse_review_months,
     processing_activities,
     register_rows,
@@ -187,3 +189,72 @@ def test_the_record_of_processing_groups_personal_data_by_purpose() -> None:
     assert row["Categories of data subjects"] == "Contractors\nTenants"
     assert unrecorded["Recipients"] == "None recorded"
     assert unrecorded["Information assets"] == "Loans (loans)"
+
+
+def test_coverage_per_department_and_overall_counted_by_hand() -> None:
+    today = date(2026, 12, 4)
+    common = {"kind": "dataset", "status": "active", "classification": "OFFICIAL"}
+    records = [
+        {
+            **common,
+            "key": "a",
+            "department": "Housing",
+            "owner": "Priya",
+            "steward": "Sam",
+            "description": "Rents",
+            "personal_data": True,
+            "lawful_basis": "public_task",
+            "retention_period": "6 years",
+            "review_date": "2027-01-01",
+            "update_frequency": "monthly",
+            "last_updated": "2026-11-20",
+        },
+        {
+            **common,
+            "key": "b",
+            "department": "Housing",
+            "owner": "Priya",
+            "description": " ",
+            "personal_data": True,
+            "dpia_reference": "DPIA-1",
+            "review_date": "2026-06-30",
+            "update_frequency": "weekly",
+            "last_updated": "2026-10-01",
+        },
+        {**common, "key": "c", "department": "Culture", "review_date": "2027-05-01"},
+        {**common, "key": "d", "department": "Culture", "status": "retired"},
+        {**common, "key": "p", "department": "Culture", "kind": "pipeline"},
+    ]
+    first, second, overall = coverage(records, today, ReviewPolicy())
+    assert [r["department"] for r in (first, second, overall)] == [
+        "Culture",
+        "Housing",
+        "All departments",
+    ]
+    rows = {r["department"]: r for r in (first, second, overall)}
+    h, c, o = rows["Housing"], rows["Culture"], rows["All departments"]
+    assert (h["assets"], c["assets"], o["assets"]) == (2, 1, 3)  # retired, pipeline left out
+    assert h["owner"] == {"met": 2, "of": 2, "percent": 100.0}
+    assert h["steward"] == {"met": 1, "of": 2, "percent": 50.0}
+    assert h["description"]["met"] == 1  # blank does not count
+    assert h["lawful_basis"] == {"met": 1, "of": 2, "percent": 50.0}
+    assert h["dpia"] == {"met": 1, "of": 2, "percent": 50.0}
+    assert c["lawful_basis"] == {"met": 0, "of": 0, "percent": None}
+    assert h["reviewed"] == {"met": 1, "of": 2, "percent": 50.0}  # b overdue since June
+    assert h["fresh"] == {"met": 1, "of": 2, "percent": 50.0}  # b weekly, last in October
+    assert c["fresh"]["of"] == 0
+    assert o["owner"] == {"met": 2, "of": 3, "percent": 66.7}
+    assert o["reviewed"] == {"met": 2, "of": 3, "percent": 66.7}
+    # On a past day, b was neither overdue nor stale.
+    earlier = {r["department"]: r for r in coverage(records, date(2026, 6, 1), ReviewPolicy())}
+    assert earlier["Housing"]["reviewed"]["met"] == 2
+    assert earlier["Housing"]["fresh"]["met"] == 2
+
+
+def test_the_register_replayed_keeps_each_assets_last_state() -> None:
+    changes = [
+        ("a", {"key": "a", "title": "A1"}),
+        ("b", {"key": "b", "title": "B1"}),
+        ("a", {"key": "a", "title": "A2"}),
+    ]
+    assert latest_records(changes) == [{"key": "a", "title": "A2"}, {"key": "b", "title": "B1"}]
