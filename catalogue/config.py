@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.errors import CatalogueError
-from catalogue.governance import Controller, ReviewPolicy, parse_review_months
+from catalogue.governance import (
+    DEFAULT_TARGETS,
+    Controller,
+    ReviewPolicy,
+    parse_review_months,
+    parse_targets,
+)
 
 ENV_PREFIX = "CATALOGUE_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -67,6 +73,8 @@ class Settings:
     review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     # The controller and DPO the Article 30 record names (CATALOGUE_CONTROLLER_* etc.).
     controller: Controller = field(default_factory=Controller)
+    # Coverage targets in percent by measure (CATALOGUE_COVERAGE_TARGETS="dpia=95").
+    coverage_targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
 
     @property
     def resolved_database_url(self) -> str:
@@ -123,6 +131,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
             values["review_policy"] = parse_review_months(env["CATALOGUE_REVIEW_MONTHS"])
         except ValueError as error:
             raise SettingError(f"CATALOGUE_REVIEW_MONTHS: {error}") from None
+    if env.get("CATALOGUE_COVERAGE_TARGETS"):
+        try:
+            values["coverage_targets"] = parse_targets(env["CATALOGUE_COVERAGE_TARGETS"])
+        except ValueError as error:
+            raise SettingError(f"CATALOGUE_COVERAGE_TARGETS: {error}") from None
     controller = {
         name: env[variable].strip()
         for name, variable in CONTROLLER_VARIABLES.items()

@@ -445,3 +445,80 @@ def _coverage_row(
             "percent": round(100 * met / len(applies), 1) if applies else None,
         }
     return row
+
+
+def month_ends(today: date, months: int = 12) -> list[date]:
+    """The last day of each of the ``months`` months before this one, oldest
+    first, then ``today``: the points of the coverage trend."""
+    first_of_month = today.replace(day=1)
+    points = []
+    for back in range(months, 0, -1):
+        start = add_months(first_of_month, -back + 1)
+        points.append(date.fromordinal(start.toordinal() - 1))
+    return [*points, today]
+
+
+def coverage_trend(
+    changes: list[tuple[date, str, Mapping[str, Any] | None]],
+    days: list[date],
+    policy: ReviewPolicy,
+) -> list[dict[str, Any]]:
+    """The overall coverage at the end of each of ``days`` (ascending), from
+    asset changes ``(day, key, after)`` oldest first, replayed once."""
+    state: dict[str, Mapping[str, Any]] = {}
+    out = []
+    position = 0
+    for day in days:
+        while position < len(changes) and changes[position][0] <= day:
+            _when, key, after = changes[position]
+            if after is not None:
+                state[key] = after
+            position += 1
+        overall = coverage(list(state.values()), day, policy)[-1]
+        out.append({"day": day.isoformat(), **overall})
+    return out
+
+
+DEFAULT_TARGETS = {m.name: 100.0 for m in MEASURES} | {
+    "description": 90.0,
+    "reviewed": 90.0,
+    "fresh": 90.0,
+}
+
+
+def parse_targets(text: str) -> dict[str, float]:
+    """``"dpia=95,fresh=80"`` over the defaults. Raises ValueError naming the
+    part that is not ``measure=percent`` with a known measure."""
+    targets = dict(DEFAULT_TARGETS)
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if name.strip() not in targets:
+            raise ValueError(
+                f"{name.strip()!r} is not a measure; the measures are: " + ", ".join(targets)
+            )
+        try:
+            percent = float(value)
+        except ValueError:
+            percent = -1.0
+        if not 0 <= percent <= 100:
+            raise ValueError(f"{part!r}: the target must be a percentage from 0 to 100")
+        targets[name.strip()] = percent
+    return targets
+
+
+def missed_targets(
+    rows: list[dict[str, Any]], targets: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """Each department (not the overall row) with the measures below target."""
+    out = []
+    for row in rows[:-1]:
+        missed = [
+            m.heading
+            for m in MEASURES
+            if row[m.name]["percent"] is not None and row[m.name]["percent"] < targets[m.name]
+        ]
+        if missed:
+            out.append({"department": row["department"], "missed": missed})
+    return out

@@ -15,11 +15,12 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 
 from catalogue import spreadsheets
 from catalogue.db import utcnow
-from catalogue.governance import ReviewPolicy
+from catalogue.governance import MEASURES, ReviewPolicy, missed_targets
 from catalogue.http import catalogue, current_principal
 from catalogue.services import registers, reviews
 from catalogue.services.access import Principal
 from catalogue.web.blueprint import bp
+from catalogue.web.lineage_pages import as_of_from_request
 from catalogue.web.presenters import department_slug, nice_date, signed_in
 
 #: "What I need to review" also lists reviews falling due this many days ahead.
@@ -208,3 +209,73 @@ def ropa_file(fmt: str) -> Response:
         mimetype=spreadsheets.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f"attachment; filename=record-of-processing.{fmt}"},
     )
+
+
+# -- coverage: the governance page ---------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 640, 260, 40
+
+
+def trend_chart(trend: list[dict[str, Any]], measure: str, target: float) -> dict[str, Any]:
+    """Where to draw the trend of one measure: a point per month (None where the
+    measure applied to nothing), the target's height and the axis labels."""
+    inner_w = CHART_WIDTH - 2 * CHART_MARGIN
+    inner_h = CHART_HEIGHT - 2 * CHART_MARGIN
+    step = inner_w / max(1, len(trend) - 1)
+
+    def y(percent: float) -> float:
+        return round(CHART_MARGIN + inner_h * (1 - percent / 100), 1)
+
+    points = []
+    for index, row in enumerate(trend):
+        percent = row[measure]["percent"]
+        x = round(CHART_MARGIN + index * step, 1)
+        points.append({"x": x, "y": y(percent) if percent is not None else None, "row": row})
+    drawn = [p for p in points if p["y"] is not None]
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_MARGIN,
+        "right": CHART_WIDTH - CHART_MARGIN,
+        "bottom": CHART_HEIGHT - CHART_MARGIN,
+        "points": points,
+        "line": " ".join(f"{p['x']},{p['y']}" for p in drawn),
+        "target_y": y(target),
+        "gridlines": [{"label": f"{v}%", "y": y(v)} for v in (0, 25, 50, 75, 100)],
+    }
+
+
+@bp.get("/governance")
+@signed_in
+def governance_home() -> tuple[str, int]:
+    """Coverage of the register per department, now or as of a date, the
+    departments that miss their targets, and the trend over 12 months."""
+    cat = catalogue()
+    principal = current_principal()
+    settings = cat.settings
+    form = as_of_from_request()
+    measure = request.args.get("measure", "reviewed")
+    if measure not in {m.name for m in MEASURES}:
+        measure = "reviewed"
+    now = utcnow()
+    error = form.error
+    as_of = form.moment.date() if form.moment and not error else None
+    if as_of is not None and as_of > now.date():
+        error, as_of = "The date must be today or in the past", None
+    with cat.read() as session:
+        rows = registers.coverage(session, principal, settings.review_policy, now, as_of)
+        trend = registers.coverage_over_time(session, principal, settings.review_policy, now)
+    targets = settings.coverage_targets
+    return render_template(
+        "web/governance.html",
+        rows=rows,
+        measures=MEASURES,
+        targets=targets,
+        missed=missed_targets(rows, targets),
+        trend=trend,
+        chart=trend_chart(trend, measure, targets[measure]),
+        measure=next(m for m in MEASURES if m.name == measure),
+        as_of=as_of,
+        date_parts=form.parts,
+        date_error=error,
+    ), (422 if error else 200)

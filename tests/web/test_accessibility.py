@@ -42,6 +42,12 @@ PAGES = [
     ("reviews-department", "viewer", "/departments/housing/reviews"),
     ("information-asset-register", "auditor", "/governance/iar?department=Housing"),
     ("record-of-processing", "auditor", "/governance/ropa?department=Housing"),
+    ("governance-coverage", "auditor", "/governance"),
+    (
+        "governance-coverage-date-error",
+        "auditor",
+        "/governance?as_of-day=31&as_of-month=2&as_of-year=2026",
+    ),
     ("edit-article-30", "steward", "/assets/tenancies/edit"),
     ("audit-log", "auditor", "/audit?asset=rpt-housing-arrears-dashboard"),
     ("accessibility-statement", None, "/accessibility"),

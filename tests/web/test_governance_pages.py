@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from html import unescape
 
 import openpyxl
@@ -21,7 +22,7 @@ from catalogue.db import utcnow
 from catalogue.governance import add_months
 from catalogue.services import assets
 from catalogue.services.access import operator
-from tests.conftest import demo_day, long_date
+from tests.conftest import date_query, demo_day, long_date
 from tests.web.conftest import Pages, fresh_demo_app
 from tests.web.test_forms import form_values
 
@@ -33,6 +34,8 @@ AISHA = "aisha.begum@thamesbury.gov.uk"
 #: demo's "2026-06-30", so it is overdue on the day the demo is loaded.
 STOCK = "housing-stock-condition"
 OVERDUE_SINCE = long_date(demo_day("2026-06-30"))
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+DAY = rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b"
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +212,34 @@ def test_the_article_30_fields_in_the_form_and_on_the_page(pages: Pages, demo_ap
     personal = text_of(html, "personal-data", "dl")
     assert "Purpose of processing Managing council tenancies and rents" in personal
     assert "Recipients Repairs contractors; Housing Ombudsman; Police, on request" in personal
+
+
+# -- coverage ----------------------------------------------------------------------------
+def test_the_governance_page_shows_coverage_targets_and_the_trend(pages: Pages) -> None:
+    pages.sign_in("steward")
+    assert pages.get("/governance").status_code == 403
+    pages.sign_in("auditor")
+    html = unescape(pages.text("/governance"))
+    table = text_of(html, "coverage", "table")
+    assert "All departments" in table and "Housing" in table
+    hr_row = re.search(r"HR</th>(.*?)</tr>", html, re.S)
+    assert hr_row and "Below 90%" in hr_row.group(1)  # one HR review overdue of 9 assets
+    assert "HR" in text_of(html, "missed-targets", "ul")
+    chart = html.split('id="trend-chart"')[1].split("</svg>")[0]
+    assert chart.count("<circle") == 13  # twelve month ends and today
+    assert "<title" in chart and "<desc" in chart
+    trend = text_of(html, "trend-table", "table")
+    assert len(re.findall(rf"{DAY}", trend)) == 13
+    dpia = unescape(pages.text("/governance?measure=dpia"))
+    assert "The last 12 months: dpia (personal data)" in dpia
+
+
+def test_the_governance_page_as_of_a_past_date_and_a_bad_one(pages: Pages) -> None:
+    pages.sign_in("auditor")
+    day = demo_day("2025-06-01")
+    html = unescape(pages.text(f"/governance?{date_query('as_of', day)}"))
+    assert f"How complete the register is on {long_date(day)}" in html
+    future = utcnow().date() + timedelta(days=400)
+    response = pages.get(f"/governance?{date_query('as_of', future)}")
+    assert response.status_code == 422
+    assert "The date must be today or in the past" in unescape(response.get_data(as_text=True))
