@@ -14,7 +14,7 @@ from catalogue.governance import ReviewPolicy
 from catalogue.services import assets, registers
 from catalogue.services.access import Principal, operator
 from catalogue.store import Catalogue
-from tests.conftest import Runner
+from tests.conftest import Runner, demo_day
 
 pytestmark = pytest.mark.calendar
 
@@ -136,3 +136,17 @@ def test_coverage_refuses_a_future_date_an_unknown_department_and_non_auditors(
     steward = Principal("Sam Jones", "steward", "Housing", "sam@example.gov.uk")
     with history.read() as session, pytest.raises(Forbidden):
         registers.coverage(session, steward, ReviewPolicy(), utcnow())
+
+
+def test_the_demo_was_less_complete_a_month_ago(demo_run: Runner) -> None:
+    """The demo's history fills in four DPIAs and three stewards in the month
+    before its files were written (catalogue/demo/changes.yaml)."""
+    today = json.loads(demo_run("governance", "coverage", "--format", "json").output)[-1]
+    month_ago = demo_day("2026-10-25").isoformat()
+    then = json.loads(
+        demo_run("governance", "coverage", "--as-of", month_ago, "--format", "json").output
+    )[-1]
+    assert today["assets"] == then["assets"] == 212
+    assert (today["steward"]["met"], then["steward"]["met"]) == (212, 209)
+    assert (today["dpia"]["met"], then["dpia"]["met"]) == (98, 94)
+    assert today["dpia"]["of"] == then["dpia"]["of"] == 98
