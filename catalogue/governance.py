@@ -134,11 +134,18 @@ def _format_and_location(record: Mapping[str, Any]) -> str:
     return "; ".join(p for p in (", ".join(formats), location) if p)
 
 
-def _sharing(record: Mapping[str, Any]) -> str:
+def _who_may_see(record: Mapping[str, Any]) -> str:
     access = record.get("access") or "internal"
     text = SHARING.get(access, access)
     if access == "open" and record.get("licence"):
         text += f" under {record['licence']}"
+    return text
+
+
+def _sharing(record: Mapping[str, Any]) -> str:
+    text = _who_may_see(record)
+    if record.get("recipients"):
+        text += "; disclosed to " + ", ".join(record["recipients"])
     return text
 
 
@@ -180,7 +187,7 @@ def iar_columns(policy: ReviewPolicy) -> list[RegisterColumn]:
         RegisterColumn("Lawful basis", "lawful_basis (UK GDPR Article 6)", _lawful_basis),
         RegisterColumn("Retention", "retention_period", _field("retention_period")),
         RegisterColumn("DPIA reference", "dpia_reference", _field("dpia_reference")),
-        RegisterColumn("Sharing", "access (and licence when open)", _sharing),
+        RegisterColumn("Sharing", "access (licence when open), then recipients", _sharing),
         RegisterColumn("Last review", "the owner's last review: date and who", _last_review),
         RegisterColumn(
             "Next review",
@@ -238,7 +245,7 @@ def _union(records: list[Mapping[str, Any]], name: str) -> list[str]:
 
 
 def _security(record: Mapping[str, Any], general: str) -> str:
-    own = f"{record.get('classification') or 'OFFICIAL'}; {_sharing(record).lower()}"
+    own = f"{record.get('classification') or 'OFFICIAL'}; {_who_may_see(record).lower()}"
     return f"{general}; {own}" if general else own
 
 

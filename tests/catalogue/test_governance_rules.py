@@ -12,9 +12,13 @@ from catalogue.governance import (
     ReviewPolicy,
     add_months,
     coverage,
+    coverage_trend,
     iar_columns,
     latest_records,
+    missed_targets,
+    month_ends,
     parse_review_months,
+    parse_targets,
     processing_activities,
     register_rows,
     ropa_rows,
@@ -129,6 +133,10 @@ def test_the_register_has_the_columns_an_iar_carries_and_fills_them() -> None:
     )[0]
     assert open_row["Sharing"] == "Published openly under OGL-UK-3.0"
     assert open_row["Personal data"] == "No"
+    shared = register_rows([{**record, "recipients": ["DWP", "HMRC"]}], columns)[0]
+    assert shared["Sharing"] == (
+        "Restricted to its department, owner and steward; disclosed to DWP, HMRC"
+    )
 
 
 def test_the_record_of_processing_groups_personal_data_by_purpose() -> None:
@@ -258,3 +266,46 @@ def test_the_register_replayed_keeps_each_assets_last_state() -> None:
         ("a", {"key": "a", "title": "A2"}),
     ]
     assert latest_records(changes) == [{"key": "a", "title": "A2"}, {"key": "b", "title": "B1"}]
+
+
+def test_the_trend_replays_the_changes_once_to_each_month_end() -> None:
+    assert month_ends(date(2026, 3, 15), 3) == [
+        date(2025, 12, 31),
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 15),
+    ]
+    base = {"kind": "dataset", "status": "active", "classification": "OFFICIAL"}
+    changes = [
+        (date(2026, 1, 10), "a", {**base, "key": "a", "department": "X"}),
+        (date(2026, 1, 20), "b", {**base, "key": "b", "department": "X", "owner": "Jo"}),
+        (date(2026, 2, 5), "a", {**base, "key": "a", "department": "X", "owner": "Al"}),
+        (date(2026, 3, 1), "b", {**base, "key": "b", "department": "X", "status": "retired"}),
+    ]
+    days = month_ends(date(2026, 3, 15), 3)
+    trend = coverage_trend(changes, days, ReviewPolicy())
+    assert [(t["day"], t["assets"], t["owner"]["met"]) for t in trend] == [
+        ("2025-12-31", 0, 0),
+        ("2026-01-31", 2, 1),
+        ("2026-02-28", 2, 2),
+        ("2026-03-15", 1, 1),
+    ]
+    assert trend[0]["owner"]["percent"] is None
+
+
+def test_targets_override_the_defaults_and_name_what_is_wrong() -> None:
+    targets = parse_targets("dpia=95, fresh=80")
+    assert (targets["dpia"], targets["fresh"], targets["owner"]) == (95.0, 80.0, 100.0)
+    with pytest.raises(ValueError, match="'dpai' is not a measure; the measures are: owner"):
+        parse_targets("dpai=95")
+    with pytest.raises(ValueError, match="from 0 to 100"):
+        parse_targets("dpia=120")
+    rows = [
+        {"department": "X", **{m: {"met": 1, "of": 2, "percent": 50.0} for m in targets}},
+        {"department": "Y", **{m: {"met": 0, "of": 0, "percent": None} for m in targets}},
+        {"department": "All departments"},
+    ]
+    missed = missed_targets(rows, {**targets, **dict.fromkeys(targets, 50.0)})
+    assert missed == []
+    missed = missed_targets(rows, {**dict.fromkeys(targets, 50.0), "dpia": 60.0})
+    assert missed == [{"department": "X", "missed": ["DPIA (personal data)"]}]
