@@ -8,6 +8,7 @@ from catalogue.commands import CatalogueGroup, Context, pass_context
 from catalogue.commands.accounts import audit, token_group, user_group
 from catalogue.commands.assets import history, list_, register, retire, show, update
 from catalogue.commands.files import apply, demo, export
+from catalogue.commands.governance import governance_group, review_group
 from catalogue.commands.harvest import harvest_group
 from catalogue.commands.imports import import_group
 from catalogue.commands.lineage import lineage_group
@@ -102,6 +103,8 @@ def db_current(obj: Context) -> None:
 for command in (register, update, retire, show, list_, history, apply, export, demo, serve):
     main.add_command(command)
 main.add_command(lineage_group)
+main.add_command(review_group)
+main.add_command(governance_group)
 main.add_command(user_group)
 main.add_command(token_group)
 main.add_command(audit)

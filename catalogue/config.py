@@ -12,10 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from catalogue.errors import CatalogueError
+from catalogue.governance import (
+    DEFAULT_TARGETS,
+    Controller,
+    ReviewPolicy,
+    parse_review_months,
+    parse_targets,
+)
 
 ENV_PREFIX = "CATALOGUE_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("json", "text")
+#: Controller fields of the Article 30 record and the variables that set them.
+CONTROLLER_VARIABLES = {
+    "name": "CATALOGUE_CONTROLLER_NAME",
+    "contact": "CATALOGUE_CONTROLLER_CONTACT",
+    "dpo": "CATALOGUE_DPO_CONTACT",
+    "security_measures": "CATALOGUE_SECURITY_MEASURES",
+}
 
 
 class SettingError(CatalogueError):
@@ -60,6 +74,12 @@ class Settings:
     # A signed-in session ends after this long unused, and this long after sign-in.
     session_idle_minutes: int = 60
     session_lifetime_hours: int = 12
+    # Months between owners' reviews, by asset kind (CATALOGUE_REVIEW_MONTHS="12,report=6").
+    review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
+    # The controller and DPO the Article 30 record names (CATALOGUE_CONTROLLER_* etc.).
+    controller: Controller = field(default_factory=Controller)
+    # Coverage targets in percent by measure (CATALOGUE_COVERAGE_TARGETS="dpia=95").
+    coverage_targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
 
     @property
     def resolved_database_url(self) -> str:
@@ -121,6 +141,23 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     ):
         if env.get(variable):
             values[name] = _whole_number(variable, env[variable])
+    if env.get("CATALOGUE_REVIEW_MONTHS"):
+        try:
+            values["review_policy"] = parse_review_months(env["CATALOGUE_REVIEW_MONTHS"])
+        except ValueError as error:
+            raise SettingError(f"CATALOGUE_REVIEW_MONTHS: {error}") from None
+    if env.get("CATALOGUE_COVERAGE_TARGETS"):
+        try:
+            values["coverage_targets"] = parse_targets(env["CATALOGUE_COVERAGE_TARGETS"])
+        except ValueError as error:
+            raise SettingError(f"CATALOGUE_COVERAGE_TARGETS: {error}") from None
+    controller = {
+        name: env[variable].strip()
+        for name, variable in CONTROLLER_VARIABLES.items()
+        if env.get(variable, "").strip()
+    }
+    if controller:
+        values["controller"] = Controller(**controller)
     settings = replace(Settings(), **values)
     if overrides:
         converted = {

@@ -20,6 +20,7 @@ from catalogue import vocab
 from catalogue.errors import Invalid, Problem
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+CATEGORY_LISTS = ("data_subjects", "personal_data_categories", "recipients")
 KEY_RULE = "lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
@@ -128,6 +129,17 @@ class AssetSchema(Schema):
     article9_condition = _optional_str(200)
     retention_period = _optional_str(200)
     dpia_reference = _optional_str(100)
+    purpose = _optional_str(500)
+    data_subjects = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), load_default=list
+    )
+    personal_data_categories = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), load_default=list
+    )
+    recipients = fields.List(
+        fields.String(validate=validate.Length(min=1, max=200)), load_default=list
+    )
+    international_transfers = _optional_str(1000)
     update_frequency = fields.String(allow_none=True, validate=_one_of(vocab.FREQUENCIES))
     last_updated = fields.Date(allow_none=True)
     review_date = fields.Date(allow_none=True)
@@ -156,6 +168,9 @@ class AssetSchema(Schema):
                     value = None
             if name == "tags" and isinstance(value, str):
                 value = [t for t in re.split(r"[;,]", value) if t.strip()]
+            elif name in CATEGORY_LISTS and isinstance(value, str):
+                # Categories often hold commas ("name, address and phone"): split on ";".
+                value = [t.strip() for t in value.split(";") if t.strip()]
             out[name] = value
         return out
 
@@ -163,6 +178,9 @@ class AssetSchema(Schema):
     def _normalise(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if "tags" in data:
             data["tags"] = sorted({t.strip().lower() for t in data["tags"] if t.strip()})
+        for name in CATEGORY_LISTS:
+            if name in data:
+                data[name] = list(dict.fromkeys(t.strip() for t in data[name] if t.strip()))
         for name in ("owner_email", "steward_email", "contact_email"):
             if data.get(name):
                 data[name] = data[name].lower()

@@ -42,7 +42,16 @@ from catalogue.services.access import Principal
 from catalogue.services.changes import Writer
 
 TAG = "assets"
-BOOKKEEPING = ("version", "created_at", "updated_at")
+# Read-only fields a record read from here carries; a record sent back may hold them.
+# The last review changes only by a review (catalogue review, or the asset page).
+BOOKKEEPING = (
+    "version",
+    "created_at",
+    "updated_at",
+    "last_reviewed",
+    "last_reviewed_by",
+    "last_review_note",
+)
 ASSET = ("the asset", AssetOutSchema)
 CHANGE_RESPONSES = {
     200: ASSET,

@@ -66,6 +66,11 @@ class AssetOutSchema(AssetSchema):
     version = fields.Integer(metadata={"description": "also the ETag"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+    last_reviewed = fields.Date(
+        allow_none=True, metadata={"description": "the owner's last review (read-only)"}
+    )
+    last_reviewed_by = fields.String(allow_none=True, metadata={"description": "who reviewed it"})
+    last_review_note = fields.String(allow_none=True, metadata={"description": "their note"})
 
 
 def _optional_copy(schema: type[Schema], name: str, leave_out: tuple[str, ...]) -> type[Schema]:

@@ -18,6 +18,7 @@ from catalogue.commands import (
 )
 from catalogue.services import assets
 
+MANY: dict[str, Any] = {"multiple": True}
 # (option, record field, help, extra click kwargs): one table serves register and update.
 FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("--title", "title", "Title staff will search for.", {}),
@@ -60,6 +61,26 @@ FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("--article9-condition", "article9_condition", "UK GDPR Art. 9 condition.", {}),
     ("--retention-period", "retention_period", "How long it is kept.", {}),
     ("--dpia-reference", "dpia_reference", "DPIA reference.", {}),
+    ("--purpose", "purpose", "Purpose of processing (UK GDPR Art. 30).", {}),
+    (
+        "--data-subject",
+        "data_subjects",
+        "A category of data subject, e.g. tenants (repeat for several).",
+        {"multiple": True},
+    ),
+    (
+        "--personal-data-category",
+        "personal_data_categories",
+        "A category of personal data, e.g. contact details (repeat for several).",
+        {"multiple": True},
+    ),
+    ("--recipient", "recipients", "Who it is shared with (repeat for several).", MANY),
+    (
+        "--international-transfers",
+        "international_transfers",
+        "Transfers outside the UK and their safeguards, or 'None'.",
+        {},
+    ),
     (
         "--update-frequency",
         "update_frequency",
@@ -69,6 +90,9 @@ FIELD_OPTIONS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("--last-updated", "last_updated", "Date last updated (YYYY-MM-DD).", {}),
     ("--review-date", "review_date", "Next review (YYYY-MM-DD).", {}),
 ]
+
+
+MULTIPLE = ("tags", "data_subjects", "personal_data_categories", "recipients")
 
 
 def field_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,9 +106,9 @@ def given_fields(options: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for _flag, name, _help, _extra in FIELD_OPTIONS:
         value = options.get(name)
-        if value is None or (name == "tags" and not value):
+        if value is None or (name in MULTIPLE and not value):
             continue
-        out[name] = list(value) if name == "tags" else value
+        out[name] = list(value) if name in MULTIPLE else value
     return out
 
 

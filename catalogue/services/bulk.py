@@ -15,7 +15,7 @@ from sqlalchemy import insert
 
 from catalogue.models import Asset, AssetColumn, Edge, asset_tags
 from catalogue.services.changes import Writer
-from catalogue.services.records import PLAIN_FIELDS, Resolver
+from catalogue.services.records import ARTICLE_30_LISTS, PLAIN_FIELDS, Resolver
 
 BATCH = 1000
 
@@ -67,6 +67,7 @@ def create_assets(
             created_at=writer.now,
             updated_at=writer.now,
         )
+        row.update({name: list(values.get(name, [])) for name in ARTICLE_30_LISTS})
         rows.append(row)
     ids: dict[str, int] = {}
     for start in range(0, len(rows), BATCH):
@@ -117,10 +118,14 @@ def _new_record(
         special_category=bool(values.get("special_category")),
         columns=_column_dicts(values),
         links=list(values.get("links", [])),
+        last_reviewed=None,
+        last_reviewed_by=None,
+        last_review_note=None,
         version=1,
         created_at=now,
         updated_at=now,
     )
+    record.update({name: list(values.get(name, [])) for name in ARTICLE_30_LISTS})
     return record
 
 

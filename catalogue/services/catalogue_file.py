@@ -21,7 +21,7 @@ from catalogue.schemas import ASSET_FIELDS
 
 FORMATS = ("yaml", "json", "csv")
 FILE_FIELDS = (*ASSET_FIELDS, "upstream")
-LIST_FIELDS = ("tags", "upstream")
+LIST_FIELDS = ("tags", "upstream", "data_subjects", "personal_data_categories", "recipients")
 JSON_FIELDS = ("columns", "links")
 
 

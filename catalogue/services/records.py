@@ -31,11 +31,16 @@ PLAIN_FIELDS = (
     "article9_condition",
     "retention_period",
     "dpia_reference",
+    "purpose",
+    "international_transfers",
     "update_frequency",
     "last_updated",
     "review_date",
     "status",
 )
+
+#: Article 30 lists of plain strings, stored as JSON lists.
+ARTICLE_30_LISTS = ("data_subjects", "personal_data_categories", "recipients")
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -67,9 +72,17 @@ def asset_record(asset: Asset) -> dict[str, Any]:
         "article9_condition": asset.article9_condition,
         "retention_period": asset.retention_period,
         "dpia_reference": asset.dpia_reference,
+        "purpose": asset.purpose,
+        "data_subjects": list(asset.data_subjects or []),
+        "personal_data_categories": list(asset.personal_data_categories or []),
+        "recipients": list(asset.recipients or []),
+        "international_transfers": asset.international_transfers,
         "update_frequency": asset.update_frequency,
         "last_updated": _iso(asset.last_updated),
         "review_date": _iso(asset.review_date),
+        "last_reviewed": _iso(asset.last_reviewed),
+        "last_reviewed_by": asset.last_reviewed_by,
+        "last_review_note": asset.last_review_note,
         "status": asset.status,
         "columns": [
             {
@@ -198,3 +211,6 @@ def _fill(asset: Asset, values: dict[str, Any], resolver: Resolver) -> None:
         ]
     if "links" in values:
         asset.links = list(values["links"])
+    for name in ARTICLE_30_LISTS:
+        if name in values:
+            setattr(asset, name, list(values[name]))

@@ -21,6 +21,7 @@ from catalogue.services.harvest import review as harvest_review
 from catalogue.services.harvest.sync import SCHEMA_CHANGE, column_changes
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
 from catalogue.web.blueprint import bp
+from catalogue.web.governance_pages import review_state
 from catalogue.web.presenters import ACTIONS
 
 RECENT_CHANGES = 5
@@ -47,6 +48,14 @@ FIELD_NAMES = {
     "article9_condition": "Article 9 condition",
     "retention_period": "retention period",
     "dpia_reference": "DPIA reference",
+    "purpose": "purpose of processing",
+    "data_subjects": "categories of data subjects",
+    "personal_data_categories": "categories of personal data",
+    "recipients": "recipients",
+    "international_transfers": "international transfers",
+    "last_reviewed": "last reviewed",
+    "last_reviewed_by": "last reviewed by",
+    "last_review_note": "review note",
     "update_frequency": "update frequency",
     "last_updated": "last updated",
     "review_date": "review date",
@@ -81,6 +90,9 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
         via_text = f" via {via}" if via and visible(via) else ""
         verb = "now feeds this" if change["action"] == "edge.add" else "no longer feeds this"
         return [f"{name} {verb}{via_text}"]
+    if change["action"] == "asset.review":
+        note = after.get("last_review_note")
+        return ["Confirmed still correct" + (f": {note}" if note else "")]
     if change["action"] == "asset.create":
         return [f"Registered as a {after.get('kind', 'asset').replace('_', ' ')}"]
     if change["action"] == COLUMN_LINEAGE_ACTION:
@@ -154,6 +166,7 @@ def asset(key: str) -> str:
         history=presented_history(changes, sight.visible)[:RECENT_CHANGES],
         more_history=max(0, len(changes) - RECENT_CHANGES),
         can_edit=can_write(principal, record),
+        review=review_state(record, principal),
         source_system_link=source_system
         if source_system and sight.visible(source_system)
         else None,

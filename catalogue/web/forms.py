@@ -31,7 +31,11 @@ TEXT_FIELDS = (
     "article9_condition",
     "retention_period",
     "dpia_reference",
+    "purpose",
+    "international_transfers",
 )
+#: Article 30 categories: one a line in a text area (they often hold commas).
+LINE_LIST_FIELDS = ("data_subjects", "personal_data_categories", "recipients")
 CHOICE_FIELDS = ("kind", "classification", "access", "lawful_basis", "update_frequency", "status")
 BOOLEAN_FIELDS = ("personal_data", "special_category")
 DATE_FIELDS = ("last_updated", "review_date")
@@ -65,6 +69,11 @@ LABELS = {
     "article9_condition": "Article 9 condition",
     "retention_period": "Retention period",
     "dpia_reference": "DPIA reference",
+    "purpose": "Purpose of processing",
+    "data_subjects": "Categories of data subjects",
+    "personal_data_categories": "Categories of personal data",
+    "recipients": "Recipients",
+    "international_transfers": "International transfers",
     "update_frequency": "Update frequency",
     "last_updated": "Last updated",
     "review_date": "Review date",
@@ -139,6 +148,8 @@ class AssetForm:
     def from_record(cls, record: dict[str, Any]) -> AssetForm:
         values = {name: _text(record.get(name)) for name in (*TEXT_FIELDS, *CHOICE_FIELDS, "key")}
         values["tags"] = ", ".join(record.get("tags") or [])
+        for name in LINE_LIST_FIELDS:
+            values[name] = "\n".join(record.get(name) or [])
         for name in BOOLEAN_FIELDS:
             values[name] = "yes" if record.get(name) else "no"
         for name in DATE_FIELDS:
@@ -160,7 +171,15 @@ class AssetForm:
 
     @classmethod
     def from_request(cls, submitted: MultiDict[str, str]) -> AssetForm:
-        names = (*TEXT_FIELDS, *CHOICE_FIELDS, *BOOLEAN_FIELDS, "key", "tags", "version")
+        names = (
+            *TEXT_FIELDS,
+            *CHOICE_FIELDS,
+            *BOOLEAN_FIELDS,
+            *LINE_LIST_FIELDS,
+            "key",
+            "tags",
+            "version",
+        )
         values = {name: submitted.get(name, "") for name in names}
         for name in DATE_FIELDS:
             for part in DATE_PARTS:
@@ -190,6 +209,9 @@ class AssetForm:
         data["tags"] = [
             t.strip() for t in re.split(r"[,;]", self.values.get("tags", "")) if t.strip()
         ]
+        for name in LINE_LIST_FIELDS:
+            lines = self.values.get(name, "").splitlines()
+            data[name] = [line.strip() for line in lines if line.strip()]
         for name in BOOLEAN_FIELDS:
             data[name] = self.values.get(name) == "yes"
         for name in DATE_FIELDS:

@@ -68,6 +68,7 @@ ACTIONS = {
     "asset.schema_change": "Schema change",
     "column_lineage.set": "Column lineage",
     "column_review.dismiss": "Review decided",
+    "asset.review": "Reviewed",
     "edge.add": "Feed added",
     "edge.end": "Feed ended",
 }

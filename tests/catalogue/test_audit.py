@@ -226,6 +226,11 @@ CLI_CALLS: dict[str, list[str]] = {
     "index verify": [],
     "import ckan": ["{ckan}"],
     "import dbt": ["{dbt}"],
+    "review record": ["tenancies", "--note", "checked"],
+    "review due": [],
+    "governance iar": [],
+    "governance ropa": [],
+    "governance coverage": [],
 }
 NOT_RUN = {"serve": "starts a web server and does not return"}
 

@@ -37,6 +37,18 @@ PAGES = [
     ("departments", "viewer", "/departments"),
     ("department", "viewer", "/departments/housing"),
     ("person", "steward", "/me"),
+    ("asset-review-overdue", "steward", "/assets/housing-stock-condition"),
+    ("reviews-mine", "steward", "/reviews"),
+    ("reviews-department", "viewer", "/departments/housing/reviews"),
+    ("information-asset-register", "auditor", "/governance/iar?department=Housing"),
+    ("record-of-processing", "auditor", "/governance/ropa?department=Housing"),
+    ("governance-coverage", "auditor", "/governance"),
+    (
+        "governance-coverage-date-error",
+        "auditor",
+        "/governance?as_of-day=31&as_of-month=2&as_of-year=2026",
+    ),
+    ("edit-article-30", "steward", "/assets/tenancies/edit"),
     ("audit-log", "auditor", "/audit?asset=rpt-housing-arrears-dashboard"),
     ("accessibility-statement", None, "/accessibility"),
     ("not-found", None, "/assets/no-such-asset"),
@@ -119,6 +131,18 @@ def test_conflicting_edit_message_has_no_violations(as_role: Any) -> None:
     first.wait_for_selector("#conflict")
     assert "Someone else has changed this asset" in first.inner_text("#conflict")
     assert_accessible(first, "edit-conflict")
+
+
+def test_a_confirmed_review_has_no_violations(as_role: Any) -> None:
+    """The steward confirms an overdue asset (a plain form: no script needed)."""
+    page = as_role("steward")
+    page.goto("/assets/housing-stock-condition")
+    page.get_by_label("What you checked (optional)").fill("Checked with the asset team")
+    page.get_by_role("button", name="Confirm this is still correct").click()
+    page.wait_for_selector(".govuk-notification-banner")
+    assert "is still correct" in page.inner_text(".govuk-notification-banner")
+    assert page.locator("#review-overdue").count() == 0
+    assert_accessible(page, "asset-reviewed")
 
 
 def test_the_check_finds_a_violation_when_there_is_one(as_role: Any) -> None:
