@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -231,8 +233,37 @@ CLI_CALLS: dict[str, list[str]] = {
     "governance iar": [],
     "governance ropa": [],
     "governance coverage": [],
+    "harvest database": ["{source_db}", "--source-system", "sys-sweep"],
+    "harvest review": [],
+    "harvest dismiss": ["sys-sweep.main.people", "email"],
+    "harvest sql": ["{sql}", "--source-system", "sys-sweep"],
+    "harvest files": ["{folder}", "--source-system", "sys-sweep-files"],
+    "harvest run": ["{harvest_yaml}"],
+    "lineage columns": ["sys-sweep.main.people"],
 }
 NOT_RUN = {"serve": "starts a web server and does not return"}
+
+
+def harvest_sources(folder: Path) -> dict[str, str]:
+    """A small SQLite source, a SQL script, a folder of CSV and a harvest file."""
+    source = folder / "source.db"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, email TEXT)")
+    (folder / "views.sql").write_text("CREATE VIEW people_ids AS SELECT id FROM people;\n")
+    (folder / "files").mkdir()
+    (folder / "files" / "visits.csv").write_text("id,visits\n1,3\n", encoding="utf-8")
+    plan = folder / "harvest.yaml"
+    plan.write_text(
+        f"sources:\n  - kind: database\n    url: sqlite:///{source}\n"
+        "    source_system: sys-sweep\n",
+        encoding="utf-8",
+    )
+    return {
+        "{source_db}": f"sqlite:///{source}",
+        "{sql}": str(folder / "views.sql"),
+        "{folder}": str(folder / "files"),
+        "{harvest_yaml}": str(plan),
+    }
 
 
 def test_no_command_changes_or_deletes_audit_rows(
@@ -247,6 +278,7 @@ def test_no_command_changes_or_deletes_audit_rows(
     for name, text in (("ckan", "[]"), ("dbt", '{"nodes": {}, "sources": {}}')):
         files[f"{{{name}}}"] = str(tmp_path / f"{name}.json")
         (tmp_path / f"{name}.json").write_text(text, encoding="utf-8")
+    files.update(harvest_sources(tmp_path))
     before = audit_rows(demo_catalogue)
     for name in sorted(commands - set(NOT_RUN), key=list(CLI_CALLS).index):
         args = [files.get(a, a) for a in CLI_CALLS[name]]
