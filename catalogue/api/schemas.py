@@ -259,6 +259,9 @@ class TraceSchema(Schema):
     upstream = fields.List(fields.Nested(TraceRowSchema))
     inherits = fields.List(fields.Nested(InheritanceSchema))
     warnings = fields.List(fields.String())
+    existed = fields.Boolean(
+        metadata={"description": "false when the asset did not exist yet at as_of"}
+    )
 
 
 class PathsSchema(Schema):

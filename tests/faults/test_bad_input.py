@@ -482,12 +482,15 @@ def test_any_search_text_through_api_and_page(demo_app: Flask, text: str) -> Non
 
 def searched_on_the_command_line(run: Any, text: str) -> None:
     """`catalogue search` answers (exit 0) or says what is wrong (exit 1, an
-    "Error:" line), in text and in JSON."""
+    "Error:" line; exit 2 for an argument no command takes: a NUL character), in
+    text and in JSON."""
     for fmt in ("text", "json"):
         result = run("search", "--format", fmt, "--", text)
-        assert result.exit_code in (0, 1), (text[:50], result.output[-2000:])
+        assert result.exit_code in (0, 1, 2), (text[:50], result.output[-2000:])
         assert "Traceback" not in result.output
-        if result.exit_code == 1:
+        if result.exit_code == 2:
+            assert "\x00" in text and "contains a NUL character" in result.output
+        elif result.exit_code == 1:
             assert result.output.startswith("Error:"), result.output[:300]
         elif fmt == "json":
             assert isinstance(json.loads(result.output)["hits"], list)

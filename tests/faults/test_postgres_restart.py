@@ -227,12 +227,27 @@ def has_every_kind(seen: list[Seen]) -> bool:
     return all(sum(1 for s in seen if s.name == name) >= 2 for name in REQUESTS)
 
 
-def retitle(base: str, token: str, title: str) -> Answer:
+def etag_of(base: str, token: str) -> str:
+    """The version of rent-accounts a client read, for If-Match."""
+    answer = fetch(
+        f"{base}/api/v1/assets/rent-accounts",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=CLIENT_TIMEOUT,
+    )
+    assert answer.status == 200, answer.body
+    return answer.headers["etag"]
+
+
+def retitle(base: str, token: str, title: str, etag: str) -> Answer:
     return fetch(
         f"{base}/api/v1/assets/rent-accounts",
         method="PATCH",
         body=json.dumps({"title": title}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "If-Match": etag,
+        },
         timeout=CLIENT_TIMEOUT,
     )
 
@@ -270,20 +285,23 @@ def _restart_under_load(server: Server, cluster: Cluster, token: str) -> None:
     workers = server.worker_pids()
     assert len(workers) == 2
     wait_until_all_succeed(base, token, "the catalogue ready before the restart")
+    read_before = etag_of(base, token)
 
     with Load(base, token) as load:
         load.wait_for("answers before the outage", 0, lambda seen: statuses(seen, 200) >= ANSWERS)
         down_at = time.monotonic()
         cluster.stop("fast")
         load.wait_for("a 503 during the outage", down_at, lambda seen: statuses(seen, 503) > 0)
-        during = retitle(base, token, "Rent accounts (written while the database was down)")
+        during = retitle(
+            base, token, "Rent accounts (written while the database was down)", read_before
+        )
         load.wait_for("every kind of request during the outage", down_at, has_every_kind)
         cluster.start()
         up_at = time.monotonic()
         wait_until_all_succeed(base, token, "the catalogue recovered after the restart")
         recovered_at = time.monotonic()
         load.wait_for("answers after recovery", recovered_at, lambda seen: len(seen) >= ANSWERS)
-    after = retitle(base, token, "Rent accounts (written after the restart)")
+    after = retitle(base, token, "Rent accounts (written after the restart)", etag_of(base, token))
 
     outage = load.between(down_at, up_at)
     problems = [p for p in (check_clean(s) for s in load.seen) if p]

@@ -35,6 +35,15 @@ ROUTES = {
     "web.audit_log": ("/audit", "auditor", 200),
     "web.audit_csv": ("/audit.csv", "auditor", 200),
     "web.accessibility": ("/accessibility", None, 200),
+    "web.review_asset": ("/assets/rent-accounts/review", "steward", 405),  # POST only
+    "web.my_reviews": ("/reviews", "viewer", 302),  # to the person's own reviews
+    "web.person_reviews": ("/people/aisha.begum@thamesbury.gov.uk/reviews", "viewer", 200),
+    "web.department_reviews": ("/departments/housing/reviews", None, 200),
+    "web.governance_home": ("/governance", "auditor", 200),
+    "web.iar": ("/governance/iar", "auditor", 200),
+    "web.iar_file": ("/governance/iar.csv", "auditor", 200),
+    "web.ropa": ("/governance/ropa", "auditor", 200),
+    "web.ropa_file": ("/governance/ropa.csv", "auditor", 200),
     "web.healthz": ("/healthz", None, 200),
     "web.readyz": ("/readyz", None, 200),
 }
