@@ -28,13 +28,36 @@ pytestmark = pytest.mark.slow
 
 
 def catalogue_process(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    """`catalogue ARGS` in a process of its own. Its standard error is read as it
+    comes (a thread keeps the lines), so a command that says a lot, such as an
+    apply warning about every marking it lowers, never blocks on a full pipe."""
+    process = subprocess.Popen(
         [CATALOGUE, *args],
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = []
+    began = threading.Event()
+
+    def drain() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line)
+            if line.startswith("Applying"):
+                began.set()
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    process.lines, process.began, process.reader = lines, began, reader  # type: ignore[attr-defined]
+    return process
+
+
+def stderr_of(process: subprocess.Popen) -> str:
+    """All the process said on standard error (it has ended)."""
+    process.reader.join(timeout=30)  # type: ignore[attr-defined]
+    return "".join(process.lines)  # type: ignore[attr-defined]
 
 
 def counts(run: Runner) -> tuple[int, int]:
@@ -57,16 +80,7 @@ def kill_after(process: subprocess.Popen, seconds: float) -> bool:
 
 def writing_started(process: subprocess.Popen) -> threading.Event:
     """Set once `catalogue apply` says on stderr that it has begun writing."""
-    started = threading.Event()
-
-    def watch() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith("Applying"):
-                started.set()
-
-    threading.Thread(target=watch, daemon=True).start()
-    return started
+    return process.began  # type: ignore[attr-defined]
 
 
 def test_apply_killed_at_random_moments_is_all_or_nothing(
@@ -142,7 +156,7 @@ def test_index_catch_up_killed_midway_heals_on_the_next_search(run: Runner, tmp_
         path = tmp_path / f"register-{seed}.json"
         write_file(generate(2500, seed=seed), path)
         applied = catalogue_process(elsewhere, "apply", str(path))
-        assert applied.wait(timeout=300) == 0, applied.stderr.read() if applied.stderr else ""
+        assert applied.wait(timeout=300) == 0, stderr_of(applied)
         before = counts(run)
         behind = index_state(run)
         assert 0 < behind["behind"] < 20_000, behind  # a catch-up, not a rebuild
@@ -174,12 +188,12 @@ def test_two_processes_writing_at_once_lose_nothing(run: Runner) -> None:
         for i in range(4)
     ]
     for p in writers:
-        assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
+        assert p.wait(timeout=120) == 0, stderr_of(p)
     outcomes = [p.wait(timeout=120) for p in racers]
     assert outcomes.count(0) == 1, "exactly one update of version 1 may land"
     for p, code in zip(racers, outcomes, strict=True):
         if code:
-            assert "has changed since you read it" in (p.stderr.read() if p.stderr else "")
+            assert "has changed since you read it" in stderr_of(p)
     listed = {r["key"] for r in json.loads(run("list", "--format", "json").output)}
     assert {f"w{i}" for i in range(8)} <= listed
     history = json.loads(run("history", "shared", "--format", "json").output)
@@ -243,7 +257,7 @@ def test_command_line_and_api_writing_at_once_lose_nothing(run: Runner, tmp_path
             for i in range(3)
         ]
         for p in cli_writers:
-            assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
+            assert p.wait(timeout=120) == 0, stderr_of(p)
         assert [f.result() for f in api_writers] == [201] * 6
         cli_outcomes = [p.wait(timeout=120) for p in cli_racers]
         api_outcomes = [f.result() for f in api_racers]
@@ -252,7 +266,7 @@ def test_command_line_and_api_writing_at_once_lose_nothing(run: Runner, tmp_path
     assert set(api_outcomes) <= {200, 412}, api_outcomes
     for p, code in zip(cli_racers, cli_outcomes, strict=True):
         if code:
-            assert "has changed since you read it" in (p.stderr.read() if p.stderr else "")
+            assert "has changed since you read it" in stderr_of(p)
     listed = {r["key"] for r in json.loads(run("list", "--format", "json").output)}
     assert {f"cli-{i}" for i in range(6)} | {f"api-{i}" for i in range(6)} <= listed
     history = json.loads(run("history", "shared", "--format", "json").output)
