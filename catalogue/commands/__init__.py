@@ -86,11 +86,15 @@ class CatalogueGroup(click.Group):
             ) from None
 
 
-def write_output(output: Path, text: str) -> None:
-    """Write ``text`` to the file a person named with -o; a ClickException naming
-    the file and the reason when it cannot be written (no such folder, no right)."""
+def write_output(output: Path, data: str | bytes) -> None:
+    """Write ``data`` (text, or a file's bytes such as a workbook) to the file a
+    person named with -o; a ClickException naming the file and the reason when
+    it cannot be written (no such folder, no right)."""
     try:
-        output.write_text(text, encoding="utf-8")
+        if isinstance(data, bytes):
+            output.write_bytes(data)
+        else:
+            output.write_text(data, encoding="utf-8")
     except OSError as error:
         raise click.ClickException(
             f"cannot write {output}: {error.strerror or error}"

@@ -12,7 +12,15 @@ from typing import Any
 import click
 
 from catalogue import spreadsheets
-from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
+from catalogue.commands import (
+    Context,
+    emit_csv,
+    emit_json,
+    emit_table,
+    format_option,
+    pass_context,
+    write_output,
+)
 from catalogue.db import utcnow
 from catalogue.governance import MEASURES
 from catalogue.services import registers, reviews
@@ -123,7 +131,7 @@ def write_register(register: registers.Register, fmt: str, output: Path | None) 
 
 def write_bytes(data: bytes, fmt: str, output: Path | None, what: str) -> None:
     if output is not None:
-        output.write_bytes(data)
+        write_output(output, data)
         click.echo(f"Wrote {what} to {output}.", err=True)
         return
     stdout = sys.stdout.buffer

@@ -304,6 +304,12 @@ def _bad_inputs(tmp: Path) -> list[tuple[dict[str, str], tuple[str, ...], int, s
         ({}, ("--as", "a\x07b", "list"), 2, "control characters"),
         ({}, ("export", "-o", str(tmp / "no" / "x.yaml")), 1, "the folder does not exist"),
         ({}, ("lineage", "export", "-o", str(tmp / "no" / "x.dot")), 1, "cannot write"),
+        (
+            {},
+            ("governance", "iar", "-o", str(tmp / "no" / "x.csv")),
+            1,
+            "the folder does not exist",
+        ),
         ({}, ("import", "dbt", str(tmp / "nodes.json")), 1, "field 'nodes.a': must be an object"),
         ({}, ("import", "ckan", str(tmp / "ckan.json")), 1, "item 2 (5), item 3 (null)"),
         ({}, ("apply", str(tmp / "empty.yaml")), 1, "empty.yaml:1: the file is empty"),
