@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_URL, Runner
+from tests.conftest import NO_POSTGRES, PG_URL, Runner, missing_service
 
 SECRET = "s3cret-Pa55word"
 
@@ -21,7 +21,7 @@ def head(run: Runner) -> int:
 
 def wrong_password_url() -> str:
     if not PG_URL:
-        pytest.skip("no PostgreSQL to refuse the password")
+        missing_service(NO_POSTGRES)
     return make_url(PG_URL).set(password=SECRET).render_as_string(hide_password=False)
 
 
