@@ -122,7 +122,9 @@ class Resolver:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._departments: dict[str, Department] = {}
-        self._people: dict[tuple[str, str | None], Person] = {}
+        # Keyed by email where there is one (one person per email, whatever name
+        # each mention gives), else by name among people without an email.
+        self._people: dict[tuple[str, str], Person] = {}
         self._tags: dict[str, Tag] = {}
 
     def department(self, name: str | None) -> Department | None:
@@ -140,9 +142,12 @@ class Resolver:
         """The person with this email (renamed if the name changed), else by name."""
         if not name and not email:
             return None
-        cache_key = (name or "", email)
+        cache_key = ("email", email) if email else ("name", name or "")
         if cache_key in self._people:
-            return self._people[cache_key]
+            found = self._people[cache_key]
+            if name and found.name != name:
+                found.name = name
+            return found
         if email:
             found = self.session.scalar(select(Person).where(Person.email == email))
             if found is None:

@@ -211,3 +211,13 @@ def test_history_never_names_a_restricted_upstream(catalogue: Catalogue) -> None
         seen_by_care = assets.history(session, "asc-stats", care)[-1]["after"]
     assert seen_by_housing["upstream"] is None and seen_by_housing["downstream"] == "asc-stats"
     assert seen_by_care["upstream"] == "case-notes"
+
+
+def test_owner_and_steward_sharing_an_email_are_one_person(catalogue: Catalogue) -> None:
+    """One email is one person, whatever name each role gives it (found by the
+    API fuzzer: two names for one email in one record was a unique-key crash)."""
+    record = {**RENT, "steward": "P. Shah", "steward_email": "priya.shah@example.gov.uk"}
+    with catalogue.write("alice") as w:
+        stored = assets.register(w, record)
+    assert stored["owner_email"] == stored["steward_email"] == "priya.shah@example.gov.uk"
+    assert stored["owner"] == stored["steward"] == "P. Shah"
