@@ -46,12 +46,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from catalogue.store import Catalogue
     from catalogue.web import auth
     from catalogue.web import init_app as init_web
-    from search import generations
 
-    # A web worker runs threads; an index rebuild there must not fork helper
-    # processes (a fork while another thread holds a lock can hang the child).
-    generations.REBUILD_PROCS = 1
-    app.extensions["catalogue"] = Catalogue(settings)
+    app.extensions["catalogue"] = Catalogue(settings, threaded=True)
     request_log.init_app(app)  # first: its hooks see every request and the final response
     register_error_handlers(app)
     security.init_app(app)

@@ -46,7 +46,10 @@ def read_synonyms(path: Path | None) -> dict[str, list[str]] | None:
 
 
 class Catalogue:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, threaded: bool = False) -> None:
+        """``threaded``: this process serves requests on several threads (a web
+        worker), so an index rebuild here must not fork helper processes (a fork
+        while another thread holds a lock can hang the child)."""
         self.settings = settings
         self.engine = make_engine(settings.resolved_database_url, **settings.engine_options)
         self.sessions = make_session_factory(self.engine)
@@ -54,6 +57,7 @@ class Catalogue:
             self.sessions,
             str(settings.resolved_index_dir),
             synonyms=read_synonyms(settings.synonyms_path),
+            rebuild_procs=1 if threaded else None,
         )
 
     def is_initialised(self) -> bool:

@@ -39,10 +39,11 @@ SEQ_FILE = "applied.json"
 REBUILD_LOCK = "REBUILD.lock"
 GEN_PREFIX = "gen-"
 #: Rebuilds index CHUNK records at a time; a chunk of at least PARALLEL_THRESHOLD
-#: records is split between REBUILD_PROCS processes.
+#: records is split between the processes ``fill`` is given (DEFAULT_PROCS unless
+#: the caller says otherwise: a threaded web worker asks for one).
 CHUNK = 20_000
 PARALLEL_THRESHOLD = 5000
-REBUILD_PROCS = min(2, os.cpu_count() or 1)
+DEFAULT_PROCS = min(2, os.cpu_count() or 1)
 WRITER_MB = 256
 #: Every writer: the faster codec (search.codec), and segments kept as separate
 #: files, because Whoosh opens a file inside a compound segment by copying it into
@@ -142,13 +143,23 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-os.register_at_fork(after_in_child=_die_with_parent)
+#: Whether this process has registered ``_die_with_parent`` to run in forked
+#: children: done by the first parallel ``fill``, not on import, so a process that
+#: never builds an index in parallel (a web worker, a command) carries no hook.
+_fork_hook_registered = False
 
 
-def fill(gen: Path, records: Iterable[dict]) -> int:
+def _register_fork_hook() -> None:
+    global _fork_hook_registered
+    if not _fork_hook_registered:
+        os.register_at_fork(after_in_child=_die_with_parent)
+        _fork_hook_registered = True
+
+
+def fill(gen: Path, records: Iterable[dict], procs: int = DEFAULT_PROCS) -> int:
     """Add `records` to the empty index at `gen`; return how many.
 
-    Large inputs are written in chunks of CHUNK records, each by REBUILD_PROCS
+    Large inputs are written in chunks of CHUNK records, each by `procs`
     processes into segments of its own: Whoosh sorts a segment's postings in
     Python, which grows faster than linearly, so several mid-sized segments are
     built much faster than one big one and search just as fast here.
@@ -157,13 +168,14 @@ def fill(gen: Path, records: Iterable[dict]) -> int:
     ix = windex.open_dir(str(gen))
     seen: set[str] = set()
     while chunk := list(islice(records, CHUNK)):
-        parallel = len(chunk) >= PARALLEL_THRESHOLD and REBUILD_PROCS > 1
+        parallel = len(chunk) >= PARALLEL_THRESHOLD and procs > 1
         options = {"limitmb": WRITER_MB, **WRITER_OPTIONS}
         global _helpers_parent
         _helpers_parent = os.getpid() if parallel else None
         try:
             if parallel:
-                writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, **options)
+                _register_fork_hook()
+                writer = ix.writer(procs=procs, multisegment=True, **options)
             else:
                 writer = ix.writer(**options)
             try:

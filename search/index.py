@@ -30,6 +30,7 @@ from whoosh.searching import Searcher
 
 from search.facets import DocTable, SegmentValues, segment_id
 from search.generations import (
+    DEFAULT_PROCS,
     POINTER,
     REBUILD_LOCK,
     WRITER_OPTIONS,
@@ -91,6 +92,7 @@ class SearchIndex:
         index_dir: str | Path,
         synonyms: Mapping[str, Iterable[str]] | None = None,
         lock_timeout: float = 0.2,
+        rebuild_procs: int = DEFAULT_PROCS,
     ) -> None:
         """Open the index in `index_dir`, creating the directory and an empty index
         if missing. `synonyms` groups ({word: [synonyms]}) are merged into the
@@ -100,6 +102,9 @@ class SearchIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         self.synonyms = load_synonyms(synonyms)
         self.lock_timeout = lock_timeout
+        #: Processes a large rebuild may fork (1 in a threaded web worker, where a
+        #: fork while another thread holds a lock can hang the child).
+        self.rebuild_procs = rebuild_procs
         self._lock = threading.RLock()
         self._gen: str | None = None
         self._pointer_sig: tuple[int, int] | None = None
@@ -290,7 +295,7 @@ class SearchIndex:
         with flock(self.path / REBUILD_LOCK):
             gen = new_generation(self.path)
             try:
-                count = fill(gen, records)
+                count = fill(gen, records, self.rebuild_procs)
             except BaseException:
                 shutil.rmtree(gen, ignore_errors=True)
                 raise

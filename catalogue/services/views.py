@@ -102,10 +102,18 @@ def graph_nodes(session: Session) -> Iterator[dict[str, Any]]:
 class Views:
     """One process's lineage graph and search index, caught up on demand."""
 
-    def __init__(self, sessions: sessionmaker, index_dir: str, synonyms: dict | None = None):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        index_dir: str,
+        synonyms: dict | None = None,
+        rebuild_procs: int | None = None,
+    ):
         self.sessions = sessions
         self.index_dir = index_dir
         self.synonyms = synonyms
+        #: Processes a large index rebuild may fork; None: the index's default.
+        self.rebuild_procs = rebuild_procs
         self._graph: LineageGraph | None = None
         self._index: SearchIndex | None = None
         self._graph_lock = threading.RLock()
@@ -171,7 +179,8 @@ class Views:
             self._index.close()
             self._index = None
         if self._index is None:
-            self._index = SearchIndex(self.index_dir, synonyms=self.synonyms)
+            procs = {} if self.rebuild_procs is None else {"rebuild_procs": self.rebuild_procs}
+            self._index = SearchIndex(self.index_dir, synonyms=self.synonyms, **procs)
         return self._index
 
     def catch_up_index(self) -> bool:

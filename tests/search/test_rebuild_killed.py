@@ -26,11 +26,10 @@ REBUILDER = textwrap.dedent(
     from search import SearchIndex, generations
     from tests.search.conftest import record
 
-    generations.REBUILD_PROCS = 2
     records = (
         record(f"asset-{i}", f"Council tax arrears {i}") for i in range(generations.CHUNK * 5)
     )
-    SearchIndex(sys.argv[1]).rebuild(records, 1)
+    SearchIndex(sys.argv[1], rebuild_procs=2).rebuild(records, 1)
     """
 )
 
