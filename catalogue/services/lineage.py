@@ -276,12 +276,81 @@ def neighbours(
     ones as placeholders."""
     sight = Sight(graph, principal)
     sight.require(key)
+    return _side(session, sight, key, direction, depth, as_of)[1]
+
+
+def _side(
+    session: Session,
+    sight: Sight,
+    key: str,
+    direction: str,
+    depth: int | None,
+    as_of: datetime | None,
+) -> tuple[list[Hop], list[dict[str, Any]]]:
+    """The hops of one side of ``key`` and their rows, one row per hop."""
     if depth is not None and depth < 1:
         raise Invalid("depth must be 1 or more", [Problem("must be 1 or more", "depth")])
+    graph = sight.graph
     walk = graph.upstream if direction == "upstream" else graph.downstream
     hops = walk(key, depth=depth, as_of=as_of)
     attrs = attrs_for(session, graph, [h.key for h in hops], as_of)
-    return hop_rows(hops, attrs, as_of, sight)
+    return hops, hop_rows(hops, attrs, as_of, sight)
+
+
+@dataclass
+class Neighbourhood:
+    """Around one asset: the rows on each side (as ``neighbours`` gives them), one
+    node per asset shown as ``(node id, side, row)``, and the "feeds" edges between
+    them. A restricted asset's node id is opaque (``restricted-N``), never its key,
+    and a pipeline on an edge is named only when the caller may see it."""
+
+    upstream: list[dict[str, Any]] = field(default_factory=list)
+    downstream: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+
+
+def neighbourhood(
+    session: Session,
+    graph: LineageGraph,
+    key: str,
+    principal: Principal,
+    direction: str = "both",
+    depth: int | None = None,
+    as_of: datetime | None = None,
+) -> Neighbourhood:
+    """What the lineage explorer draws around ``key`` (``direction``: both,
+    upstream or downstream). Raises NotFound for a key the caller cannot see and
+    Invalid for a depth below 1."""
+    sight = Sight(graph, principal)
+    sight.require(key)
+    found = Neighbourhood()
+    ids: dict[str, str] = {key: key}  # real key -> node id
+    hidden = 0
+    for side in ("upstream", "downstream"):
+        if direction not in ("both", side):
+            continue
+        hops, rows = _side(session, sight, key, side, depth, as_of)
+        setattr(found, side, rows)
+        for hop, row in zip(hops, rows, strict=True):
+            if hop.key in ids:
+                continue
+            if row["restricted"]:
+                hidden += 1
+                ids[hop.key] = f"restricted-{hidden}"
+            else:
+                ids[hop.key] = hop.key
+            found.nodes.append((ids[hop.key], side, row))
+    for real_key, node_id in ids.items():
+        for hop in graph.upstream(real_key, depth=1, as_of=as_of):
+            if hop.key in ids:
+                via = [v for v in hop.via if sight.visible(v)]
+                source = ids[hop.key]
+                found.edges.append(
+                    {"id": f"{source}->{node_id}", "source": source, "target": node_id, "via": via}
+                )
+    found.edges.sort(key=lambda e: e["id"])
+    return found
 
 
 def paths(

@@ -281,6 +281,32 @@ def test_lineage_shows_placeholders_for_what_one_may_not_see(seen: Catalogue, wh
             lineage.paths(graph, key, "rpt-dashboard", principal)
 
 
+@pytest.mark.parametrize("who", PRINCIPALS)
+def test_the_explorers_neighbourhood_keeps_hidden_assets_anonymous(
+    seen: Catalogue, who: str
+) -> None:
+    """What the lineage explorer draws: one node per row, edges only between drawn
+    nodes, and a hidden asset only as an opaque ``restricted-N``."""
+    principal = PRINCIPALS[who]
+    if "rpt-dashboard" not in CAN_READ[who]:
+        with pytest.raises(NotFound), seen.read() as session:
+            lineage.neighbourhood(session, seen.graph(), "rpt-dashboard", principal)
+        return
+    with seen.read() as session:
+        around = lineage.neighbourhood(session, seen.graph(), "rpt-dashboard", principal)
+    assert len(around.nodes) == len(around.upstream) == 5 and around.downstream == []
+    ids = {node_id for node_id, _, _ in around.nodes} | {"rpt-dashboard"}
+    for node_id, side, row in around.nodes:
+        assert side == "upstream"
+        assert node_id == (f"restricted-{node_id[11:]}" if row["restricted"] else row["key"])
+    # Every feed among the six is drawn, hidden ends included, between drawn nodes.
+    assert len(around.edges) == len(FEEDS)
+    assert all(e["source"] in ids and e["target"] in ids for e in around.edges)
+    hidden = sum(1 for _, _, row in around.nodes if row["restricted"])
+    assert hidden == len(hidden_from(who))
+    assert not leaks(json.dumps([around.nodes, around.edges], default=str), who)
+
+
 # -- every route, over HTTP ------------------------------------------------------------
 @pytest.fixture
 def http(council: Catalogue, settings: Settings) -> Iterator[tuple[Flask, dict[str, str]]]:
