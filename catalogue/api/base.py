@@ -99,10 +99,16 @@ def document(
 
 
 # -- reading requests ------------------------------------------------------------------
-def load_query(schema_class: type[Schema], args: Mapping[str, Any] | None = None) -> dict:
+def load_query(
+    schema_class: type[Schema],
+    args: Mapping[str, Any] | None = None,
+    ignore_unknown: bool = False,
+) -> dict:
     """The query string read by ``schema_class``: list fields take every value
     given (``?tag=a&tag=b``). Raises Invalid (422) naming each bad or unknown
-    parameter, with a "did you mean" where one is close."""
+    parameter, with a "did you mean" where one is close. ``ignore_unknown``: a
+    page's address may carry parameters that are not its own (a campaign tag, an
+    old bookmark); only the known ones are read, and checked as strictly."""
     schema = schema_class()
     given = request.args if args is None else args
     data: dict[str, Any] = {}
@@ -119,7 +125,7 @@ def load_query(schema_class: type[Schema], args: Mapping[str, Any] | None = None
     problems = [
         Problem(suggest_field(name, known).replace("field", "parameter"), name)
         for name in given
-        if name not in known
+        if name not in known and not ignore_unknown
     ]
     try:
         loaded = schema.load(data)

@@ -5,7 +5,6 @@ function that calls the services the CLI calls, so both give the same answer.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import Response, jsonify
@@ -27,8 +26,7 @@ from catalogue.http import catalogue, current_principal
 from catalogue.services import audit
 from catalogue.services import lineage as lineage_service
 from catalogue.services.access import Principal
-from catalogue.services.search import search_assets
-from search import FACET_FIELDS
+from catalogue.services.search import search_json, search_with
 
 NOT_FOUND = "no such asset (or not one you may see)"
 BAD_VALUE = "a parameter breaks a rule (e.g. as_of is not a date)"
@@ -37,33 +35,7 @@ BAD_VALUE = "a parameter breaks a rule (e.g. as_of is not a date)"
 # -- data functions ----------------------------------------------------------------
 def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     """One page of search results with facets and highlights, as the CLI gets them."""
-    filters = {name: params[name] for name in FACET_FIELDS if params.get(name)}
-    results = search_assets(
-        catalogue().views,
-        principal,
-        q=params["q"],
-        filters=filters,
-        page=params["page"],
-        per_page=params["per_page"],
-        sort=params["sort"],
-        include_retired=params["all"],
-    )
-    return {
-        "query": params["q"],
-        "total": results.total,
-        "page": results.page,
-        "per_page": results.per_page,
-        "pages": results.pages,
-        "hits": [asdict(hit) for hit in results.hits],
-        "facets": {
-            name: [{"value": value, "count": count} for value, count in counts]
-            for name, counts in results.facets.items()
-        },
-        "suggestion": results.suggestion,
-        "no_good_match": results.no_good_match,
-        "corrected_query": results.corrected_query,
-        "partial_match": results.partial_match,
-    }
+    return search_json(params["q"], search_with(catalogue().views, principal, params))
 
 
 def neighbours_data(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import click
 
 from catalogue.commands import Context, emit_json, format_option, pass_context
-from catalogue.services.search import index_status, search_assets, verify_index
+from catalogue.services.search import index_status, search_json, search_with, verify_index
 from search import FACET_FIELDS
 
 
@@ -46,22 +44,17 @@ def search(
     **filters: tuple[str, ...],
 ) -> None:
     """Search the catalogue as staff do: "bins", "council tax arrears", "school places"."""
-    results = search_assets(
-        obj.catalogue.views,
-        obj.principal,
-        " ".join(query),
-        {k: list(v) for k, v in filters.items() if v and k in FACET_FIELDS},
-        page=page,
-        per_page=limit,
-        sort=sort,
-        include_retired=include_retired,
-    )
+    params = {
+        "q": " ".join(query),
+        **{k: list(v) for k, v in filters.items() if v and k in FACET_FIELDS},
+        "page": page,
+        "per_page": limit,
+        "sort": sort,
+        "all": include_retired,
+    }
+    results = search_with(obj.catalogue.views, obj.principal, params)
     if fmt == "json":  # the shape GET /api/v1/search answers
-        facets = {
-            name: [{"value": value, "count": count} for value, count in counts]
-            for name, counts in results.facets.items()
-        }
-        emit_json({"query": " ".join(query), **asdict(results), "facets": facets})
+        emit_json(search_json(params["q"], results))
         return
     if results.corrected_query:
         click.echo(f"Showing results for {results.corrected_query!r}.")

@@ -6,14 +6,14 @@ same answer everywhere, filtered by what they may see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from catalogue.errors import Invalid, Problem
 from catalogue.services.access import Principal, visibility
 from catalogue.services.changes import latest_seq
 from catalogue.services.views import Views, all_records, reading_index
-from search import InvalidQuery, SearchIndex, SearchRequest, SearchResults
+from search import FACET_FIELDS, InvalidQuery, SearchIndex, SearchRequest, SearchResults
 
 SORTS = ("relevance", "title", "updated")
 MAX_PER_PAGE = 100
@@ -49,6 +49,43 @@ def search_assets(
             return views.index().search(request)
     except InvalidQuery as error:
         raise Invalid(str(error), [Problem(str(error), getattr(error, "field", None))]) from None
+
+
+def search_with(views: Views, principal: Principal, params: dict[str, Any]) -> SearchResults:
+    """``search_assets`` for a request read by the API's ``SearchQuery`` (``q``, the
+    facet filters, ``page``, ``per_page``, ``sort``, ``all``): the one call behind the
+    search page, the search API and the command line's ``search``."""
+    return search_assets(
+        views,
+        principal,
+        q=params.get("q", ""),
+        filters={name: params[name] for name in FACET_FIELDS if params.get(name)},
+        page=params.get("page", 1),
+        per_page=params.get("per_page", 20),
+        sort=params.get("sort", "relevance"),
+        include_retired=params.get("all", False),
+    )
+
+
+def search_json(query: str, results: SearchResults) -> dict[str, Any]:
+    """A page of results as the search API answers it (and ``catalogue search
+    --format json`` prints it)."""
+    return {
+        "query": query,
+        "total": results.total,
+        "page": results.page,
+        "per_page": results.per_page,
+        "pages": results.pages,
+        "hits": [asdict(hit) for hit in results.hits],
+        "facets": {
+            name: [{"value": value, "count": count} for value, count in counts]
+            for name, counts in results.facets.items()
+        },
+        "suggestion": results.suggestion,
+        "no_good_match": results.no_good_match,
+        "corrected_query": results.corrected_query,
+        "partial_match": results.partial_match,
+    }
 
 
 def suggest_titles(

@@ -9,11 +9,14 @@ from typing import Any
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from catalogue.api.base import load_query
+from catalogue.api.schemas import SearchQuery
+from catalogue.errors import Invalid, Problem
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets
-from catalogue.services.search import SORTS, search_assets, suggest_titles
+from catalogue.services.search import search_assets, search_with, suggest_titles
 from catalogue.web.blueprint import bp
-from catalogue.web.presenters import department_slug, kind_label, signed_in
+from catalogue.web.presenters import department_slug, kind_label, sentence_case, signed_in
 from search import FACET_FIELDS, SearchResults
 
 PER_PAGE = 20
@@ -42,11 +45,24 @@ def home() -> str:
     )
 
 
-def _page_number(value: str | None) -> int:
+def _search_request() -> tuple[dict[str, Any], list[Problem]]:
+    """The search page's address read as the search API reads its query (one
+    parser, ``SearchQuery``), except that parameters not its own are ignored. A bad
+    value is not silently replaced: it is reported, and the search runs without it."""
+    args = request.args.copy()
+    args.setdefault("per_page", str(PER_PAGE))
     try:
-        return max(1, int(value or 1))
-    except ValueError:
-        return 1
+        return load_query(SearchQuery, args, ignore_unknown=True), []
+    except Invalid as error:
+        problems = error.problems
+    for bad in {p.field for p in problems}:
+        args.poplist(bad)
+    args.setdefault("per_page", str(PER_PAGE))
+    return load_query(SearchQuery, args, ignore_unknown=True), problems
+
+
+#: Where each search parameter is on the page, for the error summary's links.
+_FIELD_ON_PAGE = {"q": "#search-q", "sort": "#sort"}
 
 
 def _facet_groups(results: SearchResults, chosen: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -96,25 +112,26 @@ def _pagination(results: SearchResults, args: dict[str, Any]) -> dict[str, Any] 
 
 
 @bp.get("/search")
-def search() -> str:
+def search() -> str | tuple[str, int]:
     """Search results with facets as checkbox filters, highlights, "did you mean",
     sorting and pagination."""
-    q = request.args.get("q", "").strip()
-    chosen = {f: request.args.getlist(f) for f in FACET_FIELDS if request.args.getlist(f)}
-    sort = request.args.get("sort", "relevance")
-    sort = sort if sort in SORTS else "relevance"
-    page = _page_number(request.args.get("page"))
-    results = search_assets(
-        catalogue().views, current_principal(), q, chosen, page=page, per_page=PER_PAGE, sort=sort
-    )
-    if results.pages and page > results.pages:
-        page = results.pages
-        results = search_assets(
-            catalogue().views, current_principal(), q, chosen, page, PER_PAGE, sort
-        )
+    params, problems = _search_request()
+    params["q"] = q = params["q"].strip()
+    chosen = {f: params[f] for f in FACET_FIELDS if params.get(f)}
+    sort = params["sort"]
+    views, principal = catalogue().views, current_principal()
+    results = search_with(views, principal, params)
+    if results.pages and params["page"] > results.pages:  # an old link past the end
+        results = search_with(views, principal, {**params, "page": results.pages})
     args: dict[str, Any] = {"q": q, "sort": sort, **chosen}
-    return render_template(
+    errors = [
+        {"text": f"{sentence_case(p.field or 'search')}: {p.message}",
+         "href": _FIELD_ON_PAGE.get(p.field or "", "#search-q")}
+        for p in problems
+    ]  # fmt: skip
+    page = render_template(
         "web/search.html",
+        errors=errors,
         q=q,
         sort=sort,
         sorts=SORT_LABELS,
@@ -125,6 +142,7 @@ def search() -> str:
         first=(results.page - 1) * results.per_page + 1,
         last=(results.page - 1) * results.per_page + len(results.hits),
     )
+    return (page, 400) if problems else page
 
 
 @bp.get("/search/suggest.json")

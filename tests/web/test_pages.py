@@ -117,6 +117,26 @@ def test_search_sorts_and_pages(pages: Pages) -> None:
     assert '<option value="title" selected>' in first
 
 
+def test_search_page_reads_its_address_as_the_api_does(pages: Pages) -> None:
+    """One parser for page and API: a sort the API refuses is not silently
+    replaced on the page; it is named with the allowed values (400), and the search
+    runs without it. Parameters that are not the page's own are ignored."""
+    pages.sign_in("viewer")
+    api = pages.get("/api/v1/search?q=council+tax&sort=newest")
+    assert api.status_code == 422 and "sort" in api.get_data(as_text=True)
+    html = pages.text("/search?q=council+tax&sort=newest", status=400)
+    summary = html.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert "Sort" in summary and "relevance" in summary and "title" in summary
+    assert 'href="#sort"' in html and "<title>Error:" in html
+    assert 'id="results"' in html  # the search still ran, by relevance
+    plain = pages.text("/search?q=council+tax")
+    assert keys_linked(html.split('id="results"')[1]) == keys_linked(plain.split('id="results"')[1])
+    page_nan = pages.text("/search?q=council+tax&page=two", status=400)
+    assert "Page" in page_nan.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    tagged = pages.text("/search?q=council+tax&utm_source=newsletter")
+    assert "govuk-error-summary" not in tagged
+
+
 def test_search_did_you_mean_and_no_match(pages: Pages) -> None:
     pages.sign_in("viewer")
     misspelt = pages.text("/search?q=councl+tx")
