@@ -111,6 +111,10 @@ class Asset(Base):
     last_reviewed_by: Mapped[str | None] = mapped_column(String(320))
     last_review_note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    # When an imported record was created and last changed where it came from (a
+    # CKAN package's metadata_created/modified), republished as they were (#14).
+    source_created: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    source_modified: Mapped[datetime | None] = mapped_column(UTCDateTime)
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

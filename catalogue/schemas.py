@@ -11,7 +11,7 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
@@ -21,6 +21,7 @@ from catalogue.errors import Invalid, Problem
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 CATEGORY_LISTS = ("data_subjects", "personal_data_categories", "recipients")
+SOURCE_TIMES = ("source_created", "source_modified")
 KEY_RULE = "lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 
@@ -144,6 +145,10 @@ class AssetSchema(Schema):
     last_updated = fields.Date(allow_none=True)
     review_date = fields.Date(allow_none=True)
     status = fields.String(load_default="active", validate=_one_of(vocab.STATUSES))
+    #: When the record was created and last changed in the catalogue it was imported
+    #: from (a time without a zone is UTC, as CKAN writes them).
+    source_created = fields.AwareDateTime(allow_none=True, default_timezone=UTC)
+    source_modified = fields.AwareDateTime(allow_none=True, default_timezone=UTC)
     columns = fields.List(fields.Nested(ColumnSchema), load_default=list)
     links = fields.List(fields.Nested(LinkSchema), load_default=list)
 
@@ -158,7 +163,9 @@ class AssetSchema(Schema):
             return data
         out = {}
         for name, value in data.items():
-            if isinstance(value, datetime):
+            if isinstance(value, datetime) and name in SOURCE_TIMES:
+                value = value.isoformat()
+            elif isinstance(value, datetime):
                 value = value.date().isoformat()
             elif isinstance(value, date):
                 value = value.isoformat()
@@ -184,6 +191,9 @@ class AssetSchema(Schema):
         for name in ("owner_email", "steward_email", "contact_email"):
             if data.get(name):
                 data[name] = data[name].lower()
+        for name in SOURCE_TIMES:
+            if data.get(name):
+                data[name] = data[name].astimezone(UTC)
         return data
 
 

@@ -133,8 +133,9 @@ def package_dict(record: dict[str, Any], api_url: str) -> dict[str, Any]:
         "state": "active" if record["status"] == "active" else "deleted",
         "type": "dataset",
         "private": record["access"] != "open",
-        "metadata_created": ckan_time(record["created_at"]),
-        "metadata_modified": ckan_time(record["updated_at"]),
+        # An imported package keeps its source's times (#14); ours otherwise.
+        "metadata_created": ckan_time(record.get("source_created") or record["created_at"]),
+        "metadata_modified": ckan_time(record.get("source_modified") or record["updated_at"]),
         "creator_user_id": None,
         "owner_org": stable_id("organization", department) if department else None,
         "organization": organization_dict(department) if department else None,

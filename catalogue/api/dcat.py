@@ -165,8 +165,11 @@ def add_dataset(g: Graph, record: dict[str, Any]) -> URIRef:
         period = URIRef(publishing.EU_FREQUENCY + frequency)
         add((dataset, DCTERMS.accrualPeriodicity, typed(g, period, DCTERMS.Frequency)))
     for prop, value in (
-        (DCTERMS.issued, record.get("created_at")),
-        (DCTERMS.modified, record.get("last_updated") or record.get("updated_at")),
+        (DCTERMS.issued, record.get("source_created") or record.get("created_at")),
+        (
+            DCTERMS.modified,
+            record.get("last_updated") or record.get("source_modified") or record.get("updated_at"),
+        ),
     ):
         if (literal := _moment(value)) is not None:
             add((dataset, prop, literal))

@@ -33,6 +33,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,21 @@ def _date(value: Any) -> str | None:
     return None
 
 
+def _time(value: Any) -> str | None:
+    """A CKAN time (ISO 8601, UTC without a zone) as ISO 8601 in UTC; None if it is
+    not one."""
+    value = _clean(value)
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
 def _names(items: Any, *fields: str) -> list[str]:
     out = []
     for item in items or []:
@@ -246,6 +262,8 @@ def package_to_record(pkg: dict, key_prefix: str | None = None) -> dict:
         **_people(pkg),
         "licence": licence_for(pkg),
         "last_updated": _date(pkg.get("metadata_modified")) or _date(pkg.get("metadata_created")),
+        "source_created": _time(pkg.get("metadata_created")),
+        "source_modified": _time(pkg.get("metadata_modified")),
         **_OPEN_DATA,
         "columns": [],
         "links": links,

@@ -270,41 +270,73 @@ def _may_apply(principal: Principal, record: dict | None, values: dict[str, Any]
 def _plan_edges(
     session: Session, plan: Plan, graph: LineageGraph, principal: Principal
 ) -> list[Problem]:
+    """Add to ``plan`` the lineage changes its records declare (``upstream:``), in
+    three steps: which keys a record may name, what differs from the edges now,
+    and which new edges would close a cycle. Returns what is wrong."""
     declared = [s for s in plan.assets if s.upstream is not None]
-    wanted_keys = {r.key for s in declared for r in s.upstream or []}
-    wanted_keys |= {r.via for s in declared for r in s.upstream or [] if r.via}
-    in_files = {s.key for s in plan.assets}
-    others = _existing(session, sorted(wanted_keys - in_files))
-    visible = {k for k, a in others.items() if can_read(principal, asset_record(a))}
-    known = in_files | set(plan.existing) | visible
+    known = _nameable_keys(session, plan, declared, principal)
     current = upstream_of(session, [s.key for s in declared if s.key in plan.existing])
     problems: list[Problem] = []
     adds: list[EdgeStep] = []
     for step in declared:
-        have = {e["upstream"]: e for e in current.get(step.key, [])}
-        want = {r.key: r for r in step.upstream or []}
-        for ref in want.values():
-            for name, key in (("upstream", ref.key), ("via", ref.via)):
-                if key and key not in known:
-                    message = f"no asset with key {key!r} in the catalogue or in these files"
-                    problems.append(Problem(message, name, step.key, step.source))
-            edge = have.get(ref.key)
-            same = edge is not None and (edge["via"], edge["description"]) == (
-                ref.via,
-                ref.description,
-            )
-            if edge is not None and not same:
-                plan.edges.append(EdgeStep("end", ref.key, step.key, step.source))
-            if not same:
-                adds.append(
-                    EdgeStep("add", ref.key, step.key, step.source, ref.via, ref.description)
-                )
-        for up_key, edge in have.items():
-            plan.current_edges[(up_key, step.key)] = edge
-            if up_key not in want:
-                plan.edges.append(EdgeStep("end", up_key, step.key, step.source))
+        problems += _unknown_keys(step, known)
+        adds += _edge_changes(plan, step, current.get(step.key, []))
+    problems += _keep_acyclic(plan, graph, adds)
+    return problems
+
+
+def _nameable_keys(
+    session: Session, plan: Plan, declared: list[AssetStep], principal: Principal
+) -> set[str]:
+    """Keys an ``upstream`` or ``via`` may name: the files' own, those already in the
+    catalogue that the plan updates, and others the applier may see."""
+    wanted = {r.key for s in declared for r in s.upstream or []}
+    wanted |= {r.via for s in declared for r in s.upstream or [] if r.via}
+    in_files = {s.key for s in plan.assets}
+    others = _existing(session, sorted(wanted - in_files))
+    visible = {k for k, a in others.items() if can_read(principal, asset_record(a))}
+    return in_files | set(plan.existing) | visible
+
+
+def _unknown_keys(step: AssetStep, known: set[str]) -> list[Problem]:
+    problems = []
+    for ref in step.upstream or []:
+        for name, key in (("upstream", ref.key), ("via", ref.via)):
+            if key and key not in known:
+                message = f"no asset with key {key!r} in the catalogue or in these files"
+                problems.append(Problem(message, name, step.key, step.source))
+    return problems
+
+
+def _edge_changes(plan: Plan, step: AssetStep, current: list[dict]) -> list[EdgeStep]:
+    """Record in ``plan`` the edges into ``step`` to end (gone, or changed) and
+    return those to add (new, or changed: a changed edge is ended and added again)."""
+    have = {e["upstream"]: e for e in current}
+    want = {r.key: r for r in step.upstream or []}
+    adds = []
+    for ref in want.values():
+        edge = have.get(ref.key)
+        same = edge is not None and (edge["via"], edge["description"]) == (
+            ref.via,
+            ref.description,
+        )
+        if edge is not None and not same:
+            plan.edges.append(EdgeStep("end", ref.key, step.key, step.source))
+        if not same:
+            adds.append(EdgeStep("add", ref.key, step.key, step.source, ref.via, ref.description))
+    for up_key, edge in have.items():
+        plan.current_edges[(up_key, step.key)] = edge
+        if up_key not in want:
+            plan.edges.append(EdgeStep("end", up_key, step.key, step.source))
+    return adds
+
+
+def _keep_acyclic(plan: Plan, graph: LineageGraph, adds: list[EdgeStep]) -> list[Problem]:
+    """Add to ``plan`` the new edges that close no cycle (after the plan's ends);
+    each one that would is a problem naming the cycle."""
     ended = [(e.upstream, e.downstream) for e in plan.edges]
     refused = dict(graph.refused_edges([(e.upstream, e.downstream) for e in adds], ended))
+    problems = []
     for edge in adds:
         cycle = refused.get((edge.upstream, edge.downstream))
         if cycle:
@@ -316,7 +348,21 @@ def _plan_edges(
 
 
 def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -> None:
-    """Write a plan made in this same transaction; logs every change."""
+    """Write a plan made in this same transaction; logs every change. Assets
+    first (so new ones have ids), then the edges that end, then those that start."""
+    ids = _write_assets(writer, plan, progress)
+    _end_edges(writer, plan)
+    adds = [
+        (e.upstream, e.downstream, e.via, e.description) for e in plan.edges if e.action == "add"
+    ]
+    if adds:
+        bulk.add_edges(writer, adds, ids)
+    if progress:
+        progress(len(plan.edges))
+
+
+def _write_assets(writer: Writer, plan: Plan, progress: Progress | None) -> dict[str, int]:
+    """Create and update the plan's assets; the ids of every asset its edges name."""
     resolver = Resolver(writer.session)
     creates = [s.values for s in plan.assets if s.action == "create"]
     ids = bulk.create_assets(writer, creates, resolver) if creates else {}
@@ -329,7 +375,12 @@ def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -
     ids.update({key: asset.id for key, asset in plan.existing.items()})
     missing = sorted({k for e in plan.edges for k in (e.upstream, e.via) if k} - set(ids))
     ids.update({key: a.id for key, a in _existing(writer.session, missing).items()})
-    # Ends first, so a changed edge's old row is closed before its new one opens.
+    return ids
+
+
+def _end_edges(writer: Writer, plan: Plan) -> None:
+    """Close the edges the plan ends (before any new one opens, so a changed edge's
+    old row is closed first), each logged with its validity."""
     ends = [plan.current_edges[(e.upstream, e.downstream)] for e in plan.edges if e.action == "end"]
     if ends:
         writer.session.execute(
@@ -340,10 +391,3 @@ def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -
         writer.log(
             "edge.end", edge["downstream"], before, {**before, "valid_to": writer.now.isoformat()}
         )
-    adds = [
-        (e.upstream, e.downstream, e.via, e.description) for e in plan.edges if e.action == "add"
-    ]
-    if adds:
-        bulk.add_edges(writer, adds, ids)
-    if progress:
-        progress(len(plan.edges))

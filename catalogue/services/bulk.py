@@ -9,6 +9,7 @@ back (a test holds them to that).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -101,9 +102,9 @@ def _new_record(
 ) -> dict[str, Any]:
     """The record of a just-created asset, as ``asset_record`` would read it back."""
     record: dict[str, Any] = {name: values.get(name) for name in PLAIN_FIELDS}
-    for name in ("last_updated", "review_date"):
-        if record[name] is not None:
-            record[name] = record[name].isoformat()
+    for name, value in record.items():
+        if isinstance(value, date | datetime):  # dates, and the source's times
+            record[name] = value.isoformat()
     now = writer.now.isoformat()
     record.update(
         key=values["key"],

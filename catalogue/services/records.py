@@ -37,6 +37,8 @@ PLAIN_FIELDS = (
     "last_updated",
     "review_date",
     "status",
+    "source_created",
+    "source_modified",
 )
 
 #: Article 30 lists of plain strings, stored as JSON lists.
@@ -94,6 +96,8 @@ def asset_record(asset: Asset) -> dict[str, Any]:
             for c in asset.columns
         ],
         "links": list(asset.links or []),
+        "source_created": _iso(asset.source_created),
+        "source_modified": _iso(asset.source_modified),
         "version": asset.version,
         "created_at": _iso(asset.created_at),
         "updated_at": _iso(asset.updated_at),

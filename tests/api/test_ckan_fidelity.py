@@ -13,7 +13,7 @@ import ckanapi
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import Runner, full_corpus
+from tests.conftest import Runner, full_corpus, shared_data
 
 SCOTLAND = ("catalogues", "opendata-scotland.jsonl")
 
@@ -68,3 +68,31 @@ def test_unknown_parameters_answer_400_as_ckan(client: FlaskClient, run: Runner)
         "__type": "Search Query Error",
         "message": "Search Query Error: Invalid search parameters: ['qq']",
     }
+
+
+BIRMINGHAM = ("catalogues", "birmingham-package-search.json")
+
+
+def test_imported_packages_keep_their_source_times(
+    run: Runner, live: str, client: FlaskClient
+) -> None:
+    """A harvester comparing runs sees the source portal's metadata_created and
+    metadata_modified (to the microsecond), not the day of the import; DCAT's
+    dct:issued says the same; re-importing changes nothing."""
+    path = shared_data(*BIRMINGHAM)
+    source = {
+        p["name"]: p for p in json.loads(path.read_text(encoding="utf-8"))["result"]["results"]
+    }
+    assert run("import", "ckan", str(path)).exit_code == 0
+    with ckanapi.RemoteCKAN(live, user_agent="ckanapi-tests") as remote:
+        for name, package in source.items():
+            shown = remote.action.package_show(id=name)
+            assert shown["metadata_created"] == package["metadata_created"], name
+            assert shown["metadata_modified"] == package["metadata_modified"], name
+        found = remote.action.package_search(sort="metadata_created asc", rows=100)["results"]
+    assert [p["name"] for p in found] == sorted(source, key=lambda n: source[n]["metadata_created"])
+    name, package = next(iter(source.items()))
+    turtle = client.get(f"/dataset/{name}.ttl").get_data(as_text=True)
+    assert package["metadata_created"][:19] in turtle
+    again = run("import", "ckan", str(path))
+    assert again.exit_code == 0 and f"{len(source)} unchanged" in again.output

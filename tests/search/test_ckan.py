@@ -29,7 +29,8 @@ RECORD_FIELDS = {
     "owner", "owner_email", "steward", "steward_email", "contact_email", "classification",
     "access", "licence", "personal_data", "special_category", "lawful_basis",
     "article9_condition", "retention_period", "dpia_reference", "update_frequency",
-    "last_updated", "review_date", "status", "columns", "links",
+    "last_updated", "review_date", "status", "columns", "links", "source_created",
+    "source_modified",
 }  # fmt: skip
 
 
@@ -58,6 +59,7 @@ def test_every_scottish_package_maps_to_a_valid_record(scottish: list) -> None:
         assert rec["last_updated"] is None or re.fullmatch(
             r"\d{4}-\d{2}-\d{2}", rec["last_updated"]
         )
+        assert rec["source_created"] is None or rec["source_created"].endswith("+00:00")
         assert not re.search(r"</?[a-z]+[^>]*>", rec["description"])
         SearchIndex.document_for(rec)  # the index accepts it
 
