@@ -41,14 +41,22 @@ run: install assets
 	CATALOGUE_DEMO_HINTS=on \
 	$(BIN)/catalogue serve --host $(HOST) --port $(PORT)
 
+# The suite in TEST_WORKERS processes (pytest-xdist; each has its own databases,
+# index folders and browser), then the fault tests alone: they restart the shared
+# PostgreSQL server and time kills against a quiet machine. The slowest tests are
+# listed at the end of each run.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(BIN)/pytest -n $(TEST_WORKERS) --durations=15
+
 test: install assets
-	$(BIN)/pytest
+	$(PYTEST_PARALLEL) --ignore=tests/faults
+	$(BIN)/pytest --durations=10 tests/faults
 
 # The tests that depend on today's date (marked `calendar`), again with the whole
 # session's clock a year ahead: a test that passes only near the day it was
 # written fails here. CI runs it after `make test`.
 test-calendar: install assets
-	CATALOGUE_TEST_CLOCK_AHEAD_DAYS=365 $(BIN)/pytest -m calendar
+	CATALOGUE_TEST_CLOCK_AHEAD_DAYS=365 $(PYTEST_PARALLEL) -m calendar
 
 lint: install
 	$(BIN)/ruff check .
