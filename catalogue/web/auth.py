@@ -181,7 +181,8 @@ def me() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Login, the who-is-asking hook (app-wide) and the sign-in pages."""
+    """Flask-Login, the who-is-asking hook (app-wide), the sign-in pages (with
+    single sign-on when configured) and the account and token pages."""
     manager = LoginManager()
     manager.user_loader(load_user)
     manager.login_view = "auth.sign_in"
@@ -190,6 +191,7 @@ def init_app(app: Flask) -> None:
     manager.init_app(app)
     app.before_request(identify_request)
     app.register_blueprint(bp)
-    from catalogue.web import single_sign_on
+    from catalogue.web import account_pages, single_sign_on
 
     single_sign_on.init_app(app)
+    app.register_blueprint(account_pages.bp)
