@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from catalogue.errors import Conflict, Invalid
+from catalogue.errors import Conflict, Invalid, NotFound
 from catalogue.http import catalogue, current_principal
 from catalogue.services import accounts, tokens
 from catalogue.services.access import ROLES
@@ -31,9 +31,16 @@ ROLE_HINTS = {
 }
 
 
+def _admins_only() -> None:
+    """The admin pages are not there for anyone else: 404, as for an asset one
+    may not see (the address says nothing, not even that the account exists)."""
+    if current_principal().role != "admin":
+        raise NotFound("there is no such page")
+
+
 def _account(username: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    _admins_only()
     principal = current_principal()
-    accounts.require_admin(principal, "manage accounts")
     with catalogue().read() as db:
         record = accounts.user_record(accounts.get_user(db, username))
         held = tokens.list_tokens(db, principal, record["username"])
@@ -61,8 +68,8 @@ def _account_page(username: str, status: int = 200, **context: Any) -> tuple[str
 @signed_in
 def account_list() -> Any:
     """Every account (admins): role, department, source, last sign-in, disabled."""
+    _admins_only()
     principal = current_principal()
-    accounts.require_admin(principal, "manage accounts")
     with catalogue().read() as db:
         people = accounts.list_users(db, principal)
     return render_template("accounts/accounts.html", people=people), 200, NO_STORE
@@ -79,6 +86,7 @@ def account(username: str) -> Any:
 @signed_in
 def change_role(username: str) -> Any:
     """A new role and department (the same services as ``catalogue user set-role``)."""
+    _admins_only()
     role = request.form.get("role", "")
     department = request.form.get("department", "")
     values = {"role": role, "department": department}
@@ -102,6 +110,7 @@ def change_role(username: str) -> Any:
 @signed_in
 def change_disabled(username: str) -> Any:
     """Disable or enable (as ``catalogue user disable|enable``)."""
+    _admins_only()
     disable = request.form.get("disabled") == "yes"
     with catalogue().sessions.begin() as db:
         record = accounts.set_disabled(db, current_principal(), username, disable)
@@ -145,7 +154,7 @@ def _create_token(username: str, back: str) -> Any:
 @signed_in
 def create_token_for(username: str) -> Any:
     """An admin creates an API token for someone (as ``catalogue token create``)."""
-    accounts.require_admin(current_principal(), "create tokens for someone else")
+    _admins_only()
     return _create_token(username, "account")
 
 
