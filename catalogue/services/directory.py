@@ -34,8 +34,9 @@ from catalogue.services.accounts import (
 )
 from catalogue.single_sign_on import OpenIDProvider
 
-#: A claim the directory left out because the person is in too many groups
-#: (Entra ID's "group overage": ``_claim_names`` points elsewhere instead).
+#: Groups the directory left out because the person is in too many (Entra ID's
+#: "group overage": ``_claim_names`` points to Microsoft Graph instead, or
+#: ``hasgroups`` is true).
 OVERAGE = "_claim_names"
 
 
@@ -71,7 +72,7 @@ def read_claims(claims: Mapping[str, Any], provider: OpenIDProvider) -> Director
         if EMAIL.match(value):
             email = value
             break
-    overage = any(
+    overage = bool(claims.get("hasgroups")) or any(
         group_claim in (claims.get(OVERAGE) or {}) for group_claim in provider.group_claims
     )
     groups: list[str] = []
