@@ -12,6 +12,7 @@ What the claims make of an account is ``catalogue.services.directory``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -147,7 +148,8 @@ def _checked_claims(sso: Any) -> dict[str, Any]:
             return refuse(db, reason, message, None, request.remote_addr, status)
 
     if request.args.get("error"):
-        error = request.args["error"][:60]
+        # Whatever the address says, only plain characters reach the audit trail.
+        error = re.sub(r"[^\w.-]", "?", request.args["error"])[:60]
         return_message = (
             "You did not agree to sign in to the catalogue."
             if error == "access_denied"

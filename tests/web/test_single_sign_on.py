@@ -396,3 +396,16 @@ def test_a_provider_that_goes_slow_before_the_callback_gets_a_503(
         answer = client.get(f"{back.path}?{back.query}")
         assert_refused(app, client, answer, "provider unreachable (ReadTimeout)", 503)
         assert answer.headers["Retry-After"] == "30"
+
+
+def test_an_error_from_the_provider_is_recorded_in_plain_characters(
+    settings: Settings, issuer: str
+) -> None:
+    """The address is the attacker's to write: a NUL or markup in ``error`` is
+    neither stored (PostgreSQL refuses NUL) nor shown."""
+    app = sso_app(settings, issuer)
+    client = app.test_client()
+    client.get("/sign-in/sso")
+    answer = client.get("/sign-in/sso/callback?error=access%00denied%3Cscript%3E&state=x")
+    html = assert_refused(app, client, answer, "provider said access?denied?script?", 403)
+    assert "<script>" not in html
