@@ -265,6 +265,9 @@ class SignInSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # A single sign-on session's ID token, sent back to the provider at sign-out
+    # (RP-initiated logout's id_token_hint); cleared when the session ends.
+    id_token_hint: Mapped[str | None] = mapped_column(Text)
 
 
 class AuthEvent(Base):

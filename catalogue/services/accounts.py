@@ -292,7 +292,7 @@ def end_user_sessions(
     session.execute(
         update(SignInSession)
         .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
-        .values(ended_at=now or utcnow(), end_reason=reason)
+        .values(ended_at=now or utcnow(), end_reason=reason, id_token_hint=None)
     )
 
 

@@ -152,16 +152,16 @@ def sign_out() -> Response:
     session ends on the server: a copy of the cookie signs no one in."""
     from catalogue.web.single_sign_on import AUTO_TRIED, SIGNED_IN_WITH, provider_sign_out_url
 
-    with_sso = session.get(SIGNED_IN_WITH) == "sso"
+    with_sso, hint = session.get(SIGNED_IN_WITH) == "sso", None
     if flask_login_user.is_authenticated:
         with catalogue().read() as db:
-            end_session(db, flask_login_user.get_id())
+            hint = end_session(db, flask_login_user.get_id())
             db.commit()
     logout_user()
     session.clear()
     session[AUTO_TRIED] = True  # signed out means signed out, even with auto sign-in
     # Signed in through the council's provider: end that session too, where it can.
-    return redirect((with_sso and provider_sign_out_url()) or "/")
+    return redirect((with_sso and provider_sign_out_url(hint)) or "/")
 
 
 @bp.get("/api/v1/me")

@@ -123,12 +123,12 @@ def callback() -> Any:
     """The provider's answer: sign the person in, or say clearly why not."""
     sso = client()
     try:
-        claims = _checked_claims(sso)
+        claims, id_token = _checked_claims(sso)
         with catalogue().read() as db:
             user = sign_in_from_directory(
                 db, read_claims(claims, provider()), provider(), request.remote_addr
             )
-            secret = start_session(db, user)
+            secret = start_session(db, user, id_token_hint=id_token)
             db.commit()
             principal = principal_for(user)
     except SignInRefused as error:
@@ -140,8 +140,10 @@ def callback() -> Any:
     return redirect(next_url)
 
 
-def _checked_claims(sso: Any) -> dict[str, Any]:
-    """The ID token's claims, every check passed; SignInRefused (recorded) if not."""
+def _checked_claims(sso: Any) -> tuple[dict[str, Any], str]:
+    """The ID token's claims, every check passed, and the token itself (kept
+    with the session for signing out at the provider); SignInRefused
+    (recorded) if not."""
 
     def refused(reason: str, message: str, status: int = 403) -> SignInRefused:
         with catalogue().read() as db:
@@ -183,7 +185,7 @@ def _checked_claims(sso: Any) -> dict[str, Any]:
     claims = token.get("userinfo")
     if not claims:
         raise refused("no ID token", _INVALID_TOKEN)
-    return dict(claims)
+    return dict(claims), token["id_token"]
 
 
 _INVALID_TOKEN = (
@@ -193,8 +195,10 @@ _INVALID_TOKEN = (
 )
 
 
-def provider_sign_out_url() -> str | None:
-    """Where to end the provider's session too (RP-initiated logout), if it offers it."""
+def provider_sign_out_url(id_token_hint: str | None) -> str | None:
+    """Where to end the provider's session too (RP-initiated logout), if it
+    offers it: with the session's ID token as ``id_token_hint`` (Okta requires
+    it), the client id, and where to come back."""
     if provider() is None:
         return None
     try:
@@ -204,12 +208,13 @@ def provider_sign_out_url() -> str | None:
     endpoint = metadata.get("end_session_endpoint")
     if not endpoint:
         return None
-    query = urlencode(
-        {
-            "client_id": provider().client_id,
-            "post_logout_redirect_uri": public_url("sso.signed_out"),
-        }
-    )
+    parameters = {
+        "client_id": provider().client_id,
+        "post_logout_redirect_uri": public_url("sso.signed_out"),
+    }
+    if id_token_hint:
+        parameters["id_token_hint"] = id_token_hint
+    query = urlencode(parameters)
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 

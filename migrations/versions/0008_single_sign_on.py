@@ -3,6 +3,8 @@
 users.source: "local" (made by an admin) or "sso" (made at a first sign-in with
 the council's OpenID provider); users.last_sign_in_at; users.sso_issuer and
 sso_subject: the provider's stable identity of an SSO account (unique together).
+sessions.id_token_hint: a single sign-on session's ID token, sent back to the
+provider at sign-out (RP-initiated logout); cleared when the session ends.
 
 Revision ID: 0008
 Revises: 0006
@@ -21,6 +23,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("sessions") as batch:
+        batch.add_column(sa.Column("id_token_hint", sa.Text(), nullable=True))
     with op.batch_alter_table("users") as batch:
         batch.add_column(
             sa.Column("source", sa.String(length=10), server_default="local", nullable=False)
@@ -40,3 +44,5 @@ def downgrade() -> None:
         batch.drop_column("sso_issuer")
         batch.drop_column("last_sign_in_at")
         batch.drop_column("source")
+    with op.batch_alter_table("sessions") as batch:
+        batch.drop_column("id_token_hint")

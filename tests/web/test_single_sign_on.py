@@ -5,6 +5,8 @@ kept in step with the directory, and every attack the issue lists (#16)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,7 +21,7 @@ from sqlalchemy import select
 
 from catalogue import create_app
 from catalogue.config import Settings
-from catalogue.models import AuthEvent, User
+from catalogue.models import AuthEvent, SignInSession, User
 from catalogue.services import accounts
 from catalogue.services.access import operator
 from catalogue.single_sign_on import GroupMapping, GroupRule, OpenIDProvider, SignInSettings
@@ -227,7 +229,13 @@ def test_sign_out_ends_the_catalogue_session_and_the_providers(
     query = parse_qs(goes_to.query)
     assert query["client_id"] == [CLIENT_ID]
     assert query["post_logout_redirect_uri"] == ["http://localhost/signed-out"]
+    # The provider knows whose session to end: the ID token it signed, sent back.
+    payload = query["id_token_hint"][0].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["sub"] == "sub-out" and CLIENT_ID in claims["aud"]
     assert me(client)["signed_in"] is False
+    with app.extensions["catalogue"].read() as db:  # and the catalogue keeps no copy
+        assert db.scalars(select(SignInSession.id_token_hint)).all() == [None]
     assert "You have signed out" in client.get("/signed-out").get_data(as_text=True)
 
 
