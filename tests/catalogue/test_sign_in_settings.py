@@ -43,6 +43,10 @@ def test_sso_from_the_environment_with_an_entra_mapping(tmp_path: Path) -> None:
             **SSO,
             "CATALOGUE_OIDC_GROUP_MAPPING": str(mapping),
             "CATALOGUE_OIDC_DEFAULT_ROLE": "refuse",
+            "CATALOGUE_OIDC_TENANT_ID": "tenant-id",
+            "CATALOGUE_PUBLIC_URL": "https://data.thamesbury.gov.uk/",
+            "CATALOGUE_OIDC_GROUP_CLAIMS": "roles",
+            "CATALOGUE_LOCAL_SIGN_IN": "off",
         }
     )
     provider = settings.provider
@@ -54,6 +58,11 @@ def test_sso_from_the_environment_with_an_entra_mapping(tmp_path: Path) -> None:
         "5f0c1c54-0000-4000-8000-000000000002", "steward", "Housing"
     )
     assert provider.mapping.resolve(["nobody"]) == (None, None)
+    assert (provider.tenant_id, provider.public_url) == (
+        "tenant-id",
+        "https://data.thamesbury.gov.uk",
+    )
+    assert provider.group_claims == ("roles",) and settings.local_sign_in is False
 
 
 def test_the_first_matching_rule_gives_the_role_and_the_first_department_counts() -> None:

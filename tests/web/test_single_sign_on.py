@@ -417,3 +417,23 @@ def test_an_error_from_the_provider_is_recorded_in_plain_characters(
     answer = client.get("/sign-in/sso/callback?error=access%00denied%3Cscript%3E&state=x")
     html = assert_refused(app, client, answer, "provider said access?denied?script?", 403)
     assert "<script>" not in html
+
+
+def test_only_the_councils_own_tenant_signs_in(settings: Settings, issuer: str) -> None:
+    app = sso_app(settings, issuer, tenant_id="thamesbury-tenant")
+    put_person(issuer, "sub-home", {"email": "home@thamesbury.gov.uk", "tid": "thamesbury-tenant"})
+    put_person(issuer, "sub-guest", {"email": "guest@elsewhere.gov.uk", "tid": "another-tenant"})
+    assert sso_sign_in(app.test_client(), "sub-home").status_code == 302
+    client = app.test_client()
+    html = assert_refused(app, client, sso_sign_in(client, "sub-guest"), "wrong tenant", 403)
+    assert "another organisation" in html
+
+
+def test_the_redirect_uri_is_the_public_address_behind_a_proxy(
+    settings: Settings, issuer: str
+) -> None:
+    app = sso_app(settings, issuer, public_url="https://data.thamesbury.gov.uk")
+    start = urlsplit(app.test_client().get("/sign-in/sso").headers["Location"])
+    query = parse_qs(start.query)
+    assert query["redirect_uri"] == ["https://data.thamesbury.gov.uk/sign-in/sso/callback"]
+    assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
