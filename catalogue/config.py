@@ -19,6 +19,7 @@ from catalogue.governance import (
     parse_review_months,
     parse_targets,
 )
+from catalogue.single_sign_on import SignInSettingError, SignInSettings, load_sign_in_settings
 
 ENV_PREFIX = "CATALOGUE_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -80,6 +81,8 @@ class Settings:
     controller: Controller = field(default_factory=Controller)
     # Coverage targets in percent by measure (CATALOGUE_COVERAGE_TARGETS="dpia=95").
     coverage_targets: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    # Single sign-on (CATALOGUE_OIDC_*) and the local password form (CATALOGUE_LOCAL_SIGN_IN).
+    sign_in: SignInSettings = field(default_factory=SignInSettings)
 
     @property
     def resolved_database_url(self) -> str:
@@ -158,6 +161,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     }
     if controller:
         values["controller"] = Controller(**controller)
+    try:
+        values["sign_in"] = load_sign_in_settings(env)
+    except SignInSettingError as error:
+        raise SettingError(error.message) from None
     settings = replace(Settings(), **values)
     if overrides:
         converted = {

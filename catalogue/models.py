@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Update,
     event,
 )
@@ -212,7 +213,10 @@ class User(Base):
     its role what it may change. Only an argon2 hash of the password is kept."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="role"),
+        UniqueConstraint("sso_issuer", "sso_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
@@ -223,6 +227,12 @@ class User(Base):
     department: Mapped[str | None] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "local" (made by an admin) or "sso" (made at a first single sign-on); an SSO
+    # account is the provider's (issuer, subject), whatever its email becomes.
+    source: Mapped[str] = mapped_column(String(10), default="local", server_default="local")
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sso_issuer: Mapped[str | None] = mapped_column(String(500))
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
 
 
 class ApiToken(Base):
@@ -259,6 +269,9 @@ class SignInSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str | None] = mapped_column(String(40))
+    # A single sign-on session's ID token, sent back to the provider at sign-out
+    # (RP-initiated logout's id_token_hint); cleared when the session ends.
+    id_token_hint: Mapped[str | None] = mapped_column(Text)
 
 
 class AuthEvent(Base):

@@ -113,8 +113,10 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def content_security_policy(nonce: str) -> str:
-    """No inline script or style without this request's nonce; nothing framed."""
+def content_security_policy(nonce: str, form_actions: tuple[str, ...] = ()) -> str:
+    """No inline script or style without this request's nonce; nothing framed.
+    Forms post here only, and redirect only to ``form_actions`` besides (the
+    single sign-on provider, where signing out ends its session too)."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -125,7 +127,7 @@ def content_security_policy(nonce: str) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            " ".join(["form-action 'self'", *form_actions]),
             "frame-ancestors 'none'",
         ]
     )
@@ -145,7 +147,10 @@ PERMISSIONS_POLICY = ", ".join(
 def add_security_headers(response: Response) -> Response:
     """after_request: security headers on every response (a view may set its own CSP)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
+    headers.setdefault(
+        "Content-Security-Policy",
+        content_security_policy(csp_nonce(), current_app.config.get("CSP_FORM_ACTIONS", ())),
+    )
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -13,7 +13,9 @@ from catalogue.services import accounts, assets, tokens
 from catalogue.services.access import ROLES
 from catalogue.services.audit import AUDIT_COLUMNS, audit_entries, parse_moment
 
-USER_COLUMNS = ["username", "name", "email", "role", "department", "disabled"]
+USER_COLUMNS = [
+    "username", "name", "email", "role", "department", "source", "last_sign_in_at", "disabled",
+]  # fmt: skip
 TOKEN_COLUMNS = ["id", "username", "label", "prefix", "state", "expires_at", "last_used_at"]
 
 
@@ -109,6 +111,20 @@ def set_role(obj: Context, username: str, role: str) -> None:
     with obj.catalogue.sessions.begin() as session:
         user = accounts.set_role(session, obj.principal, username, role)
     click.echo(f"{user['username']} is now {user['role']}.")
+
+
+@user_group.command(name="set-department")
+@click.argument("username")
+@click.argument("department")
+@pass_context
+def set_department(obj: Context, username: str, department: str) -> None:
+    """Move USERNAME to DEPARTMENT ("" for none), from their next request on."""
+    with obj.catalogue.sessions.begin() as session:
+        user = accounts.set_department(session, obj.principal, username, department)
+    click.echo(f"{user['username']} is now in {user['department'] or 'no department'}.")
+    note = department_note(obj, user["department"])
+    if note:
+        click.echo(note, err=True)
 
 
 def _set_disabled(obj: Context, username: str, disabled: bool) -> None:

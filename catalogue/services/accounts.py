@@ -48,6 +48,10 @@ EVENT_KINDS = (
     "role_changed",
     "user_disabled",
     "user_enabled",
+    "department_changed",
+    "sso_sign_in",
+    "sso_refused",  # single sign-on refused; the detail says why (never a token)
+    "sso_linked",
 )
 #: Failed sign-ins within FAILURE_WINDOW that lock an account: MAX_FAILURES from
 #: one network address lock it for that address only, so whoever guesses cannot
@@ -94,7 +98,9 @@ def user_record(user: User) -> dict[str, Any]:
         "role": user.role,
         "department": user.department,
         "disabled": user.disabled,
+        "source": user.source or "local",
         "created_at": user.created_at.isoformat(),
+        "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
     }
 
 
@@ -235,6 +241,32 @@ def set_role(
     return user_record(user)
 
 
+def set_department(
+    session: Session,
+    actor: Principal,
+    username: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Move a user to another department, or none (admins only). Their sessions
+    end, so what they may see changes on their next request. An SSO account's
+    department is read again from the directory at its next sign-in."""
+    require_admin(actor, "change departments")
+    department = (department or "").strip() or None
+    if department is not None and len(department) > 200:
+        raise Invalid(
+            "cannot change the department", [Problem("at most 200 characters", "department")]
+        )
+    user = get_user(session, username)
+    if user.department != department:
+        detail = f"by {actor.name}: {user.department or 'none'} → {department or 'none'}"
+        user.department = department
+        record_event(session, "department_changed", user.username, detail, now=now)
+        end_user_sessions(session, user.id, "department changed", now)
+    session.flush()
+    return user_record(user)
+
+
 def set_disabled(
     session: Session, actor: Principal, username: str, disabled: bool, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -260,7 +292,7 @@ def end_user_sessions(
     session.execute(
         update(SignInSession)
         .where(SignInSession.user_id == user_id, SignInSession.ended_at.is_(None))
-        .values(ended_at=now or utcnow(), end_reason=reason)
+        .values(ended_at=now or utcnow(), end_reason=reason, id_token_hint=None)
     )
 
 
@@ -386,6 +418,7 @@ def authenticate_password(
         )
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = _hasher.hash(password)
+    user.last_sign_in_at = now
     record_event(session, "sign_in", who, "password", remote_addr, now)
     session.commit()
     return principal_for(user)

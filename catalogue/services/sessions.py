@@ -41,13 +41,20 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def start_session(session: Session, user: User, now: datetime | None = None) -> str:
-    """Begin a session for ``user`` and return its secret (for the cookie only)."""
+def start_session(
+    session: Session, user: User, now: datetime | None = None, id_token_hint: str | None = None
+) -> str:
+    """Begin a session for ``user`` and return its secret (for the cookie only).
+    ``id_token_hint``: a single sign-on's ID token, for signing out at the provider."""
     now = now or datetime.now(UTC)
     secret = secrets.token_urlsafe(32)
     session.add(
         SignInSession(
-            secret_hash=_digest(secret), user_id=user.id, created_at=now, last_seen_at=now
+            secret_hash=_digest(secret),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            id_token_hint=id_token_hint,
         )
     )
     session.flush()
@@ -73,7 +80,7 @@ def resume_session(
     elif now - row.last_seen_at > lifetimes.idle:
         reason = "idle"
     if reason is not None:
-        row.ended_at, row.end_reason = now, reason
+        row.ended_at, row.end_reason, row.id_token_hint = now, reason, None
         session.commit()
         return None
     if now - row.last_seen_at >= SEEN_EVERY:
@@ -85,10 +92,17 @@ def resume_session(
 
 def end_session(
     session: Session, secret: str, reason: str = "signed out", now: datetime | None = None
-) -> None:
-    """End the session ``secret`` stands for (nothing if already ended or unknown)."""
+) -> str | None:
+    """End the session ``secret`` stands for (nothing if already ended or unknown).
+    Returns its ID token hint (single sign-on), for signing out at the provider."""
+    hint = session.scalar(
+        select(SignInSession.id_token_hint).where(
+            SignInSession.secret_hash == _digest(secret), SignInSession.ended_at.is_(None)
+        )
+    )
     session.execute(
         update(SignInSession)
         .where(SignInSession.secret_hash == _digest(secret), SignInSession.ended_at.is_(None))
-        .values(ended_at=now or datetime.now(UTC), end_reason=reason)
+        .values(ended_at=now or datetime.now(UTC), end_reason=reason, id_token_hint=None)
     )
+    return hint

@@ -105,9 +105,14 @@ def safe_next(target: str | None) -> str:
 
 
 def sign_in_page(status: int = 200, **context: Any) -> tuple[str, int, dict[str, str]]:
+    """The sign-in page: "Sign in with <provider>" first when single sign-on is
+    set up, and the password form unless CATALOGUE_LOCAL_SIGN_IN is off."""
+    sign_in = current_app.config["SETTINGS"].sign_in
     context.setdefault("errors", {})
     context.setdefault("username", "")
     context.setdefault("next_url", safe_next(request.values.get("next")))
+    context["sso_name"] = sign_in.provider.name if sign_in.provider else None
+    context["local_sign_in"] = sign_in.local_sign_in
     return render_template("auth/sign_in.html", **context), status, {"Cache-Control": "no-store"}
 
 
@@ -116,6 +121,9 @@ def sign_in() -> Any:
     """The sign-in form; on success, back to where the person was going."""
     if request.method == "GET":
         return sign_in_page()
+    if not current_app.config["SETTINGS"].sign_in.local_sign_in:
+        message = "Signing in with a password is turned off here: use the button above"
+        return sign_in_page(403, errors={"sso": message})
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     errors = {}
@@ -142,13 +150,18 @@ def sign_in() -> Any:
 def sign_out() -> Response:
     """Sign out (a POST with the CSRF token, so no other site can do it). The
     session ends on the server: a copy of the cookie signs no one in."""
+    from catalogue.web.single_sign_on import AUTO_TRIED, SIGNED_IN_WITH, provider_sign_out_url
+
+    with_sso, hint = session.get(SIGNED_IN_WITH) == "sso", None
     if flask_login_user.is_authenticated:
         with catalogue().read() as db:
-            end_session(db, flask_login_user.get_id())
+            hint = end_session(db, flask_login_user.get_id())
             db.commit()
     logout_user()
     session.clear()
-    return redirect("/")
+    session[AUTO_TRIED] = True  # signed out means signed out, even with auto sign-in
+    # Signed in through the council's provider: end that session too, where it can.
+    return redirect((with_sso and provider_sign_out_url(hint)) or "/")
 
 
 @bp.get("/api/v1/me")
@@ -168,7 +181,8 @@ def me() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Login, the who-is-asking hook (app-wide) and the sign-in pages."""
+    """Flask-Login, the who-is-asking hook (app-wide), the sign-in pages (with
+    single sign-on when configured) and the account and token pages."""
     manager = LoginManager()
     manager.user_loader(load_user)
     manager.login_view = "auth.sign_in"
@@ -177,3 +191,7 @@ def init_app(app: Flask) -> None:
     manager.init_app(app)
     app.before_request(identify_request)
     app.register_blueprint(bp)
+    from catalogue.web import account_pages, single_sign_on
+
+    single_sign_on.init_app(app)
+    app.register_blueprint(account_pages.bp)

@@ -239,6 +239,22 @@ def navigation(principal: Principal) -> list[dict[str, Any]]:
                 "active": path.startswith("/audit"),
             }
         )
+    if principal.role == "admin" and "accounts" in current_app.blueprints:
+        items.append(
+            {
+                "href": url_for("accounts.account_list"),
+                "text": "Accounts",
+                "active": path.startswith("/admin/accounts"),
+            }
+        )
+    if principal.signed_in and "accounts" in current_app.blueprints:
+        items.append(
+            {
+                "href": url_for("accounts.own_tokens"),
+                "text": "API tokens",
+                "active": path == "/account/tokens",
+            }
+        )
     return items
 
 

@@ -395,9 +395,18 @@ def test_user_commands(run: Runner) -> None:
         "EMAIL",
         "ROLE",
         "DEPARTMENT",
+        "SOURCE",
+        "LAST_SIGN_IN_AT",
         "DISABLED",
     ]
     assert "enabled" in run("user", "enable", "aisha.begum").output
+    moved = run("user", "set-department", "ahmed.khan", "Revenues & Benefits")
+    assert moved.output.startswith("ahmed.khan is now in Revenues & Benefits.\n")
+    listed = json.loads(run("user", "list", "--format", "json").output)
+    assert (listed[0]["department"], listed[0]["source"]) == ("Revenues & Benefits", "local")
+    assert run("user", "set-department", "ahmed.khan", "").output == (
+        "ahmed.khan is now in no department.\n"
+    )
 
 
 def test_user_command_mistakes_exit_with_a_message(run: Runner) -> None:
