@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from catalogue import create_app
 from catalogue.services import assets
 from catalogue.services.access import operator
 from catalogue.services.column_lineage import ColumnNode, column_edges
@@ -280,3 +281,26 @@ def test_harvested_assets_are_found_by_search_like_any_other(run: Runner, source
     assert f"housing-db.{source.prefix}tenants" in keys
     listed = json.loads(run("list", "--department", "Housing", "--format", "json").stdout)
     assert f"housing-db.{source.prefix}tenants" in {a["key"] for a in listed}
+
+
+def test_staff_find_a_harvested_table_by_the_words_of_its_name(
+    run: Runner, source: Source, catalogue: Catalogue, settings: Any
+) -> None:
+    """Staff typing "rent account" find the view rent_account, and "date of birth" the table
+    whose column is date_of_birth: identifiers are split into words (#15)."""
+    assert harvest(run, source).exit_code == 0
+    key = f"housing-db.{source.prefix}"
+    with catalogue.write("aisha.begum") as writer:
+        for name in ("rent_account", "tenants"):
+            assets.update(writer, key + name, {"access": "open"})
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        rent = client.get("/api/v1/search?q=rent+account").json
+        birth = client.get("/api/v1/search?q=date+of+birth").json
+    finally:
+        app.extensions["catalogue"].close()
+    assert rent["hits"][0]["key"] == key + "rent_account"
+    assert key + "tenants" in [hit["key"] for hit in birth["hits"]]
+    typed = json.loads(run("search", "rent account", "--format", "json").stdout)
+    assert typed["hits"][0]["key"] == key + "rent_account"
