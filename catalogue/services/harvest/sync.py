@@ -424,12 +424,23 @@ def _column_lineage(
 def _remember(
     session: Session, writer: Writer, source_system: str, reading: Reading, keys: dict[str, str]
 ) -> None:
-    """Which object each asset is, and that this harvest saw it now."""
+    """Which object each asset is, and that this harvest saw it now. What an
+    earlier harvest remembered is read as plain rows (an unchanged source of
+    thousands of tables loads no objects), and only what differs is written."""
     found = {keys[d.name]: d for d in reading.datasets}
-    rows = _loaded(session, HarvestedAsset, HarvestedAsset.asset_key, list(found))
+    held: dict[str, tuple] = {}
+    wanted = list(found)
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(HarvestedAsset.asset_key, HarvestedAsset.object_type,
+                   HarvestedAsset.source_system, HarvestedAsset.size_bytes,
+                   HarvestedAsset.fingerprint)
+            .where(HarvestedAsset.asset_key.in_(wanted[start : start + CHUNK]))
+        )  # fmt: skip
+        held.update((row[0], tuple(row[1:])) for row in rows)
     for key, dataset in found.items():
-        row = rows.get(key)
-        if row is None:
+        reads = list(dataset.reads) if dataset.fingerprint else None
+        if key not in held:
             session.add(
                 HarvestedAsset(
                     asset_key=key,
@@ -438,23 +449,21 @@ def _remember(
                     object_type=dataset.object_type,
                     size_bytes=dataset.size,
                     fingerprint=dataset.fingerprint,
-                    reads=list(dataset.reads) if dataset.fingerprint else None,
+                    reads=reads,
                     first_harvested_at=writer.now,
                     last_harvested_at=writer.now,
                 )
             )
             continue
-        if (row.object_type, row.source_system, row.size_bytes) != (
-            dataset.object_type,
-            source_system,
-            dataset.size,
-        ):
-            row.object_type, row.source_system = dataset.object_type, source_system
-            row.size_bytes = dataset.size
-        if row.fingerprint != dataset.fingerprint:
-            row.fingerprint = dataset.fingerprint
-            row.reads = list(dataset.reads) if dataset.fingerprint else None
-    seen = [k for k in found if k in rows]
+        now = (dataset.object_type, source_system, dataset.size, dataset.fingerprint)
+        if held[key] != now:
+            session.execute(
+                update(HarvestedAsset)
+                .where(HarvestedAsset.asset_key == key)
+                .values(object_type=now[0], source_system=now[1], size_bytes=now[2],
+                        fingerprint=now[3], reads=reads)
+            )  # fmt: skip
+    seen = [k for k in found if k in held]
     for start in range(0, len(seen), CHUNK):
         session.execute(
             update(HarvestedAsset)
