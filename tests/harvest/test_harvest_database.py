@@ -304,3 +304,22 @@ def test_staff_find_a_harvested_table_by_the_words_of_its_name(
     assert key + "tenants" in [hit["key"] for hit in birth["hits"]]
     typed = json.loads(run("search", "rent account", "--format", "json").stdout)
     assert typed["hits"][0]["key"] == key + "rent_account"
+
+
+def test_columns_a_person_changed_come_back_from_an_unchanged_source(
+    run: Runner, source: Source, catalogue: Catalogue
+) -> None:
+    """An unchanged PostgreSQL table is not read again, unless someone changed
+    its asset since the last harvest: the harvest owns the columns, so the next
+    harvest puts them back as the source has them (#15)."""
+    assert harvest(run, source).exit_code == 0
+    key = f"housing-db.{source.prefix}rents"
+    harvested = record(catalogue, key)["columns"]
+    with catalogue.write("aisha.begum") as writer:
+        assets.update(writer, key, {"columns": [{"name": "amount", "type": "text"}]})
+    assert harvest(run, source).exit_code == 0
+    restored = record(catalogue, key)["columns"]
+    assert [(c["name"], c["type"]) for c in restored] == [(c["name"], c["type"]) for c in harvested]
+    assert [h["action"] for h in history(catalogue, key)][-1] == "asset.schema_change"
+    again = json.loads(harvest(run, source, "--format", "json").stdout)["sources"][0]
+    assert again["changes"] == 0

@@ -139,12 +139,17 @@ def _taken(session: Session, keys: list[str]) -> set[str]:
 
 
 def previous_views(session: Session, source_system: str) -> Previous:
-    """What the last harvest of this source knew of its views (to skip parsing
-    the unchanged ones)."""
+    """What the last harvest of this source knew of its views and tables (to
+    skip parsing an unchanged view, and reading an unchanged table again).
+    An asset someone changed since that harvest is left out, so it is read and
+    compared in full: the harvest's fields come back if a person changed them."""
     rows = session.execute(
-        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads).where(
+        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads)
+        .join(Asset, Asset.key == HarvestedAsset.asset_key)
+        .where(
             HarvestedAsset.source_system == source_system,
             HarvestedAsset.fingerprint.is_not(None),
+            Asset.updated_at <= HarvestedAsset.last_harvested_at,
         )
     )
     return {name: (fingerprint, tuple(reads or ())) for name, fingerprint, reads in rows}
@@ -239,7 +244,8 @@ def harvest_into(
         summary.created.append(source_system)
     keys = _keys(writer, source_system, [d.name for d in reading.datasets])
     found_keys = [keys[d.name] for d in reading.datasets]
-    current = owned_fields(session, found_keys)
+    as_before = {keys[d.name] for d in reading.datasets if d.columns is None}
+    current = owned_fields(session, found_keys, as_before)
     kinds = asset_service.known_kinds(session)
     resolver = Resolver(session)
     plan = Plan()
@@ -265,10 +271,14 @@ def harvest_into(
     return summary
 
 
-def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
+def owned_fields(
+    session: Session, keys: list[str], without_columns: set[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """The harvest-owned fields of existing assets, as their records hold them,
     read with two plain queries per chunk: an unchanged source is compared
-    without loading thousands of full assets."""
+    without loading thousands of full assets. The columns of ``without_columns``
+    (objects the reader found unchanged) are not read at all."""
+    skip = without_columns or set()
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
@@ -279,6 +289,7 @@ def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]
         by_id: dict[int, dict[str, Any]] = {}
         for id_, key, location, last_updated, source, description, status in rows:
             by_id[id_] = out[key] = {
+                "key": key,
                 "location": location,
                 "last_updated": last_updated.isoformat() if last_updated else None,
                 "source_system": source,
@@ -289,7 +300,7 @@ def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]
         columns = session.execute(
             select(AssetColumn.asset_id, AssetColumn.name, AssetColumn.type,
                    AssetColumn.description, AssetColumn.personal)
-            .where(AssetColumn.asset_id.in_(list(by_id)))
+            .where(AssetColumn.asset_id.in_([i for i, r in by_id.items() if r["key"] not in skip]))
             .order_by(AssetColumn.asset_id, AssetColumn.position)
         )  # fmt: skip
         for asset_id, name, type_, description, personal in columns:
