@@ -66,7 +66,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Benchmarks (about 12 minutes): tables printed, JSON in benchmarks/results/.
+# Benchmarks (about 16 minutes): tables printed, JSON in benchmarks/results/.
 # PostgreSQL rows too when CATALOGUE_BENCH_POSTGRES_URL (or CATALOGUE_TEST_POSTGRES_URL)
 # names a server where the role may create databases.
 bench: install

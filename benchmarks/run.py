@@ -22,7 +22,9 @@ from benchmarks.catalogues import discard_kept, postgres_server_url
 from benchmarks.common import RESULTS
 from benchmarks.summary import print_summary
 
-QUICK = {"1000": "500", "10000": "2000", "100000": "5000", "10": "3"}
+#: --quick: each size argument is replaced once (the harvest's 2,000 tables and
+#: 500 views become 200 and 50; apply's 1,000 assets are 500).
+QUICK = {"1000": "500", "10000": "2000", "100000": "5000", "10": "3", "2000": "200", "500": "50"}
 
 
 def steps(pg: str | None) -> list[tuple[str, list[str]]]:
@@ -40,6 +42,10 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         ("relevance", ["benchmarks.bench_relevance"]),
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
     ]
+    if pg:  # a harvest of a generated PostgreSQL source (#15): PostgreSQL only
+        out.append(
+            ("harvest", ["benchmarks.bench_harvest", "--tables", "2000", "--views", "500", *on_pg])
+        )
     return out
 
 

@@ -87,6 +87,16 @@ def _http_rows(data: Any) -> Iterator[Row]:
         yield _row(f"index rebuild (command), {n}", b, result["index_rebuild_s"], "s", None)
 
 
+def _harvest_rows(data: Any) -> Iterator[Row]:
+    full = data["tables"] == 2000 and data["views"] == 500
+    n = f"{data['tables']:,} tables + {data['views']:,} views"
+    for run in data["runs"]:
+        limit = run["target_s"] if full and run["target_s"] != "-" else None
+        yield _row(f"harvest, {run['run']}, {n}", "postgresql", run["seconds"], "s", limit)
+    peak = max(run["peak_mb"] for run in data["runs"])
+    yield _row(f"harvest peak memory, {n}", "postgresql", peak, "MB", None)
+
+
 SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("apply", _apply_rows),
     ("lineage-sqlite", _lineage_rows),
@@ -94,6 +104,7 @@ SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("search", _search_rows),
     ("relevance", _relevance_rows),
     ("http", _http_rows),
+    ("harvest", _harvest_rows),
 ]
 
 

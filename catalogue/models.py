@@ -414,7 +414,8 @@ class HarvestedAsset(Base):
     object_type: Mapped[str] = mapped_column(String(40))
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     # A view's definition and the columns it read, hashed, and the tables it read:
-    # an unchanged view is not parsed again.
+    # an unchanged view is not parsed again. A PostgreSQL table's structure as
+    # the database describes it, hashed: an unchanged table is not read again.
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     reads: Mapped[list[str] | None] = mapped_column(JSON)
     first_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -31,9 +31,37 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 #: The shortest partial word that is matched as a prefix.
 MIN_PREFIX = 3
-#: Word tokens: letters/digits, allowing inner dots ("v3.0") like Whoosh's default.
-WORD_PATTERN = r"\w+(?:\.?\w+)*"
+#: Word tokens: runs of letters and digits, a dot inside a number kept ("v3.0",
+#: "1.5"). "_" and other dots split, so a harvested table's name reads as its words
+#: ("rent_accounts", "housing.rent_accounts" → rent, accounts).
+WORD_PATTERN = r"[^\W_]+(?:\.\d+)*"
 _WORD_RE = re.compile(WORD_PATTERN, re.UNICODE)
+#: Where a camelCase or PascalCase identifier changes word: "rentAccount",
+#: "NHSNumber" → NHS, Number.
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def camel_parts(word: str) -> list[str]:
+    """The words of a camelCase ``word`` ("RentAccount" → Rent, Account), or []
+    for an ordinary word. Cheap for the usual cases (lower case, Capitalised,
+    UPPER CASE), which are most words of a description."""
+    if word.islower() or word.isupper() or word[1:].islower() or word.isdigit():
+        return []
+    parts = _CAMEL_RE.split(word)
+    return parts if len(parts) > 1 else []
+
+
+def word_matches(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, word) for each word of ``text``, unfolded; a camelCase word is
+    followed by its parts, so "RentAccount" is found by "rentaccount" and by
+    "rent account" alike."""
+    for m in _WORD_RE.finditer(text):
+        word, start = m.group(), m.start()
+        yield start, m.end(), word
+        for part in camel_parts(word):
+            yield start, start + len(part), part
+            start += len(part)
+
 
 #: Plurals a suffix rule would get wrong, and words that only look plural.
 IRREGULAR_PLURALS = {
@@ -126,8 +154,8 @@ class TermTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         pos = start_pos
-        for m in _WORD_RE.finditer(value) if tokenize else ():
-            word = fold(m.group())
+        for begin, end, raw in word_matches(value) if tokenize else ():
+            word = fold(raw)
             if word in STOP_WORDS:
                 if removestops:
                     continue
@@ -137,13 +165,13 @@ class TermTokenizer(Tokenizer):
             t.text = _stem(word)
             t.boost = 1.0
             if keeporiginal:
-                t.original = m.group()
+                t.original = raw
             if positions:
                 t.pos = pos
                 pos += 1
             if chars:
-                t.startchar = start_char + m.start()
-                t.endchar = start_char + m.end()
+                t.startchar = start_char + begin
+                t.endchar = start_char + end
             yield t
 
 
@@ -170,8 +198,8 @@ class PrefixTokenizer(Tokenizer):
 
 def word_prefixes(text: str, maxsize: int = 15) -> Iterator[str]:
     """Yield the proper prefixes (3..maxsize characters) of the words of `text`."""
-    for m in _WORD_RE.finditer(text):
-        word = fold(m.group())
+    for _, _, raw in word_matches(text):
+        word = fold(raw)
         if len(word) > MIN_PREFIX and word.isalpha() and word not in STOP_WORDS:
             for end in range(MIN_PREFIX, min(len(word) - 1, maxsize) + 1):
                 yield word[:end]
@@ -237,8 +265,11 @@ def prefix_analyzer(maxsize: int = 15) -> Analyzer:
 
 
 def words(text: str) -> list[str]:
-    """Return the folded (lower-case, accent-free) words of `text`, stop words kept."""
-    return _WORD_RE.findall(fold(text))
+    """Return the folded (lower-case, accent-free) words of `text`, stop words kept;
+    a camelCase word is followed by its parts (see word_matches)."""
+    if not _CAMEL_RE.search(text):  # most text: fold once, split once
+        return _WORD_RE.findall(fold(text))
+    return [fold(raw) for _, _, raw in word_matches(text)]
 
 
 def word_spans(text: str) -> Iterator[tuple[int, int, str]]:

@@ -69,7 +69,7 @@ BODY_CHARS = 4000
 _DERIVED = ("tag", "title_sort", "title_terms")
 #: Bumped whenever what is indexed changes; an index of another format reports
 #: applied_seq() 0, which makes the store rebuild it.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 
 def build_schema() -> Schema:

@@ -11,6 +11,7 @@ out, with the edges that touch it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from flask import url_for
@@ -21,7 +22,7 @@ from catalogue.http import catalogue
 from catalogue.services import assets
 from catalogue.services.access import Principal
 from catalogue.services.column_lineage import ColumnNode, column_edges, dataset_fields
-from catalogue.services.lineage import Sight
+from catalogue.services.lineage import Sight, records_as_of
 from catalogue.services.openlineage_names import lookup_key, names_for
 
 CATALOGUE_NAMESPACE = "catalogue"
@@ -65,10 +66,11 @@ def resolve(session: Session, kind: str, rest: str) -> tuple[str | None, str, st
     raise unknown(kind, rest)
 
 
-def unknown(kind: str, rest: str) -> NotFound:
+def unknown(kind: str, rest: str, as_of: datetime | None = None) -> NotFound:
     """The one answer for a node that does not exist and for one the caller may
     not see: they must be indistinguishable, and name only what was asked for."""
-    return NotFound(f"no {kind} {rest[:300]!r} in the catalogue")
+    when = f" on {as_of:%Y-%m-%d %H:%M} UTC" if as_of else ""
+    return NotFound(f"no {kind} {rest[:300]!r} in the catalogue{when}")
 
 
 def resolve_visible(
@@ -148,9 +150,13 @@ def _graph_node(
     }
 
 
-def lineage_graph(principal: Principal, node_id: str, depth: int) -> dict[str, Any]:
-    """The node, what feeds it and what it feeds, within ``depth`` edges each way.
-    Raises Invalid for a malformed id, NotFound for an unknown or invisible one."""
+def lineage_graph(
+    principal: Principal, node_id: str, depth: int, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """The node, what feeds it and what it feeds, within ``depth`` edges each way,
+    now or as it stood at ``as_of`` (each asset described by its record then).
+    Raises Invalid for a malformed id, NotFound for an unknown or invisible one,
+    or one nothing had been recorded of by ``as_of``."""
     kind, rest = _split(node_id)
     if kind == "datasetField":
         raise _bad_node(node_id, "dataset:… or job:… (use /api/v1/column-lineage for fields)")
@@ -159,17 +165,21 @@ def lineage_graph(principal: Principal, node_id: str, depth: int) -> dict[str, A
     sight = Sight(graph, principal)
     with cat.read() as session:
         key, _, _ = resolve_visible(session, sight, kind, rest)
-        if key is None:
-            raise unknown(kind, rest)
-        reached = [h.key for h in graph.upstream(key, depth) + graph.downstream(key, depth)]
+        past = records_as_of(session, [key], as_of) if key and as_of else {}
+        if key is None or (as_of is not None and not past):
+            raise unknown(kind, rest, as_of)
+        reached = [
+            h.key for h in graph.upstream(key, depth, as_of) + graph.downstream(key, depth, as_of)
+        ]
         keys = [k for k in dict.fromkeys([key, *reached]) if sight.visible(k)]
         names = node_names(session, graph, keys)
         # A namespace's source system (#14) is the catalogue's notion: Marquez
         # names the namespace on each dataset instead.
         keys = [k for k in keys if names[k][0] != "system"]
         names = {k: names[k] for k in keys}
-        records = {k: assets.get(session, k, principal) for k in keys}
-    inward = {k: [h.key for h in graph.upstream(k, 1) if h.key in names] for k in keys}
+        past = records_as_of(session, keys, as_of) if as_of else {}
+        records = {k: past.get(k) or assets.get(session, k, principal) for k in keys}
+    inward = {k: [h.key for h in graph.upstream(k, 1, as_of) if h.key in names] for k in keys}
     outward: dict[str, list[str]] = {k: [] for k in keys}
     for k, sources in inward.items():
         for source in sources:
@@ -183,7 +193,7 @@ def _field_id(node: ColumnNode) -> str:
 
 
 def column_starts(
-    session: Session, sight: Sight, node_id: str
+    session: Session, sight: Sight, node_id: str, as_of: datetime | None = None
 ) -> tuple[str | None, list[ColumnNode]]:
     """(the dataset's asset key or None, the start columns) for ``node_id``.
     Raises NotFound, as for an unknown dataset, for one the caller may not see."""
@@ -192,7 +202,7 @@ def column_starts(
         raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field} or dataset:…")
     if kind == "dataset":
         key, namespace, name = resolve_visible(session, sight, "dataset", rest)
-        return key, dataset_fields(session, namespace, name)
+        return key, dataset_fields(session, namespace, name, as_of)
     dataset, sep, field = rest.rpartition(":")
     if not sep or not dataset or not field:
         raise _bad_node(node_id, "datasetField:{namespace}:{name}:{field}")
@@ -200,8 +210,15 @@ def column_starts(
     return key, [ColumnNode(namespace, name, field)]
 
 
-def column_graph(principal: Principal, node_id: str, depth: int, downstream: bool) -> dict:
-    """Columns feeding the start column(s), and fed by them with ``downstream``.
+def column_graph(
+    principal: Principal,
+    node_id: str,
+    depth: int,
+    downstream: bool,
+    as_of: datetime | None = None,
+) -> dict:
+    """Columns feeding the start column(s), and fed by them with ``downstream``;
+    now, or as column lineage stood at ``as_of``.
 
     The same visibility rules as every other route: a dataset the caller may not
     see is not found, and edges touching one are left out. A dataset no asset
@@ -211,16 +228,17 @@ def column_graph(principal: Principal, node_id: str, depth: int, downstream: boo
     cat = catalogue()
     sight = Sight(cat.graph(), principal)
     with cat.read() as session:
-        key, starts = column_starts(session, sight, node_id)
-        found = column_edges(session, starts, depth, downstream)
+        key, starts = column_starts(session, sight, node_id, as_of)
+        if key is not None and as_of is not None and not records_as_of(session, [key], as_of):
+            raise unknown("dataset", _dataset_part(node_id), as_of)
+        found = column_edges(session, starts, depth, downstream, as_of)
     shown = [
         e
         for e in found
         if sight.visible(e.output_key) and (e.input_key is None or sight.visible(e.input_key))
     ]
     if key is None and not shown:
-        kind, rest = _split(node_id)
-        raise unknown("dataset", rest if kind == "dataset" else rest.rpartition(":")[0])
+        raise unknown("dataset", _dataset_part(node_id), as_of)
     nodes: dict[str, dict[str, Any]] = {}
     for node in starts:
         _column_node(nodes, node)
@@ -241,6 +259,12 @@ def column_graph(principal: Principal, node_id: str, depth: int, downstream: boo
             }
         )
     return {"graph": list(nodes.values())}
+
+
+def _dataset_part(node_id: str) -> str:
+    """``{namespace}:{name}`` of a ``dataset:`` or ``datasetField:`` node id."""
+    kind, rest = _split(node_id)
+    return rest if kind == "dataset" else rest.rpartition(":")[0]
 
 
 def _column_node(nodes: dict[str, dict[str, Any]], node: ColumnNode) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from catalogue.api.schemas import (
 from catalogue.errors import Invalid
 from catalogue.http import catalogue, current_principal
 from catalogue.schemas import problems_from
+from catalogue.services.lineage import parse_as_of
 from catalogue.services.openlineage import (
     ColumnInput,
     DatasetFacts,
@@ -208,13 +209,21 @@ def receive_event() -> tuple[Response, int]:
     "Lineage graph (Marquez shape)",
     tag=TAG,
     query=NodeQuery,
-    responses={200: ("the graph", GraphSchema), 404: "no such node", 422: "a bad nodeId"},
+    responses={
+        200: ("the graph", GraphSchema),
+        404: "no such node (or none by as_of)",
+        422: "a bad nodeId or as_of",
+    },
 )
 def lineage_graph() -> Response:
     """What feeds and what is fed by ``nodeId`` (``dataset:{namespace}:{name}`` or
-    ``job:{namespace}:{name}``) within ``depth`` edges, as Marquez answers."""
+    ``job:{namespace}:{name}``) within ``depth`` edges, as Marquez answers;
+    ``as_of`` gives the lineage as it stood then."""
     params = load_query(NodeQuery)
-    return jsonify(marquez.lineage_graph(current_principal(), params["nodeId"], params["depth"]))
+    as_of = parse_as_of(params.get("as_of"))
+    return jsonify(
+        marquez.lineage_graph(current_principal(), params["nodeId"], params["depth"], as_of)
+    )
 
 
 @bp.get("/column-lineage")
@@ -222,14 +231,23 @@ def lineage_graph() -> Response:
     "Column lineage (Marquez shape)",
     tag=TAG,
     query=ColumnNodeQuery,
-    responses={200: ("the graph", GraphSchema), 404: "no such column", 422: "a bad nodeId"},
+    responses={
+        200: ("the graph", GraphSchema),
+        404: "no such column (or none by as_of)",
+        422: "a bad nodeId or as_of",
+    },
 )
 def column_lineage() -> Response:
     """Which input columns feed a column (``datasetField:{namespace}:{name}:{field}``),
     or every column of ``dataset:{namespace}:{name}``, within ``depth`` hops;
-    ``withDownstream=true`` adds what the column feeds."""
+    ``withDownstream=true`` adds what the column feeds; ``as_of`` gives the column
+    lineage as it stood then."""
     params = load_query(ColumnNodeQuery)
     graph = marquez.column_graph(
-        current_principal(), params["nodeId"], params["depth"], params["withDownstream"]
+        current_principal(),
+        params["nodeId"],
+        params["depth"],
+        params["withDownstream"],
+        parse_as_of(params.get("as_of")),
     )
     return jsonify(graph)

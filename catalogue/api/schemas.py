@@ -430,6 +430,7 @@ class NodeQuery(Schema):
         metadata={"description": "dataset:{namespace}:{name} or job:{namespace}:{name}"},
     )
     depth = fields.Integer(load_default=20, validate=validate.Range(0, 100))
+    as_of = copy.copy(AS_OF)
 
 
 class ColumnNodeQuery(Schema):
@@ -439,6 +440,7 @@ class ColumnNodeQuery(Schema):
     )
     depth = fields.Integer(load_default=20, validate=validate.Range(0, 100))
     withDownstream = fields.Boolean(load_default=False)  # noqa: N815
+    as_of = copy.copy(AS_OF)
 
 
 class GraphEdgeSchema(Schema):

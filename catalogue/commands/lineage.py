@@ -130,24 +130,19 @@ def path(obj: Context, a: str, b: str, as_of: str | None, fmt: str) -> None:
 @click.option(
     "--with-columns",
     is_flag=True,
-    help="Add each upstream asset's column paths into KEY (today's column lineage).",
+    help="Add each upstream asset's column paths into KEY (as they stood on --as-of, if given).",
 )
 @format_option("table", "csv", "json")
 @pass_context
 def trace(obj: Context, key: str, as_of: str | None, with_columns: bool, fmt: str) -> None:
     """The auditor's trace: every upstream asset of KEY with owner, handling and
     freshness, and the sensitivity KEY inherits and through which path."""
-    if with_columns and as_of:
-        raise click.UsageError(
-            "--with-columns shows column lineage as it is today: it cannot be combined with --as-of"
-        )
     catalogue = obj.catalogue
+    moment = parse_as_of(as_of)
     with catalogue.read() as session:
-        result = lineage_service.trace(
-            session, catalogue.graph(), key, obj.principal, parse_as_of(as_of)
-        )
+        result = lineage_service.trace(session, catalogue.graph(), key, obj.principal, moment)
         sight = lineage_service.Sight(catalogue.graph(), obj.principal)
-        paths = column_paths(session, key, sight.visible) if with_columns else {}
+        paths = column_paths(session, key, sight.visible, as_of=moment) if with_columns else {}
     if with_columns:
         for row in result.rows:
             row["column_paths"] = paths.get(row.get("key") or "", [])

@@ -1,16 +1,24 @@
 """Reading column lineage: which input columns feed a column, as OpenLineage
-names columns (dataset ``namespace`` + ``name`` + ``field``). What a feed says
-is written by ``catalogue.services.openlineage.set_column_lineage``."""
+names columns (dataset ``namespace`` + ``name`` + ``field``), now or as it stood
+on a date. What a feed (or a harvest) says is written by
+``catalogue.services.openlineage.set_column_lineage``: the ``column_lineage``
+table holds it now, and each ``column_lineage.set`` change holds an output's
+whole column lineage from then on, so a past date replays those changes (the
+way as-of lineage replays edges)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.models import ColumnLineage
-from catalogue.services.openlineage_names import digest, lookup_key
+from catalogue.models import ChangeLog, ColumnLineage
+from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
+from catalogue.services.openlineage_names import digest, lookup_key, names_for
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,99 @@ class ColumnEdge:
     masking: bool
 
 
-def dataset_fields(session: Session, namespace: str, name: str) -> list[ColumnNode]:
-    """The columns of a dataset that column lineage names (as output or input)."""
+@dataclass(frozen=True)
+class PastRow:
+    """A row of the ``column_lineage`` table as it stood on a past date (its attribute
+    names are the table's, so both are read by the same code)."""
+
+    id: int
+    output_key: str
+    output_namespace: str
+    output_name: str
+    output_field: str
+    output_digest: str
+    input_namespace: str
+    input_name: str
+    input_field: str
+    input_digest: str
+    transformation_type: str | None
+    transformation_subtype: str | None
+    description: str | None
+    masking: bool
+
+
+class PastLineage:
+    """Every output's column lineage as it stood at one moment, indexed by digest."""
+
+    def __init__(self, rows: list[PastRow]) -> None:
+        self.by_output: dict[str, list[PastRow]] = defaultdict(list)
+        self.by_input: dict[str, list[PastRow]] = defaultdict(list)
+        self.named: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for row in rows:
+            self.by_output[row.output_digest].append(row)
+            self.by_input[row.input_digest].append(row)
+            self.named[(row.output_namespace, row.output_name)].add(row.output_field)
+            self.named[(row.input_namespace, row.input_name)].add(row.input_field)
+
+    def fields(self, namespace: str, name: str) -> set[str]:
+        return self.named.get((namespace, name), set())
+
+    def rows(self, by: str, digests: set[str]) -> list[PastRow]:
+        index = self.by_output if by == "output_digest" else self.by_input
+        return [r for d in digests for r in index.get(d, [])]
+
+
+def past_lineage(session: Session, as_of: datetime) -> PastLineage:
+    """Column lineage at ``as_of``: each output's latest ``column_lineage.set``
+    by then. Read once per session and moment (a page or a trace asks often)."""
+    cache = session.info.setdefault("past_column_lineage", {})
+    if as_of in cache:
+        return cache[as_of]
+    latest: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    changes = session.execute(
+        select(ChangeLog.asset_key, ChangeLog.after)
+        .where(ChangeLog.action == COLUMN_LINEAGE_ACTION, ChangeLog.at <= as_of)
+        .order_by(ChangeLog.seq)
+    )
+    for output_key, after in changes:
+        latest[output_key] = (after or {}).get("column_lineage") or {}
+    names = names_for(session, list(latest))
+    rows = []
+    for output_key, fields in latest.items():
+        _, namespace, name = names.get(output_key, ("dataset", "catalogue", output_key))
+        for field, inputs in fields.items():
+            for source in inputs:
+                ns, src, src_field = source["namespace"], source["name"], source["field"]
+                rows.append(
+                    PastRow(
+                        id=len(rows),
+                        output_key=output_key,
+                        output_namespace=namespace,
+                        output_name=name,
+                        output_field=field,
+                        output_digest=digest(namespace, name, field),
+                        input_namespace=ns,
+                        input_name=src,
+                        input_field=src_field,
+                        input_digest=digest(ns, src, src_field),
+                        transformation_type=source.get("type"),
+                        transformation_subtype=source.get("subtype"),
+                        description=source.get("description"),
+                        masking=bool(source.get("masking")),
+                    )
+                )
+    cache[as_of] = PastLineage(rows)
+    return cache[as_of]
+
+
+def dataset_fields(
+    session: Session, namespace: str, name: str, as_of: datetime | None = None
+) -> list[ColumnNode]:
+    """The columns of a dataset that column lineage names (as output or input),
+    now or at ``as_of``."""
+    if as_of is not None:
+        fields = past_lineage(session, as_of).fields(namespace, name)
+        return [ColumnNode(namespace, name, f) for f in sorted(fields)]
     outputs = session.scalars(
         select(ColumnLineage.output_field)
         .where(ColumnLineage.output_namespace == namespace, ColumnLineage.output_name == name)
@@ -56,19 +155,32 @@ def dataset_fields(session: Session, namespace: str, name: str) -> list[ColumnNo
 
 
 def column_edges(
-    session: Session, starts: list[ColumnNode], depth: int, downstream: bool = False
+    session: Session,
+    starts: list[ColumnNode],
+    depth: int,
+    downstream: bool = False,
+    as_of: datetime | None = None,
 ) -> list[ColumnEdge]:
     """Column lineage reachable from ``starts`` within ``depth`` hops, upstream
-    (and downstream as well with ``downstream``), breadth first, each edge once."""
-    found: dict[int, ColumnLineage] = {}
-    for column, follow in (
-        (ColumnLineage.output_digest, "input_digest"),
-        *([(ColumnLineage.input_digest, "output_digest")] if downstream else []),
+    (and downstream as well with ``downstream``), breadth first, each edge once;
+    as it stands now, or as it stood at ``as_of``."""
+    past = past_lineage(session, as_of) if as_of is not None else None
+
+    def rows_where(by: str, digests: set[str]) -> list[Any]:
+        if past is not None:
+            return past.rows(by, digests)
+        column = getattr(ColumnLineage, by)
+        return list(session.scalars(select(ColumnLineage).where(column.in_(digests))))
+
+    found: dict[int, Any] = {}
+    for by, follow in (
+        ("output_digest", "input_digest"),
+        *([("input_digest", "output_digest")] if downstream else []),
     ):
         seen = {n.digest for n in starts}
         frontier = set(seen)
         for _ in range(depth):
-            rows = list(session.scalars(select(ColumnLineage).where(column.in_(frontier))))
+            rows = rows_where(by, frontier)
             found.update((r.id, r) for r in rows)
             frontier = {getattr(r, follow) for r in rows} - seen
             seen |= frontier

@@ -2,9 +2,8 @@
 comes from and what it feeds, now or as it stood on a date.
 
 Now comes from the ``column_lineage`` table; a past date replays the
-``column_lineage.set`` changes up to then (each holds an output's whole column
-lineage), the way as-of lineage replays edges. Columns of assets the caller
-may not see are left out.
+``column_lineage.set`` changes up to then (see ``column_lineage.past_lineage``).
+Columns of assets the caller may not see are left out.
 """
 
 from __future__ import annotations
@@ -14,13 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.models import ChangeLog
 from catalogue.services.column_lineage import column_edges, dataset_fields
-from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
-from catalogue.services.openlineage_names import lookup_key, names_for
+from catalogue.services.openlineage_names import names_for
 
 LINK_COLUMNS = ("column", "direction", "other_key", "other_dataset", "other_column", "how")
 
@@ -54,11 +50,7 @@ def column_links(
     if name is None:
         return []
     _, namespace, dataset = name
-    links = (
-        _now(session, key, namespace, dataset)
-        if as_of is None
-        else _then(session, key, namespace, dataset, as_of)
-    )
+    links = _links(session, namespace, dataset, as_of)
     return sorted(
         (
             link
@@ -71,10 +63,12 @@ def column_links(
     )
 
 
-def _now(session: Session, key: str, namespace: str, dataset: str) -> list[ColumnLink]:
-    starts = dataset_fields(session, namespace, dataset)
+def _links(
+    session: Session, namespace: str, dataset: str, as_of: datetime | None
+) -> list[ColumnLink]:
+    starts = dataset_fields(session, namespace, dataset, as_of)
     links = []
-    for edge in column_edges(session, starts, depth=1, downstream=True):
+    for edge in column_edges(session, starts, depth=1, downstream=True, as_of=as_of):
         if (edge.output.namespace, edge.output.name) == (namespace, dataset):
             links.append(
                 ColumnLink(
@@ -100,34 +94,6 @@ def _now(session: Session, key: str, namespace: str, dataset: str) -> list[Colum
     return links
 
 
-def _then(
-    session: Session, key: str, namespace: str, dataset: str, as_of: datetime
-) -> list[ColumnLink]:
-    """Replay every output's column lineage as it stood at ``as_of``."""
-    latest: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    rows = session.execute(
-        select(ChangeLog.asset_key, ChangeLog.after)
-        .where(ChangeLog.action == COLUMN_LINEAGE_ACTION, ChangeLog.at <= as_of)
-        .order_by(ChangeLog.seq)
-    )
-    for output_key, after in rows:
-        latest[output_key] = (after or {}).get("column_lineage") or {}
-    output_names = names_for(session, list(latest))
-    links = []
-    for output_key, fields in latest.items():
-        for field, inputs in fields.items():
-            for source in inputs:
-                if output_key == key:
-                    other = lookup_key(session, "dataset", source["namespace"], source["name"])
-                    links.append(ColumnLink(field, "up", other, source["name"], source["field"],
-                                            source.get("subtype")))  # fmt: skip
-                if (source["namespace"], source["name"]) == (namespace, dataset):
-                    out_name = output_names.get(output_key, ("", "", output_key))[2]
-                    links.append(ColumnLink(source["field"], "down", output_key, out_name, field,
-                                            source.get("subtype")))  # fmt: skip
-    return links
-
-
 def by_column(links: list[ColumnLink]) -> dict[str, dict[str, list[ColumnLink]]]:
     """Links grouped for a page: column → {"up": […], "down": […]}."""
     out: dict[str, dict[str, list[ColumnLink]]] = {}
@@ -137,19 +103,23 @@ def by_column(links: list[ColumnLink]) -> dict[str, dict[str, list[ColumnLink]]]
 
 
 def column_paths(
-    session: Session, key: str, visible: Callable[[str], bool], limit: int = 50
+    session: Session,
+    key: str,
+    visible: Callable[[str], bool],
+    limit: int = 50,
+    as_of: datetime | None = None,
 ) -> dict[str, list[str]]:
     """For an auditor's trace: by upstream asset key, the column paths from its
     columns into ``key``'s (``tenants.surname → rent_account.surname → …``), as
-    column lineage stands now. A path through an asset the caller may not see is
-    left out; at most ``limit`` paths per asset."""
+    column lineage stands now or stood at ``as_of``. A path through an asset the
+    caller may not see is left out; at most ``limit`` paths per asset."""
     name = names_for(session, [key]).get(key)
     if name is None:
         return {}
     _, namespace, dataset = name
-    starts = dataset_fields(session, namespace, dataset)
+    starts = dataset_fields(session, namespace, dataset, as_of)
     feeds: dict[tuple[str, str, str], list[tuple[tuple[str, str, str], str | None]]] = {}
-    for edge in column_edges(session, starts, depth=50):
+    for edge in column_edges(session, starts, depth=50, as_of=as_of):
         out = (edge.output.namespace, edge.output.name, edge.output.field)
         into = (edge.input.namespace, edge.input.name, edge.input.field)
         feeds.setdefault(out, []).append((into, edge.input_key))

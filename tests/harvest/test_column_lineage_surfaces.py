@@ -107,6 +107,3 @@ def test_the_auditors_trace_can_include_column_paths(run: Runner, source: Source
         f"{key}rent_account.paid → {key}ward_income.income",
         f"{key}rent_account.ward → {key}ward_income.ward",
     }
-    mixed = run("lineage", "trace", key + "ward_income", "--with-columns", "--as-of", "2026-01-01")
-    assert mixed.exit_code == 2
-    assert "cannot be combined with --as-of" in mixed.output

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from catalogue import create_app
 from catalogue.services import assets
 from catalogue.services.access import operator
 from catalogue.services.column_lineage import ColumnNode, column_edges
@@ -280,3 +281,45 @@ def test_harvested_assets_are_found_by_search_like_any_other(run: Runner, source
     assert f"housing-db.{source.prefix}tenants" in keys
     listed = json.loads(run("list", "--department", "Housing", "--format", "json").stdout)
     assert f"housing-db.{source.prefix}tenants" in {a["key"] for a in listed}
+
+
+def test_staff_find_a_harvested_table_by_the_words_of_its_name(
+    run: Runner, source: Source, catalogue: Catalogue, settings: Any
+) -> None:
+    """Staff typing "rent account" find the view rent_account, and "date of birth" the table
+    whose column is date_of_birth: identifiers are split into words (#15)."""
+    assert harvest(run, source).exit_code == 0
+    key = f"housing-db.{source.prefix}"
+    with catalogue.write("aisha.begum") as writer:
+        for name in ("rent_account", "tenants"):
+            assets.update(writer, key + name, {"access": "open"})
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        rent = client.get("/api/v1/search?q=rent+account").json
+        birth = client.get("/api/v1/search?q=date+of+birth").json
+    finally:
+        app.extensions["catalogue"].close()
+    assert rent["hits"][0]["key"] == key + "rent_account"
+    assert key + "tenants" in [hit["key"] for hit in birth["hits"]]
+    typed = json.loads(run("search", "rent account", "--format", "json").stdout)
+    assert typed["hits"][0]["key"] == key + "rent_account"
+
+
+def test_columns_a_person_changed_come_back_from_an_unchanged_source(
+    run: Runner, source: Source, catalogue: Catalogue
+) -> None:
+    """An unchanged PostgreSQL table is not read again, unless someone changed
+    its asset since the last harvest: the harvest owns the columns, so the next
+    harvest puts them back as the source has them (#15)."""
+    assert harvest(run, source).exit_code == 0
+    key = f"housing-db.{source.prefix}rents"
+    harvested = record(catalogue, key)["columns"]
+    with catalogue.write("aisha.begum") as writer:
+        assets.update(writer, key, {"columns": [{"name": "amount", "type": "text"}]})
+    assert harvest(run, source).exit_code == 0
+    restored = record(catalogue, key)["columns"]
+    assert [(c["name"], c["type"]) for c in restored] == [(c["name"], c["type"]) for c in harvested]
+    assert [h["action"] for h in history(catalogue, key)][-1] == "asset.schema_change"
+    again = json.loads(harvest(run, source, "--format", "json").stdout)["sources"][0]
+    assert again["changes"] == 0

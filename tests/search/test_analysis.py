@@ -51,6 +51,12 @@ def test_index_terms_fold_case_accents_and_stop_words() -> None:
         "bin",
     ]
     assert words("Council-Tax v3.0") == ["council", "tax", "v3.0"]
+    # Identifiers read as their words: "_", dots between words, camelCase (#15).
+    assert words("housing.rent_accounts") == ["housing", "rent", "accounts"]
+    assert words("RentAccount NHSNumber") == [
+        "rentaccount", "rent", "account", "nhsnumber", "nhs", "number",
+    ]  # fmt: skip
+    assert normalise_title("rent_accounts") == normalise_title("Rent accounts")
     assert normalise_title("Recycling Centres -") == normalise_title("recycling centre")
 
 

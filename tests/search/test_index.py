@@ -234,3 +234,24 @@ def test_autocomplete_puts_titles_that_start_with_the_text_first(
         ]
     )
     assert [k for k, _ in index.autocomplete("recyc")] == ["c", "b", "a"]
+
+
+def test_identifiers_are_found_by_their_words(index: SearchIndex, log: ChangeLog) -> None:
+    """Harvested tables keep their database names: staff type words (#15)."""
+    tables = [
+        record("db.rent-accounts", "rent_accounts"),
+        record("db.housing-rent-account", "housing.rent_account"),
+        record("db.rentaccountsummary", "RentAccountSummary"),
+        record("db.tenancies", "tenancies", columns=[{"name": "tenancyStartDate"}]),
+        record("db.nhs", "clients", columns=[{"name": "NHSNumber"}]),
+        record("leaflet", "Rent leaflet", description="How to open an account"),
+    ]
+    assert index.apply([log.create(r) for r in tables])
+    found = keys(index, "rent account")
+    assert set(found[:3]) == {"db.rent-accounts", "db.housing-rent-account",
+                              "db.rentaccountsummary"}  # fmt: skip
+    assert keys(index, "rent_account")[:3] == found[:3]  # typed as the database names it
+    assert keys(index, "rentaccountsummary") == ["db.rentaccountsummary"]
+    assert keys(index, "tenancy start date") == ["db.tenancies"]
+    assert keys(index, "nhs number") == ["db.nhs"]
+    assert keys(index, "v3.0") == []  # a number keeps its dot and finds nothing here

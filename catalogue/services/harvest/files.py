@@ -17,7 +17,14 @@ from typing import Any
 
 import python_calamine
 
-from catalogue.services.harvest.found import FoundDataset, HarvestError, Reading, Scope, column
+from catalogue.services.harvest.found import (
+    FoundDataset,
+    HarvestError,
+    Reading,
+    Scope,
+    column,
+    files_under,
+)
 
 SAMPLE_ROWS = 1000
 CSV_SUFFIXES = (".csv",)
@@ -30,15 +37,6 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S")
 
 
-def _paths(folder: Path) -> list[Path]:
-    suffixes = CSV_SUFFIXES + WORKBOOK_SUFFIXES
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(("~$", ".~lock"))
-    )
-
-
 def read_files(folder: Path, sample_rows: int = SAMPLE_ROWS) -> Reading:
     """A dataset per CSV file and per non-empty sheet under ``folder``.
 
@@ -47,7 +45,7 @@ def read_files(folder: Path, sample_rows: int = SAMPLE_ROWS) -> Reading:
     if not folder.is_dir():
         raise HarvestError(str(folder), "no such folder")
     reading = Reading(source=str(folder), scope=Scope(prefix=""))
-    for path in _paths(folder):
+    for path in files_under(folder, CSV_SUFFIXES + WORKBOOK_SUFFIXES):
         relative = path.relative_to(folder).as_posix()
         try:
             stat = path.stat()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from lineage.sql import ColumnSource
@@ -20,6 +22,30 @@ class HarvestError(Exception):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+
+def files_under(
+    folder: Path, suffixes: tuple[str, ...], unreadable: list[str] | None = None
+) -> list[Path]:
+    """The files under ``folder`` whose names end in one of ``suffixes`` (any
+    case), office lock files left out, sorted. A folder that cannot be listed is
+    added to ``unreadable`` (path and reason) when given, else raises HarvestError
+    naming it: silently skipping it (as ``Path.rglob`` does) would look as if its
+    files had been deleted, and a harvest retires what is deleted."""
+
+    def refuse(error: OSError) -> None:
+        reason = f"{error.filename or folder}: {error.strerror or error}"
+        if unreadable is None:
+            raise HarvestError(str(error.filename or folder), error.strerror or str(error))
+        unreadable.append(reason)
+
+    found = []
+    for root, _, names in os.walk(folder, onerror=refuse):
+        for name in names:
+            path = Path(root, name)
+            if path.suffix.lower() in suffixes and not name.startswith(("~$", ".~lock")):
+                found.append(path)
+    return sorted(p for p in found if p.is_file())
 
 
 @dataclass

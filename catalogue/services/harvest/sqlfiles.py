@@ -8,16 +8,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalogue.services.harvest.found import FoundDataset, HarvestError, Reading, Scope, column
+from catalogue.services.harvest.found import (
+    FoundDataset,
+    HarvestError,
+    Reading,
+    Scope,
+    column,
+    files_under,
+)
 from lineage.sql import script_lineage
 
 
-def sql_paths(paths: list[Path]) -> list[Path]:
-    """The files given, and every ``.sql`` file under the folders given, in order."""
+def sql_paths(paths: list[Path], unreadable: list[str] | None = None) -> list[Path]:
+    """The files given, and every ``.sql`` file under the folders given, in order;
+    a folder that cannot be listed is named in ``unreadable``."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*.sql") if p.is_file()))
+            out.extend(files_under(path, (".sql",), unreadable))
         elif path.is_file():
             out.append(path)
         else:
@@ -30,8 +38,10 @@ def read_sql_files(
 ) -> Reading:
     """Datasets and lineage from the scripts. Raises HarvestError when a path is
     missing; a file that cannot be read or parsed is a problem of the reading."""
-    files = sql_paths(paths)
     reading = Reading(source=", ".join(str(p) for p in paths), scope=Scope(), retires=False)
+    unreadable: list[str] = []
+    files = sql_paths(paths, unreadable)
+    reading.problems.extend(f"{u} (folder cannot be read)" for u in unreadable)
     made: dict[str, FoundDataset] = {}
     named: set[str] = set()
     for path in files:

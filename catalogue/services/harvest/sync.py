@@ -139,12 +139,17 @@ def _taken(session: Session, keys: list[str]) -> set[str]:
 
 
 def previous_views(session: Session, source_system: str) -> Previous:
-    """What the last harvest of this source knew of its views (to skip parsing
-    the unchanged ones)."""
+    """What the last harvest of this source knew of its views and tables (to
+    skip parsing an unchanged view, and reading an unchanged table again).
+    An asset someone changed since that harvest is left out, so it is read and
+    compared in full: the harvest's fields come back if a person changed them."""
     rows = session.execute(
-        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads).where(
+        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads)
+        .join(Asset, Asset.key == HarvestedAsset.asset_key)
+        .where(
             HarvestedAsset.source_system == source_system,
             HarvestedAsset.fingerprint.is_not(None),
+            Asset.updated_at <= HarvestedAsset.last_harvested_at,
         )
     )
     return {name: (fingerprint, tuple(reads or ())) for name, fingerprint, reads in rows}
@@ -239,7 +244,8 @@ def harvest_into(
         summary.created.append(source_system)
     keys = _keys(writer, source_system, [d.name for d in reading.datasets])
     found_keys = [keys[d.name] for d in reading.datasets]
-    current = owned_fields(session, found_keys)
+    as_before = {keys[d.name] for d in reading.datasets if d.columns is None}
+    current = owned_fields(session, found_keys, as_before)
     kinds = asset_service.known_kinds(session)
     resolver = Resolver(session)
     plan = Plan()
@@ -265,10 +271,14 @@ def harvest_into(
     return summary
 
 
-def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
+def owned_fields(
+    session: Session, keys: list[str], without_columns: set[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """The harvest-owned fields of existing assets, as their records hold them,
     read with two plain queries per chunk: an unchanged source is compared
-    without loading thousands of full assets."""
+    without loading thousands of full assets. The columns of ``without_columns``
+    (objects the reader found unchanged) are not read at all."""
+    skip = without_columns or set()
     out: dict[str, dict[str, Any]] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
@@ -279,6 +289,7 @@ def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]
         by_id: dict[int, dict[str, Any]] = {}
         for id_, key, location, last_updated, source, description, status in rows:
             by_id[id_] = out[key] = {
+                "key": key,
                 "location": location,
                 "last_updated": last_updated.isoformat() if last_updated else None,
                 "source_system": source,
@@ -289,7 +300,7 @@ def owned_fields(session: Session, keys: list[str]) -> dict[str, dict[str, Any]]
         columns = session.execute(
             select(AssetColumn.asset_id, AssetColumn.name, AssetColumn.type,
                    AssetColumn.description, AssetColumn.personal)
-            .where(AssetColumn.asset_id.in_(list(by_id)))
+            .where(AssetColumn.asset_id.in_([i for i, r in by_id.items() if r["key"] not in skip]))
             .order_by(AssetColumn.asset_id, AssetColumn.position)
         )  # fmt: skip
         for asset_id, name, type_, description, personal in columns:
@@ -424,12 +435,23 @@ def _column_lineage(
 def _remember(
     session: Session, writer: Writer, source_system: str, reading: Reading, keys: dict[str, str]
 ) -> None:
-    """Which object each asset is, and that this harvest saw it now."""
+    """Which object each asset is, and that this harvest saw it now. What an
+    earlier harvest remembered is read as plain rows (an unchanged source of
+    thousands of tables loads no objects), and only what differs is written."""
     found = {keys[d.name]: d for d in reading.datasets}
-    rows = _loaded(session, HarvestedAsset, HarvestedAsset.asset_key, list(found))
+    held: dict[str, tuple] = {}
+    wanted = list(found)
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(HarvestedAsset.asset_key, HarvestedAsset.object_type,
+                   HarvestedAsset.source_system, HarvestedAsset.size_bytes,
+                   HarvestedAsset.fingerprint)
+            .where(HarvestedAsset.asset_key.in_(wanted[start : start + CHUNK]))
+        )  # fmt: skip
+        held.update((row[0], tuple(row[1:])) for row in rows)
     for key, dataset in found.items():
-        row = rows.get(key)
-        if row is None:
+        reads = list(dataset.reads) if dataset.fingerprint else None
+        if key not in held:
             session.add(
                 HarvestedAsset(
                     asset_key=key,
@@ -438,23 +460,21 @@ def _remember(
                     object_type=dataset.object_type,
                     size_bytes=dataset.size,
                     fingerprint=dataset.fingerprint,
-                    reads=list(dataset.reads) if dataset.fingerprint else None,
+                    reads=reads,
                     first_harvested_at=writer.now,
                     last_harvested_at=writer.now,
                 )
             )
             continue
-        if (row.object_type, row.source_system, row.size_bytes) != (
-            dataset.object_type,
-            source_system,
-            dataset.size,
-        ):
-            row.object_type, row.source_system = dataset.object_type, source_system
-            row.size_bytes = dataset.size
-        if row.fingerprint != dataset.fingerprint:
-            row.fingerprint = dataset.fingerprint
-            row.reads = list(dataset.reads) if dataset.fingerprint else None
-    seen = [k for k in found if k in rows]
+        now = (dataset.object_type, source_system, dataset.size, dataset.fingerprint)
+        if held[key] != now:
+            session.execute(
+                update(HarvestedAsset)
+                .where(HarvestedAsset.asset_key == key)
+                .values(object_type=now[0], source_system=now[1], size_bytes=now[2],
+                        fingerprint=now[3], reads=reads)
+            )  # fmt: skip
+    seen = [k for k in found if k in held]
     for start in range(0, len(seen), CHUNK):
         session.execute(
             update(HarvestedAsset)
