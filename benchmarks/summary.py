@@ -87,6 +87,13 @@ def _http_rows(data: Any) -> Iterator[Row]:
         yield _row(f"index rebuild (command), {n}", b, result["index_rebuild_s"], "s", None)
 
 
+def _cli_start_rows(data: Any) -> Iterator[Row]:
+    for r in data["rows"]:
+        cpu = r["cpu_s (median)"]
+        limit = data["target_cpu_s"] if r["target"] else None
+        yield _row(f"{r['command']}, CPU, median", "sqlite", cpu, "s", limit)
+
+
 SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("apply", _apply_rows),
     ("lineage-sqlite", _lineage_rows),
@@ -94,6 +101,7 @@ SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("search", _search_rows),
     ("relevance", _relevance_rows),
     ("http", _http_rows),
+    ("cli-start", _cli_start_rows),
 ]
 
 

@@ -16,8 +16,12 @@ TABLE_ROWS = "\n".join(line for line in README.splitlines() if line.startswith("
 
 
 def command_paths(group: click.Group, prefix: str = "catalogue") -> list[tuple[str, click.Command]]:
+    """Every command under ``group``, loading the ones it imports only when used."""
     found = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, f"{prefix} {name} is listed but cannot be loaded"
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
             found.extend(command_paths(command, path))
@@ -43,6 +47,18 @@ def test_the_cli_has_the_commands_the_readme_opens_with() -> None:
 def test_every_command_is_documented(path: str, command: click.Command) -> None:
     assert f"`{path}" in TABLE_ROWS, f"{path} is missing from the README's command tables"
     assert command.help, f"{path} has no docstring for --help"
+
+
+def test_the_help_listed_before_a_command_is_loaded_is_its_own() -> None:
+    """`catalogue --help` lists commands from cli.COMMANDS without importing them:
+    each line there must be the first sentence of the command's docstring."""
+    from cli import COMMANDS
+
+    context = click.Context(main)
+    for name, (_, help_text) in COMMANDS.items():
+        command = main.get_command(context, name)
+        assert command is not None
+        assert command.get_short_help_str(limit=500) == help_text, name
 
 
 def test_readme_opens_with_the_two_commands() -> None:
