@@ -17,6 +17,13 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def one_line(text: str) -> str:
+    """Another system's text as one plain line: control characters (stray escape
+    codes, tabs, a new line in a spreadsheet's header) become spaces, and runs
+    of spaces one. What importers and harvests store instead of refusing it."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", text).split())
+
+
 def shown_safely(text: str, multiline: bool = False) -> str:
     """``text`` with each control character written as its escape (``\\x1b``,
     ``\\n``), so it is seen rather than acted on; with ``multiline``, new lines

@@ -18,6 +18,7 @@ from typing import Any
 import python_calamine
 
 from catalogue.services.harvest.found import FoundDataset, HarvestError, Reading, Scope, column
+from catalogue.text import one_line
 
 SAMPLE_ROWS = 1000
 CSV_SUFFIXES = (".csv",)
@@ -144,7 +145,7 @@ def _columns(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[
     typed from the sample's non-empty cells."""
     names: list[str] = []
     for i, raw in enumerate(header):
-        name = str(raw).strip() or f"column_{i + 1}"
+        name = one_line(str(raw)) or f"column_{i + 1}"
         base, n = name, 2
         while name in names:
             name, n = f"{base}_{n}", n + 1
