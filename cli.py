@@ -121,7 +121,7 @@ def _actor(ctx: click.Context, param: click.Parameter, value: str) -> str:
 def main(ctx: click.Context, actor: str) -> None:
     """A data catalogue and lineage tracker for a council.
 
-    Settings come from CATALOGUE_* environment variables (see the README).
+    Settings come from CATALOGUE_* environment variables (see docs/configuration.md).
     """
     ctx.obj = Context(actor=actor)
     ctx.call_on_close(ctx.obj.close)

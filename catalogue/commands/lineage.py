@@ -176,7 +176,7 @@ def trace(obj: Context, key: str, as_of: str | None, with_columns: bool, fmt: st
 
 
 #: The trace table's columns, and the order in which a narrow terminal leaves
-#: them out (the README's "lineage trace" documents it): the pipeline, then the
+#: them out (docs/command-line.md documents it): the pipeline, then the
 #: steward, the kind and the date last updated. Narrower still, each asset is
 #: shown on two lines with every field. `--format csv` always has every column.
 TRACE_TABLE = [
