@@ -5,17 +5,90 @@ from __future__ import annotations
 import click
 
 from catalogue.commands import CatalogueGroup, Context, pass_context
-from catalogue.commands.accounts import audit, token_group, user_group
-from catalogue.commands.assets import history, list_, register, retire, show, update
-from catalogue.commands.files import apply, demo, export
-from catalogue.commands.governance import governance_group, review_group
-from catalogue.commands.harvest import harvest_group
-from catalogue.commands.imports import import_group
-from catalogue.commands.lineage import lineage_group
-from catalogue.commands.search import index_group, search
-from catalogue.commands.serve import serve
 from catalogue.config import _default_actor
-from catalogue.migrate import current_revision, head_revision, upgrade
+
+#: Every command but init and db (defined below), imported only when it is run,
+#: so that `catalogue --version` and `--help` start at once and `catalogue show`
+#: does not import the web app, the lineage graph or the search index. The help
+#: text is the command's own docstring's first sentence: tests/test_docs.py
+#: checks that each says what its command says.
+COMMANDS = {
+    "apply": (
+        "catalogue.commands.files:apply",
+        "Create or update assets and their upstream lineage from YAML, JSON or CSV FILES.",
+    ),
+    "audit": (
+        "catalogue.commands.accounts:audit",
+        "The audit trail: every change and every sign-in, failure, token and account change, "
+        "oldest first, with who did it.",
+    ),
+    "demo": (
+        "catalogue.commands.files:demo",
+        "Load the demo catalogue of a fictional London borough, with its history.",
+    ),
+    "export": (
+        "catalogue.commands.files:export",
+        "Export the whole catalogue as a file `catalogue apply` can read back.",
+    ),
+    "governance": (
+        "catalogue.commands.governance:governance_group",
+        "The registers the Senior Information Risk Owner keeps.",
+    ),
+    "harvest": (
+        "catalogue.commands.harvest:harvest_group",
+        "Read the council's databases, SQL scripts and spreadsheet folders into the catalogue.",
+    ),
+    "history": (
+        "catalogue.commands.assets:history",
+        "Every change to asset KEY and its lineage: when, who, what.",
+    ),
+    "import": (
+        "catalogue.commands.imports:import_group",
+        "Import metadata from other catalogues and tools.",
+    ),
+    "index": (
+        "catalogue.commands.search:index_group",
+        "The search index: status, rebuild, verify.",
+    ),
+    "lineage": (
+        "catalogue.commands.lineage:lineage_group",
+        "What feeds what: add and end edges, trace reports, check sensitivity.",
+    ),
+    "list": (
+        "catalogue.commands.assets:list_",
+        "List assets, filtered by kind, department, owner or tag.",
+    ),
+    "register": (
+        "catalogue.commands.assets:register",
+        "Register a new asset of KIND (dataset, report, source_system, pipeline) as KEY.",
+    ),
+    "retire": ("catalogue.commands.assets:retire", "Retire asset KEY."),
+    "review": (
+        "catalogue.commands.governance:review_group",
+        "Owners' reviews: confirm an asset is still correct; list reviews due.",
+    ),
+    "search": (
+        "catalogue.commands.search:search",
+        'Search the catalogue as staff do: "bins", "council tax arrears", "school places".',
+    ),
+    "serve": (
+        "catalogue.commands.serve:serve",
+        "Serve the catalogue's pages and API with gunicorn.",
+    ),
+    "show": ("catalogue.commands.assets:show", "Show every field of asset KEY."),
+    "token": (
+        "catalogue.commands.accounts:token_group",
+        "API tokens for scripts: create (shown once), list, revoke.",
+    ),
+    "update": (
+        "catalogue.commands.assets:update",
+        "Change fields of asset KEY; fields not given stay as they are.",
+    ),
+    "user": (
+        "catalogue.commands.accounts:user_group",
+        "Local accounts: add, list, change role, disable.",
+    ),
+}
 
 ACTOR_MAX = 200
 
@@ -33,7 +106,7 @@ def _actor(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return actor
 
 
-@click.group(cls=CatalogueGroup)
+@click.group(cls=CatalogueGroup, lazy=COMMANDS)
 @click.option(
     "--as",
     "actor",
@@ -48,7 +121,7 @@ def _actor(ctx: click.Context, param: click.Parameter, value: str) -> str:
 def main(ctx: click.Context, actor: str) -> None:
     """A data catalogue and lineage tracker for a council.
 
-    Settings come from CATALOGUE_* environment variables (see the README).
+    Settings come from CATALOGUE_* environment variables (see docs/configuration.md).
     """
     ctx.obj = Context(actor=actor)
     ctx.call_on_close(ctx.obj.close)
@@ -58,6 +131,8 @@ def main(ctx: click.Context, actor: str) -> None:
 @pass_context
 def init(obj: Context) -> None:
     """Create or upgrade the database and the instance folder."""
+    from catalogue.migrate import upgrade
+
     upgrade(obj.settings.resolved_database_url)
     click.echo(f"Catalogue ready: {obj.settings.resolved_database_url}")
 
@@ -74,6 +149,8 @@ def db_upgrade(obj: Context, revision: str) -> None:
     """Apply migrations up to REVISION."""
     from alembic.util import CommandError
 
+    from catalogue.migrate import upgrade
+
     if not revision.strip():
         raise click.BadParameter("is empty: give a revision id, or head", param_hint="--revision")
     try:
@@ -88,6 +165,7 @@ def db_upgrade(obj: Context, revision: str) -> None:
 def db_current(obj: Context) -> None:
     """Show the database's revision and the newest one available."""
     from catalogue.db import make_engine
+    from catalogue.migrate import current_revision, head_revision
 
     url = obj.settings.resolved_database_url
     engine = make_engine(url)
@@ -98,20 +176,6 @@ def db_current(obj: Context) -> None:
     head = head_revision(url)
     state = "up to date" if current == head else "needs `catalogue db upgrade`"
     click.echo(f"current: {current or 'none (empty database)'}\nhead:    {head}\n{state}")
-
-
-for command in (register, update, retire, show, list_, history, apply, export, demo, serve):
-    main.add_command(command)
-main.add_command(lineage_group)
-main.add_command(review_group)
-main.add_command(governance_group)
-main.add_command(user_group)
-main.add_command(token_group)
-main.add_command(audit)
-main.add_command(search)
-main.add_command(index_group)
-main.add_command(import_group)
-main.add_command(harvest_group)
 
 
 if __name__ == "__main__":

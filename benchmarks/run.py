@@ -41,6 +41,7 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         ("search", ["benchmarks.bench_search", "--assets", "100000"]),
         ("relevance", ["benchmarks.bench_relevance"]),
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
+        ("cli start", ["benchmarks.bench_cli_start"]),
     ]
     if pg:  # a harvest of a generated PostgreSQL source (#15): PostgreSQL only
         out.append(

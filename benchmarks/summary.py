@@ -95,6 +95,11 @@ def _harvest_rows(data: Any) -> Iterator[Row]:
         yield _row(f"harvest, {run['run']}, {n}", "postgresql", run["seconds"], "s", limit)
     peak = max(run["peak_mb"] for run in data["runs"])
     yield _row(f"harvest peak memory, {n}", "postgresql", peak, "MB", None)
+def _cli_start_rows(data: Any) -> Iterator[Row]:
+    for r in data["rows"]:
+        cpu = r["cpu_s (median)"]
+        limit = data["target_cpu_s"] if r["target"] else None
+        yield _row(f"{r['command']}, CPU, median", "sqlite", cpu, "s", limit)
 
 
 SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
@@ -105,6 +110,7 @@ SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("relevance", _relevance_rows),
     ("http", _http_rows),
     ("harvest", _harvest_rows),
+    ("cli-start", _cli_start_rows),
 ]
 
 

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import TracebackType
-from typing import Any
-
-from flask import Flask, g
+from typing import TYPE_CHECKING, Any
 
 from catalogue.config import Settings, load_settings
 
-
-class CatalogueApp(Flask):
-    """Flask, with an unhandled exception's traceback kept for the request's
-    log line (one JSON line with the request and the error) instead of a
-    separate unstructured message. Without request logging, Flask logs it."""
-
-    def log_exception(
-        self, exc_info: tuple[type[BaseException], BaseException, TracebackType] | Any
-    ) -> None:
-        if self.config["SETTINGS"].log_requests:
-            g.server_error = exc_info
-        else:
-            super().log_exception(exc_info)
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -31,6 +17,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     ``config`` is a :class:`Settings`, or a dict of overrides on the settings read
     from the environment.
     """
+    from catalogue.app import CatalogueApp
+
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = CatalogueApp(__name__, instance_path=str(settings.instance_path))
     app.config["SETTINGS"] = settings

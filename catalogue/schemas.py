@@ -14,10 +14,20 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from catalogue import vocab
 from catalogue.errors import Invalid, Problem
+from catalogue.text import CONTROL_CHARACTERS, CONTROL_IN_TEXT
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 CATEGORY_LISTS = ("data_subjects", "personal_data_categories", "recipients")
@@ -35,7 +45,41 @@ def _optional_str(max_len: int | None = None) -> fields.String:
     return fields.String(allow_none=True, validate=rules)
 
 
-class ColumnSchema(Schema):
+CONTROL_MESSAGE = "must not contain control characters (tabs, new lines, escape codes and the like)"
+
+
+class PlainTextSchema(Schema):
+    """Refuses control characters in every text a record holds, naming the field;
+    the fields in ``multiline`` (Markdown) may hold new lines and tabs, and their
+    Windows line ends (a browser's form sends them) become plain new lines."""
+
+    multiline: tuple[str, ...] = ()
+
+    @pre_load
+    def _plain_line_ends(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        out = dict(data)
+        for name in self.multiline:
+            if isinstance(out.get(name), str):
+                out[name] = out[name].replace("\r\n", "\n").replace("\r", "\n")
+        return out
+
+    @validates_schema(skip_on_field_errors=False)
+    def _refuse_control_characters(self, data: Mapping[str, Any], **_: Any) -> None:
+        found = {}
+        for name, value in data.items():
+            pattern = CONTROL_IN_TEXT if name in self.multiline else CONTROL_CHARACTERS
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and pattern.search(v) for v in values):
+                found[name] = [CONTROL_MESSAGE]
+        if found:
+            raise ValidationError(found)
+
+
+class ColumnSchema(PlainTextSchema):
+    multiline = ("description",)
+
     class Meta:
         unknown = RAISE
 
@@ -49,7 +93,6 @@ class ColumnSchema(Schema):
 LINK_SCHEMES = ("http", "https", "mailto")
 #: Schemes a browser runs rather than fetches: never a location.
 SCRIPT_SCHEMES = ("javascript", "vbscript", "data")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -61,7 +104,7 @@ def _scheme(value: str) -> str | None:
 
 
 def _no_control_characters(value: str) -> None:
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValidationError("must not contain control characters (tabs, new lines and the like)")
 
 
@@ -90,7 +133,7 @@ def _location(value: str) -> None:
         )
 
 
-class LinkSchema(Schema):
+class LinkSchema(PlainTextSchema):
     class Meta:
         unknown = RAISE
 
@@ -99,8 +142,10 @@ class LinkSchema(Schema):
     format = _optional_str(100)
 
 
-class AssetSchema(Schema):
+class AssetSchema(PlainTextSchema):
     """An asset record as in docs/records.md (without lineage)."""
+
+    multiline = ("description",)
 
     class Meta:
         unknown = RAISE

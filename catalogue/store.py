@@ -8,10 +8,12 @@ says who is acting.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -21,9 +23,11 @@ from catalogue.db import make_engine, make_session_factory
 from catalogue.errors import CatalogueError
 from catalogue.services.access import Principal, operator
 from catalogue.services.changes import Writer, writing
-from catalogue.services.views import Views
-from lineage import LineageGraph
-from search import SearchIndex
+
+if TYPE_CHECKING:
+    from catalogue.services.views import Views
+    from lineage import LineageGraph
+    from search import SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +57,26 @@ class Catalogue:
         self.settings = settings
         self.engine = make_engine(settings.resolved_database_url, **settings.engine_options)
         self.sessions = make_session_factory(self.engine)
-        self.views = Views(
-            self.sessions,
-            str(settings.resolved_index_dir),
-            synonyms=read_synonyms(settings.synonyms_path),
-            rebuild_procs=1 if threaded else None,
-        )
+        self._views: Views | None = None
+        self._views_made = threading.Lock()  # a web worker's threads share one
+        self._rebuild_procs = 1 if threaded else None
+
+    @property
+    def views(self) -> Views:
+        """This process's lineage graph and search index, made on first use: a
+        command that only reads or writes rows (`catalogue show`) never imports
+        NetworkX or Whoosh."""
+        with self._views_made:
+            if self._views is None:
+                from catalogue.services.views import Views
+
+                self._views = Views(
+                    self.sessions,
+                    str(self.settings.resolved_index_dir),
+                    synonyms=read_synonyms(self.settings.synonyms_path),
+                    rebuild_procs=self._rebuild_procs,
+                )
+            return self._views
 
     def is_initialised(self) -> bool:
         return inspect(self.engine).has_table("log_head")
@@ -116,5 +134,6 @@ class Catalogue:
         return self.views.index()
 
     def close(self) -> None:
-        self.views.close()
+        if self._views is not None:
+            self._views.close()
         self.engine.dispose()

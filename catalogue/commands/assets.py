@@ -17,6 +17,7 @@ from catalogue.commands import (
     pass_context,
 )
 from catalogue.services import assets
+from catalogue.text import shown_safely
 
 MANY: dict[str, Any] = {"multiple": True}
 # (option, record field, help, extra click kwargs): one table serves register and update.
@@ -122,7 +123,8 @@ def show_record(record: dict[str, Any], fmt: str) -> None:
             continue
         if isinstance(value, list):
             value = ", ".join(str(v.get("url") if isinstance(v, dict) else v) for v in value)
-        click.echo(f"{name.ljust(width)}  {'' if value is None else value}")
+        shown = "" if value is None else shown_safely(str(value), multiline=name == "description")
+        click.echo(f"{name.ljust(width)}  {shown}")
     if record.get("columns"):
         click.echo("\ncolumns:")
         emit_table(record["columns"], ["name", "type", "personal", "description"])

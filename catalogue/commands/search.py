@@ -6,6 +6,7 @@ import click
 
 from catalogue.commands import Context, emit_json, format_option, pass_context
 from catalogue.services.search import index_status, search_json, search_with, verify_index
+from catalogue.text import shown_safely
 from search import FACET_FIELDS
 
 
@@ -67,10 +68,12 @@ def search(
         return
     click.echo(f"{results.total} result(s), page {results.page} of {results.pages}:")
     for n, hit in enumerate(results.hits, start=(results.page - 1) * results.per_page + 1):
-        click.echo(f"{n:>3}. {hit.title}  [{hit.key}]")
+        click.echo(shown_safely(f"{n:>3}. {hit.title}  [{hit.key}]"))
         click.echo(
-            f"     {hit.kind} · {hit.department or 'no department'} · owner "
-            f"{hit.owner or 'not recorded'} · {hit.classification} · {hit.access}"
+            shown_safely(
+                f"     {hit.kind} · {hit.department or 'no department'} · owner "
+                f"{hit.owner or 'not recorded'} · {hit.classification} · {hit.access}"
+            )
         )
         if hit.matched:
             click.echo(f"     matched: {', '.join(hit.matched)}")

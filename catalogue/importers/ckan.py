@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
+from catalogue.text import one_line
+
 KEY_MAX = 200
 OGL3 = "OGL-UK-3.0"
 
@@ -116,7 +118,7 @@ def html_to_text(markup: str | None) -> str:
         text = html.unescape("".join(parser.parts))
     else:
         text = markup
-    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [_clean(line) or "" for line in text.replace("\r\n", "\n").split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -164,9 +166,11 @@ def licence_for(pkg: dict) -> str | None:
 
 
 def _clean(value: Any) -> str | None:
+    """One line of text: control characters (another system's stray escape codes
+    or tabs) become spaces, runs of spaces one; None for nothing or not text."""
     if not isinstance(value, str):
         return None
-    return " ".join(value.split()) or None
+    return one_line(value) or None
 
 
 def _email(value: Any) -> str | None:

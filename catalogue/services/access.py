@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalogue.errors import Forbidden, NotFound
-from search import Visibility
+
+if TYPE_CHECKING:  # imported when needed: the search index is not every command's business
+    from search import Visibility
 
 ROLES = ("viewer", "steward", "auditor", "admin")
 #: How an asset the viewer may not see is named wherever its place must show
@@ -104,6 +106,8 @@ def require_write(principal: Principal, record: Mapping[str, Any], key: str) -> 
 
 def visibility(principal: Principal) -> Visibility:
     """The same read rule, in the form the search index filters by."""
+    from search import Visibility
+
     if principal.sees_everything:
         return Visibility(everything=True)
     if not principal.signed_in:

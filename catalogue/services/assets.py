@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from catalogue.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from catalogue.models import Asset, AssetKind, ChangeLog, Department, Person, Tag
-from catalogue.schemas import load_asset
 from catalogue.services.access import (
     Principal,
     can_read,
@@ -86,6 +85,8 @@ def register(
     writer: Writer, data: Mapping[str, Any], resolver: Resolver | None = None
 ) -> dict[str, Any]:
     """Register a new asset. Raises Invalid (per field) or Conflict (key taken)."""
+    from catalogue.schemas import load_asset  # validation: not needed to read an asset
+
     values = load_asset(data, known_kinds(writer.session))
     require_create(writer.principal, values)
     asset = create_validated(writer, values, resolver or Resolver(writer.session))
@@ -148,6 +149,8 @@ def update(
     asset = get_asset(writer.session, key)
     require_write(writer.principal, asset_record(asset), key)
     check_version(asset, expected_version)
+    from catalogue.schemas import load_asset
+
     values = load_asset({**changes, "key": key}, known_kinds(writer.session), partial=True)
     require_not_retired(asset_record(asset), values)
     if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):

@@ -1,7 +1,7 @@
 """Reading and writing catalogue files: YAML, JSON or CSV, one record per asset.
 
 Every record read carries where it came from (file and line), so an error can
-say exactly where to look. See README "The catalogue file format".
+say exactly where to look. See "The catalogue file format" in docs/command-line.md.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from catalogue.errors import Unavailable
 from catalogue.models import Asset, Department, Person
 from catalogue.services.changes import changes_after, latest_seq
-from catalogue.services.edges import all_edges
 from catalogue.services.records import asset_record
-from lineage import LineageGraph
 from search import IndexUnreadable, SearchIndex
+
+if TYPE_CHECKING:  # the graph is imported when first built: a write needs only the index
+    from lineage import LineageGraph
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,9 @@ class Views:
     def _sync_graph(self, session: Session) -> LineageGraph:
         head = latest_seq(session)
         if self._graph is None or head - self._graph.applied_seq > REBUILD_AFTER:
+            from catalogue.services.edges import all_edges
+            from lineage import LineageGraph
+
             self._graph = LineageGraph.build(graph_nodes(session), all_edges(session), head)
             # Rows read above may be newer than ``head``; replaying from head is harmless.
         while self._graph.applied_seq < head:

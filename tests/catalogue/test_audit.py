@@ -29,6 +29,7 @@ from catalogue.services.demo import DEMO_USERS
 from catalogue.store import Catalogue
 from tests.catalogue.test_access_rules import every_response
 from tests.conftest import Runner, demo_day
+from tests.test_docs import command_paths
 
 #: The clock matters here: CI runs these again a year ahead (tests/conftest.py).
 pytestmark = pytest.mark.calendar
@@ -182,12 +183,9 @@ def test_audit_rows_cannot_be_changed_or_deleted_through_sqlalchemy(catalogue: C
     assert audit_rows(catalogue) == before
 
 
-def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[str]:
-    for name, command in group.commands.items():
-        if isinstance(command, click.Group):
-            yield from leaf_commands(command, (*path, name))
-        else:
-            yield " ".join((*path, name))
+def leaf_commands(group: click.Group) -> Iterator[str]:
+    for path, _ in command_paths(group, prefix=""):
+        yield path.strip()
 
 
 # Every command with arguments that make it do its work on the demo catalogue.

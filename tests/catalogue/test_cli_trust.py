@@ -383,7 +383,8 @@ def quickstart_commands() -> list[list[str]]:
     """The shell commands of the README's quickstart, one list of words each,
     continuation lines joined and comments dropped, in order."""
     text = README.read_text(encoding="utf-8")
-    quickstart = text[text.index("## Quickstart") : text.index("## The command line")]
+    start = text.index("## Quickstart")
+    quickstart = text[start : text.index("\n## ", start)]
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", quickstart, re.S):
         for line in block.replace("\\\n", " ").splitlines():

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from catalogue.web.frontend_files import FILES, PACKAGES, copy_vendor_files, council_css
+from tests.test_docs import DOCUMENTATION
 from tests.web.conftest import REPO, Pages
 
 #: One URL per page route, who asks, and the status they get.
@@ -68,8 +69,7 @@ def test_every_page_route_answers(pages: Pages, demo_app: Flask, endpoint: str) 
 
 
 def test_readme_lists_every_page_route(demo_app: Flask) -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Web pages", 1)[1].split("\n## ", 1)[0]
+    section = DOCUMENTATION.split("## Web pages", 1)[1].split("\n## ", 1)[0]
     for endpoint, rule in web_rules(demo_app).items():
         if endpoint in ("web.healthz", "web.readyz"):
             continue

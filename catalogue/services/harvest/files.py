@@ -25,6 +25,7 @@ from catalogue.services.harvest.found import (
     column,
     files_under,
 )
+from catalogue.text import one_line
 
 SAMPLE_ROWS = 1000
 CSV_SUFFIXES = (".csv",)
@@ -142,7 +143,7 @@ def _columns(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[dict[
     typed from the sample's non-empty cells."""
     names: list[str] = []
     for i, raw in enumerate(header):
-        name = str(raw).strip() or f"column_{i + 1}"
+        name = one_line(str(raw)) or f"column_{i + 1}"
         base, n = name, 2
         while name in names:
             name, n = f"{base}_{n}", n + 1
