@@ -95,6 +95,8 @@ def _harvest_rows(data: Any) -> Iterator[Row]:
         yield _row(f"harvest, {run['run']}, {n}", "postgresql", run["seconds"], "s", limit)
     peak = max(run["peak_mb"] for run in data["runs"])
     yield _row(f"harvest peak memory, {n}", "postgresql", peak, "MB", None)
+
+
 def _cli_start_rows(data: Any) -> Iterator[Row]:
     for r in data["rows"]:
         cpu = r["cpu_s (median)"]
