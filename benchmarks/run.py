@@ -32,6 +32,7 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
     on_pg = ["--database-url", pg] if pg else []
     out = [
         ("apply", ["benchmarks.bench_apply", "--assets", "1000", "10000", *on_pg]),
+        ("demo", ["benchmarks.bench_demo", *on_pg]),
         ("lineage sqlite", ["benchmarks.bench_lineage", "--assets", "100000", "--keep"]),
     ]
     if pg:

@@ -41,6 +41,11 @@ def _apply_rows(data: Any) -> Iterator[Row]:
         yield _row(measure, r["backend"], r["apply_s"], "s", limit)
 
 
+def _demo_rows(data: Any) -> Iterator[Row]:
+    for r in data["rows"]:
+        yield _row("load the demo borough (command)", r["backend"], r["demo_s"], "s", r["target_s"])
+
+
 def _lineage_rows(data: Any) -> Iterator[Row]:
     full = data["assets"] == 100_000
     n, b = f"{data['assets']:,}", data["backend"]
@@ -106,6 +111,7 @@ def _cli_start_rows(data: Any) -> Iterator[Row]:
 
 SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("apply", _apply_rows),
+    ("demo", _demo_rows),
     ("lineage-sqlite", _lineage_rows),
     ("lineage-postgresql", _lineage_rows),
     ("search", _search_rows),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -104,15 +105,24 @@ def governance_group() -> None:
     """The registers the Senior Information Risk Owner keeps."""
 
 
+def register_options(department_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options every register export takes: --department, --format and -o."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            help="Write to this file (needed for xlsx and ods on a terminal).",
+        )(command)
+        command = format_option("csv", "xlsx", "ods", "json")(command)
+        return click.option("--department", help=department_help)(command)
+
+    return decorate
+
+
 @governance_group.command(name="iar")
-@click.option("--department", help="Only this department's assets.")
-@format_option("csv", "xlsx", "ods", "json")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file (needed for xlsx and ods on a terminal).",
-)
+@register_options("Only this department's assets.")
 @pass_context
 def governance_iar(obj: Context, department: str | None, fmt: str, output: Path | None) -> None:
     """Export the Information Asset Register: one row per information asset."""
@@ -142,14 +152,7 @@ def write_bytes(data: bytes, fmt: str, output: Path | None, what: str) -> None:
 
 
 @governance_group.command(name="ropa")
-@click.option("--department", help="Only this department's processing.")
-@format_option("csv", "xlsx", "ods", "json")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to this file (needed for xlsx and ods on a terminal).",
-)
+@register_options("Only this department's processing.")
 @pass_context
 def governance_ropa(obj: Context, department: str | None, fmt: str, output: Path | None) -> None:
     """Export the Article 30 record of processing activities, grouped by purpose."""

@@ -25,12 +25,26 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from sqlalchemy import select
 
 from catalogue.db import utcnow
-from catalogue.services import accounts, assets, edges
-from catalogue.services.access import operator
+from catalogue.governance import ReviewPolicy
+from catalogue.models import Asset
+from catalogue.schemas import load_asset
+from catalogue.services import accounts, assets, edges, reviews
+from catalogue.services.access import Principal, operator
 from catalogue.services.apply import execute_plan, plan_apply
 from catalogue.services.catalogue_file import SourceRecord
+from catalogue.services.changes import Writer, writing
+from catalogue.services.demo_history import (
+    batched,
+    history_days,
+    inactive_keys,
+    refresh_change,
+    refresh_updates,
+    reviews_in_history,
+)
+from catalogue.services.records import Resolver, asset_record
 
 if TYPE_CHECKING:
     from catalogue.store import Catalogue
@@ -87,6 +101,11 @@ def _demo_text(name: str) -> str:
     return resources.files("catalogue.demo").joinpath(name).read_text(encoding="utf-8")
 
 
+def _yaml(text: str) -> Any:
+    """Safe loading, with libyaml's C parser where PyYAML was built with it (ten times faster)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def demo_offset(today: date | None = None) -> timedelta:
     """How far the demo's dates move: ``WRITTEN_ON`` becomes ``today`` (the clock's, by default)."""
     return (today or utcnow().date()) - WRITTEN_ON
@@ -97,22 +116,21 @@ def load_demo(catalogue: Catalogue, today: date | None = None) -> dict[str, int]
     ``WRITTEN_ON`` is ``today``. Returns counts of what was done."""
     offset = demo_offset(today)
     loaded_at = FIRST_LOADED + offset
-    records = yaml.safe_load(_demo_text("borough.yaml"))
-    changes = yaml.safe_load(_demo_text("changes.yaml"))
+    records = _yaml(_demo_text("borough.yaml"))
+    changes = _yaml(_demo_text("changes.yaml"))
     records, refreshes = _as_first_loaded(records, changes, offset)
+    records, owner_reviews = reviews_in_history(
+        records, inactive_keys(records, changes), loaded_at.date(), WRITTEN_ON + offset
+    )
     with catalogue.write(DEMO_ACTOR, now=loaded_at) as writer:
         source = [SourceRecord(f"borough.yaml record {i + 1}", r) for i, r in enumerate(records)]
         plan = plan_apply(writer.session, source, catalogue.graph_for(writer), writer.principal)
         execute_plan(writer, plan)
     counts = plan.counts()
     history = [{**change, "at": _moment(change["at"]) + offset} for change in changes]
-    counts["history"] = replay_changes(catalogue, sorted(history + refreshes, key=_when))
+    counts["history"] = replay_changes(catalogue, batched(history + refreshes + owner_reviews))
     counts["users"] = add_demo_users(catalogue, loaded_at)
     return counts
-
-
-def _when(change: dict[str, Any]) -> datetime:
-    return change["at"]
 
 
 def _moment(value: Any) -> datetime:
@@ -129,14 +147,18 @@ def _as_first_loaded(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The records as they stood at the first load, their dates moved by ``offset``,
     and the later changes that bring each active dataset's ``last_updated`` up to
-    the value the file gives it on ``WRITTEN_ON``.
+    the value the file gives it on ``WRITTEN_ON``, oldest first for each dataset.
 
-    A ``last_updated`` after the first load becomes, at the load, as old as it is
-    on ``WRITTEN_ON``; it takes the file's value in a change on that day. An asset
-    that is retired (in the file or later in the history) keeps its value of the
-    first load: nothing updates a retired asset."""
+    A dataset with a declared cadence is refreshed on it (see ``demo_history``):
+    at the load it has its cadence's newest day, and refreshes on the history
+    days move it on, the last on the file's day. One without a cadence is, at the
+    load, as old as it is on ``WRITTEN_ON`` and takes the file's value on that
+    day. An asset retired (in the file or later in the history) keeps its value
+    of the first load: nothing updates a retired asset."""
     first_day = FIRST_LOADED.date()
-    retired_later = {c["retire"]["key"] for c in changes if "retire" in c}
+    load_day, today = first_day + offset, WRITTEN_ON + offset
+    inactive = inactive_keys(records, changes)
+    days = history_days(load_day, today)
     loaded, refreshes = [], []
     for record in records:
         record = dict(record)
@@ -146,20 +168,17 @@ def _as_first_loaded(
             written = _day(record["last_updated"])
             if written > WRITTEN_ON:
                 raise ValueError(f"demo record {record['key']}: last_updated after {WRITTEN_ON}")
-            at_load = written if written <= first_day else written - (WRITTEN_ON - first_day)
-            record["last_updated"] = (at_load + offset).isoformat()
-            active = record.get("status", "active") == "active"
-            if at_load != written and active and record["key"] not in retired_later:
-                refreshes.append(
-                    {
-                        "at": datetime.combine(written + offset, REFRESHED_AT),
-                        "actor": DEMO_ACTOR,
-                        "update": {
-                            "key": record["key"],
-                            "fields": {"last_updated": (written + offset).isoformat()},
-                        },
-                    }
-                )
+            newest = written + offset
+            record["last_updated"] = newest.isoformat()
+            if written > first_day:
+                frequency = None if record["key"] in inactive else record.get("update_frequency")
+                at_load, updates = refresh_updates(frequency, newest, load_day, today, days)
+                record["last_updated"] = at_load.isoformat()
+                if record["key"] not in inactive:
+                    refreshes += [
+                        refresh_change(record["key"], on, value, DEMO_ACTOR)
+                        for on, value in updates
+                    ]
         loaded.append(record)
     return loaded, refreshes
 
@@ -188,9 +207,13 @@ def add_demo_users(catalogue: Catalogue, now: datetime | None = None) -> int:
 
 
 def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
-    """Apply timestamped operations (lineage_add, lineage_end, update, retire) in order."""
+    """Apply timestamped operations (lineage_add, lineage_end, update, refresh,
+    review, retire) in order, each in its own transaction."""
     for change in changes:
-        with catalogue.write(change.get("actor", DEMO_ACTOR), now=_moment(change["at"])) as writer:
+        actor = _actor(catalogue, change)
+        # The search index catches up once, after the whole history, not after
+        # each of its hundreds of transactions (a Whoosh commit each).
+        with writing(catalogue.sessions, actor, now=_moment(change["at"])) as writer:
             if "lineage_end" in change:
                 op = change["lineage_end"]
                 edges.end_edge(writer, op["upstream"], op["downstream"])
@@ -206,6 +229,37 @@ def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
                 )
             if "update" in change:
                 assets.update(writer, change["update"]["key"], change["update"]["fields"])
+            if "refresh" in change:
+                _refresh(writer, change["refresh"])
+            if "review" in change:
+                op = change["review"]
+                reviews.record_review(writer, op["key"], ReviewPolicy(), op["note"])
             if "retire" in change:
                 assets.retire(writer, change["retire"]["key"])
+    catalogue.views.catch_up_index()
     return len(changes)
+
+
+def _refresh(writer: Writer, refreshes: list[dict[str, Any]]) -> None:
+    """Many datasets' newer ``last_updated`` in one transaction, each logged as
+    an update; the assets are read in one query (the demo's history moves
+    thousands), and the loader, an operator, may change them all."""
+    keys = [refresh["key"] for refresh in refreshes]
+    session = writer.session
+    found = {a.key: a for a in session.scalars(select(Asset).where(Asset.key.in_(keys)))}
+    kinds, resolver = assets.known_kinds(session), Resolver(session)
+    with session.no_autoflush:
+        for refresh in refreshes:
+            values = load_asset({**refresh["fields"], "key": refresh["key"]}, kinds, partial=True)
+            assets.update_validated(writer, found[refresh["key"]], values, resolver)
+
+
+def _actor(catalogue: Catalogue, change: dict[str, Any]) -> Principal:
+    """Who makes a change: a review is made by the asset's steward (or its
+    owner) as they are on the day, the rest by the actor the history names."""
+    if "review" not in change:
+        return operator(change.get("actor", DEMO_ACTOR))
+    with catalogue.read() as session:
+        record = asset_record(assets.get_asset(session, change["review"]["key"]))
+    email = record.get("steward_email") or record.get("owner_email")
+    return Principal(email, "steward", record.get("department"), email)
