@@ -7,7 +7,7 @@ Answers use CKAN's envelope ``{"help", "success", "result"}`` and its errors
 403, Validation 409, Search Query 400). Callers see what they may see, and, as
 in CKAN, private packages (not ``open``) only when they ask with
 ``include_private``; anonymous callers see only open packages. See
-``catalogue.api.publishing`` for what a package is.
+``catalogue.services.publishing`` for what a package is.
 """
 
 from __future__ import annotations
@@ -18,20 +18,19 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from catalogue.api import ckan_search
 from catalogue.api.base import document, has_nul, refuse_oversized
 from catalogue.api.ckan_packages import (
-    count_by,
     group_dict,
     organization_dict,
     package_dict,
     tag_dict,
 )
-from catalogue.api.publishing import THEMES, published_record, published_records, slug
 from catalogue.api.schemas import CkanResponseSchema
 from catalogue.errors import CatalogueError, Forbidden, Invalid, NotFound, Unauthorized
 from catalogue.http import catalogue, current_principal
-from catalogue.services.search import MAX_PER_PAGE, search_assets
+from catalogue.services import ckan_search
+from catalogue.services.ckan_search import count_by
+from catalogue.services.publishing import THEMES, published_record, published_records, slug
 
 bp = Blueprint("ckan", __name__)
 bp.before_request(refuse_oversized)
@@ -116,7 +115,8 @@ def string_list(params: Params, name: str) -> list[str]:
 # -- data ----------------------------------------------------------------------------
 def packages(include_private: bool = False) -> list[dict[str, Any]]:
     """Package dicts of every active package the caller may see, by name."""
-    records = published_records(current_principal())
+    with catalogue().read() as session:
+        records = published_records(session, current_principal())
     if not include_private:
         records = [r for r in records if r["access"] == "open"]
     return [_package(r) for r in records]
@@ -134,22 +134,6 @@ def _window(items: list[Any], params: Params) -> list[Any]:
     return items[offset : offset + integer(params, "limit", 0)]
 
 
-def _ranks(text: str) -> dict[str, int] | None:
-    """The relevance rank of every asset matching ``text``; None for no text."""
-    if not text:
-        return None
-    ranks: dict[str, int] = {}
-    page, pages = 1, 1
-    while page <= pages:
-        results = search_assets(
-            catalogue().views, current_principal(), q=text, page=page, per_page=MAX_PER_PAGE
-        )
-        for hit in results.hits:
-            ranks.setdefault(hit.key, len(ranks))
-        page, pages = page + 1, results.pages
-    return ranks
-
-
 # -- actions ---------------------------------------------------------------------------
 @action
 def package_search(params: Params) -> dict[str, Any]:
@@ -157,41 +141,32 @@ def package_search(params: Params) -> dict[str, Any]:
     facet.limit, facet.mincount, include_private."""
     rows = integer(params, "rows", 10, 0, MAX_ROWS)
     start = integer(params, "start", 0)
-    sort = str(params.get("sort") or ckan_search.DEFAULT_SORT)
     try:
         ckan_search.check_parameters(params)
-        text, q_filter = ckan_search.split_q(str(params.get("q") or ""))
-        filters = [q_filter, str(params.get("fq") or ""), *string_list(params, "fq_list")]
-        predicates = [p for f in filters if (p := ckan_search.parse_filter(f)) is not None]
-        ranks = _ranks(text)
-        found = []
-        for package in packages(boolean(params, "include_private")):
-            doc = ckan_search.document(package)
-            if (ranks is None or package["name"] in ranks) and all(p(doc) for p in predicates):
-                found.append((ranks.get(package["name"], 0) if ranks else 0, package, doc))
-        ordered = ckan_search.sort_packages([(rank, p) for rank, p, _ in found], sort)
     except ckan_search.SearchQueryError as error:
         raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
-    fields = [f for f in string_list(params, "facet.field") if f in ckan_search.FACETABLE]
-    departments = {p["organization"]["title"] for _, p, _ in found if p["organization"]}
+    query = ckan_search.PackageQuery(
+        q=str(params.get("q") or ""),
+        filters=[str(params.get("fq") or ""), *string_list(params, "fq_list")],
+        sort=str(params.get("sort") or ckan_search.DEFAULT_SORT),
+        rows=rows,
+        start=start,
+        facet_fields=string_list(params, "facet.field"),
+        facet_limit=integer(params, "facet.limit", 50, -1),
+        facet_mincount=integer(params, "facet.mincount", 1),
+    )
+    found = packages(boolean(params, "include_private"))
+    departments = {p["organization"]["title"] for p in found if p["organization"]}
     titles = {
         "organization": {slug(title): title for title in departments},
         "groups": {code.lower(): label for code, label in THEMES.items()},
     }
-    plain, rich = ckan_search.facets(
-        [doc for _, _, doc in found],
-        fields,
-        integer(params, "facet.limit", 50, -1),
-        integer(params, "facet.mincount", 1),
-        titles,
-    )
-    return {
-        "count": len(found),
-        "sort": sort,
-        "facets": plain,
-        "results": ordered[start : start + rows],
-        "search_facets": rich,
-    }
+    try:
+        return ckan_search.search_packages(
+            catalogue().views, current_principal(), found, query, titles
+        )
+    except ckan_search.SearchQueryError as error:
+        raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
 
 
 @action
@@ -203,7 +178,9 @@ def package_show(params: Params) -> dict[str, Any]:
     for package in packages(include_private=True):
         if wanted == package["id"]:
             return package
-    return _package(published_record(current_principal(), wanted))
+    with catalogue().read() as session:
+        record = published_record(session, current_principal(), wanted)
+    return _package(record)
 
 
 @action

@@ -5,11 +5,10 @@ them as they read any CKAN."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from catalogue.api.publishing import THEMES, distributions, licence, slug, stable_id, theme
+from catalogue.services.publishing import THEMES, distributions, licence, slug, stable_id, theme
 
 
 def ckan_time(value: str | None) -> str | None:
@@ -148,10 +147,3 @@ def package_dict(record: dict[str, Any], api_url: str) -> dict[str, Any]:
         "relationships_as_subject": [],
         "relationships_as_object": [],
     }
-
-
-def count_by(values: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return counts

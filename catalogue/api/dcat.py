@@ -3,7 +3,7 @@
 links; ``?page=``, ``?modified_since=``, ``?include_private=true``) and
 ``/dataset/<key>.ttl`` / ``.jsonld``.
 
-Each published dataset (see ``catalogue.api.publishing``) has title and
+Each published dataset (see ``catalogue.services.publishing``) has title and
 description (mandatory), publisher (its department), contact point, keywords,
 theme (EU data theme), licence (on the dataset, as the UK metadata model wants,
 and on each distribution, as DCAT-AP does), access rights (EU access-right
@@ -22,10 +22,11 @@ from flask import Blueprint, Response, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
-from catalogue.api import file_types, publishing
+from catalogue.api import file_types
 from catalogue.api.base import document, refuse_nul
 from catalogue.errors import CatalogueError, Invalid, NotFound, Problem
-from catalogue.http import current_principal, problem
+from catalogue.http import catalogue, current_principal, problem
+from catalogue.services import publishing
 
 bp = Blueprint("dcat", __name__)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -248,7 +249,8 @@ def catalog_graph(fmt: str) -> Graph:
     """One page of the catalogue: what the caller may see (open only unless
     include_private), changed since ``modified_since``, by key."""
     page, since, private = _catalog_params()
-    records = publishing.published_records(current_principal())
+    with catalogue().read() as session:
+        records = publishing.published_records(session, current_principal())
     records = [r for r in records if private or r["access"] == "open"]
     if since is not None:
         records = [r for r in records if datetime.fromisoformat(r["updated_at"]) >= since]
@@ -270,7 +272,8 @@ def rdf_response(g: Graph, fmt: str) -> Response:
 
 def dataset_graph(key: str) -> Graph:
     """One published dataset the caller may see; NotFound otherwise (or retired)."""
-    record = publishing.published_record(current_principal(), key)
+    with catalogue().read() as session:
+        record = publishing.published_record(session, current_principal(), key)
     if record["status"] != "active":
         raise NotFound(f"dataset {key!r} is retired")
     g = _graph()

@@ -21,7 +21,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from catalogue.http import catalogue
+from sqlalchemy.orm import Session
+
+from catalogue.errors import NotFound
 from catalogue.services import assets
 from catalogue.services.access import Principal
 
@@ -174,19 +176,16 @@ def published(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r["kind"] in PUBLISHED_KINDS]
 
 
-def published_records(principal: Principal, include_retired: bool = False) -> list[dict]:
+def published_records(
+    session: Session, principal: Principal, include_retired: bool = False
+) -> list[dict]:
     """Every package ``principal`` may see, by key (one data function for CKAN and DCAT)."""
-    with catalogue().read() as session:
-        records = assets.list_assets(session, principal, include_retired=include_retired)
-    return published(records)
+    return published(assets.list_assets(session, principal, include_retired=include_retired))
 
 
-def published_record(principal: Principal, key: str) -> dict[str, Any]:
+def published_record(session: Session, principal: Principal, key: str) -> dict[str, Any]:
     """One package; NotFound (as for any invisible asset) if it is not published."""
-    from catalogue.errors import NotFound
-
-    with catalogue().read() as session:
-        record = assets.get(session, key, principal)
+    record = assets.get(session, key, principal)
     if record["kind"] not in PUBLISHED_KINDS:
         raise NotFound(f"no dataset with key {key!r}")
     return record

@@ -21,10 +21,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from catalogue.api.ckan_packages import count_by
+from catalogue.services.access import Principal
+from catalogue.services.search import MAX_PER_PAGE, search_assets
+from catalogue.services.views import Views
 
 Doc = dict[str, list[str]]
 Predicate = Callable[[Doc], bool]
@@ -54,6 +58,13 @@ TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+
+
+def count_by(values: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
 
 
 class SearchQueryError(ValueError):
@@ -336,3 +347,67 @@ def facets(
             "items": [{"name": v, "display_name": names.get(v, v), "count": n} for v, n in ordered],
         }
     return plain, rich
+
+
+# -- the use case ---------------------------------------------------------------------
+def relevance_ranks(views: Views, principal: Principal, text: str) -> dict[str, int] | None:
+    """The relevance rank of every asset matching ``text`` in the catalogue's own
+    search (what ``q`` is, less its ``field:value`` terms); None for no text."""
+    if not text:
+        return None
+    ranks: dict[str, int] = {}
+    page, pages = 1, 1
+    while page <= pages:
+        results = search_assets(views, principal, q=text, page=page, per_page=MAX_PER_PAGE)
+        for hit in results.hits:
+            ranks.setdefault(hit.key, len(ranks))
+        page, pages = page + 1, results.pages
+    return ranks
+
+
+@dataclass
+class PackageQuery:
+    """``package_search``'s parameters, read by the API adapter."""
+
+    q: str = ""
+    filters: list[str] = default(default_factory=list)  # fq, then each of fq_list
+    sort: str = DEFAULT_SORT
+    rows: int = 10
+    start: int = 0
+    facet_fields: list[str] = default(default_factory=list)
+    facet_limit: int = 50
+    facet_mincount: int = 1
+
+
+def search_packages(
+    views: Views,
+    principal: Principal,
+    packages: list[dict[str, Any]],
+    query: PackageQuery,
+    titles: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    """CKAN's ``package_search`` over ``packages`` (what the caller may see): the
+    text through the catalogue's own search, the filters as Solr would, sorted,
+    windowed, with facets (``titles``: display names of facet values). Raises
+    SearchQueryError for a filter or sort Solr would refuse."""
+    text, q_filter = split_q(query.q)
+    filters = [q_filter, *query.filters]
+    predicates = [p for f in filters if (p := parse_filter(f)) is not None]
+    ranks = relevance_ranks(views, principal, text)
+    found = []
+    for package in packages:
+        doc = document(package)
+        if (ranks is None or package["name"] in ranks) and all(p(doc) for p in predicates):
+            found.append((ranks.get(package["name"], 0) if ranks else 0, package, doc))
+    ordered = sort_packages([(rank, p) for rank, p, _ in found], query.sort)
+    fields = [f for f in query.facet_fields if f in FACETABLE]
+    plain, rich = facets(
+        [doc for _, _, doc in found], fields, query.facet_limit, query.facet_mincount, titles
+    )
+    return {
+        "count": len(found),
+        "sort": query.sort,
+        "facets": plain,
+        "results": ordered[query.start : query.start + query.rows],
+        "search_facets": rich,
+    }
