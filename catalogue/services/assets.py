@@ -21,6 +21,7 @@ from catalogue.services.access import (
 )
 from catalogue.services.changes import Writer, change_entry
 from catalogue.services.records import Resolver, asset_record, fill_asset
+from catalogue.services.source_systems import check_source_system
 
 # What a change compares; version and timestamps follow from a change, they are not one.
 BOOKKEEPING = ("version", "created_at", "updated_at")
@@ -88,6 +89,7 @@ def register(
     """Register a new asset. Raises Invalid (per field) or Conflict (key taken)."""
     values = load_asset(data, known_kinds(writer.session))
     require_create(writer.principal, values)
+    check_source_system(writer.session, writer.principal, values["key"], values)
     asset = create_validated(writer, values, resolver or Resolver(writer.session))
     writer.session.flush()
     return asset_record(asset)
@@ -150,6 +152,7 @@ def update(
     check_version(asset, expected_version)
     values = load_asset({**changes, "key": key}, known_kinds(writer.session), partial=True)
     require_not_retired(asset_record(asset), values)
+    check_source_system(writer.session, writer.principal, key, values)
     if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):
         raise Forbidden(f"you may not move {key!r} out of your own department")
     return update_validated(writer, asset, values, resolver or Resolver(writer.session))
