@@ -84,10 +84,14 @@ def changed_fields(current: Mapping[str, Any], values: Mapping[str, Any]) -> dic
 
 
 def register(
-    writer: Writer, data: Mapping[str, Any], resolver: Resolver | None = None
+    writer: Writer,
+    data: Mapping[str, Any],
+    resolver: Resolver | None = None,
+    as_given: bool = False,
 ) -> dict[str, Any]:
-    """Register a new asset. Raises Invalid (per field) or Conflict (key taken)."""
-    values = load_asset(data, known_kinds(writer.session))
+    """Register a new asset (``as_given``: JSON exactly as the API documents it,
+    see ``load_asset``). Raises Invalid (per field) or Conflict (key taken)."""
+    values = load_asset(data, known_kinds(writer.session), as_given=as_given)
     require_create(writer.principal, values)
     check_source_system(writer.session, writer.principal, values["key"], values)
     asset = create_validated(writer, values, resolver or Resolver(writer.session))
@@ -139,8 +143,10 @@ def update(
     changes: Mapping[str, Any],
     expected_version: int | None = None,
     resolver: Resolver | None = None,
+    as_given: bool = False,
 ) -> dict[str, Any]:
-    """Change some fields of an asset; a no-op change writes nothing.
+    """Change some fields of an asset; a no-op change writes nothing
+    (``as_given`` as for ``register``).
 
     Raises NotFound, Invalid (per field), or Conflict when ``expected_version`` is
     stale or the asset is retired (unless the change reinstates it).
@@ -150,7 +156,8 @@ def update(
     asset = get_asset(writer.session, key)
     require_write(writer.principal, asset_record(asset), key)
     check_version(asset, expected_version)
-    values = load_asset({**changes, "key": key}, known_kinds(writer.session), partial=True)
+    kinds = known_kinds(writer.session)
+    values = load_asset({**changes, "key": key}, kinds, partial=True, as_given=as_given)
     require_not_retired(asset_record(asset), values)
     check_source_system(writer.session, writer.principal, key, values)
     if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):
