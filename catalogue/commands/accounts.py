@@ -113,12 +113,14 @@ def set_role(obj: Context, username: str, role: str) -> None:
 
 @user_group.command(name="set-password")
 @click.argument("username")
+@click.option("--password", help="The password (visible in shell history: prefer the prompt).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_context
-def set_password(obj: Context, username: str, password_stdin: bool) -> None:
-    """Set USERNAME's password (you are prompted, twice): for a forgotten one.
-    Every browser signed in as them is signed out; their API tokens still work."""
-    secret = read_password(None, password_stdin, False) or ""
+def set_password(obj: Context, username: str, password: str | None, password_stdin: bool) -> None:
+    """Set USERNAME's password (without an option you are prompted, twice): for
+    a forgotten one. Every browser signed in as them is signed out; their API
+    tokens still work."""
+    secret = read_password(password, password_stdin, False) or ""
     with obj.catalogue.sessions.begin() as session:
         user = passwords.set_password(session, obj.principal, username, secret)
     click.echo(f"{user['username']}'s password is changed: their sessions have ended.")
