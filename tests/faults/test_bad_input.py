@@ -3,9 +3,10 @@ search box sends, the catalogue answers with a clear error naming what is wrong
 (file, line, field, allowed values) and stays as it was. Never a traceback,
 never a 5xx.
 
-- Schemathesis drives every operation of ``/api/v1/openapi.json`` with a fixed
-  budget of generated requests (valid and invalid), signed in as an admin, and
-  checks each answer against the document.
+- Schemathesis' engine drives every operation of ``/api/v1/openapi.json`` over
+  real HTTP with a fixed budget of generated requests (valid and invalid),
+  signed in as an admin, with every check it has: each answer is as the
+  document says, and what it allows is accepted, what it forbids refused.
 - Hypothesis writes catalogue files that are subtly wrong and applies them.
 - Whoosh-like query syntax goes through the API, the search page and the CLI.
 - Bodies over the size limit are refused (413) on every route that takes one.
