@@ -108,15 +108,31 @@ def _no_control_characters(value: str) -> None:
         raise ValidationError("must not contain control characters (tabs, new lines and the like)")
 
 
+def _any_case(word: str) -> str:
+    """``word`` as a pattern matching it in any case (JSON Schema has no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+_TEXT_CHARACTER = "[^\\u0000-\\u001f\\u007f]"
+#: A link, as the API's document states it and every way in checks it: an
+#: absolute http(s) address with a host, or a mailto: address; no control characters.
+LINK_PATTERN = (
+    f"^({_any_case('http')}[Ss]?://[^/?#\\u0000-\\u0020\\u007f]{_TEXT_CHARACTER}*"
+    f"|{_any_case('mailto')}:{_TEXT_CHARACTER}*)$"
+)
+#: A location: any text without control characters that a browser would not
+#: run (leading spaces are what a browser skips before the scheme).
+LOCATION_PATTERN = f"^(?! *({'|'.join(_any_case(s) for s in SCRIPT_SCHEMES)}):){_TEXT_CHARACTER}*$"
+
+
 def _web_link(value: str) -> None:
     """A link is an absolute http(s) URL with a host, or a mailto: address."""
     _no_control_characters(value)
-    scheme = _scheme(value)
-    if scheme not in LINK_SCHEMES:
+    if _scheme(value) not in LINK_SCHEMES:
         raise ValidationError(
             "must be a web address starting http:// or https://, or a mailto: address"
         )
-    if scheme != "mailto" and not re.match(r"^https?://[^/?#\s]+", value, re.IGNORECASE):
+    if not re.match(LINK_PATTERN, value):
         raise ValidationError(
             "must be a web address with a host, e.g. https://data.example.gov.uk/"
         )
@@ -126,7 +142,7 @@ def _location(value: str) -> None:
     """A location is a web address (the only kind shown as a link or published),
     or a path or system name shown as text; never a script a browser would run."""
     _no_control_characters(value)
-    if _scheme(value) in SCRIPT_SCHEMES:
+    if not re.match(LOCATION_PATTERN, value):
         raise ValidationError(
             "must be a web address (http:// or https://) or a path; "
             f"{', '.join(s + ':' for s in SCRIPT_SCHEMES)} addresses are not allowed"
@@ -137,9 +153,37 @@ class LinkSchema(PlainTextSchema):
     class Meta:
         unknown = RAISE
 
-    url = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _web_link])
+    url = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=2000), _web_link],
+        metadata={"pattern": LINK_PATTERN},
+    )
     name = _optional_str(500)
     format = _optional_str(100)
+
+
+#: Stands in for a value JSON would not call a boolean, so the field refuses it.
+_NOT_A_BOOLEAN = object()
+
+
+def _strict_booleans(data: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON says true or false: "yes", "1" and 1 (which files may say) are
+    refused, with the other problems of the record."""
+    out = dict(data)
+    for name in ("personal_data", "special_category"):
+        if out.get(name) is not None and not isinstance(out[name], bool):
+            out[name] = _NOT_A_BOOLEAN
+    columns = out.get("columns")
+    if isinstance(columns, list):
+        out["columns"] = [
+            {**c, "personal": _NOT_A_BOOLEAN}
+            if isinstance(c, Mapping)
+            and c.get("personal") is not None
+            and not isinstance(c["personal"], bool)
+            else c
+            for c in columns
+        ]
+    return out
 
 
 class AssetSchema(PlainTextSchema):
@@ -160,7 +204,11 @@ class AssetSchema(PlainTextSchema):
     tags = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
     department = _optional_str(200)
     source_system = _optional_str(200)
-    location = fields.String(allow_none=True, validate=[validate.Length(max=2000), _location])
+    location = fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=2000), _location],
+        metadata={"pattern": LOCATION_PATTERN},
+    )
     owner = _optional_str(200)
     owner_email = fields.Email(allow_none=True)
     steward = _optional_str(200)
@@ -197,15 +245,26 @@ class AssetSchema(PlainTextSchema):
     columns = fields.List(fields.Nested(ColumnSchema), load_default=list)
     links = fields.List(fields.Nested(LinkSchema), load_default=list)
 
-    def __init__(self, kinds: Iterable[str] = tuple(vocab.DEFAULT_KINDS), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        kinds: Iterable[str] = tuple(vocab.DEFAULT_KINDS),
+        as_given: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.fields["kind"].validators = [_one_of(sorted(kinds))]
+        self.as_given = as_given
 
     @pre_load
     def _plain_values(self, data: Any, **_: Any) -> Any:
-        """Accept what YAML gives (dates, a single tag as a string), trim blanks."""
+        """Accept what YAML gives (dates, a single tag as a string), trim blanks.
+
+        Not ``as_given``: the API takes JSON exactly as its OpenAPI document
+        describes it (a list is a list; ``null`` clears; nothing is trimmed)."""
         if not isinstance(data, Mapping):
             return data
+        if self.as_given:
+            return _strict_booleans(data)
         out = {}
         for name, value in data.items():
             if isinstance(value, datetime) and name in SOURCE_TIMES:
@@ -278,19 +337,21 @@ def problems_from(
 
 
 @functools.lru_cache(maxsize=16)
-def _schema(kinds: tuple[str, ...], partial: bool) -> AssetSchema:
+def _schema(kinds: tuple[str, ...], partial: bool, as_given: bool) -> AssetSchema:
     """Building a schema costs far more than using one: keep one per kind list."""
-    return AssetSchema(kinds=kinds, partial=partial)
+    return AssetSchema(kinds=kinds, partial=partial, as_given=as_given)
 
 
 def load_asset(
-    data: Mapping[str, Any], kinds: Iterable[str], partial: bool = False
+    data: Mapping[str, Any], kinds: Iterable[str], partial: bool = False, as_given: bool = False
 ) -> dict[str, Any]:
-    """Validate one asset record (or, with ``partial``, the fields of an update).
+    """Validate one asset record (or, with ``partial``, the fields of an update);
+    ``as_given`` takes values as the API's document states them, without the
+    file formats' conveniences (see ``AssetSchema._plain_values``).
 
     Raises :class:`Invalid` listing every problem, field by field.
     """
-    schema = _schema(tuple(sorted(kinds)), partial)
+    schema = _schema(tuple(sorted(kinds)), partial, as_given)
     try:
         loaded = schema.load(dict(data))
     except ValidationError as error:

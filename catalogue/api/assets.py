@@ -166,7 +166,7 @@ def register_asset() -> Response:
     principal = signed_in()
     body = json_body()
     with catalogue().write(principal) as writer:
-        record = assets.register(writer, body)
+        record = assets.register(writer, body, as_given=True)
     response = _asset_response(record, 201)
     response.headers["Location"] = url_for("api.get_asset", key=record["key"])
     return response
@@ -202,7 +202,7 @@ def update_asset(key: str) -> Response:
     _require_precondition(key, expected)
     with catalogue().write(principal) as writer:
         _check_version(writer, key, expected)
-        record = assets.update(writer, key, body, expected_version=expected)
+        record = assets.update(writer, key, body, expected_version=expected, as_given=True)
     return _asset_response(record)
 
 

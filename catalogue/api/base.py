@@ -10,6 +10,7 @@ that is not JSON is 400, a value that breaks a rule 422 with per-field
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -73,12 +74,15 @@ def document(
     auth: bool = False,
     produces: str = "application/json",
     body_type: str = "application/json",
+    path: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
 ) -> Callable[[View], View]:
     """Attach what the OpenAPI document says about a route to its view.
 
     ``responses`` maps a status to a description, or to (description, schema);
     the problems every such route answers need not be listed (401 with ``auth``,
     400 and 422 with a ``query`` or ``body``: see ``openapi.implied_statuses``).
+    ``path`` gives a path parameter the JSON Schema of what the route accepts,
+    made when the document is built (asset keys are described without it).
     The view's docstring becomes the operation's description.
     """
 
@@ -92,6 +96,7 @@ def document(
             "auth": auth,
             "produces": produces,
             "body_type": body_type,
+            "path": dict(path or {}),
         }
         return view
 
@@ -209,19 +214,25 @@ def etag_of(version: int) -> str:
     return f'"{version}"'
 
 
+#: What ``If-Match`` may say: the ETag of one version (``"3"``, ``W/"3"`` or ``3``),
+#: or ``*`` (any version, which names none). The OpenAPI document states it.
+IF_MATCH_VERSION = r'^(W/)?"*([0-9]{1,12})"*$'
+_IF_MATCH = re.compile(IF_MATCH_VERSION)
+
+
 def if_match() -> int | None:
-    """The version ``If-Match`` names (``"3"``, ``W/"3"`` or ``3``); None without one.
+    """The version ``If-Match`` names; None without one (or with ``*``).
     Raises Invalid for a list of versions or a value that is not a version."""
     value = (request.headers.get("If-Match") or "").strip()
     if not value or value == "*":
         return None
-    text = value.removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 12:
+    found = _IF_MATCH.match(value)
+    if found is None:
         raise Invalid(
             "If-Match must be the ETag of one version",
             [Problem(f'got {value[:50]!r}; send the ETag a GET returned, e.g. "3"', "If-Match")],
         )
-    return int(text)
+    return int(found.group(2))
 
 
 def with_etag(response: Response, version: int) -> Response:

@@ -352,6 +352,7 @@ CKAN_400 = {"oneOf": [{"type": "string"}, {"$ref": "#/components/schemas/CkanRes
         404: ("not found (CKAN's envelope)", CkanResponseSchema),
         409: ("a bad parameter (CKAN's envelope)", CkanResponseSchema),
     },
+    path={"name": lambda: {"type": "string", "enum": sorted(ACTIONS)}},
 )
 def run_action(name: str) -> Response:
     """package_search, package_show, package_list, current_package_list_with_resources,

@@ -17,9 +17,11 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, current_app, jsonify, render_template_string
 from werkzeug.routing import Rule
 
-from catalogue.api.base import document
+from catalogue.api.base import IF_MATCH_VERSION, document
 from catalogue.api.blueprint import bp
+from catalogue.api.openlineage_schemas import BODY_RULES
 from catalogue.api.schemas import ProblemSchema
+from catalogue.schemas import KEY_PATTERN
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """\
@@ -40,6 +42,11 @@ ERROR_TEXT = {
     428: "If-Match is required",
 }
 HIDDEN_METHODS = {"HEAD", "OPTIONS"}
+#: Path parameters that hold an asset's key: the document gives the key's rule.
+KEY_PARAMETERS = {"key", "upstream", "to"}
+#: No string a client sends may hold a NUL character: PostgreSQL can neither
+#: store nor compare one, so every route refuses it (400) before reading further.
+NO_NUL = "^[^\\u0000]*$"
 
 
 def documented(rule: Rule) -> bool:
@@ -62,6 +69,7 @@ def _fallback_meta(view: Any) -> dict[str, Any]:
         "auth": False,
         "produces": "application/json",
         "body_type": "application/json",
+        "path": {},
     }
 
 
@@ -91,7 +99,37 @@ def implied_statuses(meta: dict[str, Any], method: str) -> tuple[int, ...]:
     return reads + ((401,) if meta["auth"] else ()) + ((413,) if method != "GET" else ())
 
 
-def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
+def if_match_parameter(required: bool) -> dict[str, Any]:
+    """``If-Match`` as the asset routes read it: required unless the catalogue
+    was configured not to (``CATALOGUE_REQUIRE_IF_MATCH=false``), when ``*`` (no
+    version) is accepted too."""
+    version = IF_MATCH_VERSION.strip("^$")
+    return {
+        "in": "header",
+        "name": "If-Match",
+        "required": required,
+        "description": 'the ETag a GET returned, e.g. "3" (a PATCH may send the record\'s '
+        "`version` in its body instead)"
+        + ("; without it the change is refused with 428" if required else ""),
+        "schema": {
+            "type": "string",
+            "pattern": f"^{version}$" if required else f"^(\\*|{version})$",
+        },
+    }
+
+
+def path_parameter(name: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """A path parameter: what the route declared, an asset key's rule, or any text."""
+    if name in meta["path"]:
+        schema = meta["path"][name]()
+    elif name in KEY_PARAMETERS:
+        schema = {"type": "string", "pattern": KEY_PATTERN.pattern}
+    else:
+        schema = {"type": "string", "minLength": 1}
+    return {"in": "path", "name": name, "required": True, "schema": schema}
+
+
+def operation(rule: Rule, method: str, view: Any, require_if_match: bool) -> dict[str, Any]:
     """One OpenAPI operation for ``method`` on ``rule``."""
     meta = getattr(view, "__openapi__", None) or _fallback_meta(view)
     responses = {
@@ -117,10 +155,31 @@ def operation(rule: Rule, method: str, view: Any) -> dict[str, Any]:
     if meta["auth"]:
         op["security"] = [{"bearerAuth": []}]
     if method == "PATCH" or rule.rule.endswith("/retire"):
-        op.setdefault("parameters", []).append(
-            {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}
-        )
+        op.setdefault("parameters", []).append(if_match_parameter(require_if_match))
+    op.setdefault("parameters", []).extend(
+        path_parameter(name, meta) for name in sorted(rule.arguments)
+    )
+    if not op["parameters"]:
+        del op["parameters"]
     return op
+
+
+def refuse_nul_everywhere(schema: Any) -> None:
+    """Give every free-text string in ``schema`` (a request's parameters and
+    bodies) the rule every route enforces: no NUL character."""
+    if isinstance(schema, list):
+        for item in schema:
+            refuse_nul_everywhere(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    if (
+        schema.get("type") == "string"
+        and not {"pattern", "enum", "format", "anyOf"} & schema.keys()
+    ):
+        schema["pattern"] = NO_NUL
+    for value in schema.values():
+        refuse_nul_everywhere(value)
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -135,22 +194,26 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict[str, Any]] = {}
-    arguments: dict[str, list[str]] = {}
+    require_if_match = bool(app.config.get("REQUIRE_IF_MATCH", True))
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not documented(rule):
             continue
         path = openapi_path(rule)
         view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - HIDDEN_METHODS):
-            paths.setdefault(path, {})[method.lower()] = operation(rule, method, view)
-        arguments[path] = sorted(rule.arguments)
+            paths.setdefault(path, {})[method.lower()] = operation(
+                rule, method, view, require_if_match
+            )
     for path, operations in paths.items():
-        parameters = [
-            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
-            for name in arguments[path]
-        ]
-        spec.path(path=path, operations=operations, parameters=parameters)
-    return spec.to_dict()
+        spec.path(path=path, operations=operations)
+    built = spec.to_dict()
+    for name, rules in BODY_RULES.items():
+        built["components"]["schemas"][name].update(rules)
+    refuse_nul_everywhere(built["components"]["schemas"])
+    for operations in built["paths"].values():
+        for op in operations.values():
+            refuse_nul_everywhere(op.get("parameters", []))
+    return built
 
 
 def app_spec() -> dict[str, Any]:

@@ -20,7 +20,7 @@ from marshmallow import ValidationError
 from catalogue.api import marquez
 from catalogue.api.base import MalformedRequest, document, json_body, load_query, signed_in
 from catalogue.api.blueprint import bp
-from catalogue.api.schemas import (
+from catalogue.api.openlineage_schemas import (
     ColumnNodeQuery,
     GraphSchema,
     LineageOutcomeSchema,

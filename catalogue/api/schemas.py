@@ -10,16 +10,15 @@ as the CLI and catalogue files); the classes below only describe them.
 from __future__ import annotations
 
 import copy
-from datetime import UTC
+import re
+from typing import Any
 
 from marshmallow import (
-    INCLUDE,
     Schema,
     ValidationError,
     fields,
     missing,
     validate,
-    validates_schema,
 )
 
 from catalogue.schemas import AssetSchema
@@ -28,7 +27,6 @@ from catalogue.services.search import MAX_PER_PAGE, SORTS
 from search import FACET_FIELDS
 
 MAX_PAGE = 100_000
-EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 
 
 def _page(default_per_page: int, max_per_page: int) -> dict[str, fields.Field]:
@@ -202,10 +200,36 @@ class SearchResultSchema(Schema):
     )
 
 
-# -- lineage ---------------------------------------------------------------------------
-AS_OF = fields.String(
-    metadata={"description": "ISO 8601 date (end of that day, UTC) or date-time"},
+# -- moments ---------------------------------------------------------------------------
+#: What the API takes for a moment: RFC 3339 (the profile of ISO 8601 that
+#: OpenAPI's ``date`` and ``date-time`` formats name), a date or a date-time
+#: with its offset. The command line takes more forms; a script says exactly.
+RFC3339_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2}))?", re.ASCII
 )
+MOMENT_RULE = "use an RFC 3339 date (2025-10-01) or date-time with offset (2025-10-01T09:30:00Z)"
+
+
+class Moment(fields.String):
+    """A date or a date-time with its offset (RFC 3339), passed on upper-cased
+    for the services' ISO 8601 parsers, which name a date that does not exist."""
+
+    def __init__(self, description: str, **kwargs: Any) -> None:
+        metadata = {
+            "description": description,
+            "anyOf": [{"format": "date"}, {"format": "date-time"}],
+        }
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not RFC3339_MOMENT.fullmatch(text):
+            raise ValidationError(MOMENT_RULE)
+        return text.upper()
+
+
+# -- lineage ---------------------------------------------------------------------------
+AS_OF = Moment("a date (the end of that day, UTC) or a date-time with its offset")
 
 
 class AsOfQuery(Schema):
@@ -273,8 +297,8 @@ class PathsSchema(Schema):
 
 # -- audit --------------------------------------------------------------------------------
 class AuditQuery(Schema):
-    since = fields.String(metadata={"description": "ISO 8601 date or date-time"})
-    until = fields.String(metadata={"description": "ISO 8601 date (the whole day) or date-time"})
+    since = Moment("a date (from its start) or a date-time with its offset")
+    until = Moment("a date (the whole day) or a date-time with its offset")
     actor = fields.String()
     asset = fields.String()
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 10_000))
@@ -295,171 +319,6 @@ class AuditEntrySchema(Schema):
 
 class AuditSchema(Schema):
     entries = fields.List(fields.Nested(AuditEntrySchema))
-
-
-# -- OpenLineage in --------------------------------------------------------------------------
-class _Open(Schema):
-    """OpenLineage objects may carry more than we read: keep it, check what we use."""
-
-    class Meta:
-        unknown = INCLUDE
-
-
-class SchemaFieldSchema(_Open):
-    name = fields.String(required=True, validate=validate.Length(min=1))
-    type = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
-
-
-class SchemaFacetSchema(_Open):
-    columns = fields.List(fields.Nested(SchemaFieldSchema), required=True, data_key="fields")
-
-
-class DocumentationFacetSchema(_Open):
-    description = fields.String(required=True)
-
-
-class OwnerSchema(_Open):
-    name = fields.String(required=True, validate=validate.Length(min=1))
-    type = fields.String(allow_none=True)
-
-
-class OwnershipFacetSchema(_Open):
-    owners = fields.List(fields.Nested(OwnerSchema), load_default=list)
-
-
-class TransformationSchema(_Open):
-    type = fields.String(allow_none=True)
-    subtype = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
-    masking = fields.Boolean(load_default=False)
-
-
-class InputFieldSchema(_Open):
-    namespace = fields.String(required=True, validate=validate.Length(1, 1000))
-    name = fields.String(required=True, validate=validate.Length(1, 1000))
-    field = fields.String(required=True, validate=validate.Length(min=1))
-    transformations = fields.List(fields.Nested(TransformationSchema), load_default=list)
-
-
-class ColumnLineageFieldSchema(_Open):
-    inputFields = fields.List(fields.Nested(InputFieldSchema), required=True)  # noqa: N815
-    transformationDescription = fields.String(allow_none=True)  # noqa: N815
-    transformationType = fields.String(allow_none=True)  # noqa: N815
-
-
-class ColumnLineageFacetSchema(_Open):
-    columns = fields.Dict(
-        keys=fields.String(validate=validate.Length(min=1)),
-        values=fields.Nested(ColumnLineageFieldSchema),
-        required=True,
-        data_key="fields",
-    )
-
-
-class DatasetFacetsSchema(_Open):
-    schema_facet = fields.Nested(SchemaFacetSchema, data_key="schema")
-    documentation = fields.Nested(DocumentationFacetSchema)
-    ownership = fields.Nested(OwnershipFacetSchema)
-    columnLineage = fields.Nested(ColumnLineageFacetSchema)  # noqa: N815
-
-
-class JobFacetsSchema(_Open):
-    documentation = fields.Nested(DocumentationFacetSchema)
-    ownership = fields.Nested(OwnershipFacetSchema)
-
-
-class DatasetRefSchema(_Open):
-    namespace = fields.String(required=True, validate=validate.Length(1, 1000))
-    name = fields.String(required=True, validate=validate.Length(1, 1000))
-    facets = fields.Nested(DatasetFacetsSchema, allow_none=True)
-
-
-class JobRefSchema(_Open):
-    namespace = fields.String(required=True, validate=validate.Length(1, 1000))
-    name = fields.String(required=True, validate=validate.Length(1, 1000))
-    facets = fields.Nested(JobFacetsSchema, allow_none=True)
-
-
-class RunSchema(_Open):
-    runId = fields.UUID(required=True)  # noqa: N815
-    facets = fields.Dict(allow_none=True)
-
-
-class OpenLineageEventSchema(_Open):
-    """A RunEvent (``run`` and ``job``), JobEvent (``job``) or DatasetEvent
-    (``dataset``) of OpenLineage 2-0-2. ``producer`` and ``schemaURL`` are kept
-    when given but not required: older integrations (and the dbt events this was
-    tested with) leave them out."""
-
-    eventType = fields.String(allow_none=True, validate=validate.OneOf(EVENT_TYPES))  # noqa: N815
-    eventTime = fields.AwareDateTime(required=True, format="iso", default_timezone=UTC)  # noqa: N815
-    producer = fields.String()
-    schemaURL = fields.String()  # noqa: N815
-    run = fields.Nested(RunSchema)
-    job = fields.Nested(JobRefSchema)
-    inputs = fields.List(fields.Nested(DatasetRefSchema), allow_none=True)
-    outputs = fields.List(fields.Nested(DatasetRefSchema), allow_none=True)
-    dataset = fields.Nested(DatasetRefSchema)
-
-    @validates_schema
-    def _one_kind(self, data: dict, **_: object) -> None:
-        if "run" in data and "job" not in data:
-            raise ValidationError("a RunEvent needs a job", "job")
-        if not any(name in data for name in ("run", "job", "dataset")):
-            raise ValidationError(
-                "an event has run and job (RunEvent), job (JobEvent) or dataset (DatasetEvent)",
-                "_schema",
-            )
-
-
-class LineageOutcomeSchema(Schema):
-    """What an event changed; all empty when it was already known."""
-
-    created = fields.List(fields.String())
-    updated = fields.List(fields.String())
-    edges_added = fields.Integer()
-    edges_ended = fields.Integer()
-    column_lineage = fields.List(fields.String(), metadata={"description": "outputs set"})
-    warnings = fields.List(fields.String())
-
-
-class NodeQuery(Schema):
-    nodeId = fields.String(  # noqa: N815
-        required=True,
-        metadata={"description": "dataset:{namespace}:{name} or job:{namespace}:{name}"},
-    )
-    depth = fields.Integer(load_default=20, validate=validate.Range(0, 100))
-    as_of = copy.copy(AS_OF)
-
-
-class ColumnNodeQuery(Schema):
-    nodeId = fields.String(  # noqa: N815
-        required=True,
-        metadata={"description": "datasetField:{namespace}:{name}:{field} or dataset:…"},
-    )
-    depth = fields.Integer(load_default=20, validate=validate.Range(0, 100))
-    withDownstream = fields.Boolean(load_default=False)  # noqa: N815
-    as_of = copy.copy(AS_OF)
-
-
-class GraphEdgeSchema(Schema):
-    origin = fields.String()
-    destination = fields.String()
-
-
-class GraphNodeSchema(Schema):
-    id = fields.String()
-    type = fields.String(validate=validate.OneOf(("DATASET", "JOB", "DATASET_FIELD")))
-    data = fields.Dict()
-    inEdges = fields.List(fields.Nested(GraphEdgeSchema))  # noqa: N815
-    outEdges = fields.List(fields.Nested(GraphEdgeSchema))  # noqa: N815
-
-
-class GraphSchema(Schema):
-    """Marquez's lineage graph shape."""
-
-    graph = fields.List(fields.Nested(GraphNodeSchema))
 
 
 # -- CKAN ------------------------------------------------------------------------------------

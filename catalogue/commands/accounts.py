@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from catalogue.commands import Context, emit_csv, emit_json, emit_table, format_option, pass_context
-from catalogue.services import accounts, assets, tokens
+from catalogue.services import accounts, assets, passwords, tokens
 from catalogue.services.access import ROLES
 from catalogue.services.audit import AUDIT_COLUMNS, audit_entries, parse_moment
 
@@ -21,7 +21,7 @@ TOKEN_COLUMNS = ["id", "username", "label", "prefix", "state", "expires_at", "la
 
 @click.group(name="user")
 def user_group() -> None:
-    """Local accounts: add, list, change role, disable."""
+    """Local accounts: add, list, change role or password, disable."""
 
 
 def read_password(password: str | None, from_stdin: bool, no_password: bool) -> str | None:
@@ -125,6 +125,21 @@ def set_department(obj: Context, username: str, department: str) -> None:
     note = department_note(obj, user["department"])
     if note:
         click.echo(note, err=True)
+
+
+@user_group.command(name="set-password")
+@click.argument("username")
+@click.option("--password", help="The password (visible in shell history: prefer the prompt).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_context
+def set_password(obj: Context, username: str, password: str | None, password_stdin: bool) -> None:
+    """Set USERNAME's password (without an option you are prompted, twice): for
+    a forgotten one. Every browser signed in as them is signed out; their API
+    tokens still work."""
+    secret = read_password(password, password_stdin, False) or ""
+    with obj.catalogue.sessions.begin() as session:
+        user = passwords.set_password(session, obj.principal, username, secret)
+    click.echo(f"{user['username']}'s password is changed: their sessions have ended.")
 
 
 def _set_disabled(obj: Context, username: str, disabled: bool) -> None:

@@ -355,6 +355,15 @@ def lockout_remaining(
     return max(waits) if waits else None
 
 
+def too_many_attempts(wait: timedelta) -> TooManyAttempts:
+    """The refusal while locked: how long to wait. Not the account's name: an
+    alias or email must not reveal the username."""
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    return TooManyAttempts(
+        f"too many failed sign-ins: wait {minutes} minute(s) and try again, or ask an administrator"
+    )
+
+
 def _hold_account(session: Session, given: str) -> None:
     """Take the account's row lock for this transaction (a write that changes
     nothing), so that concurrent sign-ins to one account are counted one after
@@ -402,12 +411,7 @@ def authenticate_password(
     if wait is not None:
         record_event(session, "sign_in_locked", who, "password not checked", remote_addr, now)
         session.commit()
-        minutes = max(1, -(-int(wait.total_seconds()) // 60))
-        # Not the account's name: an alias or email must not reveal the username.
-        raise TooManyAttempts(
-            f"too many failed sign-ins: wait {minutes} minute(s) and try again, "
-            "or ask an administrator"
-        )
+        raise too_many_attempts(wait)
     ok = _verify(user, password)
     if not ok or user is None or user.disabled:
         reason = "account disabled" if ok else "wrong password" if user else "no such user"

@@ -34,6 +34,7 @@ from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import Writer
 from catalogue.services.edges import iso_record, upstream_of
 from catalogue.services.records import Resolver, asset_record
+from catalogue.services.source_systems import source_system_problems
 from lineage import LineageGraph
 
 Progress = Callable[[int], None]
@@ -250,6 +251,9 @@ def plan_apply(
                 message = asset_service.retired_message(step.key)
                 problems.append(Problem(message, "status", step.key, step.source))
     problems.extend(_plan_edges(session, plan, graph, principal))
+    created = [s.key for s in steps if s.values.get("kind") == "source_system"]
+    records = [(s.key, s.values, s.source) for s in steps]
+    problems.extend(source_system_problems(session, principal, records, created))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise Invalid(f"nothing was applied: {len(problems)} {noun} found", problems)

@@ -20,6 +20,7 @@ from catalogue.services.access import (
 )
 from catalogue.services.changes import Writer, change_entry
 from catalogue.services.records import Resolver, asset_record, fill_asset
+from catalogue.services.source_systems import check_source_system
 
 # What a change compares; version and timestamps follow from a change, they are not one.
 BOOKKEEPING = ("version", "created_at", "updated_at")
@@ -82,13 +83,18 @@ def changed_fields(current: Mapping[str, Any], values: Mapping[str, Any]) -> dic
 
 
 def register(
-    writer: Writer, data: Mapping[str, Any], resolver: Resolver | None = None
+    writer: Writer,
+    data: Mapping[str, Any],
+    resolver: Resolver | None = None,
+    as_given: bool = False,
 ) -> dict[str, Any]:
-    """Register a new asset. Raises Invalid (per field) or Conflict (key taken)."""
+    """Register a new asset (``as_given``: JSON exactly as the API documents it,
+    see ``load_asset``). Raises Invalid (per field) or Conflict (key taken)."""
     from catalogue.schemas import load_asset  # validation: not needed to read an asset
 
-    values = load_asset(data, known_kinds(writer.session))
+    values = load_asset(data, known_kinds(writer.session), as_given=as_given)
     require_create(writer.principal, values)
+    check_source_system(writer.session, writer.principal, values["key"], values)
     asset = create_validated(writer, values, resolver or Resolver(writer.session))
     writer.session.flush()
     return asset_record(asset)
@@ -138,8 +144,10 @@ def update(
     changes: Mapping[str, Any],
     expected_version: int | None = None,
     resolver: Resolver | None = None,
+    as_given: bool = False,
 ) -> dict[str, Any]:
-    """Change some fields of an asset; a no-op change writes nothing.
+    """Change some fields of an asset; a no-op change writes nothing
+    (``as_given`` as for ``register``).
 
     Raises NotFound, Invalid (per field), or Conflict when ``expected_version`` is
     stale or the asset is retired (unless the change reinstates it).
@@ -151,8 +159,10 @@ def update(
     check_version(asset, expected_version)
     from catalogue.schemas import load_asset
 
-    values = load_asset({**changes, "key": key}, known_kinds(writer.session), partial=True)
+    kinds = known_kinds(writer.session)
+    values = load_asset({**changes, "key": key}, kinds, partial=True, as_given=as_given)
     require_not_retired(asset_record(asset), values)
+    check_source_system(writer.session, writer.principal, key, values)
     if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):
         raise Forbidden(f"you may not move {key!r} out of your own department")
     return update_validated(writer, asset, values, resolver or Resolver(writer.session))

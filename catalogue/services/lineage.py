@@ -71,7 +71,15 @@ def parse_as_of(value: str | None) -> datetime | None:
             ],
         ) from None
     # One instant, said in UTC: 12:00+01:00 is 11:00 UTC, never "12:00 UTC".
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+        raise Invalid(
+            f"as-of {value!r} is outside the years 1 to 9999 in UTC",
+            [Problem("use a moment between the years 1 and 9999 (UTC)", field="as_of")],
+        ) from None
 
 
 def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:

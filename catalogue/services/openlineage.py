@@ -153,7 +153,7 @@ def _new_record(writer: Writer, key: str, kind: str, facts: DatasetFacts | JobFa
     record: dict[str, Any] = {
         "key": key,
         "kind": kind,
-        "title": facts.name[:500],
+        "title": (facts.name.strip() or key)[:500],  # a blank name is still a name
         "description": facts.description or "",
         "location": f"{facts.namespace}/{facts.name}"[:2000],
         "source_system": getattr(facts, "system", None),
@@ -218,20 +218,23 @@ def upsert(writer: Writer, kind: str, facts: DatasetFacts | JobFacts, outcome: O
 
 
 # -- source systems ---------------------------------------------------------------
-def register_system(writer: Writer, key: str, namespace: str, outcome: Outcome) -> None:
-    """Register the ``source_system`` asset a dataset namespace is, unless it is."""
+def register_system(writer: Writer, dataset: DatasetFacts) -> bool:
+    """Register the ``source_system`` asset a dataset's namespace is, unless it
+    is; True if it was registered."""
+    key, namespace = str(dataset.system), dataset.namespace
     if assets.find(writer.session, key) is None:
         record = {
             "key": key,
             "kind": "source_system",
-            "title": namespace[:500],
+            "title": (namespace.strip() or key)[:500],
             "description": f"Where the datasets OpenLineage names in `{namespace}` live.",
             "department": writer.principal.department,
         }
         if namespace.startswith(("http://", "https://")):
             record["location"] = namespace[:2000]
         assets.register(writer, record)
-        outcome.created.append(key)
+        return True
+    return False
 
 
 def place(writer: Writer, facts: Iterable[DatasetFacts]) -> None:
@@ -421,16 +424,18 @@ def apply_facts(
     if facts.event_type == "COMPLETE":
         for output in facts.outputs:
             output.updated_on = writer.now.astimezone(UTC).date()
+    named = [*facts.datasets, *facts.inputs, *facts.outputs]
+    # A dataset's source_system names a source system asset (#13): register it first.
+    new_systems = [d.system for d in named if d.system and register_system(writer, d)]
     described = [upsert(writer, "dataset", d, outcome) for d in facts.datasets]
     for key, dataset in zip(described, facts.datasets, strict=True):
         if dataset.column_lineage is not None:
             set_column_lineage(writer, key, dataset, outcome)
     inputs = [upsert(writer, "dataset", d, outcome) for d in facts.inputs]
     outputs = [upsert(writer, "dataset", d, outcome) for d in facts.outputs]
-    named = [*facts.datasets, *facts.inputs, *facts.outputs]
+    outcome.created.extend(dict.fromkeys(new_systems))
     for key, dataset in zip([*described, *inputs, *outputs], named, strict=True):
         if dataset.system:
-            register_system(writer, dataset.system, dataset.namespace, outcome)
             link_system(writer, dataset.system, key, graph, outcome)
     if facts.job is not None:
         job = upsert(writer, "pipeline", facts.job, outcome)

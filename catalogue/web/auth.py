@@ -22,13 +22,20 @@ from flask import (
     request,
     session,
 )
-from flask_login import AnonymousUserMixin, LoginManager, UserMixin, login_user, logout_user
+from flask_login import (
+    AnonymousUserMixin,
+    LoginManager,
+    UserMixin,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_login import current_user as flask_login_user
 
-from catalogue.errors import Unauthorized
+from catalogue.errors import Invalid, Unauthorized
 from catalogue.http import catalogue, current_principal, problem
 from catalogue.security import request_api_token
-from catalogue.services import accounts
+from catalogue.services import accounts, passwords
 from catalogue.services.access import Principal
 from catalogue.services.sessions import Lifetimes, end_session, resume_session, start_session
 from catalogue.web.presenters import sentence_case
@@ -162,6 +169,69 @@ def sign_out() -> Response:
     session[AUTO_TRIED] = True  # signed out means signed out, even with auto sign-in
     # Signed in through the council's provider: end that session too, where it can.
     return redirect((with_sso and provider_sign_out_url(hint)) or "/")
+
+
+PASSWORD_FIELDS = {
+    "current_password": "Current password",
+    "new_password": "New password",
+    "confirm_password": "Confirm new password",
+}
+
+
+def password_page(status: int = 200, **context: Any) -> tuple[str, int, dict[str, str]]:
+    context.setdefault("errors", {})
+    context.setdefault("changed", False)
+    page = render_template("auth/password.html", fields=PASSWORD_FIELDS, **context)
+    return page, status, {"Cache-Control": "no-store"}
+
+
+def password_form_errors(form: Any) -> dict[str, str]:
+    """What is missing or does not match, before anything is checked."""
+    errors = {}
+    if not form.get("current_password"):
+        errors["current_password"] = "Enter your current password"
+    if not form.get("new_password"):
+        errors["new_password"] = "Enter a new password"
+    elif form.get("confirm_password") != form.get("new_password"):
+        errors["confirm_password"] = "Enter the same new password twice"
+    return errors
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Change your own password (your current one first). Every other browser
+    signed in as you is signed out; this one carries on in a fresh session."""
+    if request.method == "GET":
+        return password_page()
+    errors = password_form_errors(request.form)
+    if errors:
+        return password_page(400, errors=errors)
+    principal = current_principal()
+    try:
+        with catalogue().read() as db:
+            passwords.change_own_password(
+                db,
+                principal,
+                request.form["current_password"],
+                request.form["new_password"],
+                request.remote_addr,
+            )
+            secret = start_session(db, accounts.get_user(db, principal.email or principal.name))
+            db.commit()
+    except accounts.TooManyAttempts as error:
+        message = sentence_case(error.message)
+        return password_page(error.status, errors={"current_password": message})
+    except Invalid as error:
+        found = {
+            p.field: f"{PASSWORD_FIELDS[p.field]} {p.message}"
+            for p in reversed(error.problems)
+            if p.field in PASSWORD_FIELDS
+        }
+        return password_page(error.status, errors=found)
+    session.clear()
+    login_user(SignedInUser(secret, principal))
+    return password_page(changed=True)
 
 
 @bp.get("/api/v1/me")

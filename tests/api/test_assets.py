@@ -315,3 +315,26 @@ def test_if_match_can_be_made_optional(
         "/api/v1/assets/rent-arrears-summary", json={"title": "Mine"}, headers=steward
     )
     assert response.status_code == 200 and response.json["version"] == 2
+
+
+def test_a_taken_key_answers_alike_whether_its_asset_is_hidden_or_not(
+    client: FlaskClient, borough: Catalogue, steward: dict[str, str]
+) -> None:
+    """Registering with a key that is taken answers 409 naming the key (#13): a
+    key is unique across the catalogue, so the alternative would be to accept
+    the registration and lose it. What is promised is that the answer is the
+    same for an asset the steward may see (rent-accounts) and for one hidden
+    from them (Children's Services' restricted safeguarding-referrals): nothing
+    of the hidden asset but its key, which the steward typed."""
+    answers = {}
+    for key in ("rent-accounts", "safeguarding-referrals"):
+        before = change_count(borough)
+        response = client.post("/api/v1/assets", json={**NEW, "key": key}, headers=steward)
+        assert response.status_code == 409 and response.mimetype == PROBLEM
+        assert change_count(borough) == before
+        answers[key] = {k: str(v).replace(key, "KEY") for k, v in response.json.items()}
+    assert answers["rent-accounts"] == answers["safeguarding-referrals"]
+    text = str(answers["safeguarding-referrals"]).lower()
+    assert "safeguarding" not in text and "children" not in text and "restricted" not in text
+    hidden = client.get("/api/v1/assets/safeguarding-referrals", headers=steward)
+    assert hidden.status_code == 404  # and reading it still says only "not found"

@@ -214,6 +214,7 @@ CLI_CALLS: dict[str, list[str]] = {
     "user add": ["jo.bloggs", "--name", "Jo Bloggs", "--password", "a long password!"],
     "user list": [],
     "user set-role": ["jo.bloggs", "steward"],
+    "user set-password": ["jo.bloggs", "--password", "another long password"],
     "user disable": ["jo.bloggs"],
     "user enable": ["jo.bloggs"],
     "token create": ["jo.bloggs", "--label", "sweep"],

@@ -7,7 +7,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import Runner, package_count, shared_data
-from tests.serving import serving
+from tests.serving import fetch, serving
 
 
 def test_serve_answers_health_and_pages_under_gunicorn(demo_run: Runner, tmp_path: Path) -> None:
@@ -20,6 +20,12 @@ def test_serve_answers_health_and_pages_under_gunicorn(demo_run: Runner, tmp_pat
             page = r.read().decode()
         assert 'href="/assets/ev-charge-points"' in page
         assert "bin-collection-rounds" not in page
+        # Behind a proxy on this host that ends TLS (gunicorn trusts its
+        # X-Forwarded-Proto from 127.0.0.1), browsers are told to keep to HTTPS;
+        # over plain HTTP they are not (#13).
+        https = fetch(f"{base}/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert https.headers["strict-transport-security"].startswith("max-age=")
+        assert "strict-transport-security" not in fetch(f"{base}/healthz").headers
 
 
 def test_index_verify_reports_no_difference_after_the_demo_load(demo_run: Runner) -> None:

@@ -37,6 +37,7 @@ PAGES = [
     ("departments", "viewer", "/departments"),
     ("department", "viewer", "/departments/housing"),
     ("person", "steward", "/me"),
+    ("change-password", "viewer", "/account/password"),
     ("asset-review-overdue", "steward", "/assets/housing-stock-condition"),
     ("reviews-mine", "steward", "/reviews"),
     ("reviews-department", "viewer", "/departments/housing/reviews"),
@@ -117,6 +118,15 @@ def test_form_with_errors_has_no_violations(as_role: Any) -> None:
     page.get_by_role("button", name="Register asset").click()
     page.wait_for_selector(".govuk-error-summary")
     assert_accessible(page, "register-errors")
+
+
+def test_password_form_with_errors_has_no_violations(as_role: Any) -> None:
+    page = as_role("viewer")
+    page.goto("/account/password")
+    page.get_by_label("New password", exact=True).fill("too short")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_selector(".govuk-error-summary")
+    assert_accessible(page, "change-password-errors")
 
 
 def test_conflicting_edit_message_has_no_violations(as_role: Any) -> None:
