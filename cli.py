@@ -12,6 +12,7 @@ from catalogue.commands.governance import governance_group, review_group
 from catalogue.commands.harvest import harvest_group
 from catalogue.commands.imports import import_group
 from catalogue.commands.lineage import lineage_group
+from catalogue.commands.notify import notify_group, watch_group, webhook_group
 from catalogue.commands.search import index_group, search
 from catalogue.commands.serve import serve
 from catalogue.config import _default_actor
@@ -112,6 +113,9 @@ main.add_command(search)
 main.add_command(index_group)
 main.add_command(import_group)
 main.add_command(harvest_group)
+main.add_command(watch_group)
+main.add_command(notify_group)
+main.add_command(webhook_group)
 
 
 if __name__ == "__main__":
