@@ -9,7 +9,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the API's blueprints on ``app``."""
-    from catalogue.api import assets, ckan, dcat, openapi, openlineage, queries  # noqa: F401
+    from catalogue.api import (  # noqa: F401
+        assets,
+        ckan,
+        dcat,
+        openapi,
+        openlineage,
+        queries,
+        watches,
+    )
     from catalogue.api.blueprint import bp
     from catalogue.api.ckan import bp as ckan_bp
     from catalogue.api.dcat import bp as dcat_bp

@@ -1,0 +1,60 @@
+"""The watch button on asset and department pages (#19).
+
+Pages ask ``watch_state(kind, target)`` (a template helper) whether the person
+watches; the button posts here, which calls the same services as the CLI and
+the API, and returns to the page with a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, flash, redirect, request, url_for
+
+from catalogue.errors import NotFound
+from catalogue.http import catalogue, current_principal
+from catalogue.services import watches
+from catalogue.web.blueprint import bp
+from catalogue.web.presenters import department_slug, signed_in
+
+
+def watch_state(kind: str, target: str) -> dict[str, Any] | None:
+    """Whether the signed-in person watches; None for someone without an account."""
+    principal = current_principal()
+    if not principal.signed_in:
+        return None
+    with catalogue().read() as session:
+        try:
+            user = watches.account_of(session, principal)
+        except NotFound:
+            return None
+        return {"watching": watches.is_watching(session, user, watches.Target(kind, target))}
+
+
+def _back(kind: str, target: str) -> Any:
+    if kind == "asset":
+        return redirect(url_for("web.asset", key=target))
+    return redirect(url_for("web.department", slug=department_slug(target)))
+
+
+@bp.post("/watches/<kind>/<target>")
+@signed_in
+def change_watch(kind: str, target: str) -> Any:
+    """Watch or stop watching (``action`` = watch, watch-upstream or stop)."""
+    action = request.form.get("action", "watch")
+    target_ = watches.Target(kind, target)
+    with catalogue().sessions() as session, session.begin():
+        user = watches.account_of(session, current_principal())
+        if action == "stop":
+            watches.remove_watch(session, user, target_)
+            flash(f"You no longer watch {target}.", "success")
+        else:
+            upstream = action == "watch-upstream"
+            watches.add_watch(session, user, target_, upstream)
+            extra = " and everything upstream of it" if upstream else ""
+            flash(f"You now watch {target}{extra}: you will be told of changes.", "success")
+    return _back(kind, target)
+
+
+def register_watch_helpers(app: Flask) -> None:
+    app.jinja_env.globals["watch_state"] = watch_state
