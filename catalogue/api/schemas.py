@@ -223,6 +223,7 @@ _TRACE_TYPES: dict[str, fields.Field] = {
     "personal_data": fields.Boolean(allow_none=True),
     "special_category": fields.Boolean(allow_none=True),
     "stale": fields.Boolean(allow_none=True),
+    "at_risk": fields.Boolean(allow_none=True),
     "restricted": fields.Boolean(),
 }
 TraceRowSchema = Schema.from_dict(

@@ -1,4 +1,4 @@
-"""The watch button on asset and department pages (#19).
+"""The watch button on asset and department pages, and run health on pages (#19).
 
 Pages ask ``watch_state(kind, target)`` (a template helper) whether the person
 watches; the button posts here, which calls the same services as the CLI and
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, flash, g, redirect, request, url_for
 
 from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal
-from catalogue.services import watches
+from catalogue.services import run_health, watches
+from catalogue.services.lineage import Sight, sight_name
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, signed_in
 
@@ -56,5 +57,21 @@ def change_watch(kind: str, target: str) -> Any:
     return _back(kind, target)
 
 
+def run_risk(key: str) -> str | None:
+    """Why an asset is at risk from a failed pipeline run, in words (None if it
+    is not). Worked out once per request, for every asset at once."""
+    if "run_risks" not in g:
+        cat = catalogue()
+        with cat.read() as session:
+            g.run_risks = run_health.at_risk(session, cat.graph())
+    risk = g.run_risks.get(key)
+    if risk is None:
+        return None
+    sight = Sight(catalogue().graph(), current_principal())
+    return run_health.sentence(key, risk, sight_name(sight))
+
+
 def register_watch_helpers(app: Flask) -> None:
+    """The helpers the pages of #19 call: watch_state and run_risk."""
     app.jinja_env.globals["watch_state"] = watch_state
+    app.jinja_env.globals["run_risk"] = run_risk
