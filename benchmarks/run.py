@@ -39,6 +39,7 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         ("search", ["benchmarks.bench_search", "--assets", "100000"]),
         ("relevance", ["benchmarks.bench_relevance"]),
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
+        ("notify", ["benchmarks.bench_notify", "--watchers", "1000", "--changes", "10000"]),
     ]
     return out
 

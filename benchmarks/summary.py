@@ -87,6 +87,14 @@ def _http_rows(data: Any) -> Iterator[Row]:
         yield _row(f"index rebuild (command), {n}", b, result["index_rebuild_s"], "s", None)
 
 
+def _notify_rows(data: Any) -> Iterator[Row]:
+    full = data["changes"] >= 10_000 and data["watchers"] >= 1_000
+    measure = f"notify fan-out, {data['changes']:,} changes to {data['watchers']:,} watchers"
+    seconds = data["graph_build_s"] + data["fan_out_s"]
+    yield _row(measure, data["backend"], round(seconds, 2), "s", 30 if full else None)
+    yield _row("notify worker memory (peak RSS)", data["backend"], data["peak_rss_mb"], "MB", None)
+
+
 SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("apply", _apply_rows),
     ("lineage-sqlite", _lineage_rows),
@@ -94,6 +102,7 @@ SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("search", _search_rows),
     ("relevance", _relevance_rows),
     ("http", _http_rows),
+    ("notify-sqlite", _notify_rows),
 ]
 
 

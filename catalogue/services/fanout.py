@@ -94,6 +94,9 @@ class FanOut:
     def __init__(self, graph: LineageGraph, audience: Audience, base_url: str) -> None:
         self.graph, self.audience, self.base_url = graph, audience, base_url.rstrip("/")
         self._below: dict[str, dict[str, str]] = {}
+        self._seen: dict[tuple[Principal, str], bool] = {}
+        self._titles: dict[str, str] = {}
+        self._texts: dict[tuple[int, tuple[bool, ...]], str] = {}
 
     def node(self, key: str) -> dict[str, Any]:
         return self.graph.node(key) if self.graph.has(key) else {"key": key, "access": "restricted"}
@@ -127,21 +130,35 @@ class FanOut:
                     found[user_id].reports.setdefault(report, route)
         return found
 
+    def sees(self, principal: Principal, key: str) -> bool:
+        """can_read, remembered for this batch (the same few keys reach many people)."""
+        seen = self._seen.get((principal, key))
+        if seen is None:
+            seen = self._seen[(principal, key)] = can_read(principal, self.node(key))
+        return seen
+
+    def title(self, key: str) -> str:
+        if key not in self._titles:
+            self._titles[key] = f"{self.node(key).get('title') or key} ({key})"
+        return self._titles[key]
+
     def name_for(self, principal: Principal) -> Any:
         def name(key: str) -> str:
-            node = self.node(key)
-            if not can_read(principal, node):
-                return RESTRICTED
-            return f"{node.get('title') or key} ({key})"
+            return self.title(key) if self.sees(principal, key) else RESTRICTED
 
         return name
 
+    def text(self, news: News, principal: Principal, name: Any) -> str:
+        """The sentence for this reader: the same for everyone who sees the same refs."""
+        key = (news.seq, tuple(self.sees(principal, k) for k in news.refs))
+        if key not in self._texts:
+            self._texts[key] = news.render(name)
+        return self._texts[key]
+
     def message(self, news: News, principal: Principal, reach: Reach) -> dict[str, Any] | None:
         """What one person is told, masked for them; None if nothing they may see."""
-        visible = [s for s in news.subjects if can_read(principal, self.node(s))]
-        reports = {
-            r: route for r, route in reach.reports.items() if can_read(principal, self.node(r))
-        }
+        visible = [s for s in news.subjects if self.sees(principal, s)]
+        reports = {r: route for r, route in reach.reports.items() if self.sees(principal, r)}
         if not visible and not reports:
             return None
         name = self.name_for(principal)
@@ -151,7 +168,7 @@ class FanOut:
             "time": news.time,
             "kind": news.kind,
             "actor": news.actor,
-            "text": news.render(name),
+            "text": self.text(news, principal, name),
             "subject": visible[0] if visible else None,
             "link": f"{self.base_url}/assets/{visible[0]}" if visible else None,
             "reasons": reasons,

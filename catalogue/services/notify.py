@@ -112,8 +112,8 @@ def fan_out_batch(cat: Catalogue, settings: NotifySettings, now: datetime) -> tu
         if news:
             fan = FanOut(graph, Audience.load(session), settings.base_url)
             rows = outbox_rows(fan, news, now, next_digest(now, settings.digest_hour))
-        if rows:
-            session.execute(insert(Notification), rows)
+        if rows:  # Core, not the ORM's bulk insert: a batch can be 10,000 rows
+            session.connection().execute(insert(Notification.__table__), rows)
         cursor.seq = changes[-1]["seq"]
     return len(changes), len(rows)
 
