@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 
+from catalogue.db import utcnow
 from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal
-from catalogue.services import run_health, watches
+from catalogue.services import run_health, watches, webhooks
 from catalogue.services.lineage import Sight, sight_name
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, signed_in
@@ -55,6 +56,25 @@ def change_watch(kind: str, target: str) -> Any:
             extra = " and everything upstream of it" if upstream else ""
             flash(f"You now watch {target}{extra}: you will be told of changes.", "success")
     return _back(kind, target)
+
+
+@bp.get("/notify/log")
+@signed_in
+def delivery_log() -> str:
+    """The delivery log of e-mails and webhook calls (admins; 403 for others)."""
+    with catalogue().read() as session:
+        rows = webhooks.delivery_log(session, current_principal(), limit=200)
+    return render_template("web/delivery_log.html", rows=rows)
+
+
+@bp.post("/notify/log/<int:delivery>/resend")
+@signed_in
+def resend_delivery(delivery: int) -> Any:
+    """Send a delivery again on the worker's next pass (admins)."""
+    with catalogue().sessions() as session, session.begin():
+        webhooks.send_again(session, current_principal(), delivery, utcnow())
+    flash(f"Delivery {delivery} will be sent again on the worker's next pass.", "success")
+    return redirect(url_for("web.delivery_log"))
 
 
 def run_risk(key: str) -> str | None:

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from catalogue import create_app
 from catalogue.config import Settings
 from catalogue.notify_models import Watch
-from catalogue.services import tokens
+from catalogue.services import assets, tokens
+from catalogue.services.notify_settings import NotifySettings
 from catalogue.store import Catalogue
 from tests.conftest import Runner, _cli_env
 from tests.notify.conftest import ADMIN, ANALYST, Mailbox, Receiver
@@ -130,11 +131,11 @@ def test_the_api_lists_adds_and_removes_watches(app: Flask, chain: Catalogue) ->
     assert watch_rows(chain) == 1
 
 
-def sign_in(client: FlaskClient) -> None:
+def sign_in(client: FlaskClient, username: str = "priya.shah") -> None:
     token = CSRF.search(client.get("/sign-in").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
     response = client.post(
         "/sign-in",
-        data={"username": "priya.shah", "password": PASSWORD, "next": "/", "csrf_token": token},
+        data={"username": username, "password": PASSWORD, "next": "/", "csrf_token": token},
     )
     assert response.status_code == 302, response.get_data(as_text=True)
 
@@ -161,3 +162,32 @@ def test_the_watch_buttons_on_asset_and_department_pages(app: Flask, chain: Cata
     client.post("/watches/department/Finance", data={"action": "watch", "csrf_token": token})
     assert "You watch this" in client.get("/departments/finance").get_data(as_text=True)
     assert watch_rows(chain) == 2
+
+
+def test_the_delivery_log_page_shows_deliveries_and_sends_one_again(
+    app: Flask, chain: Catalogue, mailbox: Mailbox, notify_settings: NotifySettings
+) -> None:
+    from catalogue.services import accounts, notify, watches
+
+    with chain.sessions() as session, session.begin():
+        accounts.add_user(session, ADMIN, "peter.ng", name="Peter Ng", role="admin",
+                          email="peter.ng@thamesbury.gov.uk", password=PASSWORD)  # fmt: skip
+        priya = watches.account_of(session, watches.Principal(ANALYST, email=ANALYST))
+        watches.add_watch(session, priya, watches.Target("asset", "arrears-by-ward"))
+    with chain.write(ADMIN) as writer:
+        assets.update(writer, "arrears-by-ward", {"access": "open"})
+    notify.run_once(chain, notify_settings)
+    client = app.test_client()
+    sign_in(client)  # priya: not an admin
+    assert client.get("/notify/log").status_code == 403
+    admin = app.test_client()
+    sign_in(admin, "peter.ng")
+    page = admin.get("/notify/log").get_data(as_text=True)
+    assert ANALYST in page and "Arrears by ward (arrears-by-ward) changed: access" in page
+    assert 'govuk-tag--green">sent' in page
+    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    again = admin.post("/notify/log/1/resend", data={"csrf_token": token})
+    assert again.status_code == 302
+    assert "will be sent again" in admin.get("/notify/log").get_data(as_text=True)
+    notify.run_once(chain, notify_settings)
+    assert len(mailbox.to(ANALYST)) == 2

@@ -8,9 +8,11 @@ import json
 import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from catalogue.db import utcnow
 from catalogue.errors import Forbidden, Invalid
 from catalogue.services import webhooks
 from catalogue.services.access import Principal
@@ -135,3 +137,24 @@ def test_a_webhook_is_not_told_of_a_restricted_asset(
     change(chain, "arrears-cases", columns=[{"name": "case_ref", "type": "string"}])
     assert tell(chain, notify_settings).sent == 0
     assert receiver.received == []
+
+
+def test_the_readmes_signature_check_accepts_a_real_delivery(
+    chain: Catalogue, receiver: Receiver, notify_settings: NotifySettings
+) -> None:
+    """The check the README tells receivers to make, run as printed."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Checking the signature.**", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - our own README's example
+    genuine = namespace["genuine"]
+    hook(chain, receiver.url, notify_settings)
+    change(chain, "arrears-by-ward", access="open")
+    tell(chain, notify_settings, utcnow())  # a fresh timestamp, as a receiver would see
+    [(headers, body)] = receiver.received
+    assert genuine(SECRET, headers["Catalogue-Signature"], body)
+    assert not genuine("wrong", headers["Catalogue-Signature"], body)
+    assert not genuine(SECRET, headers["Catalogue-Signature"], body.replace(b"open", b"shut"))
+    # A replay later than the tolerance fails the freshness check.
+    assert not genuine(SECRET, headers["Catalogue-Signature"], body, tolerance=-1)
