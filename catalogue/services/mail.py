@@ -119,7 +119,7 @@ class Relay:
         s = self.settings
         if not s.smtp_host:
             raise smtplib.SMTPException("no SMTP relay is set (CATALOGUE_SMTP_HOST)")
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.smtp_ca_file or None)
         if s.smtp_security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context

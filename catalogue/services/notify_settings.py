@@ -28,6 +28,7 @@ class NotifySettings:
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout: int = 10
+    smtp_ca_file: str = ""  # the council's own CA, if its relay's certificate is signed by it
     mail_from: str = "catalogue@localhost"
     webhook_allowed_hosts: tuple[str, ...] = ()
     webhook_timeout: int = 10
@@ -89,6 +90,7 @@ def load_notify_settings(env: Mapping[str, str] | None = None) -> NotifySettings
         smtp_username=env.get("CATALOGUE_SMTP_USERNAME", ""),
         smtp_password=env.get("CATALOGUE_SMTP_PASSWORD", ""),
         smtp_timeout=_number(env, "CATALOGUE_SMTP_TIMEOUT", 10, 1, 600),
+        smtp_ca_file=env.get("CATALOGUE_SMTP_CA_FILE", "").strip(),
         mail_from=env.get("CATALOGUE_MAIL_FROM", "").strip() or NotifySettings.mail_from,
         webhook_allowed_hosts=tuple(h for h in hosts if h),
         webhook_timeout=_number(env, "CATALOGUE_WEBHOOK_TIMEOUT", 10, 1, 600),
