@@ -8,10 +8,10 @@ cursor in one transaction, so a crash neither loses nor repeats a change.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalogue.db import Base, UTCDateTime
@@ -57,6 +57,8 @@ class NotifyCursor(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int | None] = mapped_column(Integer)
+    # The last day overdue reviews were looked for: each is news once, after it falls due.
+    reviews_checked_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Webhook(Base):

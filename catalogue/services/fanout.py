@@ -96,7 +96,7 @@ class FanOut:
         self._below: dict[str, dict[str, str]] = {}
         self._seen: dict[tuple[Principal, str], bool] = {}
         self._titles: dict[str, str] = {}
-        self._texts: dict[tuple[int, tuple[bool, ...]], str] = {}
+        self._texts: dict[tuple[str, tuple[bool, ...]], str] = {}
 
     def node(self, key: str) -> dict[str, Any]:
         return self.graph.node(key) if self.graph.has(key) else {"key": key, "access": "restricted"}
@@ -150,7 +150,7 @@ class FanOut:
 
     def text(self, news: News, principal: Principal, name: Any) -> str:
         """The sentence for this reader: the same for everyone who sees the same refs."""
-        key = (news.seq, tuple(self.sees(principal, k) for k in news.refs))
+        key = (news.event_id, tuple(self.sees(principal, k) for k in news.refs))
         if key not in self._texts:
             self._texts[key] = news.render(name)
         return self._texts[key]
@@ -225,7 +225,7 @@ def _row(
     due: datetime,
 ) -> dict[str, Any]:
     return {
-        "idempotency_key": f"{news.seq}:{channel}:{recipient}"[:200],
+        "idempotency_key": f"{news.event_id}:{channel}:{recipient}"[:200],
         "seq": news.seq,
         "channel": channel,
         "recipient": recipient,

@@ -38,6 +38,12 @@ class News:
     text: str
     refs: tuple[str, ...]
     subjects: tuple[str, ...]
+    #: News that is not a change (an overdue review) names itself; a change is its seq.
+    event: str = ""
+
+    @property
+    def event_id(self) -> str:
+        return self.event or str(self.seq)
 
     def render(self, name_of: Callable[[str], str]) -> str:
         return self.text.format(*(name_of(k) for k in self.refs))

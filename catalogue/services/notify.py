@@ -36,6 +36,7 @@ from catalogue.services.changes import changes_after, latest_seq
 from catalogue.services.fanout import Audience, FanOut, outbox_rows
 from catalogue.services.news import news_of
 from catalogue.services.notify_settings import NotifySettings
+from catalogue.services.overdue import overdue_news
 from catalogue.store import Catalogue
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,27 @@ def fan_out_batch(cat: Catalogue, settings: NotifySettings, now: datetime) -> tu
             session.connection().execute(insert(Notification.__table__), rows)
         cursor.seq = changes[-1]["seq"]
     return len(changes), len(rows)
+
+
+def overdue_reviews(cat: Catalogue, settings: NotifySettings, now: datetime) -> int:
+    """Once a day: overdue owners' reviews become outbox rows. Returns rows queued."""
+    today = now.date()
+    graph = cat.graph()
+    with cat.sessions() as session, session.begin():
+        cursor = session.get(NotifyCursor, 1, with_for_update=True)
+        if cursor is None or cursor.seq is None or cursor.reviews_checked_on == today:
+            return 0
+        news = overdue_news(
+            session, cat.settings.review_policy, today, cursor.reviews_checked_on, now
+        )
+        rows: list[dict] = []
+        if news:
+            fan = FanOut(graph, Audience.load(session), settings.base_url)
+            rows = outbox_rows(fan, news, now, next_digest(now, settings.digest_hour))
+        if rows:
+            session.connection().execute(insert(Notification.__table__), rows)
+        cursor.reviews_checked_on = today
+    return len(rows)
 
 
 def _after_failure(row: Notification, settings: NotifySettings, now: datetime, retry: bool) -> str:
@@ -225,5 +247,6 @@ def run_once(
             done.queued += queued
             if handled == 0:
                 break
+        done.queued += overdue_reviews(cat, settings, now())
         deliver_due(cat, settings, now(), done)
     return done

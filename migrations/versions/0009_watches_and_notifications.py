@@ -3,7 +3,7 @@
 watches: who watches an asset, a department or a report with its upstream
 (``muted``: an owner's opt-out of their default watch). notify_preferences:
 immediate, daily digest or off. notify_cursor: the last change the worker
-handled. webhooks: where other systems receive signed events. notifications:
+handled (and the last day it looked for overdue reviews). webhooks: where other systems receive signed events. notifications:
 the outbox, one row per change and recipient, unique by idempotency key.
 
 Revision ID: 0009
@@ -58,9 +58,10 @@ def upgrade() -> None:
         "notify_cursor",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=True),
+        sa.Column("reviews_checked_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_cursor")),
     )
-    op.bulk_insert(cursor, [{"id": 1, "seq": None}])
+    op.bulk_insert(cursor, [{"id": 1, "seq": None, "reviews_checked_on": None}])
     op.create_table(
         "webhooks",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -156,3 +156,20 @@ def test_a_relay_down_for_a_day_is_given_up_on_and_the_log_says_why(
     with chain.read() as session:
         [row] = notify.webhooks.delivery_log(session, ADMIN)
     assert row["state"] == "failed" and "SMTP relay" in row["last_error"]
+
+
+def test_an_overdue_review_is_news_once(
+    chain: Catalogue, mailbox: Mailbox, notify_settings: NotifySettings
+) -> None:
+    watch(chain, ANALYST, "arrears-by-ward")
+    due = T0.date() - timedelta(days=1)
+    change(chain, "arrears-by-ward", review_date=due.isoformat())
+    assert tell(chain, notify_settings).sent == 1
+    [told] = mailbox.to(ANALYST)
+    expected = (
+        f"Arrears by ward (arrears-by-ward) is overdue for its owner's review (due {due:%-d %B %Y})"
+    )
+    assert expected in text_of(told)
+    assert tell(chain, notify_settings, T0 + timedelta(hours=1)).sent == 0  # the same day
+    assert tell(chain, notify_settings, T0 + timedelta(days=1)).sent == 0  # told already
+    assert len(mailbox.messages) == 1
