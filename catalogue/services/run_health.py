@@ -118,3 +118,24 @@ def log_health_change(writer: Writer, job: str, before: LineageRun | None) -> No
     snapshot = {"run_id": after.run_id, "state": after.state, "outputs": list(after.outputs)}
     old = {"state": before.state, "run_id": before.run_id} if before is not None else None
     writer.log(RUN_FAIL if is_failing else RUN_RECOVER, job, old, snapshot)
+
+
+def run_history(session: Session, job: str, limit: int = 10) -> list[dict[str, Any]]:
+    """A job's latest runs, newest first: state, start, last event, what they named."""
+    runs = session.scalars(
+        select(LineageRun)
+        .where(LineageRun.job_key == job)
+        .order_by(LineageRun.started_at.desc(), LineageRun.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "run_id": r.run_id,
+            "state": r.state,
+            "started_at": r.started_at,
+            "state_at": r.state_at,
+            "inputs": list(r.inputs),
+            "outputs": list(r.outputs),
+        }
+        for r in runs
+    ]

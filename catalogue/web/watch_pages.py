@@ -91,7 +91,14 @@ def run_risk(key: str) -> str | None:
     return run_health.sentence(key, risk, sight_name(sight))
 
 
+def job_runs(key: str) -> list[dict[str, Any]]:
+    """A pipeline's latest OpenLineage runs (its page shows them)."""
+    with catalogue().read() as session:
+        return run_health.run_history(session, key)
+
+
 def register_watch_helpers(app: Flask) -> None:
-    """The helpers the pages of #19 call: watch_state and run_risk."""
+    """The helpers the pages of #19 call: watch_state, run_risk and job_runs."""
     app.jinja_env.globals["watch_state"] = watch_state
     app.jinja_env.globals["run_risk"] = run_risk
+    app.jinja_env.globals["job_runs"] = job_runs

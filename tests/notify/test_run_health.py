@@ -103,6 +103,8 @@ def test_a_failed_run_puts_the_report_at_risk_until_a_run_completes(
     assert f"At risk: the last run of {JOB_KEY} ended FAIL" in report_page
     assert f"it is fed by {OUTPUT_KEY}" in report_page
     assert "it is an output" in page(f"/assets/{OUTPUT_KEY}")
+    runs = page(f"/assets/{JOB_KEY}").split('id="runs"', 1)[1].split("</table>", 1)[0]
+    assert [s.split(">")[-1] for s in runs.split("</strong>")[:-1]] == ["FAIL", "COMPLETE"]
     history = page(f"/assets/{JOB_KEY}/history")
     assert "Run failed" in history and f"A run ended FAIL: {OUTPUT_KEY} at risk" in history
     trace_page = page(f"/assets/{REPORT}/trace")
