@@ -18,6 +18,16 @@ WATCH_COLUMNS = ["kind", "target", "upstream", "source"]
 LOG_COLUMNS = ["id", "channel", "recipient", "state", "attempts", "last_status", "kind", "text"]
 
 
+def emit_rows(rows: list[dict], fmt: str, columns: list[str], empty: str) -> None:
+    """JSON, or a table, or a line saying there is nothing."""
+    if fmt == "json":
+        emit_json(rows)
+    elif rows:
+        emit_table(rows, columns)
+    else:
+        click.echo(empty)
+
+
 @click.group(name="watch")
 def watch_group() -> None:
     """Watch assets, departments and reports with their upstream, and be told of changes."""
@@ -75,12 +85,7 @@ def watch_list(obj: Context, user: str | None, fmt: str) -> None:
     """What a person watches, including the assets they own or steward."""
     with obj.catalogue.read() as session:
         rows = watches.list_watches(session, _account(obj, session, user))
-    if fmt == "json":
-        emit_json(rows)
-    elif rows:
-        emit_table(rows, WATCH_COLUMNS)
-    else:
-        click.echo("Watching nothing.")
+    emit_rows(rows, fmt, WATCH_COLUMNS, "Watching nothing.")
 
 
 @watch_group.command(name="email")
@@ -137,12 +142,7 @@ def notify_log(obj: Context, hook: int | None, limit: int, fmt: str) -> None:
     """The delivery log, newest first: e-mails, digests and webhook calls."""
     with obj.catalogue.read() as session:
         rows = webhooks.delivery_log(session, obj.principal, hook, limit)
-    if fmt == "json":
-        emit_json(rows)
-    elif rows:
-        emit_table(rows, LOG_COLUMNS)
-    else:
-        click.echo("Nothing delivered yet.")
+    emit_rows(rows, fmt, LOG_COLUMNS, "Nothing delivered yet.")
 
 
 @notify_group.command(name="resend")
@@ -185,12 +185,7 @@ def webhook_list(obj: Context, fmt: str) -> None:
     """Registered webhooks (never their secrets)."""
     with obj.catalogue.read() as session:
         rows = webhooks.list_webhooks(session, obj.principal)
-    if fmt == "json":
-        emit_json(rows)
-    elif rows:
-        emit_table(rows, ["id", "url", "description", "active", "created_by"])
-    else:
-        click.echo("No webhooks.")
+    emit_rows(rows, fmt, ["id", "url", "description", "active", "created_by"], "No webhooks.")
 
 
 @webhook_group.command(name="remove")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -96,14 +97,23 @@ def smtp_port() -> int:
     return free_port()
 
 
+@contextmanager
+def smtp_server(box: Mailbox, port: int, **options: Any) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1:``port`` delivering into ``box``;
+    ``options`` go to aiosmtpd (TLS, authentication)."""
+    controller = Controller(box, hostname="127.0.0.1", port=port, **options)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def mailbox(smtp_port: int) -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1."""
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield box
-    controller.stop()
+    with smtp_server(Mailbox(), smtp_port) as box:
+        yield box
 
 
 @pytest.fixture

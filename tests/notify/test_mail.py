@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from aiosmtpd.controller import Controller
-
 from catalogue.services import assets, notify, watches
 from catalogue.services.notify_settings import NotifySettings
 from catalogue.store import Catalogue
@@ -21,6 +19,7 @@ from tests.notify.conftest import (
     T0,
     Mailbox,
     html_of,
+    smtp_server,
     text_of,
 )
 
@@ -132,15 +131,10 @@ def test_a_relay_that_is_down_is_tried_again_and_the_message_sent_once(
     change(chain, "arrears-by-ward", classification="OFFICIAL-SENSITIVE")
     down = tell(chain, notify_settings)
     assert (down.sent, down.retrying) == (0, 1)
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with smtp_server(Mailbox(), smtp_port) as box:
         assert tell(chain, notify_settings, T0 + timedelta(seconds=30)).sent == 0  # backing off
         assert tell(chain, notify_settings, T0 + timedelta(minutes=2)).sent == 1
         assert tell(chain, notify_settings, T0 + timedelta(hours=2)).sent == 0
-    finally:
-        controller.stop()
     assert len(box.to(ANALYST)) == 1
 
 

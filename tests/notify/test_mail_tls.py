@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from catalogue.services import notify
 from catalogue.services.notify_settings import NotifySettings
 from catalogue.store import Catalogue
-from tests.notify.conftest import ANALYST, T0, Mailbox
+from tests.notify.conftest import ANALYST, T0, Mailbox, smtp_server
 from tests.notify.test_mail import change, tell, watch
 
 
@@ -49,19 +48,10 @@ def only_relay_user(server: Any, session: Any, envelope: Any, mechanism: str, da
 
 @pytest.fixture
 def starttls_box(ca: trustme.CA, smtp_port: int) -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(
-        box,
-        hostname="127.0.0.1",
-        port=smtp_port,
-        tls_context=server_context(ca),
-        require_starttls=True,
-        authenticator=only_relay_user,
-        auth_required=True,
-    )
-    controller.start()
-    yield box
-    controller.stop()
+    with smtp_server(Mailbox(), smtp_port, tls_context=server_context(ca),
+                     require_starttls=True, authenticator=only_relay_user,
+                     auth_required=True) as box:  # fmt: skip
+        yield box
 
 
 def test_starttls_with_a_login(
@@ -94,15 +84,9 @@ def test_a_wrong_password_or_an_untrusted_certificate_is_retried_not_lost(
 def test_implicit_tls(
     chain: Catalogue, ca: trustme.CA, smtp_port: int, notify_settings: NotifySettings, ca_file: str
 ) -> None:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=smtp_port,
-                            ssl_context=server_context(ca))  # fmt: skip
-    controller.start()
-    try:
+    with smtp_server(Mailbox(), smtp_port, ssl_context=server_context(ca)) as box:
         settings = replace(notify_settings, smtp_security="tls", smtp_ca_file=ca_file)
         watch(chain, ANALYST, "arrears-by-ward")
         change(chain, "arrears-by-ward", access="open")
         assert tell(chain, settings).sent == 1
-    finally:
-        controller.stop()
     assert len(box.to(ANALYST)) == 1

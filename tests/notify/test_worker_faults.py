@@ -13,14 +13,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from catalogue.config import Settings
 from catalogue.notify_models import Notification
 from catalogue.services import assets
 from catalogue.store import Catalogue
-from tests.notify.conftest import ADMIN, ANALYST, Mailbox
+from tests.notify.conftest import ADMIN, ANALYST, Mailbox, smtp_server
 from tests.notify.test_mail import watch
 from tests.serving import CATALOGUE
 
@@ -48,6 +47,12 @@ def worker_env(settings: Settings, smtp_port: int) -> dict[str, str]:
     }
 
 
+def notify_once(env: dict[str, str]) -> subprocess.Popen:
+    """`catalogue notify run --once` as a process of its own."""
+    return subprocess.Popen([CATALOGUE, "notify", "run", "--once"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
 def many_changes(cat: Catalogue) -> None:
     """CHANGES newsworthy changes to one watched asset, in one transaction."""
     with cat.write(ADMIN) as writer:
@@ -63,11 +68,8 @@ def outbox_keys(cat: Catalogue) -> set[str]:
 
 @pytest.fixture
 def slow_mailbox(smtp_port: int) -> Any:
-    box = SlowMailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield box
-    controller.stop()
+    with smtp_server(SlowMailbox(), smtp_port) as box:
+        yield box
 
 
 def test_a_worker_killed_mid_batch_resumes_with_no_loss_and_no_repeat(
@@ -76,8 +78,7 @@ def test_a_worker_killed_mid_batch_resumes_with_no_loss_and_no_repeat(
     watch(chain, ANALYST, "arrears-by-ward")
     many_changes(chain)
     env = worker_env(settings, smtp_port)
-    worker = subprocess.Popen([CATALOGUE, "notify", "run", "--once"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    worker = notify_once(env)
     deadline = time.monotonic() + 120
     while len(slow_mailbox.messages) < CHANGES // 3 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -101,11 +102,7 @@ def test_two_workers_at_once_one_sends_and_the_other_waits(
     watch(chain, ANALYST, "arrears-by-ward")
     many_changes(chain)
     env = worker_env(settings, smtp_port)
-    workers = [
-        subprocess.Popen([CATALOGUE, "notify", "run", "--once"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]  # fmt: skip
+    workers = [notify_once(env) for _ in range(2)]
     outputs = [w.communicate(timeout=300) for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     assert any("Another notify worker is running; waiting" in err for _, err in outputs)
