@@ -155,6 +155,8 @@ def _after_failure(row: Notification, settings: NotifySettings, now: datetime, r
 def deliver_due(cat: Catalogue, settings: NotifySettings, now: datetime, done: Pass) -> None:
     """Send every due row: e-mails, webhooks, then digests grouped by person."""
     relay = mail.Relay(settings)
+    # Without a relay, e-mail waits (it is not tried, so it is not given up on).
+    channels = ("email", "webhook") if settings.smtp_host else ("webhook",)
     try:
         with cat.sessions() as session:
             while True:
@@ -162,7 +164,7 @@ def deliver_due(cat: Catalogue, settings: NotifySettings, now: datetime, done: P
                     session.scalars(
                         select(Notification)
                         .where(Notification.state == "pending", Notification.due_at <= now)
-                        .where(Notification.channel.in_(("email", "webhook")))
+                        .where(Notification.channel.in_(channels))
                         .order_by(Notification.id)
                         .limit(DELIVERY_BATCH)
                     )
@@ -171,7 +173,8 @@ def deliver_due(cat: Catalogue, settings: NotifySettings, now: datetime, done: P
                     _deliver(session, row, relay, settings, now, done)
                 if len(rows) < DELIVERY_BATCH:
                     break
-            _deliver_digests(session, relay, settings, now, done)
+            if settings.smtp_host:
+                _deliver_digests(session, relay, settings, now, done)
     finally:
         relay.close()
 

@@ -167,3 +167,14 @@ def test_an_overdue_review_is_news_once(
     assert tell(chain, notify_settings, T0 + timedelta(hours=1)).sent == 0  # the same day
     assert tell(chain, notify_settings, T0 + timedelta(days=1)).sent == 0  # told already
     assert len(mailbox.messages) == 1
+
+
+def test_without_a_relay_e_mail_waits_until_one_is_set(
+    chain: Catalogue, mailbox: Mailbox, notify_settings: NotifySettings
+) -> None:
+    watch(chain, ANALYST, "arrears-by-ward")
+    change(chain, "arrears-by-ward", access="open")
+    unset = replace(notify_settings, smtp_host="")
+    assert tell(chain, unset, T0 + timedelta(days=3)) == notify.Pass(changes=1, queued=1)
+    assert tell(chain, notify_settings, T0 + timedelta(days=3)).sent == 1
+    assert len(mailbox.to(ANALYST)) == 1
