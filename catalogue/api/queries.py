@@ -24,7 +24,7 @@ from catalogue.api.schemas import (
     TraceSchema,
 )
 from catalogue.http import catalogue, current_principal
-from catalogue.services import audit
+from catalogue.services import audit, run_health
 from catalogue.services import lineage as lineage_service
 from catalogue.services.access import Principal
 from catalogue.services.search import search_assets
@@ -48,13 +48,17 @@ def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
         sort=params["sort"],
         include_retired=params["all"],
     )
+    hits = [asdict(hit) for hit in results.hits]
+    cat = catalogue()
+    with cat.read() as session:
+        run_health.mark_hits(hits, session, cat.graph())
     return {
         "query": params["q"],
         "total": results.total,
         "page": results.page,
         "per_page": results.per_page,
         "pages": results.pages,
-        "hits": [asdict(hit) for hit in results.hits],
+        "hits": hits,
         "facets": {
             name: [{"value": value, "count": count} for value, count in counts]
             for name, counts in results.facets.items()

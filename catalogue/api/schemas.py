@@ -176,6 +176,7 @@ class HitSchema(Schema):
         keys=fields.String(), values=fields.String(), metadata={"description": "HTML, <mark>"}
     )
     matched = fields.List(fields.String())
+    at_risk = fields.Boolean(metadata={"description": "a pipeline run that feeds it failed"})
 
 
 class FacetCountSchema(Schema):

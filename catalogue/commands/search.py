@@ -7,6 +7,7 @@ from dataclasses import asdict
 import click
 
 from catalogue.commands import Context, emit_json, format_option, pass_context
+from catalogue.services import run_health
 from catalogue.services.search import index_status, search_assets, verify_index
 from search import FACET_FIELDS
 
@@ -56,12 +57,15 @@ def search(
         sort=sort,
         include_retired=include_retired,
     )
+    hits = [asdict(hit) for hit in results.hits]
+    with obj.catalogue.read() as session:
+        run_health.mark_hits(hits, session, obj.catalogue.graph())
     if fmt == "json":  # the shape GET /api/v1/search answers
         facets = {
             name: [{"value": value, "count": count} for value, count in counts]
             for name, counts in results.facets.items()
         }
-        emit_json({"query": " ".join(query), **asdict(results), "facets": facets})
+        emit_json({"query": " ".join(query), **asdict(results), "hits": hits, "facets": facets})
         return
     if results.corrected_query:
         click.echo(f"Showing results for {results.corrected_query!r}.")
@@ -73,8 +77,10 @@ def search(
         click.echo("No good match. Try fewer or different words, or browse by department.")
         return
     click.echo(f"{results.total} result(s), page {results.page} of {results.pages}:")
+    risky = {h["key"] for h in hits if h["at_risk"]}
     for n, hit in enumerate(results.hits, start=(results.page - 1) * results.per_page + 1):
-        click.echo(f"{n:>3}. {hit.title}  [{hit.key}]")
+        marker = "  AT RISK: a pipeline run that feeds it failed" if hit.key in risky else ""
+        click.echo(f"{n:>3}. {hit.title}  [{hit.key}]{marker}")
         click.echo(
             f"     {hit.kind} · {hit.department or 'no department'} · owner "
             f"{hit.owner or 'not recorded'} · {hit.classification} · {hit.access}"

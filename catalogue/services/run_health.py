@@ -96,6 +96,13 @@ def at_risk(session: Session, graph: LineageGraph) -> dict[str, Risk]:
     return risks
 
 
+def mark_hits(hits: list[dict[str, Any]], session: Session, graph: LineageGraph) -> None:
+    """Add ``at_risk`` to each search hit (a dict with ``key``), as the API and CLI show it."""
+    risky = at_risk(session, graph) if hits else {}
+    for hit in hits:
+        hit["at_risk"] = hit["key"] in risky
+
+
 def sentence(key: str, risk: Risk, name: Any = str) -> str:
     """At risk, in words, for a page, a trace or a search result."""
     where = "it is an output" if risk.output == key else f"it is fed by {name(risk.output)}"

@@ -117,6 +117,12 @@ def test_a_failed_run_puts_the_report_at_risk_until_a_run_completes(
     traced = cli("lineage", "trace", REPORT)
     assert f"Warning: at risk: the last run of {JOB_KEY} ended FAIL" in traced.output
     assert "app-at-risk" in page("/search?q=arrears")
+    hits = client.get("/api/v1/search?q=arrears", headers=auditor).json["hits"]
+    assert {h["key"]: h["at_risk"] for h in hits}[REPORT] is True
+    assert (
+        f"[{REPORT}]  AT RISK: a pipeline run that feeds it failed"
+        in cli("search", "arrears", "committee").output
+    )
     api = client.get(f"/api/v1/assets/{REPORT}/trace", headers=auditor).json
     assert api["subject"]["at_risk"] is True
     notify.run_once(cat, notify_settings)
@@ -129,6 +135,7 @@ def test_a_failed_run_puts_the_report_at_risk_until_a_run_completes(
     assert "At risk" not in page(f"/assets/{REPORT}")
     assert "At risk" not in page(f"/assets/{REPORT}/trace")
     assert "app-at-risk" not in page("/search?q=arrears")
+    assert "AT RISK" not in cli("search", "arrears", "committee").output
     csv = client.get(f"/assets/{REPORT}/trace.csv", headers=auditor).get_data(as_text=True)
     assert ",yes," not in csv.split("\n", 1)[1].replace("personal", "")
     notify.run_once(cat, notify_settings)
