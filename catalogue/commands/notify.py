@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from catalogue.commands import Context, emit_json, emit_table, format_option, pass_context
 from catalogue.db import utcnow
+from catalogue.models import User
 from catalogue.services import notify, watches, webhooks
 from catalogue.services.accounts import get_user
 from catalogue.services.notify_settings import load_notify_settings
@@ -33,7 +37,7 @@ def watch_group() -> None:
     """Watch assets, departments and reports with their upstream, and be told of changes."""
 
 
-def _user_option(f):  # noqa: ANN001, ANN202
+def _user_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--user",
         help="Whose watches (username or e-mail); default the person acting (--as).",
@@ -44,7 +48,7 @@ def _target(target: str, department: bool) -> watches.Target:
     return watches.Target("department" if department else "asset", target)
 
 
-def _account(obj: Context, session, user: str | None):  # noqa: ANN001, ANN202
+def _account(obj: Context, session: Session, user: str | None) -> User:
     return get_user(session, user) if user else watches.account_of(session, obj.principal)
 
 

@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from catalogue.db import utcnow
 from catalogue.notify_models import Notification, NotifyCursor, Webhook
@@ -179,7 +181,14 @@ def deliver_due(cat: Catalogue, settings: NotifySettings, now: datetime, done: P
         relay.close()
 
 
-def _deliver(session, row, relay, settings, now, done) -> None:  # noqa: ANN001
+def _deliver(
+    session: Session,
+    row: Notification,
+    relay: mail.Relay,
+    settings: NotifySettings,
+    now: datetime,
+    done: Pass,
+) -> None:
     if row.channel == "webhook":
         hook = session.get(Webhook, row.webhook_id)
         posted = webhooks.post(hook, webhooks.cloud_event(row, settings), settings, now)
@@ -192,7 +201,15 @@ def _deliver(session, row, relay, settings, now, done) -> None:  # noqa: ANN001
     session.commit()
 
 
-def _record(row, ok, retry, error, settings, now, done) -> None:  # noqa: ANN001
+def _record(
+    row: Notification,
+    ok: bool,
+    retry: bool,
+    error: str | None,
+    settings: NotifySettings,
+    now: datetime,
+    done: Pass,
+) -> None:
     if ok:
         row.state, row.sent_at, row.last_error = "sent", now, None
         row.attempts += 1
@@ -204,7 +221,8 @@ def _record(row, ok, retry, error, settings, now, done) -> None:  # noqa: ANN001
     log.warning("delivery %s to %s: %s (%s)", row.id, row.recipient, error, outcome)
 
 
-def _mail(relay: mail.Relay, message) -> tuple[bool, bool, str | None]:  # noqa: ANN001
+def _mail(relay: mail.Relay, message: EmailMessage) -> tuple[bool, bool, str | None]:
+    """(sent, worth trying again, why not)."""
     try:
         relay.send(message)
     except smtplib.SMTPRecipientsRefused as error:
@@ -215,7 +233,10 @@ def _mail(relay: mail.Relay, message) -> tuple[bool, bool, str | None]:  # noqa:
     return True, False, None
 
 
-def _deliver_digests(session, relay, settings, now, done) -> None:  # noqa: ANN001
+def _deliver_digests(
+    session: Session, relay: mail.Relay, settings: NotifySettings, now: datetime, done: Pass
+) -> None:
+    """One message per person whose digest is due, with all its changes."""
     due = select(Notification).where(
         Notification.state == "pending",
         Notification.channel == "digest",

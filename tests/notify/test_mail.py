@@ -6,7 +6,7 @@ down is tried again, and nothing is sent twice."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from catalogue.services import assets, notify, watches
 from catalogue.services.notify_settings import NotifySettings
@@ -41,7 +41,7 @@ def change(cat: Catalogue, key: str, **values: object) -> None:
         assets.update(writer, key, values)
 
 
-def tell(cat: Catalogue, settings: NotifySettings, at=T0) -> notify.Pass:  # noqa: ANN001
+def tell(cat: Catalogue, settings: NotifySettings, at: datetime = T0) -> notify.Pass:
     return notify.run_once(cat, settings, now=lambda: at)
 
 

@@ -16,6 +16,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, HttpTransport
 
+from catalogue.config import Settings
 from catalogue.db import utcnow
 from catalogue.services import assets, edges, notify, watches
 from catalogue.services.access import operator
@@ -38,7 +39,7 @@ REPORT = "rpt-arrears-committee"
 
 
 @pytest.fixture
-def app(settings) -> Iterator[Flask]:  # noqa: ANN001
+def app(settings: Settings) -> Iterator[Flask]:
     app = _app(settings)
     yield app
     app.extensions["catalogue"].close()
@@ -74,7 +75,7 @@ def run(sender: OpenLineageClient, ending: str, minutes_ago: int) -> None:
 
 def test_a_failed_run_puts_the_report_at_risk_until_a_run_completes(
     ol: tuple[OpenLineageClient, Tokens, FlaskClient, Catalogue],
-    settings,  # noqa: ANN001
+    settings: Settings,
     mailbox: Mailbox,
     notify_settings: NotifySettings,
 ) -> None:
