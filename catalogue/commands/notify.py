@@ -18,6 +18,8 @@ from catalogue.services import notify, watches, webhooks
 from catalogue.services.accounts import get_user
 from catalogue.services.notify_settings import load_notify_settings
 
+#: Delivery and webhook numbers as the database holds them (a 32-bit integer).
+ROW_ID = click.IntRange(1, 2**31 - 1)
 WATCH_COLUMNS = ["kind", "target", "upstream", "source"]
 LOG_COLUMNS = ["id", "channel", "recipient", "state", "attempts", "last_status", "kind", "text"]
 
@@ -138,7 +140,7 @@ def notify_run(obj: Context, once: bool, fmt: str) -> None:
 
 
 @notify_group.command(name="log")
-@click.option("--webhook", "hook", type=int, help="Only this webhook's deliveries.")
+@click.option("--webhook", "hook", type=ROW_ID, help="Only this webhook's deliveries.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @format_option("text", "json")
 @pass_context
@@ -150,7 +152,7 @@ def notify_log(obj: Context, hook: int | None, limit: int, fmt: str) -> None:
 
 
 @notify_group.command(name="resend")
-@click.argument("delivery", type=int)
+@click.argument("delivery", type=ROW_ID)
 @pass_context
 def notify_resend(obj: Context, delivery: int) -> None:
     """Send a delivery again on the worker's next pass (same event id)."""
@@ -193,7 +195,7 @@ def webhook_list(obj: Context, fmt: str) -> None:
 
 
 @webhook_group.command(name="remove")
-@click.argument("hook", type=int)
+@click.argument("hook", type=ROW_ID)
 @pass_context
 def webhook_remove(obj: Context, hook: int) -> None:
     """Stop sending to a webhook; its delivery log stays."""

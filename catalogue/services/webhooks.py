@@ -102,8 +102,12 @@ def webhook_record(hook: Webhook) -> dict[str, Any]:
     }
 
 
+#: The largest id the database holds (a 32-bit integer): a larger one names nothing.
+MAX_ID = 2**31 - 1
+
+
 def get_webhook(session: Session, hook_id: int) -> Webhook:
-    hook = session.get(Webhook, hook_id)
+    hook = session.get(Webhook, hook_id) if 0 < hook_id <= MAX_ID else None
     if hook is None:
         raise NotFound(f"no webhook {hook_id} (see `catalogue webhook list`)")
     return hook
@@ -153,7 +157,7 @@ def delivery_log(
 def send_again(session: Session, actor: Principal, delivery_id: int, now: datetime) -> dict:
     """Queue a delivery again (its event keeps its id, so a receiver can tell)."""
     require_admin(actor, "send deliveries again")
-    row = session.get(Notification, delivery_id)
+    row = session.get(Notification, delivery_id) if 0 < delivery_id <= MAX_ID else None
     if row is None:
         raise NotFound(f"no delivery {delivery_id} (see `catalogue notify log`)")
     row.state, row.attempts, row.due_at, row.created_at = "pending", 0, now, now

@@ -85,6 +85,7 @@ def test_the_cli_watches_lists_tells_and_refuses_what_you_may_not_see(
     assert {r["channel"] for r in json.loads(log.output)} == {"email", "webhook"}
     assert "webhook" in cli("notify", "log").output
     assert cli("notify", "resend", "999").exit_code == 1
+    assert cli("notify", "resend", "99999999999999999999").exit_code == 2
     assert "will be sent again" in cli("notify", "resend", "1").output
     assert "Teams" in cli("webhook", "list").output
     assert cli("webhook", "remove", "1").exit_code == 0
@@ -186,6 +187,8 @@ def test_the_delivery_log_page_shows_deliveries_and_sends_one_again(
     assert ANALYST in page and "Arrears by ward (arrears-by-ward) changed: access" in page
     assert 'govuk-tag--green">sent' in page
     token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    huge = admin.post("/notify/log/99999999999999999999/resend", data={"csrf_token": token})
+    assert huge.status_code == 404
     again = admin.post("/notify/log/1/resend", data={"csrf_token": token})
     assert again.status_code == 302
     assert "will be sent again" in admin.get("/notify/log").get_data(as_text=True)
