@@ -58,6 +58,10 @@ COMMANDS = {
         "catalogue.commands.assets:list_",
         "List assets, filtered by kind, department, owner or tag.",
     ),
+    "notify": (
+        "catalogue.commands.notify:notify_group",
+        "The notification worker and its delivery log.",
+    ),
     "register": (
         "catalogue.commands.assets:register",
         "Register a new asset of KIND (dataset, report, source_system, pipeline) as KEY.",
@@ -83,6 +87,14 @@ COMMANDS = {
     "update": (
         "catalogue.commands.assets:update",
         "Change fields of asset KEY; fields not given stay as they are.",
+    ),
+    "watch": (
+        "catalogue.commands.notify:watch_group",
+        "Watch assets, departments and reports with their upstream, and be told of changes.",
+    ),
+    "webhook": (
+        "catalogue.commands.notify:webhook_group",
+        "Webhooks: other systems receive each change as a signed CloudEvent.",
     ),
     "user": (
         "catalogue.commands.accounts:user_group",

@@ -43,6 +43,7 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         ("relevance", ["benchmarks.bench_relevance"]),
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
         ("cli start", ["benchmarks.bench_cli_start"]),
+        ("notify", ["benchmarks.bench_notify", "--watchers", "1000", "--changes", "10000"]),
     ]
     if pg:  # a harvest of a generated PostgreSQL source (#15): PostgreSQL only
         out.append(

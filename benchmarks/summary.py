@@ -109,6 +109,14 @@ def _cli_start_rows(data: Any) -> Iterator[Row]:
         yield _row(f"{r['command']}, CPU, median", "sqlite", cpu, "s", limit)
 
 
+def _notify_rows(data: Any) -> Iterator[Row]:
+    full = data["changes"] >= 10_000 and data["watchers"] >= 1_000
+    measure = f"notify fan-out, {data['changes']:,} changes to {data['watchers']:,} watchers"
+    seconds = data["graph_build_s"] + data["fan_out_s"]
+    yield _row(measure, data["backend"], round(seconds, 2), "s", 30 if full else None)
+    yield _row("notify worker memory (peak RSS)", data["backend"], data["peak_rss_mb"], "MB", None)
+
+
 SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("apply", _apply_rows),
     ("demo", _demo_rows),
@@ -119,6 +127,7 @@ SECTIONS: list[tuple[str, Callable[[Any], Iterator[Row]]]] = [
     ("http", _http_rows),
     ("harvest", _harvest_rows),
     ("cli-start", _cli_start_rows),
+    ("notify-sqlite", _notify_rows),
 ]
 
 

@@ -437,3 +437,13 @@ class HarvestReview(Base):
     flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(320))
+
+
+# -- watching and being told (#19): in their own module, registered here ----------
+from catalogue.notify_models import (  # noqa: E402, F401
+    Notification,
+    NotifyCursor,
+    NotifyPreference,
+    Watch,
+    Webhook,
+)

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         openapi,
         openlineage,
         queries,
+        watches,
     )
     from catalogue.api.blueprint import bp
     from catalogue.api.ckan import bp as ckan_bp

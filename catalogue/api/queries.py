@@ -23,7 +23,7 @@ from catalogue.api.schemas import (
     TraceSchema,
 )
 from catalogue.http import catalogue, current_principal
-from catalogue.services import audit
+from catalogue.services import audit, run_health
 from catalogue.services import lineage as lineage_service
 from catalogue.services.access import Principal
 from catalogue.services.search import search_json, search_with
@@ -35,7 +35,11 @@ BAD_VALUE = "a parameter breaks a rule (e.g. as_of is not a date)"
 # -- data functions ----------------------------------------------------------------
 def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     """One page of search results with facets and highlights, as the CLI gets them."""
-    return search_json(params["q"], search_with(catalogue().views, principal, params))
+    cat = catalogue()
+    payload = search_json(params["q"], search_with(cat.views, principal, params))
+    with cat.read() as session:
+        run_health.mark_hits(payload["hits"], session, cat.graph())
+    return payload
 
 
 def neighbours_data(

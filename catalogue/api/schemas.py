@@ -174,6 +174,7 @@ class HitSchema(Schema):
         keys=fields.String(), values=fields.String(), metadata={"description": "HTML, <mark>"}
     )
     matched = fields.List(fields.String())
+    at_risk = fields.Boolean(metadata={"description": "a pipeline run that feeds it failed"})
 
 
 class FacetCountSchema(Schema):
@@ -247,6 +248,7 @@ _TRACE_TYPES: dict[str, fields.Field] = {
     "personal_data": fields.Boolean(allow_none=True),
     "special_category": fields.Boolean(allow_none=True),
     "stale": fields.Boolean(allow_none=True),
+    "at_risk": fields.Boolean(allow_none=True),
     "restricted": fields.Boolean(),
 }
 TraceRowSchema = Schema.from_dict(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from catalogue.commands import Context, emit_json, format_option, pass_context
+from catalogue.services import run_health
 from catalogue.services.search import index_status, search_json, search_with, verify_index
 from catalogue.text import shown_safely
 from search import FACET_FIELDS
@@ -54,8 +55,12 @@ def search(
         "all": include_retired,
     }
     results = search_with(obj.catalogue.views, obj.principal, params)
+    payload = search_json(params["q"], results)
+    hits = payload["hits"]
+    with obj.catalogue.read() as session:
+        run_health.mark_hits(hits, session, obj.catalogue.graph())
     if fmt == "json":  # the shape GET /api/v1/search answers
-        emit_json(search_json(params["q"], results))
+        emit_json(payload)
         return
     if results.corrected_query:
         click.echo(f"Showing results for {results.corrected_query!r}.")
@@ -67,8 +72,10 @@ def search(
         click.echo("No good match. Try fewer or different words, or browse by department.")
         return
     click.echo(f"{results.total} result(s), page {results.page} of {results.pages}:")
+    risky = {h["key"] for h in hits if h["at_risk"]}
     for n, hit in enumerate(results.hits, start=(results.page - 1) * results.per_page + 1):
-        click.echo(shown_safely(f"{n:>3}. {hit.title}  [{hit.key}]"))
+        marker = "  AT RISK: a pipeline run that feeds it failed" if hit.key in risky else ""
+        click.echo(shown_safely(f"{n:>3}. {hit.title}  [{hit.key}]") + marker)
         click.echo(
             shown_safely(
                 f"     {hit.kind} · {hit.department or 'no department'} · owner "

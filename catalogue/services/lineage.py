@@ -7,7 +7,7 @@ date, read from the change log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
 from catalogue.models import ChangeLog
+from catalogue.services import run_health
 from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
 from lineage import Hop, Inheritance, LineageGraph
 
@@ -42,6 +43,7 @@ TRACE_COLUMNS = (
     "last_updated",
     "update_frequency",
     "stale",
+    "at_risk",
     "feeds",
     "via",
     "status",
@@ -223,6 +225,11 @@ def attrs_for(
     return {k: past.get(k, current.get(k, {})) for k in keys}
 
 
+def sight_name(sight: Sight) -> Callable[[str], str]:
+    """An asset's key for the caller, or the words for one they may not see."""
+    return lambda key: key if sight.visible(key) else HIDDEN_ASSET
+
+
 def trace(
     session: Session,
     graph: LineageGraph,
@@ -247,6 +254,11 @@ def trace(
     if as_of is not None and not records_as_of(session, [key], as_of):
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
+    # Run health is today's: a trace as of a past date does not show it.
+    risks = run_health.at_risk(session, graph) if as_of is None else {}
+    for row in result.rows:
+        row["at_risk"] = bool(row["key"] and row["key"] in risks) if as_of is None else None
+    result.subject["at_risk"] = key in risks if as_of is None else None
     result.inherited = [
         {
             "flag": i.flag,
@@ -265,6 +277,8 @@ def trace(
         )
     if result.hidden_upstream:
         result.warnings.append(HIDDEN_UPSTREAM)
+    if key in risks:
+        result.warnings.append(run_health.sentence(key, risks[key], sight_name(sight)))
     stale = [r["key"] for r in result.rows if r["stale"] and r["key"]]
     if stale:
         result.warnings.append("stale feeds: " + ", ".join(stale))

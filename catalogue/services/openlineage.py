@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session, aliased
 
 from catalogue.errors import Forbidden
 from catalogue.models import Asset, ColumnLineage, Edge, LineageRun
-from catalogue.services import assets, edges
+from catalogue.services import assets, edges, run_health
 from catalogue.services.access import Principal, can_write
 from catalogue.services.changes import Writer
 from catalogue.services.openlineage_names import digest, key_for, names_for
@@ -444,7 +444,9 @@ def apply_facts(
         for key in dict.fromkeys(outputs):
             link(writer, job, key, graph, outcome)
         if facts.run_id is not None:
+            health_before = run_health.last_finished(writer.session, job)
             run = record_run(writer, facts.run_id, job, facts.event_type, inputs, outputs)
+            run_health.log_health_change(writer, job, health_before)
             if facts.event_type == "COMPLETE":
                 wanted = set(run.inputs), set(run.outputs)
                 unlink_others(writer, job, *wanted, run.started_at, outcome)

@@ -116,6 +116,7 @@ def init_app(app: Flask) -> None:
         governance_pages,
         lineage_pages,
         steward,
+        watch_pages,
     )
     from catalogue.web.presenters import register_template_helpers
 
@@ -136,4 +137,5 @@ def init_app(app: Flask) -> None:
     # The app's /static route serves the pages' files (the app has no others).
     app.static_folder = str(STATIC)
     register_template_helpers(app)
+    watch_pages.register_watch_helpers(app)
     app.register_blueprint(bp)

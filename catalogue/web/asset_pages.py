@@ -90,6 +90,10 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
         via_text = f" via {via}" if via and visible(via) else ""
         verb = "now feeds this" if change["action"] == "edge.add" else "no longer feeds this"
         return [f"{name} {verb}{via_text}"]
+    if change["action"] in ("run.fail", "run.recover"):
+        outputs = [k for k in after.get("outputs") or [] if visible(k)]
+        what = "at risk" if change["action"] == "run.fail" else "no longer at risk"
+        return [f"A run ended {after.get('state')}: {_value(outputs)} {what}"]
     if change["action"] == "asset.review":
         note = after.get("last_review_note")
         return ["Confirmed still correct" + (f": {note}" if note else "")]

@@ -71,6 +71,8 @@ ACTIONS = {
     "asset.review": "Reviewed",
     "edge.add": "Feed added",
     "edge.end": "Feed ended",
+    "run.fail": "Run failed",
+    "run.recover": "Run completed again",
 }
 FACET_NAMES = {
     "department": "Department",

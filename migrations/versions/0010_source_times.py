@@ -6,7 +6,7 @@ metadata_modified (UTC), so the catalogue republishes the source's own times
 instead of the day it imported them. Empty for assets registered here.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 18:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -20,8 +20,9 @@ from tests.conftest import Runner
 from tests.test_docs import COMMANDS
 
 #: Commands that start long-running or interactive work, not input handling:
-#: serving, loading the demo and rebuilding the index are tested elsewhere.
-SKIPPED = {"catalogue serve", "catalogue demo", "catalogue index rebuild"}
+#: serving, loading the demo, rebuilding the index and the notification worker
+#: (which runs until stopped without --once; tests/notify) are tested elsewhere.
+SKIPPED = {"catalogue serve", "catalogue demo", "catalogue index rebuild", "catalogue notify run"}
 FUZZED = [(path, command) for path, command in COMMANDS if path not in SKIPPED]
 
 #: Text a person might type, including what breaks naive code.

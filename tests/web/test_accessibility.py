@@ -51,6 +51,7 @@ PAGES = [
     ),
     ("edit-article-30", "steward", "/assets/tenancies/edit"),
     ("audit-log", "auditor", "/audit?asset=rpt-housing-arrears-dashboard"),
+    ("delivery-log", "admin", "/notify/log"),
     ("accessibility-statement", None, "/accessibility"),
     ("not-found", None, "/assets/no-such-asset"),
     ("forbidden", "viewer", "/register"),

@@ -37,6 +37,9 @@ ROUTES = {
     "web.audit_csv": ("/audit.csv", "auditor", 200),
     "web.accessibility": ("/accessibility", None, 200),
     "web.review_asset": ("/assets/rent-accounts/review", "steward", 405),  # POST only
+    "web.change_watch": ("/watches/asset/rent-accounts", "viewer", 405),  # POST only
+    "web.delivery_log": ("/notify/log", "admin", 200),
+    "web.resend_delivery": ("/notify/log/1/resend", "admin", 405),  # POST only
     "web.my_reviews": ("/reviews", "viewer", 302),  # to the person's own reviews
     "web.person_reviews": ("/people/aisha.begum@thamesbury.gov.uk/reviews", "viewer", 200),
     "web.department_reviews": ("/departments/housing/reviews", None, 200),

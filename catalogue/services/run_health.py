@@ -1,0 +1,148 @@
+"""Pipeline run health (#19): an OpenLineage FAIL or ABORT run marks the job's
+outputs, and everything downstream of them, *at risk* until a later run of
+that job completes.
+
+A job's health is its latest finished run (COMPLETE, FAIL or ABORT, by the
+time the events give). When that changes between healthy and failing, the
+OpenLineage service logs ``run.fail`` or ``run.recover`` in the change log, so
+the notification worker tells watchers like any other change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from catalogue.models import LineageRun
+from catalogue.services.changes import Writer
+from lineage import LineageGraph
+
+FINISHED = ("COMPLETE", "FAIL", "ABORT")
+FAILED = ("FAIL", "ABORT")
+RUN_FAIL, RUN_RECOVER = "run.fail", "run.recover"
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Why an asset is at risk: the failing job, its run, and the output it reaches through."""
+
+    job: str
+    run_id: str
+    state: str
+    since: datetime
+    output: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "run_id": self.run_id,
+            "state": self.state,
+            "since": self.since.isoformat(),
+            "output": self.output,
+        }
+
+
+def last_finished(session: Session, job: str) -> LineageRun | None:
+    return session.scalar(
+        select(LineageRun)
+        .where(LineageRun.job_key == job, LineageRun.state.in_(FINISHED))
+        .order_by(LineageRun.state_at.desc(), LineageRun.id.desc())
+        .limit(1)
+    )
+
+
+def failing_runs(session: Session) -> list[LineageRun]:
+    """The latest finished run of each job whose latest finished run failed."""
+    latest = (
+        select(LineageRun.job_key, func.max(LineageRun.state_at).label("at"))
+        .where(LineageRun.state.in_(FINISHED))
+        .group_by(LineageRun.job_key)
+        .subquery()
+    )
+    query = (
+        select(LineageRun)
+        .join(
+            latest, and_(LineageRun.job_key == latest.c.job_key, LineageRun.state_at == latest.c.at)
+        )  # fmt: skip
+        .where(LineageRun.state.in_(FAILED))
+        .order_by(LineageRun.job_key)
+    )
+    return list(session.scalars(query))
+
+
+def outputs_of(run: LineageRun, graph: LineageGraph) -> list[str]:
+    """What the failed run would have written: the outputs its events named,
+    else what the job feeds now."""
+    if run.outputs:
+        return list(run.outputs)
+    return graph.successors(run.job_key) if graph.has(run.job_key) else []
+
+
+def at_risk(session: Session, graph: LineageGraph) -> dict[str, Risk]:
+    """Every asset at risk now, with the first reason found (outputs before what
+    lies downstream of them)."""
+    risks: dict[str, Risk] = {}
+    for run in failing_runs(session):
+        for output in outputs_of(run, graph):
+            reason = Risk(run.job_key, run.run_id, run.state or "FAIL", run.state_at, output)
+            risks.setdefault(output, reason)
+            below = graph.downstream(output) if graph.has(output) else []
+            for hop in below:
+                risks.setdefault(hop.key, reason)
+    return risks
+
+
+def mark_hits(hits: list[dict[str, Any]], session: Session, graph: LineageGraph) -> None:
+    """Add ``at_risk`` to each search hit (a dict with ``key``), as the API and CLI show it."""
+    risky = at_risk(session, graph) if hits else {}
+    for hit in hits:
+        hit["at_risk"] = hit["key"] in risky
+
+
+def sentence(key: str, risk: Risk, name: Any = str) -> str:
+    """At risk, in words, for a page, a trace or a search result."""
+    where = "it is an output" if risk.output == key else f"it is fed by {name(risk.output)}"
+    return (
+        f"at risk: the last run of {name(risk.job)} ended {risk.state} on "
+        f"{risk.since:%Y-%m-%d %H:%M} UTC and {where}; it stays at risk until a run completes"
+    )
+
+
+def log_health_change(writer: Writer, job: str, before: LineageRun | None) -> None:
+    """After a run event is recorded: log ``run.fail`` when the job goes from
+    healthy to failing, ``run.recover`` when a completed run ends its failure."""
+    after = last_finished(writer.session, job)
+    if after is None:
+        return
+    was_failing = before is not None and before.state in FAILED
+    is_failing = after.state in FAILED
+    if was_failing == is_failing:
+        return
+    snapshot = {"run_id": after.run_id, "state": after.state, "outputs": list(after.outputs)}
+    old = {"state": before.state, "run_id": before.run_id} if before is not None else None
+    writer.log(RUN_FAIL if is_failing else RUN_RECOVER, job, old, snapshot)
+
+
+def run_history(session: Session, job: str, limit: int = 10) -> list[dict[str, Any]]:
+    """A job's latest runs, newest first: state, start, last event, what they named."""
+    runs = session.scalars(
+        select(LineageRun)
+        .where(LineageRun.job_key == job)
+        .order_by(LineageRun.started_at.desc(), LineageRun.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "run_id": r.run_id,
+            "state": r.state,
+            "started_at": r.started_at,
+            "state_at": r.state_at,
+            "inputs": list(r.inputs),
+            "outputs": list(r.outputs),
+        }
+        for r in runs
+    ]

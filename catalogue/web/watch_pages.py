@@ -1,0 +1,104 @@
+"""The watch button on asset and department pages, and run health on pages (#19).
+
+Pages ask ``watch_state(kind, target)`` (a template helper) whether the person
+watches; the button posts here, which calls the same services as the CLI and
+the API, and returns to the page with a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, flash, g, redirect, render_template, request, url_for
+
+from catalogue.db import utcnow
+from catalogue.errors import NotFound
+from catalogue.http import catalogue, current_principal
+from catalogue.services import run_health, watches, webhooks
+from catalogue.services.lineage import Sight, sight_name
+from catalogue.web.blueprint import bp
+from catalogue.web.presenters import department_slug, signed_in
+
+
+def watch_state(kind: str, target: str) -> dict[str, Any] | None:
+    """Whether the signed-in person watches; None for someone without an account."""
+    principal = current_principal()
+    if not principal.signed_in:
+        return None
+    with catalogue().read() as session:
+        try:
+            user = watches.account_of(session, principal)
+        except NotFound:
+            return None
+        return {"watching": watches.is_watching(session, user, watches.Target(kind, target))}
+
+
+def _back(kind: str, target: str) -> Any:
+    if kind == "asset":
+        return redirect(url_for("web.asset", key=target))
+    return redirect(url_for("web.department", slug=department_slug(target)))
+
+
+@bp.post("/watches/<kind>/<target>")
+@signed_in
+def change_watch(kind: str, target: str) -> Any:
+    """Watch or stop watching (``action`` = watch, watch-upstream or stop)."""
+    action = request.form.get("action", "watch")
+    target_ = watches.Target(kind, target)
+    with catalogue().sessions() as session, session.begin():
+        user = watches.account_of(session, current_principal())
+        if action == "stop":
+            watches.remove_watch(session, user, target_)
+            flash(f"You no longer watch {target}.", "success")
+        else:
+            upstream = action == "watch-upstream"
+            watches.add_watch(session, user, target_, upstream)
+            extra = " and everything upstream of it" if upstream else ""
+            flash(f"You now watch {target}{extra}: you will be told of changes.", "success")
+    return _back(kind, target)
+
+
+@bp.get("/notify/log")
+@signed_in
+def delivery_log() -> str:
+    """The delivery log of e-mails and webhook calls (admins; 403 for others)."""
+    with catalogue().read() as session:
+        rows = webhooks.delivery_log(session, current_principal(), limit=200)
+    return render_template("web/delivery_log.html", rows=rows)
+
+
+@bp.post("/notify/log/<int:delivery>/resend")
+@signed_in
+def resend_delivery(delivery: int) -> Any:
+    """Send a delivery again on the worker's next pass (admins)."""
+    with catalogue().sessions() as session, session.begin():
+        webhooks.send_again(session, current_principal(), delivery, utcnow())
+    flash(f"Delivery {delivery} will be sent again on the worker's next pass.", "success")
+    return redirect(url_for("web.delivery_log"))
+
+
+def run_risk(key: str) -> str | None:
+    """Why an asset is at risk from a failed pipeline run, in words (None if it
+    is not). Worked out once per request, for every asset at once."""
+    if "run_risks" not in g:
+        cat = catalogue()
+        with cat.read() as session:
+            g.run_risks = run_health.at_risk(session, cat.graph())
+    risk = g.run_risks.get(key)
+    if risk is None:
+        return None
+    sight = Sight(catalogue().graph(), current_principal())
+    return run_health.sentence(key, risk, sight_name(sight))
+
+
+def job_runs(key: str) -> list[dict[str, Any]]:
+    """A pipeline's latest OpenLineage runs (its page shows them)."""
+    with catalogue().read() as session:
+        return run_health.run_history(session, key)
+
+
+def register_watch_helpers(app: Flask) -> None:
+    """The helpers the pages of #19 call: watch_state, run_risk and job_runs."""
+    app.jinja_env.globals["watch_state"] = watch_state
+    app.jinja_env.globals["run_risk"] = run_risk
+    app.jinja_env.globals["job_runs"] = job_runs
