@@ -176,7 +176,7 @@ def package_show(params: Params) -> dict[str, Any]:
     if not wanted:
         raise CkanError(409, "Validation Error", "", id=["Missing value"])
     for package in packages(include_private=True):
-        if wanted == package["id"]:
+        if wanted in (package["id"], package["name"]):
             return package
     with catalogue().read() as session:
         record = published_record(session, current_principal(), wanted)

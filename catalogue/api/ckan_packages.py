@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from catalogue.services.publishing import THEMES, distributions, licence, slug, stable_id, theme
+from catalogue.services.publishing import (
+    THEMES,
+    distributions,
+    licence,
+    package_name,
+    slug,
+    stable_id,
+    theme,
+)
 
 
 def ckan_time(value: str | None) -> str | None:
@@ -114,7 +122,7 @@ def package_dict(record: dict[str, Any], api_url: str) -> dict[str, Any]:
     resources = _resources(record, package_id)
     return {
         "id": package_id,
-        "name": record["key"],
+        "name": package_name(record["key"]),
         "title": record["title"],
         "notes": record.get("description") or "",
         "url": location if location.startswith(("http://", "https://")) else None,

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from catalogue.services.access import Principal
+from catalogue.services.publishing import package_name
 from catalogue.services.search import MAX_PER_PAGE, search_assets
 from catalogue.services.views import Views
 
@@ -351,8 +352,9 @@ def facets(
 
 # -- the use case ---------------------------------------------------------------------
 def relevance_ranks(views: Views, principal: Principal, text: str) -> dict[str, int] | None:
-    """The relevance rank of every asset matching ``text`` in the catalogue's own
-    search (what ``q`` is, less its ``field:value`` terms); None for no text."""
+    """The relevance rank of every package (by CKAN name) matching ``text`` in the
+    catalogue's own search (what ``q`` is, less its ``field:value`` terms); None
+    for no text."""
     if not text:
         return None
     ranks: dict[str, int] = {}
@@ -360,7 +362,7 @@ def relevance_ranks(views: Views, principal: Principal, text: str) -> dict[str, 
     while page <= pages:
         results = search_assets(views, principal, q=text, page=page, per_page=MAX_PER_PAGE)
         for hit in results.hits:
-            ranks.setdefault(hit.key, len(ranks))
+            ranks.setdefault(package_name(hit.key), len(ranks))
         page, pages = page + 1, results.pages
     return ranks
 

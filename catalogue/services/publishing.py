@@ -16,6 +16,7 @@ Action API and DCAT so the two always agree.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Iterable
@@ -123,6 +124,23 @@ MEDIA_TYPES = {
 def stable_id(kind: str, value: str) -> str:
     """A UUID that is always the same for the same thing."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:council-catalogue:{kind}:{value}"))
+
+
+#: What CKAN accepts as a package name (its name_validator).
+CKAN_NAME = re.compile(r"[a-z0-9_-]{2,100}")
+
+
+def package_name(key: str) -> str:
+    """The package's CKAN name: its key where CKAN would accept that, else the key
+    with what CKAN refuses (the dots of harvested keys such as
+    ``housing-db.public.rent_accounts``, or over 100 characters) made into dashes
+    and eight characters of the key's hash added, so names stay unique and the
+    same on every run."""
+    if CKAN_NAME.fullmatch(key):
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    base = re.sub(r"[^a-z0-9_-]+", "-", key)[:91].strip("-")
+    return f"{base}-{digest}"
 
 
 def slug(text: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import ckanapi
@@ -238,3 +239,37 @@ def test_rows_are_capped_at_1000(client: FlaskClient, borough: Catalogue) -> Non
     response = client.get("/api/3/action/package_search?rows=5000&start=99999999999")
     assert response.status_code == 200
     assert response.json["result"]["results"] == [] and response.json["result"]["count"] == 3
+
+
+def test_every_package_name_is_one_ckan_accepts(ckan: ckanapi.RemoteCKAN, cat: Catalogue) -> None:
+    """Harvested keys hold dots (``housing-db.public.rent_accounts``), which CKAN's
+    name validator refuses, so a CKAN harvesting this catalogue would fail on
+    them: such a package gets a name CKAN accepts, the same on every call, found
+    by package_show under that name, its key or its id, and by search."""
+    from catalogue.services import assets
+    from catalogue.services.access import operator
+
+    long_key = "finance-db.reporting." + "a" * 120
+    with cat.write(operator("test-admin")) as writer:
+        for key, title in (
+            ("housing-db.public.rent_accounts", "Rent accounts table"),
+            (long_key, "Supplier payments table"),
+        ):
+            assets.register(
+                writer,
+                {"key": key, "kind": "dataset", "title": title, "access": "open",
+                 "department": "Housing"},
+            )  # fmt: skip
+    names = ckan.action.package_list()
+    assert len(names) == len(OPEN) + 2
+    assert all(re.fullmatch(r"[a-z0-9_-]{2,100}", name) for name in names)
+    assert set(OPEN) <= set(names)  # keys CKAN accepts stay as they are
+    dotted = next(n for n in names if n.startswith("housing-db-public-rent_accounts-"))
+    shown = ckan.action.package_show(id=dotted)
+    assert shown["title"] == "Rent accounts table"
+    assert ckan.action.package_show(id="housing-db.public.rent_accounts")["name"] == dotted
+    assert ckan.action.package_show(id=shown["id"])["name"] == dotted
+    assert ckan.action.package_list() == names  # stable
+    found = ckan.action.package_search(q="rent accounts table")["results"]
+    assert found and found[0]["name"] == dotted
+    assert ckan.action.package_search(fq=f"name:{dotted}")["count"] == 1
