@@ -98,7 +98,7 @@ COMMANDS = {
     ),
     "user": (
         "catalogue.commands.accounts:user_group",
-        "Local accounts: add, list, change role, disable.",
+        "Local accounts: add, list, change role or password, disable.",
     ),
 }
 

@@ -28,8 +28,8 @@ from marshmallow import (
 from catalogue import vocab
 from catalogue.errors import Invalid, Problem
 from catalogue.text import CONTROL_CHARACTERS, CONTROL_IN_TEXT
+from catalogue.vocab import KEY_PATTERN
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 CATEGORY_LISTS = ("data_subjects", "personal_data_categories", "recipients")
 SOURCE_TIMES = ("source_created", "source_modified")
 KEY_RULE = "lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"

@@ -6,7 +6,11 @@ the values below are the fixed vocabularies of the standards the catalogue follo
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+
+#: What an asset key may be (a record's ``key``, and a reference to one).
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 
 DEFAULT_KINDS: dict[str, str] = {
     "dataset": "Dataset",

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from catalogue.errors import Invalid, NotFound, Problem
 from catalogue.models import Asset
-from catalogue.schemas import KEY_PATTERN
 from catalogue.services.access import Principal, require_read
 from catalogue.services.records import asset_record
+from catalogue.vocab import KEY_PATTERN
 
 KIND = "source_system"
 

@@ -191,6 +191,9 @@ def leaf_commands(group: click.Group) -> Iterator[str]:
 # Every command with arguments that make it do its work on the demo catalogue.
 # A new command must be added here (or to NOT_RUN, saying why).
 CLI_CALLS: dict[str, list[str]] = {
+    # First, so that every change the sweep makes is news for the notify commands.
+    "webhook add": ["http://127.0.0.1:9/sweep", "--description", "sweep"],
+    "webhook list": [],
     "init": [],
     "db upgrade": [],
     "db current": [],
@@ -215,6 +218,10 @@ CLI_CALLS: dict[str, list[str]] = {
     "user list": [],
     "user set-role": ["jo.bloggs", "steward"],
     "user set-password": ["jo.bloggs", "--password", "another long password"],
+    "user set-department": ["jo.bloggs", "Housing"],
+    "watch add": ["rpt-housing-arrears-dashboard", "--upstream", "--user", "jo.bloggs"],
+    "watch list": ["--user", "jo.bloggs"],
+    "watch email": ["daily", "--user", "jo.bloggs"],
     "user disable": ["jo.bloggs"],
     "user enable": ["jo.bloggs"],
     "token create": ["jo.bloggs", "--label", "sweep"],
@@ -239,6 +246,11 @@ CLI_CALLS: dict[str, list[str]] = {
     "harvest files": ["{folder}", "--source-system", "sys-sweep-files"],
     "harvest run": ["{harvest_yaml}"],
     "lineage columns": ["sys-sweep.main.people"],
+    "notify run": ["--once"],
+    "notify log": [],
+    "notify resend": ["1"],
+    "watch remove": ["rpt-housing-arrears-dashboard", "--user", "jo.bloggs"],
+    "webhook remove": ["1"],
 }
 NOT_RUN = {"serve": "starts a web server and does not return"}
 
@@ -278,6 +290,7 @@ def test_no_command_changes_or_deletes_audit_rows(
         files[f"{{{name}}}"] = str(tmp_path / f"{name}.json")
         (tmp_path / f"{name}.json").write_text(text, encoding="utf-8")
     files.update(harvest_sources(tmp_path))
+    demo_run.env["CATALOGUE_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
     before = audit_rows(demo_catalogue)
     for name in sorted(commands - set(NOT_RUN), key=list(CLI_CALLS).index):
         args = [files.get(a, a) for a in CLI_CALLS[name]]

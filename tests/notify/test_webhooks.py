@@ -142,12 +142,14 @@ def test_a_webhook_is_not_told_of_a_restricted_asset(
 def test_the_readmes_signature_check_accepts_a_real_delivery(
     chain: Catalogue, receiver: Receiver, notify_settings: NotifySettings
 ) -> None:
-    """The check the README tells receivers to make, run as printed."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("**Checking the signature.**", 1)[1]
+    """The check the documentation tells receivers to make, run as printed."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "watching.md").read_text(
+        encoding="utf-8"
+    )
+    section = docs.split("**Checking the signature.**", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 - our own README's example
+    exec(code, namespace)  # noqa: S102 - our own documentation's example
     genuine = namespace["genuine"]
     hook(chain, receiver.url, notify_settings)
     change(chain, "arrears-by-ward", access="open")
