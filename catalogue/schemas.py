@@ -113,7 +113,7 @@ def _any_case(word: str) -> str:
     return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
 
 
-_TEXT_CHARACTER = "[^\\u0000-\\u001f\\u007f]"
+_TEXT_CHARACTER = "[^\\u0000-\\u001f\\u007f-\\u009f]"  # catalogue.text's control characters
 #: A link, as the API's document states it and every way in checks it: an
 #: absolute http(s) address with a host, or a mailto: address; no control characters.
 LINK_PATTERN = (

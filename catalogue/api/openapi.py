@@ -21,7 +21,8 @@ from catalogue.api.base import IF_MATCH_VERSION, document
 from catalogue.api.blueprint import bp
 from catalogue.api.openlineage_schemas import BODY_RULES
 from catalogue.api.schemas import ProblemSchema
-from catalogue.schemas import KEY_PATTERN
+from catalogue.api.watches import BODY_RULES as WATCH_RULES
+from catalogue.schemas import KEY_PATTERN, AssetSchema, PlainTextSchema
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """\
@@ -47,6 +48,10 @@ KEY_PARAMETERS = {"key", "upstream", "to"}
 #: No string a client sends may hold a NUL character: PostgreSQL can neither
 #: store nor compare one, so every route refuses it (400) before reading further.
 NO_NUL = "^[^\\u0000]*$"
+#: What a record's text may hold (catalogue.text): no control character, except
+#: the new lines and tabs of its multi-line (Markdown) fields.
+ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+MULTI_LINE = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f]*$"
 
 
 def documented(rule: Rule) -> bool:
@@ -182,6 +187,28 @@ def refuse_nul_everywhere(schema: Any) -> None:
         refuse_nul_everywhere(value)
 
 
+def _plain_text_schemas() -> dict[str, type[PlainTextSchema]]:
+    """Each record schema that refuses control characters, by its name in the
+    document (apispec names a component after its class, less "Schema")."""
+    found, todo = {}, [PlainTextSchema]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        found[cls.__name__.removesuffix("Schema")] = cls
+    found["AssetChanges"] = AssetSchema  # a PATCH body: the asset's fields, each optional
+    return found
+
+
+def refuse_control_characters(components: dict[str, Any]) -> None:
+    """State on each text of a record what ``PlainTextSchema`` refuses."""
+    for name, cls in _plain_text_schemas().items():
+        for field, prop in components.get(name, {}).get("properties", {}).items():
+            rule = MULTI_LINE if field in cls.multiline else ONE_LINE
+            for schema in (prop, prop.get("items") or {}):
+                if schema.get("type") == "string" and not {"enum", "format"} & schema.keys():
+                    schema.setdefault("pattern", rule)
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.0 document of every documented route of ``app``."""
     spec = APISpec(
@@ -207,8 +234,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     built = spec.to_dict()
-    for name, rules in BODY_RULES.items():
+    for name, rules in {**BODY_RULES, **WATCH_RULES}.items():
         built["components"]["schemas"][name].update(rules)
+    refuse_control_characters(built["components"]["schemas"])
     refuse_nul_everywhere(built["components"]["schemas"])
     for operations in built["paths"].values():
         for op in operations.values():

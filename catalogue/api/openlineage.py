@@ -38,6 +38,7 @@ from catalogue.services.openlineage import (
     LineageFacts,
     apply_facts,
 )
+from catalogue.text import CONTROL_CHARACTERS, CONTROL_IN_TEXT
 
 TAG = "openlineage"
 
@@ -73,8 +74,31 @@ def request_bytes() -> bytes:
     return data
 
 
+def plain_text(value: Any, key: str = "") -> Any:
+    """Another system's text, as CKAN imports and harvests take it: control
+    characters (a stray escape code, a new line in an owner's name) become spaces,
+    except the new lines and tabs of a description. A dataset's or job's own
+    namespace and name are left as sent: they are its identity, so one holding a
+    control character is refused (the document says so), not renamed."""
+    if isinstance(value, str):
+        if key == "description":
+            return CONTROL_IN_TEXT.sub(" ", value)
+        return CONTROL_CHARACTERS.sub(" ", value)
+    if isinstance(value, dict):
+        identity = {"namespace", "name"} <= value.keys()
+        return {
+            plain_text(k): v if identity and k in ("namespace", "name") else plain_text(v, k)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [plain_text(v, key) for v in value]
+    return value
+
+
 def validate_event(payload: dict[str, Any]) -> dict[str, Any]:
-    """The event as the schema reads it; raises InvalidEvent listing every problem."""
+    """The event as the schema reads it (its text made plain: ``plain_text``);
+    raises InvalidEvent listing every problem."""
+    payload = plain_text(payload)
     try:
         return OpenLineageEventSchema().load(payload)
     except ValidationError as error:

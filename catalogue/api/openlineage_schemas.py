@@ -43,7 +43,9 @@ NAME = {
     "required": True,
     "validate": [
         validate.Length(1, 1000),
-        validate.Regexp(r"^[^\u0000-\u001f\u007f]*$", error="must not hold control characters"),
+        validate.Regexp(
+            r"^[^\u0000-\u001f\u007f-\u009f]*$", error="must not hold control characters"
+        ),
     ],
 }
 

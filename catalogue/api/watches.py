@@ -3,6 +3,8 @@ services as ``catalogue watch``; an asset they may not see is 404."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -14,12 +16,25 @@ from catalogue.services import watches
 TAG = "watches"
 
 
+#: In the OpenAPI document: exactly one of asset and department.
+BODY_RULES = {"WatchIn": {"oneOf": [{"required": ["asset"]}, {"required": ["department"]}]}}
+
+
+class JsonBoolean(fields.Boolean):
+    """true or false, as JSON says them: 0, 1 and "yes" are refused."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class WatchInSchema(Schema):
     """Name an asset (optionally with everything upstream) or a department."""
 
     asset = fields.String(validate=validate.Length(1, 200))
     department = fields.String(validate=validate.Length(1, 200))
-    upstream = fields.Boolean(load_default=False)
+    upstream = JsonBoolean(load_default=False)
 
     @validates_schema
     def one_target(self, data: dict, **_: object) -> None:
