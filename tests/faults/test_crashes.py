@@ -105,8 +105,10 @@ def test_apply_killed_at_random_moments_is_all_or_nothing(
     writing = time.monotonic() - began
     rng = random.Random(5)
     mid_write = 0
-    # Early and late in the write, and once while still reading and planning.
-    moments = [("writing", 0.05, 0.4), ("reading", 0.0, 0.0), ("writing", 0.4, 0.9)]
+    # Early and later in the write, and once while still reading and planning. The
+    # window was measured on a first (cold) run; later runs write faster on a quiet
+    # machine, so the kills fall in its first 60 %.
+    moments = [("writing", 0.05, 0.3), ("reading", 0.0, 0.0), ("writing", 0.3, 0.6)]
     for attempt, (phase, low, high) in enumerate(moments):
         before = counts(run)
         process = catalogue_process(run.env, "apply", str(path))
