@@ -167,7 +167,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         raise SettingError(error.message) from None
     settings = replace(Settings(), **values)
     if overrides:
-        converted = {
+        converted: dict[str, Any] = {
             k: Path(v) if k in {"instance_path", "index_dir", "synonyms_path"} and v else v
             for k, v in overrides.items()
         }

@@ -8,7 +8,7 @@ A *record* here is an asset record as ``services.records.asset_record`` makes it
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -215,7 +215,7 @@ def _special(record: Mapping[str, Any]) -> str:
 
 
 def register_rows(
-    records: list[Mapping[str, Any]], columns: list[RegisterColumn]
+    records: Sequence[Mapping[str, Any]], columns: list[RegisterColumn]
 ) -> list[dict[str, str]]:
     """One row per record, keyed by heading, every value a string."""
     return [{c.heading: str(c.value(r)) for c in columns} for r in records]
@@ -250,7 +250,7 @@ def _security(record: Mapping[str, Any], general: str) -> str:
 
 
 def processing_activities(
-    records: list[Mapping[str, Any]], controller: Controller
+    records: Sequence[Mapping[str, Any]], controller: Controller
 ) -> list[dict[str, Any]]:
     """The record of processing: the assets holding personal data grouped by
     their purpose of processing (those without one last, under "Purpose not
@@ -466,7 +466,7 @@ def month_ends(today: date, months: int = 12) -> list[date]:
 
 
 def coverage_trend(
-    changes: list[tuple[date, str, Mapping[str, Any] | None]],
+    changes: Sequence[tuple[date, str, Mapping[str, Any] | None]],
     days: list[date],
     policy: ReviewPolicy,
 ) -> list[dict[str, Any]]:

@@ -44,7 +44,9 @@ def _page(status: int, title: str, detail: str) -> tuple[str, int]:
 
 def handle_catalogue_error(error: CatalogueError) -> Any:
     if wants_json():
-        extra = {"errors": error.field_errors()} if isinstance(error, Invalid) else {}
+        extra: dict[str, Any] = (
+            {"errors": error.field_errors()} if isinstance(error, Invalid) else {}
+        )
         if isinstance(error, Invalid):
             extra["problems"] = [p.as_dict() for p in error.problems]
         return problem(error.status, error.title, error.message, **extra)
@@ -111,7 +113,7 @@ def handle_database_down(error: OperationalError | InterfaceError | PoolTimeout)
 
 def handle_internal_error(error: Exception) -> Any:
     """A fault in the catalogue: 500, the traceback in the log and never in the answer."""
-    current_app.log_exception((type(error), error, error.__traceback__))
+    current_app.log_exception((type(error), error, error.__traceback__))  # type: ignore[arg-type]
     detail = "Something went wrong in the catalogue. It has been logged; please tell its team."
     if wants_json():
         return problem(500, "Internal server error", detail)

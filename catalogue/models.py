@@ -309,17 +309,17 @@ def _refuse_bulk_change(state: ORMExecuteState) -> None:
     """Bulk ``update(ChangeLog)`` / ``delete(AuthEvent)`` through any Session."""
     if not (state.is_update or state.is_delete):
         return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in APPEND_ONLY_TABLES:
-        raise AppendOnly(f"{table.name} rows are append-only: they are never changed")
+    name = getattr(getattr(state.statement, "table", None), "name", None)
+    if name in APPEND_ONLY_TABLES:
+        raise AppendOnly(f"{name} rows are append-only: they are never changed")
 
 
 def _refuse_core_change(_conn: Any, clause: Any, *_args: Any) -> None:
     """The same for Core ``update()`` / ``delete()`` run on a Connection."""
     if isinstance(clause, Update | Delete):
-        table = getattr(clause, "table", None)
-        if getattr(table, "name", None) in APPEND_ONLY_TABLES:
-            raise AppendOnly(f"{table.name} rows are append-only: they are never changed")
+        name = getattr(getattr(clause, "table", None), "name", None)
+        if name in APPEND_ONLY_TABLES:
+            raise AppendOnly(f"{name} rows are append-only: they are never changed")
 
 
 # Registered once, when the tables are defined: whatever imports the models gets

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from typing import Any
 
 import nh3
 from flask import Flask, Request, Response, current_app, g, has_request_context, request, session
@@ -17,6 +18,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from werkzeug.datastructures import Headers
 
 from catalogue.config import Settings
 from catalogue.http import handle_http_error
@@ -33,7 +35,7 @@ CSRF_FAILED = (
 
 
 # -- API tokens on a request -----------------------------------------------------
-def request_api_token(headers: Mapping[str, str]) -> str | None:
+def request_api_token(headers: Mapping[str, str] | Headers) -> str | None:
     """The API token a request carries, if any: ``Authorization: Bearer T``,
     CKAN's bare ``Authorization: T``, or ``X-CKAN-API-Key: T``.
 
@@ -75,7 +77,7 @@ def protect_from_csrf(csrf: CSRFProtect) -> None:
     csrf.protect(apply_exemptions=True)
 
 
-def explain_csrf_failure(error: CSRFError) -> object:
+def explain_csrf_failure(error: CSRFError) -> Any:
     error.description = CSRF_FAILED
     return handle_http_error(error)
 

@@ -114,7 +114,7 @@ def handling_shortfalls(access: str | None, inherited: Sequence[Inheritance]) ->
     sentence per flag it inherits); an asset that inherits special category
     data must have ``restricted`` access. An empty list means no shortfall.
     """
-    reasons = []
+    reasons: list[str] = []
     if access == "open":
         reasons.extend(
             f"access is open but it inherits {_LABELS[item.flag]} {_route(item)}"

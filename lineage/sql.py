@@ -90,7 +90,7 @@ def _table_name(table: exp.Table, default_schema: str | None) -> str:
     return f"{schema}.{table.name}".lower() if schema else table.name.lower()
 
 
-def _subtype(expression: exp.Expression) -> str:
+def _subtype(expression: exp.Expr) -> str:
     inner = expression.unalias() if isinstance(expression, exp.Alias) else expression
     if isinstance(inner, exp.Column):
         return "IDENTITY"
@@ -99,7 +99,7 @@ def _subtype(expression: exp.Expression) -> str:
     return "TRANSFORMATION"
 
 
-def _query_of(statement: exp.Expression) -> tuple[exp.Expression | None, exp.Query | None]:
+def _query_of(statement: exp.Expr) -> tuple[exp.Expr | None, exp.Query | None]:
     """(target table expression, query) of a statement that makes data from a query."""
     if isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
         return statement.this, statement.expression
@@ -110,7 +110,7 @@ def _query_of(statement: exp.Expression) -> tuple[exp.Expression | None, exp.Que
     return None, None
 
 
-def _reads(query: exp.Expression, default_schema: str | None) -> tuple[str, ...]:
+def _reads(query: exp.Expr, default_schema: str | None) -> tuple[str, ...]:
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     names = {
         _table_name(t, default_schema)
@@ -159,7 +159,7 @@ def _column_sources(
     return sorted(set(found), key=lambda p: (p[1].column, p[1].table, p[1].source_column))
 
 
-def _branch_select(query: exp.Query, position: int) -> exp.Expression:
+def _branch_select(query: exp.Query, position: int) -> exp.Expr:
     """The select expression at ``position``; for a UNION, the most telling branch's."""
     branches = [query]
     if isinstance(query, exp.SetOperation):
@@ -173,7 +173,7 @@ def _branch_select(query: exp.Query, position: int) -> exp.Expression:
 
 
 def query_lineage(
-    sql: str | exp.Expression,
+    sql: str | exp.Expr,
     dialect: str | None = None,
     columns: Columns | MappingSchema | None = None,
     default_schema: str | None = None,
@@ -186,9 +186,7 @@ def query_lineage(
     """
     schema = columns if isinstance(columns, MappingSchema) else _schema(columns, dialect)
     try:
-        statement = (
-            sql if isinstance(sql, exp.Expression) else sqlglot.parse_one(sql, dialect=dialect)
-        )
+        statement = sql if isinstance(sql, exp.Expr) else sqlglot.parse_one(sql, dialect=dialect)
         target_node, query = _query_of(statement)
         if query is None:
             raise SqlProblem(f"not a query this can trace: {statement.key.upper()} statement")

@@ -123,7 +123,7 @@ def _tags(value: Any) -> list[str]:
     return sorted(t for t in tags if t)
 
 
-def _columns(value: Any) -> list[dict[str, str]]:
+def _columns(value: Any) -> list[dict[str, str | None]]:
     out = []
     for col in value or []:
         if isinstance(col, dict) and _text(col.get("name")):

@@ -57,9 +57,9 @@ class Synonyms:
             if len(members) > 1:
                 built.append(tuple(members))
         by_member: dict[Member, set[int]] = {}
-        for number, group in enumerate(built):
-            for member in group:
-                by_member.setdefault(member, set()).add(number)
+        for number, built_group in enumerate(built):
+            for built_member in built_group:
+                by_member.setdefault(built_member, set()).add(number)
         frozen = {m: frozenset(ids) for m, ids in by_member.items()}
         return cls(tuple(built), display, frozen, frozenset(narrow))
 

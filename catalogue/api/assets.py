@@ -93,7 +93,7 @@ def asset_page(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page_url(page: int) -> str:
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     args["page"] = [str(page)]
     return url_for(request.endpoint or "", **request.view_args or {}, **args)
 

@@ -294,7 +294,7 @@ def _register(fmt: str) -> None:
     catalog.__doc__ = f"The catalogue as DCAT-AP 3 {rdf_format}, 100 datasets a page."
     dataset.__doc__ = f"One dataset as DCAT-AP 3 {rdf_format}."
     catalog.__name__, dataset.__name__ = f"catalog_{fmt}", f"dataset_{fmt}"
-    meta = {"tag": "dcat", "produces": mimetype, "responses": responses}
+    meta: dict[str, Any] = {"tag": "dcat", "produces": mimetype, "responses": responses}
     bp.add_url_rule(
         f"/catalog.{fmt}", view_func=document(f"DCAT catalogue ({fmt})", **meta)(catalog)
     )

@@ -28,7 +28,7 @@ class _Open(Schema):
 
 #: A dataset's namespace and name become its asset's location (``namespace/name``):
 #: no control characters, and no namespace a browser would run as a script.
-NAMESPACE = {
+NAMESPACE: dict[str, Any] = {
     "required": True,
     "validate": [
         validate.Length(1, 1000),
@@ -39,7 +39,7 @@ NAMESPACE = {
         ),
     ],
 }
-NAME = {
+NAME: dict[str, Any] = {
     "required": True,
     "validate": [
         validate.Length(1, 1000),

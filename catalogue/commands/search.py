@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from catalogue.commands import Context, emit_json, format_option, pass_context
@@ -46,7 +48,7 @@ def search(
     **filters: tuple[str, ...],
 ) -> None:
     """Search the catalogue as staff do: "bins", "council tax arrears", "school places"."""
-    params = {
+    params: dict[str, Any] = {
         "q": " ".join(query),
         **{k: list(v) for k, v in filters.items() if v and k in FACET_FIELDS},
         "page": page,

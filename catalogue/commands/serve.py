@@ -26,7 +26,7 @@ from catalogue.request_log import configure_logging
 log = logging.getLogger("catalogue.serve")
 
 
-class CatalogueGunicornLogger(GunicornLogger):  # type: ignore[misc]
+class CatalogueGunicornLogger(GunicornLogger):
     """Gunicorn's error log without its own plain-text handler: its records go
     to the root logger, where ``configure_logging`` formats every line alike."""
 
@@ -37,7 +37,7 @@ class CatalogueGunicornLogger(GunicornLogger):  # type: ignore[misc]
         self.error_log.propagate = True
 
 
-class CatalogueServer(BaseApplication):  # type: ignore[misc]
+class CatalogueServer(BaseApplication):
     """Gunicorn running ``create_app()`` in each worker (after the fork, so each
     worker opens its own database connections and keeps its own views)."""
 

@@ -1,41 +1,33 @@
-"""Accounts: users, passwords, and who a request is (by password or API token).
+"""Accounts: users and their passwords, roles and departments.
 
 Passwords are kept only as argon2 hashes, API tokens only as SHA-256 digests of
 a high-entropy secret shown once (their lifecycle is in ``services.tokens``).
-Failed sign-ins are counted in the database (``auth_events``), so the rate
-limit holds across worker processes and hosts.
+Signing in is in ``services.authentication``.
 
 Management functions (add a user, create a token…) take the acting
-:class:`Principal`, flush, and leave the commit to the caller. The two
-``authenticate_*`` functions commit themselves: a refused sign-in must leave
-its trace even though they raise.
+:class:`Principal`, flush, and leave the commit to the caller.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import secrets
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from catalogue.db import utcnow
 from catalogue.errors import (
-    CatalogueError,
     Conflict,
     Forbidden,
     Invalid,
     NotFound,
     Problem,
-    Unauthorized,
 )
-from catalogue.models import ApiToken, AuthEvent, SignInSession, User
+from catalogue.models import AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
 
 EVENT_KINDS = (
@@ -53,29 +45,11 @@ EVENT_KINDS = (
     "sso_refused",  # single sign-on refused; the detail says why (never a token)
     "sso_linked",
 )
-#: Failed sign-ins within FAILURE_WINDOW that lock an account: MAX_FAILURES from
-#: one network address lock it for that address only, so whoever guesses cannot
-#: lock its owner out from elsewhere; ACCOUNT_MAX_FAILURES from anywhere lock it
-#: everywhere (guessing spread over many addresses). ADDRESS_MAX_FAILURES from one
-#: address, whatever the usernames, stop that address (password spraying).
-MAX_FAILURES = 5
-ACCOUNT_MAX_FAILURES = 50
-ADDRESS_MAX_FAILURES = 20
-FAILURE_WINDOW = timedelta(minutes=15)
 PASSWORD_MIN_LENGTH = 12
-# last_used_at is written at most this often per token: an API client making
-# many calls a second should not turn every read into a write.
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-WRONG_PASSWORD = "wrong username or password"
 
 _hasher = PasswordHasher()
-
-
-class TooManyAttempts(CatalogueError):
-    status = 429
-    title = "Too many failed sign-ins"
 
 
 # -- records -------------------------------------------------------------------
@@ -231,14 +205,7 @@ def set_role(
     require_admin(actor, "change roles")
     if problems := role_problems(role):
         raise Invalid(f"cannot give {username!r} the role {role!r}", problems)
-    user = get_user(session, username)
-    if user.role != role:
-        detail = f"by {actor.name}: {user.role} → {role}"
-        user.role = role
-        record_event(session, "role_changed", user.username, detail, now=now)
-        end_user_sessions(session, user.id, "role changed", now)
-    session.flush()
-    return user_record(user)
+    return _change_user(session, actor, username, "role", role, now)
 
 
 def set_department(
@@ -257,12 +224,26 @@ def set_department(
         raise Invalid(
             "cannot change the department", [Problem("at most 200 characters", "department")]
         )
+    return _change_user(session, actor, username, "department", department, now)
+
+
+def _change_user(
+    session: Session,
+    actor: Principal,
+    username: str,
+    field: str,
+    value: str | None,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """Set a user's role or department; a change is audited (old → new) and ends
+    their sessions, so what they may do changes on their next request."""
     user = get_user(session, username)
-    if user.department != department:
-        detail = f"by {actor.name}: {user.department or 'none'} → {department or 'none'}"
-        user.department = department
-        record_event(session, "department_changed", user.username, detail, now=now)
-        end_user_sessions(session, user.id, "department changed", now)
+    before = getattr(user, field)
+    if before != value:
+        setattr(user, field, value)
+        detail = f"by {actor.name}: {before or 'none'} → {value or 'none'}"
+        record_event(session, f"{field}_changed", user.username, detail, now=now)
+        end_user_sessions(session, user.id, f"{field} changed", now)
     session.flush()
     return user_record(user)
 
@@ -299,165 +280,3 @@ def end_user_sessions(
 # -- API tokens ----------------------------------------------------------------
 def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-# -- authentication ------------------------------------------------------------
-@cache
-def _dummy_hash() -> str:
-    return _hasher.hash(secrets.token_hex(16))
-
-
-def _failure_times(session: Session, limit: int, since: datetime, *where: Any) -> list[datetime]:
-    """The newest `limit` failed sign-ins since `since` matching `where`."""
-    return list(
-        session.scalars(
-            select(AuthEvent.at)
-            .where(AuthEvent.kind == "sign_in_failed", AuthEvent.at > since, *where)
-            .order_by(AuthEvent.at.desc())
-            .limit(limit)
-        )
-    )
-
-
-def lockout_remaining(
-    session: Session, username: str, now: datetime, remote_addr: str | None = None
-) -> timedelta | None:
-    """How long a sign-in as ``username`` from ``remote_addr`` must wait, or None.
-
-    Locked: MAX_FAILURES failures for the account from this address, or
-    ACCOUNT_MAX_FAILURES from anywhere, since its last successful sign-in within
-    FAILURE_WINDOW; or ADDRESS_MAX_FAILURES failures from this address for any
-    usernames. The wait ends when the oldest failure that counts is that old.
-    """
-    since = now - FAILURE_WINDOW
-    last_success = session.scalar(
-        select(func.max(AuthEvent.at)).where(
-            AuthEvent.username == username, AuthEvent.kind == "sign_in", AuthEvent.at > since
-        )
-    )
-    after = max(since, last_success or since)
-    address = (
-        AuthEvent.remote_addr == remote_addr[:100]
-        if remote_addr
-        else AuthEvent.remote_addr.is_(None)
-    )
-    checks = [
-        (MAX_FAILURES, after, (AuthEvent.username == username, address)),
-        (ACCOUNT_MAX_FAILURES, after, (AuthEvent.username == username,)),
-    ]
-    if remote_addr:
-        checks.append((ADDRESS_MAX_FAILURES, since, (address,)))
-    waits = []
-    for limit, start, where in checks:
-        failures = _failure_times(session, limit, start, *where)
-        if len(failures) >= limit:
-            waits.append(failures[-1] + FAILURE_WINDOW - now)
-    return max(waits) if waits else None
-
-
-def too_many_attempts(wait: timedelta) -> TooManyAttempts:
-    """The refusal while locked: how long to wait. Not the account's name: an
-    alias or email must not reveal the username."""
-    minutes = max(1, -(-int(wait.total_seconds()) // 60))
-    return TooManyAttempts(
-        f"too many failed sign-ins: wait {minutes} minute(s) and try again, or ask an administrator"
-    )
-
-
-def _hold_account(session: Session, given: str) -> None:
-    """Take the account's row lock for this transaction (a write that changes
-    nothing), so that concurrent sign-ins to one account are counted one after
-    another: without it, parallel guesses all read the same count and all get
-    their password checked. Taken before anything is read (SQLite too)."""
-    session.execute(
-        update(User)
-        .where(or_(User.username == given, User.email == given))
-        .values(disabled=User.disabled)
-    )
-
-
-def _verify(user: User | None, password: str) -> bool:
-    """Check a password; an unknown user costs the same time as a known one."""
-    stored = user.password_hash if user is not None and user.password_hash else None
-    try:
-        _hasher.verify(stored or _dummy_hash(), password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return stored is not None
-
-
-def authenticate_password(
-    session: Session,
-    username: str,
-    password: str,
-    remote_addr: str | None = None,
-    now: datetime | None = None,
-) -> Principal:
-    """Who signs in with this username (or email) and password. Commits.
-
-    Raises Unauthorized ("wrong username or password", or a disabled account,
-    said only once the password is right) or TooManyAttempts while locked (see
-    lockout_remaining), without checking the password. Attempts at one account
-    are counted one at a time. Every attempt is recorded as an auth event.
-    """
-    now = now or utcnow()
-    given = (username or "").strip().lower()[:320]
-    if not given or not password:
-        raise Unauthorized("enter your username and password")
-    _hold_account(session, given)
-    user = find_user(session, given)
-    who = user.username if user is not None else given
-    wait = lockout_remaining(session, who, now, remote_addr)
-    if wait is not None:
-        record_event(session, "sign_in_locked", who, "password not checked", remote_addr, now)
-        session.commit()
-        raise too_many_attempts(wait)
-    ok = _verify(user, password)
-    if not ok or user is None or user.disabled:
-        reason = "account disabled" if ok else "wrong password" if user else "no such user"
-        record_event(session, "sign_in_failed", who, reason, remote_addr, now)
-        session.commit()
-        raise Unauthorized(
-            "this account is disabled: ask an administrator" if ok else WRONG_PASSWORD
-        )
-    if _hasher.check_needs_rehash(user.password_hash or ""):
-        user.password_hash = _hasher.hash(password)
-    user.last_sign_in_at = now
-    record_event(session, "sign_in", who, "password", remote_addr, now)
-    session.commit()
-    return principal_for(user)
-
-
-def load_signed_in(session: Session, user_id: int) -> Principal | None:
-    """The Principal of a signed-in session's user; None if gone or disabled."""
-    user = session.get(User, user_id)
-    return None if user is None or user.disabled else principal_for(user)
-
-
-def authenticate_token(session: Session, raw_token: str, now: datetime | None = None) -> Principal:
-    """Who this API token acts as. Commits (last_used_at, at most once a minute).
-
-    Raises Unauthorized, saying why, for an unknown, revoked or expired token or
-    a disabled account: each is refused at once, on the very next request.
-    """
-    now = now or utcnow()
-    raw_token = raw_token.strip()
-    token = None
-    if 0 < len(raw_token) <= 256:
-        digest = token_digest(raw_token)
-        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-    if token is None:
-        raise Unauthorized("that API token is not recognised")
-    if token.revoked_at is not None:
-        raise Unauthorized(f"that API token was revoked on {token.revoked_at:%Y-%m-%d %H:%M} UTC")
-    if token.expires_at <= now:
-        raise Unauthorized(
-            f"that API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC: "
-            "ask an administrator for a new one"
-        )
-    if token.user.disabled:
-        raise Unauthorized("the account that API token belongs to is disabled")
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
-        token.last_used_at = now
-        session.commit()
-    return principal_for(token.user)

@@ -252,8 +252,8 @@ def plan_apply(
                 problems.append(Problem(message, "status", step.key, step.source))
     problems.extend(_plan_edges(session, plan, graph, principal))
     created = [s.key for s in steps if s.values.get("kind") == "source_system"]
-    records = [(s.key, s.values, s.source) for s in steps]
-    problems.extend(source_system_problems(session, principal, records, created))
+    stated = [(s.key, s.values, s.source) for s in steps]
+    problems.extend(source_system_problems(session, principal, stated, created))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise Invalid(f"nothing was applied: {len(problems)} {noun} found", problems)

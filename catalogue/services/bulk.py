@@ -76,7 +76,8 @@ def create_assets(
             insert(Asset).returning(Asset.id, Asset.key), rows[start : start + BATCH]
         )
         ids.update({key: id_ for id_, key in result})
-    columns, tag_rows = [], []
+    columns: list[dict[str, Any]] = []
+    tag_rows: list[dict[str, Any]] = []
     for values, (department, owner, steward, tags) in zip(creates, refs, strict=True):
         asset_id = ids[values["key"]]
         for position, column in enumerate(_column_dicts(values)):
@@ -135,7 +136,7 @@ def add_edges(
 ) -> None:
     """Insert current edges ``(upstream, downstream, via, description)`` and log each."""
     keys = {id_: key for key, id_ in ids.items()}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "upstream_id": ids[up],
             "downstream_id": ids[down],
@@ -151,7 +152,7 @@ def add_edges(
         chunk = rows[start : start + BATCH]
         result = session_insert_edges(writer, chunk)
         for (edge_id, up_id, down_id), row in zip(result, chunk, strict=True):
-            record = {
+            record: dict[str, Any] = {
                 "id": edge_id,
                 "upstream": keys[up_id],
                 "downstream": keys[down_id],
@@ -171,4 +172,4 @@ def session_insert_edges(writer: Writer, rows: list[dict[str, Any]]) -> list[tup
         ),
         rows,
     )
-    return [tuple(r) for r in result]
+    return [(r[0], r[1], r[2]) for r in result]

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from catalogue.services.access import Principal
@@ -324,7 +325,7 @@ def sort_packages(ranked: list[tuple[int, dict[str, Any]]], sort: str) -> list[d
             items.sort(key=lambda item: item[0], reverse=not descending)
         else:
             name = "title" if field == "title_string" else field
-            items.sort(key=lambda item, n=name: (item[1].get(n) or "").lower(), reverse=descending)
+            items.sort(key=partial(_text_of, name), reverse=descending)
     return [package for _, package in items]
 
 
@@ -413,3 +414,8 @@ def search_packages(
         "results": ordered[query.start : query.start + query.rows],
         "search_facets": rich,
     }
+
+
+def _text_of(name: str, item: tuple[Any, dict[str, Any]]) -> str:
+    """A package's text field, for sorting without regard to case."""
+    return str(item[1].get(name) or "").lower()

@@ -9,9 +9,10 @@ way as-of lineage replays edges)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,10 +103,10 @@ def past_lineage(session: Session, as_of: datetime) -> PastLineage:
         .where(ChangeLog.action == COLUMN_LINEAGE_ACTION, ChangeLog.at <= as_of)
         .order_by(ChangeLog.seq)
     )
-    for output_key, after in changes:
+    for output_key, after in cast("Iterable[tuple[str, dict[str, Any] | None]]", changes):
         latest[output_key] = (after or {}).get("column_lineage") or {}
     names = names_for(session, list(latest))
-    rows = []
+    rows: list[PastRow] = []
     for output_key, fields in latest.items():
         _, namespace, name = names.get(output_key, ("dataset", "catalogue", output_key))
         for field, inputs in fields.items():

@@ -262,4 +262,6 @@ def _actor(catalogue: Catalogue, change: dict[str, Any]) -> Principal:
     with catalogue.read() as session:
         record = asset_record(assets.get_asset(session, change["review"]["key"]))
     email = record.get("steward_email") or record.get("owner_email")
+    if not email:
+        raise ValueError(f"the demo's review of {record['key']} names no steward or owner")
     return Principal(email, "steward", record.get("department"), email)

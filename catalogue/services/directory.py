@@ -77,11 +77,11 @@ def read_claims(claims: Mapping[str, Any], provider: OpenIDProvider) -> Director
     )
     groups: list[str] = []
     for group_claim in provider.group_claims:
-        value = claims.get(group_claim)
-        if isinstance(value, str):
-            groups.append(value)
-        elif isinstance(value, list):
-            groups.extend(str(v) for v in value)
+        claimed = claims.get(group_claim)
+        if isinstance(claimed, str):
+            groups.append(claimed)
+        elif isinstance(claimed, list):
+            groups.extend(str(v) for v in claimed)
     name = str(claims.get(provider.name_claim) or "").strip() or (email or "")
     return DirectoryPerson(
         issuer=str(claims.get("iss") or ""),

@@ -120,9 +120,9 @@ class FanOut:
                     (f"you watch the department {node['department']}, which holds {{}}", subject)
                 )
             for role in ("owner", "steward"):
-                user_id = audience.by_email.get((node.get(f"{role}_email") or "").lower())
-                if user_id is not None and (user_id, subject) not in audience.muted:
-                    found[user_id].reasons.append((f"you are the {role} of {{}}", subject))
+                holder = audience.by_email.get((node.get(f"{role}_email") or "").lower())
+                if holder is not None and (holder, subject) not in audience.muted:
+                    found[holder].reasons.append((f"you are the {role} of {{}}", subject))
             below = self.below(subject) if audience.reports else {}
             for report in audience.reports.keys() & {*below, subject}:
                 route = path_between(subject, report, below) if report != subject else [subject]
@@ -209,9 +209,10 @@ def outbox_rows(
                 )  # fmt: skip
             )
         if fan.audience.webhooks:
-            told = fan.message(news, WEBHOOK_READER, Reach())
-            for hook in fan.audience.webhooks if told else ():
-                rows.append(_row(news, "webhook", f"webhook:{hook}", hook, told, now, now))
+            hooked = fan.message(news, WEBHOOK_READER, Reach())
+            if hooked:
+                for hook in fan.audience.webhooks:
+                    rows.append(_row(news, "webhook", f"webhook:{hook}", hook, hooked, now, now))
     return rows
 
 

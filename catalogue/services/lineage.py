@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -98,7 +98,7 @@ def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dic
             )
             .order_by(ChangeLog.seq)
         )
-        for key, after in rows:
+        for key, after in cast("Iterable[tuple[str, Any]]", rows):
             found[key] = after
     return found
 
@@ -394,7 +394,7 @@ def check(
     if not principal.sees_everything:
         raise Forbidden("the lineage check is for auditors and admins")
     today = today or datetime.now(UTC).date()
-    titles = {}
+    titles: dict[str, str] = {}
     mismatches = []
     for m in graph.mismatches():
         for i in m.inherited:

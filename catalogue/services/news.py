@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from catalogue.services.harvest.sync import column_changes
+from catalogue.services.harvest.compare import column_changes
 
 RESTRICTED = "a restricted asset"
 RUN_FAILED, RUN_COMPLETED = "run.failed", "run.completed"

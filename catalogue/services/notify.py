@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, Table, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -116,7 +117,7 @@ def fan_out_batch(cat: Catalogue, settings: NotifySettings, now: datetime) -> tu
             fan = FanOut(graph, Audience.load(session), settings.base_url)
             rows = outbox_rows(fan, news, now, next_digest(now, settings.digest_hour))
         if rows:  # Core, not the ORM's bulk insert: a batch can be 10,000 rows
-            session.connection().execute(insert(Notification.__table__), rows)
+            session.connection().execute(insert(cast(Table, Notification.__table__)), rows)
         cursor.seq = changes[-1]["seq"]
     return len(changes), len(rows)
 
@@ -137,7 +138,7 @@ def overdue_reviews(cat: Catalogue, settings: NotifySettings, now: datetime) -> 
             fan = FanOut(graph, Audience.load(session), settings.base_url)
             rows = outbox_rows(fan, news, now, next_digest(now, settings.digest_hour))
         if rows:
-            session.connection().execute(insert(Notification.__table__), rows)
+            session.connection().execute(insert(cast(Table, Notification.__table__)), rows)
         cursor.reviews_checked_on = today
     return len(rows)
 
@@ -191,6 +192,7 @@ def _deliver(
 ) -> None:
     if row.channel == "webhook":
         hook = session.get(Webhook, row.webhook_id)
+        assert hook is not None, "a webhook's deliveries are deleted with it"
         posted = webhooks.post(hook, webhooks.cloud_event(row, settings), settings, now)
         row.last_status = posted.status
         ok, retry, error = posted.ok, posted.retry, posted.error

@@ -160,8 +160,9 @@ def _new_record(writer: Writer, key: str, kind: str, facts: DatasetFacts | JobFa
         "department": writer.principal.department,
         "owner": facts.owner[:200] if facts.owner else None,
     }
-    if getattr(facts, "updated_on", None):
-        record["last_updated"] = facts.updated_on.isoformat()
+    updated_on = getattr(facts, "updated_on", None)
+    if updated_on:
+        record["last_updated"] = updated_on.isoformat()
     columns = getattr(facts, "columns", None)
     if columns:
         record["columns"] = merge_columns([], columns)

@@ -4,7 +4,7 @@ once (a browser that had the old password is signed out), and the change is an
 audit line (``password_changed``).
 
 Giving the current password is a sign-in attempt: a wrong one is counted with
-failed sign-ins and the same throttling applies (see ``accounts.lockout_remaining``),
+failed sign-ins and the same throttling applies (see ``authentication.lockout_remaining``),
 so the page cannot be used to guess a password the sign-in form would refuse.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from catalogue.db import utcnow
 from catalogue.errors import Invalid, Problem
 from catalogue.models import User
-from catalogue.services import accounts
+from catalogue.services import accounts, authentication
 from catalogue.services.access import Principal
 
 WRONG_CURRENT = "is not correct"
@@ -59,14 +59,14 @@ def change_own_password(
     """
     now = now or utcnow()
     user = accounts.get_user(session, principal.email or principal.name)
-    accounts._hold_account(session, user.username)
-    wait = accounts.lockout_remaining(session, user.username, now, remote_addr)
+    authentication._hold_account(session, user.username)
+    wait = authentication.lockout_remaining(session, user.username, now, remote_addr)
     if wait is not None:
         detail = "changing password: current password not checked"
         accounts.record_event(session, "sign_in_locked", user.username, detail, remote_addr, now)
         session.commit()
-        raise accounts.too_many_attempts(wait)
-    if not accounts._verify(user, current):
+        raise authentication.too_many_attempts(wait)
+    if not authentication._verify(user, current):
         detail = "changing password: wrong current password"
         accounts.record_event(session, "sign_in_failed", user.username, detail, remote_addr, now)
         session.commit()

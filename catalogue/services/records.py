@@ -148,10 +148,10 @@ class Resolver:
             return None
         cache_key = ("email", email) if email else ("name", name or "")
         if cache_key in self._people:
-            found = self._people[cache_key]
-            if name and found.name != name:
-                found.name = name
-            return found
+            cached = self._people[cache_key]
+            if name and cached.name != name:
+                cached.name = name
+            return cached
         if email:
             found = self.session.scalar(select(Person).where(Person.email == email))
             if found is None:
@@ -198,13 +198,13 @@ def _fill(asset: Asset, values: dict[str, Any], resolver: Resolver) -> None:
     if "department" in values:
         asset.department = resolver.department(values["department"])
     if "owner" in values or "owner_email" in values:
-        name = values.get("owner", asset.owner.name if asset.owner else None)
-        email = values.get("owner_email", asset.owner.email if asset.owner else None)
-        asset.owner = resolver.person(name, email)
+        owner = values.get("owner", asset.owner.name if asset.owner else None)
+        owner_email = values.get("owner_email", asset.owner.email if asset.owner else None)
+        asset.owner = resolver.person(owner, owner_email)
     if "steward" in values or "steward_email" in values:
-        name = values.get("steward", asset.steward.name if asset.steward else None)
-        email = values.get("steward_email", asset.steward.email if asset.steward else None)
-        asset.steward = resolver.person(name, email)
+        steward = values.get("steward", asset.steward.name if asset.steward else None)
+        steward_email = values.get("steward_email", asset.steward.email if asset.steward else None)
+        asset.steward = resolver.person(steward, steward_email)
     if "tags" in values:
         asset.tags = resolver.tags(values["tags"])
     if "columns" in values:

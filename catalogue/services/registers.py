@@ -8,9 +8,10 @@ across every department.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -124,7 +125,8 @@ def coverage(
         .where(ChangeLog.at <= cutoff, ChangeLog.action.like("asset.%"))
         .order_by(ChangeLog.seq)
     )
-    records = latest_records([(key, after) for key, after in rows])
+    typed = cast("Iterable[tuple[str, dict[str, Any] | None]]", rows)
+    records = latest_records([(key, after) for key, after in typed])
     day = as_of or now.date()
     if department is None:
         return governance_coverage(records, day, policy)
@@ -145,5 +147,6 @@ def coverage_over_time(
         .where(ChangeLog.at <= now, ChangeLog.action.like("asset.%"))
         .order_by(ChangeLog.seq)
     )
-    changes = [(at.astimezone(UTC).date(), key, after) for at, key, after in rows]
+    typed = cast("Iterable[tuple[datetime, str, dict[str, Any] | None]]", rows)
+    changes = [(at.astimezone(UTC).date(), key, after) for at, key, after in typed]
     return coverage_trend(changes, month_ends(now.date()), policy)

@@ -3,7 +3,7 @@ stored only as a SHA-256 digest, revoked at once.
 
 A token is ``cat_`` followed by 32 random bytes (URL-safe base64), so a digest
 without a salt is enough: nobody can guess their way to a match. Checking a
-token on a request is :func:`catalogue.services.accounts.authenticate_token`.
+token on a request is :func:`catalogue.services.authentication.authenticate_token`.
 Like the other management functions these flush; the caller commits.
 """
 

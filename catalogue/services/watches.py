@@ -9,9 +9,10 @@ Watches belong to accounts (``users``): a watch is a person's, not an actor name
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -113,7 +114,8 @@ def own_assets(session: Session, user: User) -> dict[str, str]:
         .where(or_(func.lower(owner.email) == email, func.lower(steward.email) == email))
         .where(Asset.status == "active")
     )
-    return {key: "owner" if o == email else "steward" for key, o, _s in rows}
+    typed = cast("Iterable[tuple[str, str, str]]", rows)
+    return {key: "owner" if o == email else "steward" for key, o, _s in typed}
 
 
 def add_watch(

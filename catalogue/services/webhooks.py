@@ -199,5 +199,5 @@ def post(hook: Webhook, event: dict[str, Any], settings: NotifySettings, now: da
         reason = f"the receiver answered {error.code} {error.reason}"
         return Posted(False, retry=error.code in RETRY_STATUSES, status=error.code, error=reason)
     except (urllib.error.URLError, TimeoutError, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        return Posted(False, retry=True, error=f"could not reach the receiver: {reason}")
+        why = getattr(error, "reason", None) or error
+        return Posted(False, retry=True, error=f"could not reach the receiver: {why}")

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,13 +28,13 @@ log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> Response:
     """The process is up (says nothing about the database)."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz():  # type: ignore[no-untyped-def]
+def readyz() -> Any:
     """Ready to serve: the database answers, it is initialised, and this
     worker's views (lineage graph, search index) have applied every change up
     to the change log's head. Polled, so it costs a few indexed reads when
@@ -128,7 +128,7 @@ def init_app(app: Flask) -> None:
     # introduce the demo users. A real deployment leaves it off.
     demo_hints = os.environ.get("CATALOGUE_DEMO_HINTS", "").strip().lower() in {"1", "on", "true"}
     app.config.setdefault("DEMO_HINTS", demo_hints)
-    app.jinja_loader = ChoiceLoader(  # type: ignore[method-assign,assignment]
+    app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(TEMPLATES)),
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),

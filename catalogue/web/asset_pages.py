@@ -18,7 +18,7 @@ from catalogue.services import assets, lineage
 from catalogue.services.access import HIDDEN_ASSET, can_write
 from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
-from catalogue.services.harvest.sync import SCHEMA_CHANGE, column_changes
+from catalogue.services.harvest.compare import SCHEMA_CHANGE, column_changes
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
 from catalogue.web.blueprint import bp
 from catalogue.web.governance_pages import review_state
@@ -104,7 +104,7 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
         return [f"Column lineage recorded for {len(traced)} columns: {_value(traced)}"]
     if change["action"] == harvest_review.DISMISS:
         return [f"Column {after.get('column')}: flag for review dismissed, not personal data"]
-    lines = []
+    lines: list[str] = []
     for name in after:
         if name in BOOKKEEPING or before.get(name) == after.get(name):
             continue

@@ -22,6 +22,7 @@ from flask import (
     request,
     session,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import (
     AnonymousUserMixin,
     LoginManager,
@@ -35,7 +36,7 @@ from flask_login import current_user as flask_login_user
 from catalogue.errors import Invalid, Unauthorized
 from catalogue.http import catalogue, current_principal, problem
 from catalogue.security import request_api_token
-from catalogue.services import accounts, passwords
+from catalogue.services import accounts, authentication, passwords
 from catalogue.services.access import Principal
 from catalogue.services.sessions import Lifetimes, end_session, resume_session, start_session
 from catalogue.web.presenters import sentence_case
@@ -88,7 +89,7 @@ def identify_request() -> Response | None:
     if token is not None:
         try:
             with catalogue().read() as db:
-                g.principal = accounts.authenticate_token(db, token)
+                g.principal = authentication.authenticate_token(db, token)
         except Unauthorized as error:
             return refuse_token(error)
         g.authenticated_by = "token"
@@ -142,10 +143,12 @@ def sign_in() -> Any:
         return sign_in_page(400, errors=errors, username=username)
     try:
         with catalogue().read() as db:
-            principal = accounts.authenticate_password(db, username, password, request.remote_addr)
+            principal = authentication.authenticate_password(
+                db, username, password, request.remote_addr
+            )
             secret = start_session(db, accounts.get_user(db, username))
             db.commit()
-    except (Unauthorized, accounts.TooManyAttempts) as error:
+    except (Unauthorized, authentication.TooManyAttempts) as error:
         message = sentence_case(error.message)
         return sign_in_page(error.status, errors={"password": message}, username=username)
     session.clear()  # a fresh session for the signed-in person
@@ -154,7 +157,7 @@ def sign_in() -> Any:
 
 
 @bp.post("/sign-out")
-def sign_out() -> Response:
+def sign_out() -> ResponseReturnValue:
     """Sign out (a POST with the CSRF token, so no other site can do it). The
     session ends on the server: a copy of the cookie signs no one in."""
     from catalogue.web.single_sign_on import AUTO_TRIED, SIGNED_IN_WITH, provider_sign_out_url
@@ -219,7 +222,7 @@ def change_password() -> Any:
             )
             secret = start_session(db, accounts.get_user(db, principal.email or principal.name))
             db.commit()
-    except accounts.TooManyAttempts as error:
+    except authentication.TooManyAttempts as error:
         message = sentence_case(error.message)
         return password_page(error.status, errors={"current_password": message})
     except Invalid as error:

@@ -55,7 +55,7 @@ def _search_request() -> tuple[dict[str, Any], list[Problem]]:
         return load_query(SearchQuery, args, ignore_unknown=True), []
     except Invalid as error:
         problems = error.problems
-    for bad in {p.field for p in problems}:
+    for bad in {p.field for p in problems if p.field}:
         args.poplist(bad)
     args.setdefault("per_page", str(PER_PAGE))
     return load_query(SearchQuery, args, ignore_unknown=True), problems

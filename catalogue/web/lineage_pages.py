@@ -62,7 +62,7 @@ def as_of_or_invalid() -> datetime | None:
     return moment
 
 
-def _as_of_args(as_of: datetime | None) -> dict[str, str]:
+def _as_of_args(as_of: datetime | None) -> dict[str, Any]:
     """The query arguments that keep a link at the same as-of date."""
     return {"as_of": as_of.date().isoformat()} if as_of else {}
 

@@ -22,7 +22,6 @@ from authlib.integrations.flask_client import OAuth
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     redirect,
@@ -31,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 
@@ -70,6 +70,14 @@ def provider() -> OpenIDProvider | None:
     return current_app.config["SETTINGS"].sign_in.provider
 
 
+def configured() -> OpenIDProvider:
+    """The provider, on a route that exists only when single sign-on is set up."""
+    found = provider()
+    if found is None:
+        abort(404)
+    return found
+
+
 def client() -> Any:
     """The registered Authlib client (404 when single sign-on is not set up)."""
     registry = current_app.extensions.get("authlib.integrations.flask_client")
@@ -97,7 +105,7 @@ def refused_page(error: SignInRefused) -> tuple[str, int, dict[str, str]]:
         title=error.title if error.status != 503 else "Sign-in is not available",
         message=error.message,
         status=error.status,
-        provider_name=provider().name if provider() else "",
+        provider_name=getattr(provider(), "name", ""),
     )
     return page, error.status, headers
 
@@ -126,7 +134,7 @@ def callback() -> Any:
         claims, id_token = _checked_claims(sso)
         with catalogue().read() as db:
             user = sign_in_from_directory(
-                db, read_claims(claims, provider()), provider(), request.remote_addr
+                db, read_claims(claims, configured()), configured(), request.remote_addr
             )
             secret = start_session(db, user, id_token_hint=id_token)
             db.commit()
@@ -209,7 +217,7 @@ def provider_sign_out_url(id_token_hint: str | None) -> str | None:
     if not endpoint:
         return None
     parameters = {
-        "client_id": provider().client_id,
+        "client_id": configured().client_id,
         "post_logout_redirect_uri": public_url("sso.signed_out"),
     }
     if id_token_hint:
@@ -225,7 +233,7 @@ def signed_out() -> Any:
     return render_template("auth/signed_out.html"), 200, {"Cache-Control": "no-store"}
 
 
-def sign_in_automatically() -> Response | None:
+def sign_in_automatically() -> ResponseReturnValue | None:
     """before_request, when CATALOGUE_OIDC_AUTO_SIGN_IN is on: an anonymous
     visitor to a page goes straight to the provider (once per browser session:
     after a refusal or a sign-out they stay as they are)."""

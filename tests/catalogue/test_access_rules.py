@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -100,11 +99,6 @@ CAN_WRITE = {
     "admin": ALL,
 }
 CASES = [(who, key) for who in PRINCIPALS for key in ASSETS]
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 def populate(catalogue: Catalogue) -> Catalogue:

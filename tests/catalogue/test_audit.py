@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import delete, event, select, update
 
@@ -22,7 +21,7 @@ from catalogue import create_app
 from catalogue.config import Settings
 from catalogue.errors import Forbidden, Invalid
 from catalogue.models import AppendOnly, AuthEvent, ChangeLog
-from catalogue.services import accounts, tokens
+from catalogue.services import accounts, authentication, tokens
 from catalogue.services.access import ANONYMOUS, Principal, operator
 from catalogue.services.audit import audit_entries, parse_moment
 from catalogue.services.demo import DEMO_USERS
@@ -35,11 +34,6 @@ from tests.test_docs import command_paths
 pytestmark = pytest.mark.calendar
 
 ADMIN = operator("admin@example.gov.uk")
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 def audit_rows(catalogue: Catalogue) -> list[tuple[Any, ...]]:
@@ -134,9 +128,9 @@ def test_audit_filters(demo_run: Runner) -> None:
 def test_sign_ins_and_tokens_are_in_the_trail(catalogue: Catalogue, run: Runner) -> None:
     run("user", "add", "ahmed.khan", "--name", "Ahmed Khan", "--password", "a long password!")
     with catalogue.read() as session, pytest.raises(accounts.Unauthorized):
-        accounts.authenticate_password(session, "ahmed.khan", "wrong one", "192.0.2.7")
+        authentication.authenticate_password(session, "ahmed.khan", "wrong one", "192.0.2.7")
     with catalogue.read() as session:
-        accounts.authenticate_password(session, "ahmed.khan", "a long password!", "192.0.2.7")
+        authentication.authenticate_password(session, "ahmed.khan", "a long password!", "192.0.2.7")
     run("token", "create", "ahmed.khan", "--label", "script")
     run("token", "revoke", "1")
     entries = json.loads(run("audit", "--format", "json").output)

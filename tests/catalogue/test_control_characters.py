@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from catalogue.models import Asset
 from catalogue.store import Catalogue
-from tests.catalogue.test_web_addresses import admin_headers, app, quick_hashes  # noqa: F401
+from tests.catalogue.test_web_addresses import admin_headers, app  # noqa: F401
 from tests.conftest import Runner
 
 #: Each would act on a terminal: clear the screen, go up a line, return to the

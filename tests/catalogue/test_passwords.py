@@ -5,20 +5,20 @@ sign-ins. Real app, real database, real argon2 (made quick), real sessions."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
 from catalogue import create_app
 from catalogue.config import Settings
-from catalogue.services import accounts
+from catalogue.services import authentication
 from catalogue.services.access import operator
 from catalogue.services.audit import audit_entries
 from catalogue.store import Catalogue
+from tests import forms
+from tests.catalogue.conftest import add_aisha
 from tests.conftest import Runner
 
 ADMIN = operator("admin@example.gov.uk")
@@ -26,35 +26,17 @@ OLD = "a long enough password"
 NEW = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
 @pytest.fixture
 def app(settings: Settings, catalogue: Catalogue) -> Iterator[Flask]:
-    with catalogue.sessions.begin() as session:
-        accounts.add_user(
-            session, ADMIN, "aisha.begum", name="Aisha Begum", role="steward",
-            email="aisha.begum@example.gov.uk", department="Housing", password=OLD,
-        )  # fmt: skip
+    add_aisha(catalogue, OLD)
     app = create_app(settings)
     yield app
     app.extensions["catalogue"].close()
 
 
-def token(client: FlaskClient, path: str = "/sign-in") -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(True))
-    assert found, f"{path} has no CSRF token"
-    return found.group(1)
-
-
 def sign_in(app: Flask, password: str = OLD) -> FlaskClient:
     client = app.test_client()
-    client.post(
-        "/sign-in",
-        data={"username": "aisha.begum", "password": password, "csrf_token": token(client)},
-    )
+    forms.sign_in(client, "aisha.begum", password)
     return client
 
 
@@ -69,7 +51,7 @@ def change(client: FlaskClient, current: str, new: str, confirm: str | None = No
             "current_password": current,
             "new_password": new,
             "confirm_password": new if confirm is None else confirm,
-            "csrf_token": token(client, "/account/password"),
+            "csrf_token": forms.csrf_token(client, "/account/password"),
         },
     )
 
@@ -132,14 +114,14 @@ def test_guessing_the_current_password_is_throttled_like_signing_in(
     app: Flask, catalogue: Catalogue
 ) -> None:
     browser = sign_in(app)
-    for _ in range(accounts.MAX_FAILURES):
+    for _ in range(authentication.MAX_FAILURES):
         assert change(browser, "a wrong guess, again", NEW).status_code == 422
     refused = change(browser, OLD, NEW)
     assert refused.status_code == 429
     assert "Too many failed sign-ins" in refused.get_data(as_text=True)
     assert signed_in(sign_in(app, OLD)) is False  # the same lock holds for signing in
     kinds = [kind for kind, _ in audit_kinds(catalogue)]
-    assert kinds.count("sign_in_failed") == accounts.MAX_FAILURES
+    assert kinds.count("sign_in_failed") == authentication.MAX_FAILURES
     assert "password_changed" not in kinds
 
 

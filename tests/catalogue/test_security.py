@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import Markup
@@ -23,6 +22,9 @@ from catalogue.services import accounts, sessions, tokens
 from catalogue.services.access import operator
 from catalogue.services.sessions import Lifetimes
 from catalogue.store import Catalogue
+from tests import forms
+from tests.catalogue.conftest import add_aisha
+from tests.forms import csrf_token
 
 #: The clock matters here: CI runs these again a year ahead (tests/conftest.py).
 pytestmark = pytest.mark.calendar
@@ -31,18 +33,9 @@ ADMIN = operator("admin@example.gov.uk")
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
-
-
 @pytest.fixture
 def app(settings: Settings, catalogue: Catalogue) -> Iterator[Flask]:
-    with catalogue.sessions.begin() as session:
-        accounts.add_user(
-            session, ADMIN, "aisha.begum", name="Aisha Begum", role="steward",
-            email="aisha.begum@example.gov.uk", department="Housing", password=PASSWORD,
-        )  # fmt: skip
+    add_aisha(catalogue, PASSWORD)
     app = create_app(settings)
     app.add_url_rule("/test/page-form", "page_form", lambda: "done", methods=["POST"])
     for path in ("/api/v1/test-write", "/api/3/action/test_read", "/api/action/test_read"):
@@ -56,23 +49,8 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def csrf_token(client: FlaskClient) -> str:
-    page = client.get("/sign-in").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the sign-in form has no CSRF token"
-    return found.group(1)
-
-
 def signed_in(client: FlaskClient, next_url: str = "/") -> object:
-    return client.post(
-        "/sign-in",
-        data={
-            "username": "aisha.begum",
-            "password": PASSWORD,
-            "csrf_token": csrf_token(client),
-            "next": next_url,
-        },
-    )
+    return forms.sign_in(client, "aisha.begum", PASSWORD, next_url)
 
 
 # -- headers ---------------------------------------------------------------------------

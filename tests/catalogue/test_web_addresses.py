@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 
 from catalogue import create_app
@@ -44,11 +43,6 @@ GOOD_LOCATIONS = [
     "postgres://db.thamesbury.local:5432/housing.public.rents",
     "food_delivery/public.orders",
 ]
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
 
 
 def record(**fields: object) -> dict:

@@ -21,7 +21,6 @@ import copy
 import gzip
 import itertools
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -37,6 +36,7 @@ from catalogue import create_app
 from catalogue.config import Settings
 from catalogue.services.catalogue_file import FILE_FIELDS, dump_records
 from catalogue.services.demo import DEMO_PASSWORD
+from tests import forms
 from tests.api.conftest import Tokens, change_count
 from tests.faults.api_contract import run_contract
 from tests.serving import served_in_thread
@@ -473,7 +473,6 @@ WEB_FORMS = [
     "/sign-out",
     "/sign-in",
 ]
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -523,20 +522,11 @@ def test_an_oversized_form_is_413_and_writes_nothing(small_app: Flask, url: str)
     """A steward's form (signed in as an admin, with its CSRF token) over the
     limit: a 413 page, nothing written, the session untouched."""
     client = small_app.test_client()
-    token = CSRF.search(client.get("/sign-in").get_data(as_text=True))
-    assert token
-    signed_in = client.post(
-        "/sign-in",
-        data={"username": "peter.ng", "password": DEMO_PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert signed_in.status_code == 302
-    page = client.get("/register").get_data(as_text=True)
-    csrf = CSRF.search(page)
-    assert csrf
+    assert forms.sign_in(client, "peter.ng", DEMO_PASSWORD).status_code == 302
     cat = small_app.extensions["catalogue"]
     before = change_count(cat)
     form = {
-        "csrf_token": csrf.group(1),
+        "csrf_token": forms.csrf_token(client, "/register"),
         "key": "oversized",
         "kind": "dataset",
         "title": "Big",

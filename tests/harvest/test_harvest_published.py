@@ -12,19 +12,18 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from pyshacl import validate
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, SH
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from catalogue import create_app
 from catalogue.services import assets
 from catalogue.services.publishing import package_name
 from catalogue.store import Catalogue
+from tests.api.dcat_ap import violations
 from tests.conftest import Runner
 from tests.harvest.sources import Source, source_database
 
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
-SHAPES = Path(__file__).parents[1] / "api" / "dcat_ap_shacl"
 
 
 @pytest.fixture
@@ -90,28 +89,10 @@ def test_ckan_shows_an_opened_harvested_table(published: tuple[Source, FlaskClie
     assert [p["name"] for p in everything["results"]] == [name]
 
 
-def shapes() -> Graph:
-    g = Graph()
-    for name in ("shapes.ttl", "range.ttl"):
-        g.parse(SHAPES / name, format="turtle")
-    return g
-
-
 def turtle(client: FlaskClient, url: str) -> Graph:
     response = client.get(url)
     assert response.status_code == 200, (url, response.data[:300])
     return Graph().parse(data=response.get_data(as_text=True), format="turtle")
-
-
-def violations(g: Graph) -> list[str]:
-    conforms, report, _ = validate(g, shacl_graph=shapes())
-    lines = sorted(
-        f"{report.value(r, SH.focusNode)} {report.value(r, SH.resultPath)}: "
-        f"{report.value(r, SH.resultMessage)}"
-        for r in report.subjects(RDF.type, SH.ValidationResult)
-    )
-    assert conforms == (not lines)
-    return lines
 
 
 def test_dcat_publishes_an_opened_harvested_table(published: tuple[Source, FlaskClient]) -> None:

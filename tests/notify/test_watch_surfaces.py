@@ -5,7 +5,6 @@ may not see is not found (404, exit 1) and nothing is written."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -19,11 +18,12 @@ from catalogue.notify_models import Watch
 from catalogue.services import assets, tokens
 from catalogue.services.notify_settings import NotifySettings
 from catalogue.store import Catalogue
+from tests import forms
 from tests.conftest import Runner, _cli_env
+from tests.forms import csrf_token
 from tests.notify.conftest import ADMIN, ANALYST, Mailbox, Receiver
 
 PASSWORD = "a-long-password-for-priya"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def watch_rows(cat: Catalogue) -> int:
@@ -133,11 +133,7 @@ def test_the_api_lists_adds_and_removes_watches(app: Flask, chain: Catalogue) ->
 
 
 def sign_in(client: FlaskClient, username: str = "priya.shah") -> None:
-    token = CSRF.search(client.get("/sign-in").get_data(as_text=True)).group(1)  # type: ignore[union-attr]
-    response = client.post(
-        "/sign-in",
-        data={"username": username, "password": PASSWORD, "next": "/", "csrf_token": token},
-    )
+    response = forms.sign_in(client, username, PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -149,7 +145,7 @@ def test_the_watch_buttons_on_asset_and_department_pages(app: Flask, chain: Cata
     sign_in(client)
     page = client.get("/assets/rpt-arrears").get_data(as_text=True)
     assert "Watch with everything upstream" in page
-    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    token = csrf_token(client, html=page)
     done = client.post("/watches/asset/rpt-arrears",
                        data={"action": "watch-upstream", "csrf_token": token})  # fmt: skip
     assert done.status_code == 302 and done.location.endswith("/assets/rpt-arrears")
@@ -186,7 +182,7 @@ def test_the_delivery_log_page_shows_deliveries_and_sends_one_again(
     page = admin.get("/notify/log").get_data(as_text=True)
     assert ANALYST in page and "Arrears by ward (arrears-by-ward) changed: access" in page
     assert 'govuk-tag--green">sent' in page
-    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    token = csrf_token(client, html=page)
     huge = admin.post("/notify/log/99999999999999999999/resend", data={"csrf_token": token})
     assert huge.status_code == 404
     again = admin.post("/notify/log/1/resend", data={"csrf_token": token})

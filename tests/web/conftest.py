@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 from catalogue import create_app
 from catalogue.services.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import BACKENDS, _postgres_copy, demo_today, missing_service
+from tests.forms import csrf_token
 from tests.serving import served_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +46,6 @@ USERS = {
     "auditor": "fatima.rahman",
     "admin": "peter.ng",
 }
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: Our own markup escaped into the page as text (a Jinja concatenation gone wrong).
 DOUBLE_ESCAPED = re.compile(r"&lt;(a|p|code|strong|span|ul|li|br)[ &]")
 
@@ -117,9 +117,7 @@ class Pages:
         return html
 
     def token(self, path: str = "/sign-in") -> str:
-        found = CSRF.search(self.client.get(path).get_data(as_text=True))
-        assert found, f"no CSRF token on {path}"
-        return found.group(1)
+        return csrf_token(self.client, path)
 
     def post(self, path: str, data: dict[str, Any], form_page: str | None = None) -> Any:
         """POST a form as a browser would: with the token from the page it is on."""

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.request import pathname2url
 
 from sqlalchemy import Connection, create_engine, inspect, select, text
@@ -229,7 +229,7 @@ def _read_schema(
     definitions = _view_definitions(
         inspector, conn, schema, [n for n in read if names[n] != "table"]
     )
-    out = []
+    out: list[tuple[FoundDataset, str | None]] = []
     type_names: dict[str, str] = {}
     for name in sorted(same):
         qualified = f"{schema}.{name}".lower()
@@ -311,7 +311,8 @@ def _table_structures(conn: Connection, schema: str) -> dict[str, tuple[str, lis
     if conn.dialect.name != "postgresql":
         return {}
     rows = conn.execute(_STRUCTURES, {"schema": schema})
-    return {name: ("pg:" + digest, list(columns)) for name, digest, columns in rows}
+    typed = cast("Iterable[tuple[str, str, list[str]]]", rows)
+    return {name: ("pg:" + digest, list(columns)) for name, digest, columns in typed}
 
 
 def _view_definitions(
@@ -335,7 +336,8 @@ def _view_definitions(
             pg_catalog.pg_class.c.relkind.in_(("v", "m")),
         )
     )
-    found = {name: definition or "" for name, definition in rows}
+    typed = cast("Iterable[tuple[str, str | None]]", rows)
+    found = {name: definition or "" for name, definition in typed}
     return {name: found.get(name, "") for name in views}
 
 
