@@ -39,7 +39,9 @@ def _back(kind: str, target: str) -> Any:
     return redirect(url_for("web.department", slug=department_slug(target)))
 
 
-@bp.post("/watches/<kind>/<target>")
+# A department's name may hold "/" ("Planning / Building Control"): the rest of
+# the path is the target, whole.
+@bp.post("/watches/<kind>/<path:target>", merge_slashes=False)
 @signed_in
 def change_watch(kind: str, target: str) -> Any:
     """Watch or stop watching (``action`` = watch, watch-upstream or stop)."""
