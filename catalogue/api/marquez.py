@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalogue.api import marquez_shapes as shapes
+from catalogue.api.marquez_shapes import Name
 from catalogue.errors import Invalid, NotFound, Problem
 from catalogue.http import catalogue
 from catalogue.services import assets, run_health
@@ -84,9 +85,6 @@ def resolve_visible(
     return key, namespace, name
 
 
-Name = tuple[str, str, str]  # kind (dataset | job), namespace, name
-
-
 def node_names(session: Session, graph: Any, keys: Iterable[str]) -> dict[str, Name]:
     """How each asset is named in Marquez's terms."""
     keys = list(keys)
@@ -100,12 +98,8 @@ def node_names(session: Session, graph: Any, keys: Iterable[str]) -> dict[str, N
     return out
 
 
-def _id(name: Name) -> str:
-    return ":".join(name)
-
-
-def _ref(name: Name) -> dict[str, str]:
-    return {"namespace": name[1], "name": name[2]}
+def edge(origin: Name, destination: Name) -> dict[str, str]:
+    return {"origin": shapes.node_id(origin), "destination": shapes.node_id(destination)}
 
 
 def _graph_node(
@@ -114,11 +108,11 @@ def _graph_node(
     """One node of Marquez's graph, with its edges in and out."""
     name = names[key]
     return {
-        "id": _id(name),
+        "id": shapes.node_id(name),
         "type": "JOB" if name[0] == "job" else "DATASET",
         "data": data,
-        "inEdges": [{"origin": _id(names[s]), "destination": _id(name)} for s in inward],
-        "outEdges": [{"origin": _id(name), "destination": _id(names[d])} for d in outward],
+        "inEdges": [edge(names[s], name) for s in inward],
+        "outEdges": [edge(name, names[d]) for d in outward],
     }
 
 
