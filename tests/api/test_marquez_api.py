@@ -246,3 +246,31 @@ def test_bad_requests_are_problems(
     response = client.get(BASE + url, headers={"Authorization": f"Bearer {etl}"})
     assert response.status_code == status and response.mimetype == PROBLEM, response.json
     assert response.json["detail"]
+
+
+NASTY = ["", "'", "\x00", "9" * 40, "-1", "0", "[", "%", "ü", "a" * 3000, "true", "null", "{}"]
+
+
+def test_no_bad_input_makes_a_500(client: FlaskClient, etl: str) -> None:  # noqa: F811
+    """Every route, every parameter, the values that break careless code: an
+    answer or a problem, never a 500."""
+    headers = {"Authorization": f"Bearer {etl}"}
+    queries = ("limit", "offset", "nodeId", "depth", "q", "filter", "sort", "before", "after")
+    for value in NASTY:
+        v = quote(value, safe="")
+        urls = [
+            f"/namespaces/{v}",
+            f"/namespaces/{v}/jobs",
+            f"/namespaces/{v}/jobs/{v}",
+            f"/namespaces/{v}/jobs/{v}/runs",
+            f"/namespaces/{v}/datasets",
+            f"/namespaces/{v}/datasets/{v}",
+            *(f"/search?q=a&{name}={v}" for name in queries),
+            *(f"/events/lineage?{name}={v}" for name in queries),
+            *(f"/lineage?nodeId=dataset:a:b&{name}={v}" for name in queries),
+            *(f"/namespaces/food_delivery/jobs?{name}={v}" for name in queries),
+        ]
+        for url in urls:
+            response = client.get(BASE + url, headers=headers)
+            assert response.status_code < 500, (url, response.get_data(as_text=True)[:300])
+            assert response.mimetype in ("application/json", PROBLEM), url
