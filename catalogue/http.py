@@ -26,7 +26,10 @@ def current_principal() -> Principal:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    json_paths = ("/api/", "/marquez/api/")
+    return (
+        request.path.startswith(json_paths) or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:

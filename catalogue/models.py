@@ -388,6 +388,8 @@ class LineageRun(Base):
     of its run's events (a START often lists what a COMPLETE leaves out)."""
 
     __tablename__ = "lineage_runs"
+    # A job's runs by time: its health, its history and its outputs' last write (#19).
+    __table_args__ = (Index("ix_lineage_runs_job_key_state_at", "job_key", "state_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[str] = mapped_column(String(36), unique=True)

@@ -1,5 +1,6 @@
 """The HTTP API: REST under ``/api/v1`` (with OpenLineage in and its OpenAPI
-document), the read-only CKAN Action API and DCAT-AP 3. ``init_app`` registers
+document), the read-only CKAN Action API, DCAT-AP 3 and Marquez's read API
+(``/marquez/api/v1``). ``init_app`` registers
 them; each route module adds its routes to its blueprint when imported."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ def init_app(app: Flask) -> None:
         ckan,
         dcat,
         governance,
+        marquez_routes,
         openapi,
         openlineage,
         queries,
@@ -26,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(ckan_bp)
     app.register_blueprint(dcat_bp)
+    app.register_blueprint(marquez_routes.bp)

@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
+from sqlalchemy.orm import Session
 
 from catalogue.api.base import (
     StaleVersion,
@@ -37,7 +38,7 @@ from catalogue.api.schemas import (
 from catalogue.errors import Invalid, PreconditionRequired, Problem
 from catalogue.http import catalogue, current_principal
 from catalogue.schemas import AssetSchema
-from catalogue.services import assets, edges, lineage
+from catalogue.services import assets, edges, lineage, run_health
 from catalogue.services.access import Principal
 from catalogue.services.changes import Writer
 
@@ -51,6 +52,8 @@ BOOKKEEPING = (
     "last_reviewed",
     "last_reviewed_by",
     "last_review_note",
+    "last_successful_write",
+    "runs",
 )
 ASSET = ("the asset", AssetOutSchema)
 CHANGE_RESPONSES = {
@@ -135,6 +138,22 @@ def _asset_response(record: dict[str, Any], status: int = 200) -> Response:
     return with_etag(response, record["version"])
 
 
+def run_facts(session: Session, record: dict[str, Any], sight: lineage.Sight) -> dict[str, Any]:
+    """What OpenLineage runs say of an asset (#19): a pipeline's latest runs, or
+    the last successful write of anything else. What the caller may not see is
+    left out of a run's inputs and outputs, and a hidden job is None."""
+    if record["kind"] == "pipeline":
+        runs = run_health.run_history(session, record["key"])
+        for run in runs:
+            run.update({k: run[k].isoformat() for k in ("started_at", "state_at")})
+            run.update({k: [a for a in run[k] if sight.visible(a)] for k in ("inputs", "outputs")})
+        return {"runs": runs}
+    write = run_health.last_write_record(session, record["key"])
+    if write is not None and not sight.visible(write["job"]):
+        write["job"] = None
+    return {"last_successful_write": write}
+
+
 # -- routes ------------------------------------------------------------------------------
 @bp.get("/assets")
 @document(
@@ -179,9 +198,11 @@ def register_asset() -> Response:
 def get_asset(key: str) -> Response:
     """Every field of one asset; its ETag is its version (If-None-Match gives 304)."""
     principal = current_principal()
+    sight = lineage.Sight(catalogue().graph(), principal)
     with catalogue().read() as session:
         record = assets.get(session, key, principal)
-    record = lineage.shown_record(record, lineage.Sight(catalogue().graph(), principal))
+        runs = run_facts(session, record, sight)
+    record = lineage.shown_record(record, sight) | runs
     response = _asset_response(record)
     if request.if_none_match.contains(str(record["version"])):
         return Response(status=304, headers={"ETag": response.headers["ETag"]})

@@ -14,12 +14,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import url_for
 from sqlalchemy.orm import Session
 
+from catalogue.api import marquez_shapes as shapes
+from catalogue.api.marquez_shapes import Name
 from catalogue.errors import Invalid, NotFound, Problem
 from catalogue.http import catalogue
-from catalogue.services import assets
+from catalogue.services import assets, run_health
 from catalogue.services.access import Principal
 from catalogue.services.column_lineage import ColumnNode, column_edges, dataset_fields
 from catalogue.services.lineage import Sight, records_as_of
@@ -84,9 +85,6 @@ def resolve_visible(
     return key, namespace, name
 
 
-Name = tuple[str, str, str]  # kind (dataset | job), namespace, name
-
-
 def node_names(session: Session, graph: Any, keys: Iterable[str]) -> dict[str, Name]:
     """How each asset is named in Marquez's terms."""
     keys = list(keys)
@@ -100,54 +98,42 @@ def node_names(session: Session, graph: Any, keys: Iterable[str]) -> dict[str, N
     return out
 
 
-def _id(name: Name) -> str:
-    return ":".join(name)
-
-
-def _ref(name: Name) -> dict[str, str]:
-    return {"namespace": name[1], "name": name[2]}
-
-
-def _node_data(record: dict[str, Any], name: Name, links: dict[str, list]) -> dict[str, Any]:
-    kind, namespace, short = name
-    common = {
-        "id": _ref(name),
-        "name": short,
-        "namespace": namespace,
-        "description": record["description"] or None,
-        "createdAt": record["created_at"],
-        "updatedAt": record["updated_at"],
-        "catalogueKey": record["key"],
-        "catalogueUrl": url_for("api.get_asset", key=record["key"], _external=True),
-    }
-    if kind == "job":
-        return common | {"type": "BATCH", "inputs": links["in"], "outputs": links["out"]}
-    fields = [
-        {"name": c["name"], "type": c["type"], "description": c["description"], "tags": []}
-        for c in record["columns"]
-    ]
-    return common | {
-        "type": "DB_TABLE",
-        "physicalName": short,
-        "sourceName": namespace,
-        "fields": fields,
-        "tags": record["tags"],
-    }
+def edge(origin: Name, destination: Name) -> dict[str, str]:
+    return {"origin": shapes.node_id(origin), "destination": shapes.node_id(destination)}
 
 
 def _graph_node(
-    key: str, names: dict[str, Name], record: dict[str, Any], inward: list[str], outward: list[str]
+    key: str, names: dict[str, Name], data: dict[str, Any], inward: list[str], outward: list[str]
 ) -> dict[str, Any]:
     """One node of Marquez's graph, with its edges in and out."""
     name = names[key]
-    links = {"in": [_ref(names[s]) for s in inward], "out": [_ref(names[d]) for d in outward]}
     return {
-        "id": _id(name),
+        "id": shapes.node_id(name),
         "type": "JOB" if name[0] == "job" else "DATASET",
-        "data": _node_data(record, name, links),
-        "inEdges": [{"origin": _id(names[s]), "destination": _id(name)} for s in inward],
-        "outEdges": [{"origin": _id(name), "destination": _id(names[d])} for d in outward],
+        "data": data,
+        "inEdges": [edge(names[s], name) for s in inward],
+        "outEdges": [edge(name, names[d]) for d in outward],
     }
+
+
+def _node_data(
+    session: Session,
+    record: dict[str, Any],
+    names: dict[str, Name],
+    links: tuple[list[str], list[str]],
+    as_of: datetime | None,
+) -> dict[str, Any]:
+    """A node's ``data``: Marquez's ``Job`` or ``Dataset``. Runs (``latestRun``,
+    ``lastModifiedAt``) are the latest now, or only those finished by ``as_of``."""
+    name = names[record["key"]]
+    if name[0] == "job":
+        runs = run_health.runs_of(session, record["key"], 10)
+        runs = [r for r in runs if as_of is None or r.state_at <= as_of]
+        inputs, outputs = ([names[k] for k in keys] for keys in links)
+        return shapes.job(record, name, inputs, outputs, runs)
+    return shapes.dataset(
+        record, name, run_health.last_successful_write(session, record["key"], as_of)
+    )
 
 
 def lineage_graph(
@@ -179,12 +165,15 @@ def lineage_graph(
         names = {k: names[k] for k in keys}
         past = records_as_of(session, keys, as_of) if as_of else {}
         records = {k: past.get(k) or assets.get(session, k, principal) for k in keys}
-    inward = {k: [h.key for h in graph.upstream(k, 1, as_of) if h.key in names] for k in keys}
-    outward: dict[str, list[str]] = {k: [] for k in keys}
-    for k, sources in inward.items():
-        for source in sources:
-            outward[source].append(k)
-    return {"graph": [_graph_node(k, names, records[k], inward[k], outward[k]) for k in keys]}
+        inward = {k: [h.key for h in graph.upstream(k, 1, as_of) if h.key in names] for k in keys}
+        outward: dict[str, list[str]] = {k: [] for k in keys}
+        for k, sources in inward.items():
+            for source in sources:
+                outward[source].append(k)
+        data = {
+            k: _node_data(session, records[k], names, (inward[k], outward[k]), as_of) for k in keys
+        }
+    return {"graph": [_graph_node(k, names, data[k], inward[k], outward[k]) for k in keys]}
 
 
 # -- columns ---------------------------------------------------------------------------------

@@ -58,6 +58,25 @@ class ProblemSchema(Schema):
 
 
 # -- assets ------------------------------------------------------------------------
+class LastWriteSchema(Schema):
+    """A dataset's last successful write: the latest COMPLETE run that output it."""
+
+    at = fields.DateTime()
+    job = fields.String(allow_none=True, metadata={"description": "None: a job hidden from you"})
+    run_id = fields.String()
+
+
+class PipelineRunSchema(Schema):
+    """One OpenLineage run of a pipeline."""
+
+    run_id = fields.String()
+    state = fields.String(allow_none=True)
+    started_at = fields.DateTime()
+    state_at = fields.DateTime(metadata={"description": "its latest event"})
+    inputs = fields.List(fields.String())
+    outputs = fields.List(fields.String())
+
+
 class AssetOutSchema(AssetSchema):
     """An asset record (docs/records.md) with its version and timestamps."""
 
@@ -69,6 +88,14 @@ class AssetOutSchema(AssetSchema):
     )
     last_reviewed_by = fields.String(allow_none=True, metadata={"description": "who reviewed it"})
     last_review_note = fields.String(allow_none=True, metadata={"description": "their note"})
+    last_successful_write = fields.Nested(
+        LastWriteSchema,
+        allow_none=True,
+        metadata={"description": "not a pipeline: the latest COMPLETE run that output it"},
+    )
+    runs = fields.List(
+        fields.Nested(PipelineRunSchema), metadata={"description": "a pipeline: its latest runs"}
+    )
 
 
 def _optional_copy(schema: type[Schema], name: str, leave_out: tuple[str, ...]) -> type[Schema]:

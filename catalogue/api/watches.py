@@ -88,7 +88,9 @@ def add_watch() -> Response:
     return response
 
 
-@bp.delete("/watches/<kind>/<target>")
+# A department's name may hold "/" ("Planning / Building Control"): the rest of
+# the path is the target, whole.
+@bp.delete("/watches/<kind>/<path:target>", merge_slashes=False)
 @document(
     "Stop watching",
     tag=TAG,

@@ -130,7 +130,8 @@ def notify_run(obj: Context, once: bool, fmt: str) -> None:
         else:
             click.echo(
                 f"{done.changes} changes read, {done.queued} deliveries queued, {done.sent} "
-                f"sent, {done.retrying} to retry, {done.failed} failed.",
+                f"sent, {done.retrying} to retry, {done.failed} failed."
+                + (f" {done.pruned} old sent deliveries pruned." if done.pruned else ""),
                 err=not once,
             )
         if once:

@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Engine, Table, insert, select, text
+from sqlalchemy import Engine, Table, delete, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,7 @@ class Pass:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    pruned: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -275,4 +276,18 @@ def run_once(
                 break
         done.queued += overdue_reviews(cat, settings, now())
         deliver_due(cat, settings, now(), done)
+        done.pruned = prune_sent(cat, settings, now())
     return done
+
+
+def prune_sent(cat: Catalogue, settings: NotifySettings, now: datetime) -> int:
+    """Delete deliveries sent more than ``keep_sent_days`` ago, so the outbox does
+    not grow for ever; returns how many. Pending and failed ones stay (the
+    delivery log shows them and ``notify resend`` needs them). A pruned change is
+    never fanned out again: the worker's cursor is past it."""
+    cutoff = now - timedelta(days=settings.keep_sent_days)
+    with cat.sessions() as session, session.begin():
+        gone = session.execute(
+            delete(Notification).where(Notification.state == "sent", Notification.sent_at < cutoff)
+        )
+    return int(getattr(gone, "rowcount", 0) or 0)

@@ -36,6 +36,7 @@ class NotifySettings:
     retry_seconds: int = 60
     give_up_hours: int = 24
     poll_seconds: int = 30
+    keep_sent_days: int = 90  # sent deliveries older than this leave the outbox
 
     def webhook_allowed(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -98,4 +99,5 @@ def load_notify_settings(env: Mapping[str, str] | None = None) -> NotifySettings
         retry_seconds=_number(env, "CATALOGUE_NOTIFY_RETRY_SECONDS", 60, 1, 86400),
         give_up_hours=_number(env, "CATALOGUE_NOTIFY_GIVE_UP_HOURS", 24, 1, 24 * 14),
         poll_seconds=_number(env, "CATALOGUE_NOTIFY_POLL_SECONDS", 30, 1, 86400),
+        keep_sent_days=_number(env, "CATALOGUE_NOTIFY_KEEP_SENT_DAYS", 90, 1, 3650),
     )

@@ -15,15 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from catalogue.models import LineageRun
+from catalogue.models import Asset, Edge, LineageRun
 from catalogue.services.changes import Writer
 from lineage import LineageGraph
 
 FINISHED = ("COMPLETE", "FAIL", "ABORT")
 FAILED = ("FAIL", "ABORT")
 RUN_FAIL, RUN_RECOVER = "run.fail", "run.recover"
+WRITE_BATCH = 50  # runs read at a time when looking for a dataset's last write
 
 
 @dataclass(frozen=True)
@@ -127,14 +128,21 @@ def log_health_change(writer: Writer, job: str, before: LineageRun | None) -> No
     writer.log(RUN_FAIL if is_failing else RUN_RECOVER, job, old, snapshot)
 
 
+def runs_of(session: Session, job: str, limit: int = 10, offset: int = 0) -> list[LineageRun]:
+    """A job's runs, newest first."""
+    return list(
+        session.scalars(
+            select(LineageRun)
+            .where(LineageRun.job_key == job)
+            .order_by(LineageRun.started_at.desc(), LineageRun.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
 def run_history(session: Session, job: str, limit: int = 10) -> list[dict[str, Any]]:
     """A job's latest runs, newest first: state, start, last event, what they named."""
-    runs = session.scalars(
-        select(LineageRun)
-        .where(LineageRun.job_key == job)
-        .order_by(LineageRun.started_at.desc(), LineageRun.id.desc())
-        .limit(limit)
-    )
     return [
         {
             "run_id": r.run_id,
@@ -144,5 +152,54 @@ def run_history(session: Session, job: str, limit: int = 10) -> list[dict[str, A
             "inputs": list(r.inputs),
             "outputs": list(r.outputs),
         }
-        for r in runs
+        for r in runs_of(session, job, limit)
     ]
+
+
+def writers_of(session: Session, key: str) -> list[str]:
+    """The pipelines that have ever fed ``key``, ended feeds included: a job that
+    no longer writes a dataset may still have written it last."""
+    upstream, downstream = aliased(Asset), aliased(Asset)
+    query = (
+        select(upstream.key)
+        .join(Edge, Edge.upstream_id == upstream.id)
+        .join(downstream, Edge.downstream_id == downstream.id)
+        .where(downstream.key == key, upstream.kind == "pipeline")
+        .distinct()
+    )
+    return list(session.scalars(query))
+
+
+def last_successful_write(
+    session: Session, key: str, by: datetime | None = None
+) -> LineageRun | None:
+    """The latest COMPLETE run that named ``key`` among its outputs (finished by
+    ``by`` if given), or None.
+
+    Runs are read newest first from the jobs that have fed it (a batch at a time,
+    by the index on job and time), so the answer is usually in the first batch."""
+    jobs = writers_of(session, key)
+    if not jobs:
+        return None
+    query = (
+        select(LineageRun)
+        .where(LineageRun.job_key.in_(jobs), LineageRun.state == "COMPLETE")
+        .order_by(LineageRun.state_at.desc(), LineageRun.id.desc())
+    )
+    if by is not None:
+        query = query.where(LineageRun.state_at <= by)
+    offset = 0
+    while batch := list(session.scalars(query.limit(WRITE_BATCH).offset(offset))):
+        found = next((run for run in batch if key in run.outputs), None)
+        if found is not None:
+            return found
+        offset += WRITE_BATCH
+    return None
+
+
+def last_write_record(session: Session, key: str) -> dict[str, Any] | None:
+    """:func:`last_successful_write` as the API record and the page show it."""
+    run = last_successful_write(session, key)
+    if run is None:
+        return None
+    return {"at": run.state_at.isoformat(), "job": run.job_key, "run_id": run.run_id}

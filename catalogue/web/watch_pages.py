@@ -39,7 +39,9 @@ def _back(kind: str, target: str) -> Any:
     return redirect(url_for("web.department", slug=department_slug(target)))
 
 
-@bp.post("/watches/<kind>/<target>")
+# A department's name may hold "/" ("Planning / Building Control"): the rest of
+# the path is the target, whole.
+@bp.post("/watches/<kind>/<path:target>", merge_slashes=False)
 @signed_in
 def change_watch(kind: str, target: str) -> Any:
     """Watch or stop watching (``action`` = watch, watch-upstream or stop)."""
@@ -97,8 +99,21 @@ def job_runs(key: str) -> list[dict[str, Any]]:
         return run_health.run_history(session, key)
 
 
+def last_write(key: str) -> dict[str, Any] | None:
+    """A dataset's last successful write (the latest COMPLETE run that output it):
+    its time, run and job, the job None when the person may not see it."""
+    cat = catalogue()
+    with cat.read() as session:
+        run = run_health.last_successful_write(session, key)
+    if run is None:
+        return None
+    sight = Sight(cat.graph(), current_principal())
+    return {"at": run.state_at, "run_id": run.run_id, "job": sight.name(run.job_key)}
+
+
 def register_watch_helpers(app: Flask) -> None:
-    """The helpers the pages of #19 call: watch_state, run_risk and job_runs."""
+    """The helpers the pages of #19 call: watch_state, run_risk, job_runs and last_write."""
     app.jinja_env.globals["watch_state"] = watch_state
     app.jinja_env.globals["run_risk"] = run_risk
     app.jinja_env.globals["job_runs"] = job_runs
+    app.jinja_env.globals["last_write"] = last_write

@@ -161,6 +161,37 @@ def test_the_watch_buttons_on_asset_and_department_pages(app: Flask, chain: Cata
     assert watch_rows(chain) == 2
 
 
+def test_a_department_whose_name_holds_a_slash_can_be_watched(app: Flask, chain: Catalogue) -> None:
+    """ "Planning / Building Control": the button's address keeps the name whole,
+    on the page and through the API."""
+    department = "Planning / Building Control"
+    record = {"key": "planning-apps", "kind": "dataset", "title": "Planning applications",
+              "department": department, "access": "open"}  # fmt: skip
+    with chain.write(ADMIN) as writer:
+        assets.register(writer, record)
+    client = app.test_client()
+    sign_in(client)
+    page = client.get("/departments/planning-building-control").get_data(as_text=True)
+    token = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    action = re.search(r'id="watch-form"', page) and re.search(
+        r'action="([^"]+)" id="watch-form"', page
+    )
+    assert action is not None
+    done = client.post(action.group(1), data={"action": "watch", "csrf_token": token})
+    assert done.status_code == 302 and done.location.endswith(
+        "/departments/planning-building-control"
+    )
+    page = client.get("/departments/planning-building-control").get_data(as_text=True)
+    assert f"You now watch {department}" in page and "You watch this" in page
+    with chain.sessions() as session, session.begin():
+        secret = tokens.create_token(session, ADMIN, "priya.shah", "tests").secret
+    auth = {"Authorization": f"Bearer {secret}"}
+    listed = client.get("/api/v1/watches", headers=auth).json["items"]
+    assert ("department", department) in [(w["kind"], w["target"]) for w in listed]
+    gone = client.delete(f"/api/v1/watches/department/{department}", headers=auth)
+    assert gone.status_code == 204 and watch_rows(chain) == 0
+
+
 def test_the_delivery_log_page_shows_deliveries_and_sends_one_again(
     app: Flask, chain: Catalogue, mailbox: Mailbox, notify_settings: NotifySettings
 ) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from catalogue.config import SettingError
 from catalogue.db import utcnow
 from catalogue.errors import Forbidden, Invalid
 from catalogue.services import webhooks
@@ -160,3 +161,30 @@ def test_the_readmes_signature_check_accepts_a_real_delivery(
     assert not genuine(SECRET, headers["Catalogue-Signature"], body.replace(b"open", b"shut"))
     # A replay later than the tolerance fails the freshness check.
     assert not genuine(SECRET, headers["Catalogue-Signature"], body, tolerance=-1)
+
+
+def test_sent_deliveries_leave_the_outbox_after_the_days_kept(
+    chain: Catalogue, receiver: Receiver, notify_settings: NotifySettings
+) -> None:
+    """The outbox is pruned: deliveries sent more than CATALOGUE_NOTIFY_KEEP_SENT_DAYS
+    ago are deleted on the worker's pass and never sent again; failed ones stay."""
+    settings = replace(notify_settings, keep_sent_days=30)
+    hook_id = hook(chain, receiver.url, settings)
+    change(chain, "arrears-by-ward", access="open")
+    assert tell(chain, settings).sent == 1 and len(receiver.received) == 1
+
+    def log() -> list[str]:
+        with chain.read() as session:
+            return [r["state"] for r in webhooks.delivery_log(session, ADMIN, hook_id)]
+
+    assert log() == ["sent"]
+    assert tell(chain, settings, T0 + timedelta(days=29)).pruned == 0 and len(log()) == 1
+    receiver.statuses = [410]
+    change(chain, "arrears-by-ward", access="internal")
+    assert tell(chain, settings, T0 + timedelta(days=31)).pruned >= 1
+    assert log() == ["failed"]  # the first one gone, the refused one kept
+    assert tell(chain, settings, T0 + timedelta(days=32)).sent == 0  # the pruned one not again
+    assert log() == ["failed"] and len(receiver.received) == 2
+    assert load_notify_settings({"CATALOGUE_NOTIFY_KEEP_SENT_DAYS": "7"}).keep_sent_days == 7
+    with pytest.raises(SettingError, match="CATALOGUE_NOTIFY_KEEP_SENT_DAYS must be a whole"):
+        load_notify_settings({"CATALOGUE_NOTIFY_KEEP_SENT_DAYS": "0"})

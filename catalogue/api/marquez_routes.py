@@ -1,0 +1,173 @@
+"""Marquez's read API under ``/marquez/api/v1`` (#19): the routes Marquez's web
+UI calls, so a council already using that UI can point its API base URL at the
+catalogue. A prefix of its own because Marquez's ``/api/v1/search`` and the
+catalogue's mean different things.
+
+Answers follow Marquez's OpenAPI document (tests validate them against its
+schemas). Query parameters the routes do not read are ignored, as Marquez does
+(the UI sends some, often empty); those they read are checked (422).
+Namespaces and names may hold ``/`` and ``//`` (``postgres://db:5432``):
+clients send them percent-encoded, and the routes take them whole.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from marshmallow import Schema, fields, pre_load, validate
+
+from catalogue.api import marquez, marquez_reads
+from catalogue.api.base import load_query, refuse_nul
+from catalogue.api.openlineage_schemas import ColumnNodeQuery, NodeQuery
+from catalogue.http import current_principal
+from catalogue.services.lineage import parse_as_of
+
+bp = Blueprint("marquez", __name__, url_prefix="/marquez/api/v1")
+bp.before_request(refuse_nul)
+WHOLE = {"merge_slashes": False}  # "postgres://db" must not become "postgres:/db"
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
+
+
+class EventsQuery(PageQuery):
+    sortDirection = fields.String(  # noqa: N815
+        load_default="desc", validate=validate.OneOf(["asc", "desc"])
+    )
+    before = fields.AwareDateTime(default_timezone=UTC)
+    after = fields.AwareDateTime(default_timezone=UTC)
+
+    @pre_load
+    def lower_case(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if isinstance(data.get("sortDirection"), str):
+            data["sortDirection"] = data["sortDirection"].lower()
+        return data
+
+
+class SearchQuery(Schema):
+    q = fields.String(required=True, validate=validate.Length(1, 1000))
+    filter = fields.String(validate=validate.OneOf(["DATASET", "JOB"]))
+    sort = fields.String(load_default="NAME", validate=validate.OneOf(["NAME", "UPDATE_AT"]))
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 1000))
+    namespace = fields.String(validate=validate.Length(1, 1024))
+
+    @pre_load
+    def upper_case(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        for name in ("filter", "sort"):
+            if isinstance(data.get(name), str):
+                data[name] = data[name].upper()
+        return data
+
+
+def query(schema: type[Schema]) -> dict[str, Any]:
+    """The parameters ``schema`` reads; empty ones count as not given (the UI
+    sends ``before=&after=``), others are ignored."""
+    given = {k: v for k, v in request.args.items() if v != ""}
+    return load_query(schema, given, ignore_unknown=True)
+
+
+@bp.get("/namespaces")
+def list_namespaces() -> Response:
+    """Every namespace holding a dataset or job the caller may see."""
+    return jsonify(marquez_reads.namespaces(current_principal()))
+
+
+@bp.get("/namespaces/<path:namespace>", **WHOLE)
+def get_namespace(namespace: str) -> Response:
+    return jsonify(marquez_reads.namespace(current_principal(), namespace))
+
+
+@bp.get("/jobs")
+def list_all_jobs() -> Response:
+    """Jobs of every namespace (the UI's jobs page before a namespace is chosen)."""
+    page = query(PageQuery)
+    return jsonify(marquez_reads.jobs(current_principal(), None, page["limit"], page["offset"]))
+
+
+@bp.get("/namespaces/<path:namespace>/jobs", **WHOLE)
+def list_jobs(namespace: str) -> Response:
+    page = query(PageQuery)
+    return jsonify(
+        marquez_reads.jobs(current_principal(), namespace, page["limit"], page["offset"])
+    )
+
+
+@bp.get("/namespaces/<path:namespace>/jobs/<path:job>", **WHOLE)
+def get_job(namespace: str, job: str) -> Response:
+    return jsonify(marquez_reads.one(current_principal(), "job", namespace, job))
+
+
+@bp.get("/namespaces/<path:namespace>/jobs/<path:job>/runs", **WHOLE)
+def list_runs(namespace: str, job: str) -> Response:
+    page = query(PageQuery)
+    return jsonify(
+        marquez_reads.runs(current_principal(), namespace, job, page["limit"], page["offset"])
+    )
+
+
+@bp.get("/namespaces/<path:namespace>/datasets", **WHOLE)
+def list_datasets(namespace: str) -> Response:
+    page = query(PageQuery)
+    return jsonify(
+        marquez_reads.datasets(current_principal(), namespace, page["limit"], page["offset"])
+    )
+
+
+@bp.get("/namespaces/<path:namespace>/datasets/<path:dataset>", **WHOLE)
+def get_dataset(namespace: str, dataset: str) -> Response:
+    return jsonify(marquez_reads.one(current_principal(), "dataset", namespace, dataset))
+
+
+@bp.get("/lineage")
+def lineage() -> Response:
+    """The same graph as ``/api/v1/lineage``."""
+    params = query(NodeQuery)
+    as_of = parse_as_of(params.get("as_of"))
+    return jsonify(
+        marquez.lineage_graph(current_principal(), params["nodeId"], params["depth"], as_of)
+    )
+
+
+@bp.get("/column-lineage")
+def column_lineage() -> Response:
+    """The same graph as ``/api/v1/column-lineage``."""
+    params = query(ColumnNodeQuery)
+    as_of = parse_as_of(params.get("as_of"))
+    graph = marquez.column_graph(
+        current_principal(), params["nodeId"], params["depth"], params["withDownstream"], as_of
+    )
+    return jsonify(graph)
+
+
+@bp.get("/events/lineage")
+def lineage_events() -> Response:
+    params = query(EventsQuery)
+    return jsonify(
+        marquez_reads.events(
+            current_principal(),
+            params.get("before"),
+            params.get("after"),
+            params["limit"],
+            params["offset"],
+            params["sortDirection"] == "asc",
+        )
+    )
+
+
+@bp.get("/search")
+def search() -> Response:
+    params = query(SearchQuery)
+    return jsonify(
+        marquez_reads.search(
+            current_principal(),
+            params["q"],
+            params.get("filter", "").lower() or None,
+            params["sort"],
+            params["limit"],
+            params.get("namespace"),
+        )
+    )
