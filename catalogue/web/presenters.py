@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -132,7 +132,7 @@ def _and_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def match_reasons(reasons: list[str], shown: list[str] | tuple[str, ...] = ()) -> str:
+def match_reasons(reasons: list[str], shown: Sequence[str | None] = ()) -> str:
     """Why a search result matched, in words for people, or '' when the result
     shows it already. ``shown`` names the highlighted parts the result displays
     (its title, its snippet): when one of them matched, where else the words were

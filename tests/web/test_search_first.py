@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from catalogue.web.presenters import match_reasons
 from tests.conftest import date_query, demo_day, long_date
 from tests.web.conftest import BrowserProblems, screenshot, sign_in
 
@@ -75,21 +76,27 @@ def top_of(page: Any, selector: str) -> float:
 
 
 # -- search first on a phone ----------------------------------------------------------
-@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize(
+    ("width", "javascript"),
+    # Without JavaScript GOV.UK's menu is shown open (its toggle needs a script):
+    # at 320 px that alone pushes the first result just below the first screen.
+    [(375, True), (375, False), (320, True)],
+    ids=["375-script", "375-no-script", "320-script"],
+)
 def test_on_a_phone_the_first_result_is_on_the_first_screen_and_filters_are_a_toggle(
-    open_as: Any, javascript: bool
+    open_as: Any, javascript: bool, width: int
 ) -> None:
-    """At 375 × 800 the first result of "council tax arrears" starts above y = 800
-    (it was at 1,811 px below the filters); the filters open from a toggle, with or
-    without JavaScript; the phone journey goes on to filter and open a dataset."""
-    page = open_as("viewer", PHONE, javascript)
+    """At 375 × 800 (and 320) the first result of "council tax arrears" starts above
+    y = 800 (it was at 1,811 px below the filters); the filters open from a toggle,
+    with or without JavaScript; the phone journey goes on to filter and open a dataset."""
+    page = open_as("viewer", {**PHONE, "width": width}, javascript)
     page.goto("/search?q=council+tax+arrears")
     first = page.locator(FIRST_RESULT)
     expect(first).to_be_in_viewport()
     assert top_of(page, FIRST_RESULT) < PHONE["height"]
     department = page.get_by_role("checkbox", name=re.compile(r"^Revenues & Benefits \(\d+\)"))
     expect(department).to_be_hidden()
-    screenshot(page, f"search-first-phone-{'script' if javascript else 'no-script'}")
+    screenshot(page, f"search-first-{width}-{'script' if javascript else 'no-script'}")
 
     page.get_by_text("Filter results", exact=True).click()
     expect(department).to_be_visible()
@@ -162,6 +169,34 @@ def test_why_a_result_matched_is_written_for_people(open_as: Any) -> None:
     page.goto("/search?q=counsil+tax")
     expect(page.locator("#results li").first).to_be_visible()
     expect(page.locator("#results")).not_to_contain_text("spelling:")
+
+
+@pytest.mark.parametrize(
+    ("reasons", "shown", "said"),
+    [
+        (["title", "tags", "spelling: council tax"], ["title"], ""),
+        (["exact title", "title"], ["title", None], ""),
+        (
+            ["tags", "department", "source system"],
+            [None, None],
+            "Your words are in its tags, department and source system.",
+        ),
+        (
+            ["description", "synonym: waste collection"],
+            [None, "description"],
+            "‘waste collection’ means the same as what you searched for.",
+        ),
+        (
+            ["tags", "synonym: bin collection", "synonym: waste collection"],
+            [None, None],
+            "Your words are in its tags. ‘bin collection’ and ‘waste collection’ mean the same"
+            " as what you searched for.",
+        ),
+    ],
+)
+def test_why_it_matched_in_words(reasons: list[str], shown: list[str | None], said: str) -> None:
+    """The index's reasons (search.highlight.explain) as the result line says them."""
+    assert match_reasons(reasons, shown) == said
 
 
 def test_the_trace_title_carries_its_date(open_as: Any) -> None:
