@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -112,6 +112,45 @@ def facet_value_label(field: str, value: str) -> str:
     if field == "access":
         return ACCESS_LABELS.get(value, value)
     return value
+
+
+#: Where a search found someone's words, as the result line names it.
+MATCH_PLACES = {
+    "key": "key",
+    "tags": "tags",
+    "columns": "columns",
+    "department": "department",
+    "owner": "owner",
+    "steward": "steward",
+    "source system": "source system",
+    "title": "title",
+    "description": "description",
+}
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def match_reasons(reasons: list[str], shown: Sequence[str | None] = ()) -> str:
+    """Why a search result matched, in words for people, or '' when the result
+    shows it already. ``shown`` names the highlighted parts the result displays
+    (its title, its snippet): when one of them matched, where else the words were
+    found is noise and left out; otherwise the line says where they are. Words of
+    the same meaning that found it are always named (a highlight cannot explain
+    them). The corrected spelling is left out: the banner above the results says it."""
+    synonyms = [f"‘{r.split(':', 1)[1].strip()}’" for r in reasons if r.startswith("synonym:")]
+    sentences = []
+    if not any(field in reasons for field in shown if field):
+        places = [MATCH_PLACES[r] for r in reasons if r in MATCH_PLACES]
+        if places:
+            sentences.append(f"Your words are in its {_and_list(list(dict.fromkeys(places)))}.")
+    if synonyms:
+        verb = "means" if len(set(synonyms)) == 1 else "mean"
+        sentences.append(
+            f"{_and_list(list(dict.fromkeys(synonyms)))} {verb} the same as what you searched for."
+        )
+    return " ".join(sentences)
 
 
 def as_date(value: str | date | datetime | None) -> date | None:
@@ -285,6 +324,7 @@ def template_context() -> dict[str, Any]:
         "sign_out": sign_out(),
         "kind_label": kind_label,
         "facet_value_label": facet_value_label,
+        "match_reasons": match_reasons,
         "facet_names": FACET_NAMES,
         "access_labels": ACCESS_LABELS,
         "access_tags": ACCESS_TAGS,

@@ -1,6 +1,8 @@
 """axe-core on every kind of page, in a real browser: zero WCAG 2.2 AA violations
-(tags wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa). A screenshot of each kind of
-page is saved under test-artifacts/screenshots/ for people to look at."""
+(tags wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa) at a desktop's width (1280 px),
+a phone's (375 px) and the reflow width of WCAG 1.4.10 (320 px), where no page may
+scroll sideways. A screenshot of each kind of page at each width is saved under
+test-artifacts/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ from tests.web.conftest import BrowserProblems, screenshot, sign_in
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TRACE = "/assets/rpt-housing-arrears-dashboard"
+#: Viewport widths (px): a desktop, a phone, and WCAG 1.4.10's reflow width.
+WIDTHS = (1280, 375, 320)
+HEIGHT = {1280: 900, 375: 800, 320: 800}
 #: (screenshot name, who, path): one of every kind of page, and its error states.
 PAGES = [
     ("home", None, "/"),
@@ -37,6 +42,7 @@ PAGES = [
     ("departments", "viewer", "/departments"),
     ("department", "viewer", "/departments/housing"),
     ("person", "steward", "/me"),
+    ("person-other", "viewer", "/people/aisha.begum@thamesbury.gov.uk"),
     ("change-password", "viewer", "/account/password"),
     ("asset-review-overdue", "steward", "/assets/housing-stock-condition"),
     ("reviews-mine", "steward", "/reviews"),
@@ -76,10 +82,12 @@ def as_role(browser: Any, live_server: str, signed_in_states: dict[str, Any]) ->
     contexts = []
     problems = BrowserProblems()
 
-    def open_page(role: str | None) -> Any:
+    def open_page(role: str | None, width: int = 1280) -> Any:
         state = signed_in_states[role] if role else None
         context = browser.new_context(
-            base_url=live_server, storage_state=state, viewport={"width": 1280, "height": 900}
+            base_url=live_server,
+            storage_state=state,
+            viewport={"width": width, "height": HEIGHT[width]},
         )
         contexts.append(context)
         page = context.new_page()
@@ -101,33 +109,47 @@ def assert_accessible(page: Any, name: str) -> None:
     assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
 
 
+def assert_no_sideways_scroll(page: Any, name: str, width: int) -> None:
+    """WCAG 1.4.10 (reflow): the page fits the width; wide tables scroll inside their
+    own focusable region instead."""
+    scroll_width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    assert scroll_width <= width, f"{name} is {scroll_width} px wide in a {width} px window"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize(("name", "role", "path"), PAGES, ids=[p[0] for p in PAGES])
 def test_every_page_type_has_no_wcag_22_aa_violations(
-    as_role: Any, name: str, role: str | None, path: str
+    as_role: Any, name: str, role: str | None, path: str, width: int
 ) -> None:
-    page = as_role(role)
+    page = as_role(role, width)
     page.goto(path)
     if name.startswith("lineage") and "error" not in name:
         page.wait_for_selector("#lineage-graph[data-drawn]")
-    assert_accessible(page, name)
+    assert_accessible(page, name if width == 1280 else f"{name}-{width}")
+    assert_no_sideways_scroll(page, name, width)
 
 
-def test_form_with_errors_has_no_violations(as_role: Any) -> None:
-    page = as_role("steward")
+@pytest.mark.parametrize("width", WIDTHS)
+def test_form_with_errors_has_no_violations(as_role: Any, width: int) -> None:
+    page = as_role("steward", width)
     page.goto("/register")
     page.get_by_label("Owner's email address").fill("not an email")
     page.get_by_role("button", name="Register asset").click()
     page.wait_for_selector(".govuk-error-summary")
-    assert_accessible(page, "register-errors")
+    assert_accessible(page, "register-errors" if width == 1280 else f"register-errors-{width}")
+    assert_no_sideways_scroll(page, "register-errors", width)
 
 
-def test_password_form_with_errors_has_no_violations(as_role: Any) -> None:
-    page = as_role("viewer")
+@pytest.mark.parametrize("width", WIDTHS)
+def test_password_form_with_errors_has_no_violations(as_role: Any, width: int) -> None:
+    page = as_role("viewer", width)
     page.goto("/account/password")
     page.get_by_label("New password", exact=True).fill("too short")
     page.get_by_role("button", name="Change password").click()
     page.wait_for_selector(".govuk-error-summary")
-    assert_accessible(page, "change-password-errors")
+    name = "change-password-errors"
+    assert_accessible(page, name if width == 1280 else f"{name}-{width}")
+    assert_no_sideways_scroll(page, name, width)
 
 
 def test_conflicting_edit_message_has_no_violations(as_role: Any) -> None:
