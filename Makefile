@@ -12,6 +12,9 @@ $(INSTALLED): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	# Bytecode for the catalogue's own modules (pip compiles the libraries): with
+	# PYTHONDONTWRITEBYTECODE set, every command would compile them again (#20).
+	$(BIN)/python -m compileall -q catalogue lineage search cli.py
 	touch $(INSTALLED)
 
 install: $(INSTALLED)

@@ -156,16 +156,14 @@ class Edge(Base):
     """
 
     __tablename__ = "edges"
-    __table_args__ = (
-        Index(
-            "uq_edges_current_pair",
-            "upstream_id",
-            "downstream_id",
-            unique=True,
-            sqlite_where=Column("valid_to").is_(None),
-            postgresql_where=Column("valid_to").is_(None),
-        ),
-    )
+    # One current edge per pair: the migration makes this index partial, WHERE
+    # valid_to IS NULL, so ended edges may repeat a pair. The condition is not
+    # restated here: naming it for SQLite and PostgreSQL (sqlite_where=,
+    # postgresql_where=) makes SQLAlchemy import both database dialects, the
+    # PostgreSQL one with its asyncio drivers, whenever the models are imported,
+    # which is a tenth of `catalogue show`'s start-up (#20). Alembic does not
+    # compare index conditions, so the models still match the migrations.
+    __table_args__ = (Index("uq_edges_current_pair", "upstream_id", "downstream_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     upstream_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from catalogue.errors import CatalogueError
 
 ROLES = ("viewer", "steward", "auditor", "admin")
@@ -187,7 +185,13 @@ def load_sign_in_settings(env: Mapping[str, str]) -> SignInSettings:
 def read_group_mapping(path: Path) -> tuple[GroupRule, ...]:
     """The rules of a group mapping file (YAML): a list under ``groups:`` of
     ``{group: ID-OR-NAME, role: ROLE, department: NAME}``. Raises
-    SignInSettingError naming the file, line and field for anything wrong."""
+    SignInSettingError naming the file, line and field for anything wrong.
+
+    PyYAML is imported here, not at the top: only a catalogue signing in through
+    OpenID Connect with a mapping file reads one, and every command line start
+    reads these settings (#20)."""
+    import yaml
+
     where = f"CATALOGUE_OIDC_GROUP_MAPPING {path}"
     try:
         text = path.read_text(encoding="utf-8")
@@ -209,6 +213,8 @@ def read_group_mapping(path: Path) -> tuple[GroupRule, ...]:
 
 
 def _rule(path: Path, node: Any) -> GroupRule:
+    import yaml  # already imported by read_group_mapping
+
     line = f"{path}:{node.start_mark.line + 1}"
     if not isinstance(node, yaml.MappingNode):
         raise SignInSettingError(f"{line}: each rule is {{group: …, role: …, department: …}}")

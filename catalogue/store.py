@@ -99,17 +99,21 @@ class Catalogue:
         actor: Principal | str,
         now: datetime | None = None,
         happened_at: datetime | None = None,
+        update_index: bool = True,
     ) -> Iterator[Writer]:
         """One transaction: the change and its change_log rows commit together.
         ``happened_at``: when the source says it happened (see ``writing``).
 
         After the commit the search index catches up at once (best effort: if
         another process holds its lock, the next search catches up instead).
+        ``update_index=False`` leaves that to the next search, which applies
+        what the index lacks before it answers (`catalogue register` does, so
+        that it need not import and open the search index: #20).
         """
         principal = actor if isinstance(actor, Principal) else operator(actor)
         with writing(self.sessions, principal, now, happened_at) as writer:
             yield writer
-        if writer.pending:
+        if writer.pending and update_index:
             try:
                 self.views.catch_up_index()
             except Exception as error:  # noqa: BLE001 - see below

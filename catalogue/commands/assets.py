@@ -145,7 +145,8 @@ def register(obj: Context, kind: str, key: str, fmt: str, **options: Any) -> Non
             f"{kind!r} is not a kind of asset; use one of {', '.join(sorted(kinds))}",
             param_hint="KIND",
         )
-    with obj.catalogue.write(obj.actor) as writer:
+    # The search index is a view: the next search catches it up with this asset.
+    with obj.catalogue.write(obj.actor, update_index=False) as writer:
         record = assets.register(writer, {"kind": kind, "key": key, **given_fields(options)})
     if fmt == "json":
         emit_json(record)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue.errors import Conflict, Forbidden, Invalid, NotFound, Problem
@@ -238,6 +238,15 @@ def list_assets(
     if not include_retired:
         query = query.where(Asset.status == "active")
     records = (asset_record(a) for a in session.scalars(query).unique())
+    return [r for r in records if can_read(principal, r)]
+
+
+def titled(session: Session, principal: Principal, title: str) -> list[dict[str, Any]]:
+    """The active assets ``principal`` may see whose title is ``title`` (letter
+    case and spaces around it aside), by key: how a person names an asset."""
+    wanted = " ".join(title.split()).lower()
+    query = select(Asset).where(func.lower(Asset.title) == wanted, Asset.status == "active")
+    records = (asset_record(a) for a in session.scalars(query.order_by(Asset.key)).unique())
     return [r for r in records if can_read(principal, r)]
 
 

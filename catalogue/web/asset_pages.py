@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import render_template
+from flask import render_template, url_for
+from markupsafe import Markup
 
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, lineage
@@ -78,22 +79,35 @@ def _value(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str]:
-    """What one change did, in lines a person reads. Keys of assets the caller
-    may not see (an edge from a restricted asset) are not shown."""
+def asset_link(sight: lineage.Sight, key: str | None) -> Markup | str:
+    """An asset named in a history line: its title, linked to its page; the
+    placeholder for one the caller may not see (its key is not shown either)."""
+    if not key or not sight.visible(key):
+        return HIDDEN_ASSET
+    title = sight.graph.node(key).get("title") or key
+    return Markup('<a class="govuk-link" href="{}">{}</a>').format(
+        url_for("web.asset", key=key), title
+    )
+
+
+def describe(change: dict[str, Any], sight: lineage.Sight) -> list[str | Markup]:
+    """What one change did, in lines a person reads. Assets it names appear as
+    their titles linked to their pages; those the caller may not see (an edge
+    from a restricted asset) are not shown."""
+    visible: Callable[[str], bool] = sight.visible
     before, after = change.get("before") or {}, change.get("after") or {}
     if change["action"].startswith("edge."):
         edge = after or before
-        up = edge.get("upstream")
-        name = up if up and visible(up) else HIDDEN_ASSET
+        name = asset_link(sight, edge.get("upstream"))
         via = edge.get("via")
-        via_text = f" via {via}" if via and visible(via) else ""
+        via_text = Markup(" via {}").format(asset_link(sight, via)) if via and visible(via) else ""
         verb = "now feeds this" if change["action"] == "edge.add" else "no longer feeds this"
-        return [f"{name} {verb}{via_text}"]
+        return [Markup("{} {}{}").format(name, verb, via_text)]
     if change["action"] in ("run.fail", "run.recover"):
-        outputs = [k for k in after.get("outputs") or [] if visible(k)]
+        outputs = [asset_link(sight, k) for k in after.get("outputs") or [] if visible(k)]
         what = "at risk" if change["action"] == "run.fail" else "no longer at risk"
-        return [f"A run ended {after.get('state')}: {_value(outputs)} {what}"]
+        shown = Markup(", ").join(outputs) if outputs else _value(None)
+        return [Markup("A run ended {}: {} {}").format(after.get("state"), shown, what)]
     if change["action"] == "asset.review":
         note = after.get("last_review_note")
         return ["Confirmed still correct" + (f": {note}" if note else "")]
@@ -123,9 +137,7 @@ def describe(change: dict[str, Any], visible: Callable[[str], bool]) -> list[str
     return lines or ["No field changed"]
 
 
-def presented_history(
-    changes: list[dict[str, Any]], visible: Callable[[str], bool]
-) -> list[dict[str, Any]]:
+def presented_history(changes: list[dict[str, Any]], sight: lineage.Sight) -> list[dict[str, Any]]:
     """Newest first, each with its label and what it changed."""
     return [
         {
@@ -133,7 +145,7 @@ def presented_history(
             "time": c["time"],
             "actor": c["actor"],
             "action": ACTIONS.get(c["action"], c["action"]),
-            "lines": describe(c, visible),
+            "lines": describe(c, sight),
         }
         for c in reversed(changes)
     ]
@@ -167,7 +179,7 @@ def asset(key: str) -> str:
         inherited=inherited,
         hidden_upstream=traced.hidden_upstream,
         titles={k: graph.node(k).get("title") for i in inherited for k in i["path"] if k},
-        history=presented_history(changes, sight.visible)[:RECENT_CHANGES],
+        history=presented_history(changes, sight)[:RECENT_CHANGES],
         more_history=max(0, len(changes) - RECENT_CHANGES),
         can_edit=can_write(principal, record),
         review=review_state(record, principal),
@@ -190,5 +202,5 @@ def asset_history(key: str) -> str:
         changes = assets.history(session, key, principal, checked=True)
     sight = lineage.Sight(cat.graph(), principal)
     return render_template(
-        "web/history.html", record=record, history=presented_history(changes, sight.visible)
+        "web/history.html", record=record, history=presented_history(changes, sight)
     )

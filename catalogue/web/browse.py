@@ -179,7 +179,7 @@ def department(slug: str) -> str:
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for record in sorted(records, key=lambda r: r["title"].lower()):
         by_kind.setdefault(record["kind"], []).append(record)
-    people = _people(records)
+    people = people_of(records)
     return render_template(
         "web/department.html",
         name=name,
@@ -189,7 +189,7 @@ def department(slug: str) -> str:
     )
 
 
-def _people(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def people_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Owners and stewards named by ``records``, with how many assets each holds."""
     found: dict[str, dict[str, Any]] = {}
     for record in records:

@@ -19,6 +19,7 @@ from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, edges, lineage
 from catalogue.services.access import Principal, can_write
 from catalogue.web.blueprint import bp
+from catalogue.web.browse import people_of
 from catalogue.web.forms import LABELS, AssetForm, friendly
 from catalogue.web.presenters import sentence_case, signed_in
 
@@ -38,9 +39,35 @@ def _choices() -> dict[str, Any]:
     }
 
 
+def _known(principal: Principal) -> dict[str, Any]:
+    """What the catalogue already knows, offered to the steward as they type
+    (a ``<datalist>`` beside each text box, so any other value can still be
+    entered): departments, the source systems and the owners and stewards of
+    the assets ``principal`` may see."""
+    with catalogue().read() as session:
+        departments = sorted(assets.department_names(session), key=str.lower)
+        records = assets.list_assets(session, principal)
+    systems = sorted(
+        ((r["key"], r["title"]) for r in records if r["kind"] == "source_system"),
+        key=lambda pair: pair[1].lower(),
+    )
+    return {
+        "known_departments": departments,
+        "known_systems": systems,
+        "known_people": people_of(records),
+    }
+
+
 def _form_page(form: AssetForm, status: int = 200, **context: Any) -> tuple[str, int]:
     context.setdefault("registering", False)
-    page = render_template("web/asset_form.html", form=form, labels=LABELS, **_choices(), **context)
+    page = render_template(
+        "web/asset_form.html",
+        form=form,
+        labels=LABELS,
+        **_choices(),
+        **_known(current_principal()),
+        **context,
+    )
     return page, status
 
 
@@ -145,6 +172,34 @@ def _feeds_page(
     )
 
 
+def _named_asset(text: str, principal: Principal) -> tuple[str, str]:
+    """(key, "") of the asset a steward named by its title or its key, or ("",
+    a message) when several assets they may see share that title. A text that
+    is neither is passed on as a key, for the service to refuse by name."""
+    if not text:
+        return "", ""
+    with catalogue().read() as session:
+        if assets.find(session, text) is not None:
+            return text, ""
+        matches = assets.titled(session, principal, text)
+    if len(matches) > 1:
+        listed = "; ".join(
+            f"{r['key']} ({r.get('department') or 'no department'})" for r in matches
+        )
+        return (
+            "",
+            f"{len(matches)} assets are called {text!r}: enter the key of the one you mean "
+            f"({listed})",
+        )
+    return (matches[0]["key"] if matches else text), ""
+
+
+def _title(key: str, fallback: str) -> str:
+    with catalogue().read() as session:
+        asset = assets.find(session, key)
+        return asset.title if asset is not None else fallback
+
+
 @bp.route("/assets/<key>/feeds", methods=["GET", "POST"])
 @signed_in
 def feeds(key: str) -> Any:
@@ -158,17 +213,21 @@ def feeds(key: str) -> Any:
     }
     errors: dict[str, str] = {}
     if not values["upstream"]:
-        errors["upstream"] = "Enter the key of the asset that feeds it"
+        errors["upstream"] = "Enter the title or key of the asset that feeds it"
+        return _feeds_page(record, values, errors, 422)
+    named = {name: _named_asset(values[name], principal) for name in ("upstream", "via")}
+    errors = {name: found for name, (_, found) in named.items() if found}
+    if errors:
         return _feeds_page(record, values, errors, 422)
     cat = catalogue()
     try:
         with cat.write(principal) as writer:
             edges.add_edge(
                 writer,
-                values["upstream"],
+                named["upstream"][0],
                 key,
                 cat.graph_for(writer),
-                via=values["via"] or None,
+                via=named["via"][0] or None,
                 description=values["description"] or None,
             )
     except LineageCycle as error:
@@ -183,7 +242,10 @@ def feeds(key: str) -> Any:
         errors["upstream"] = sentence_case(error.message)
     if errors:
         return _feeds_page(record, values, errors, 422)
-    flash(f"{values['upstream']} now feeds {record['title']}.", "success")
+    flash(
+        f"{_title(named['upstream'][0], values['upstream'])} now feeds {record['title']}.",
+        "success",
+    )
     return redirect(url_for("web.feeds", key=key))
 
 

@@ -149,6 +149,7 @@ def index_state(run: Runner) -> dict[str, int]:
 
 def test_index_catch_up_killed_midway_heals_on_the_next_search(run: Runner, tmp_path: Path) -> None:
     assert run("register", "dataset", "grit-bins", "--title", "Grit bins").exit_code == 0
+    assert run("search", "grit").exit_code == 0  # makes this index (register leaves it)
     # Writes made while another index directory is in use leave this one behind
     # by a few thousand changes: less than a rebuild, so the next look catches up
     # in batches, and that is where the kill lands.

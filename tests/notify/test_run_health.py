@@ -107,7 +107,8 @@ def test_a_failed_run_puts_the_report_at_risk_until_a_run_completes(
     runs = page(f"/assets/{JOB_KEY}").split('id="runs"', 1)[1].split("</table>", 1)[0]
     assert [s.split(">")[-1] for s in runs.split("</strong>")[:-1]] == ["FAIL", "COMPLETE"]
     history = page(f"/assets/{JOB_KEY}/history")
-    assert "Run failed" in history and f"A run ended FAIL: {OUTPUT_KEY} at risk" in history
+    failed = history.split("A run ended FAIL: ", 1)[1].split(" at risk", 1)[0]
+    assert "Run failed" in history and f'href="/assets/{OUTPUT_KEY}"' in failed  # linked (#17)
     trace_page = page(f"/assets/{REPORT}/trace")
     assert 'govuk-tag--red">At risk</strong>' in trace_page
     csv = client.get(f"/assets/{REPORT}/trace.csv", headers=auditor).get_data(as_text=True)

@@ -239,20 +239,21 @@ def test_add_and_end_a_feed(pages: Pages) -> None:
     added = pages.post(page, {"upstream": "housing-properties", "description": "joined on UPRN"})
     assert added.status_code == 302
     html = unescape(pages.text(page))
-    assert "housing-properties now feeds" in html
+    assert "Council housing stock now feeds" in html
     assert '<input type="hidden" name="upstream" value="housing-properties">' in html
     ended = pages.post(page + "/end", {"upstream": "housing-properties"}, page)
     assert ended.status_code == 302
     assert "no longer feeds" in pages.text(page)
     history = unescape(pages.text("/assets/repairs-performance-monthly/history"))
-    assert "housing-properties now feeds this" in history
-    assert "housing-properties no longer feeds this" in history
+    linked = '<a class="govuk-link" href="/assets/housing-properties">Council housing stock</a>'
+    assert f"{linked} now feeds this" in history
+    assert f"{linked} no longer feeds this" in history
 
 
 @pytest.mark.parametrize(
     ("upstream", "message"),
     [
-        ("", "Enter the key of the asset that feeds it"),
+        ("", "Enter the title or key of the asset that feeds it"),
         ("no-such-asset", "no asset with key"),
         (
             "rpt-housing-arrears-dashboard",

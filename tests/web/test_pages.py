@@ -220,9 +220,15 @@ def test_invisible_assets_are_not_found(pages: Pages) -> None:
 
 
 def test_history_page_lists_every_change(pages: Pages) -> None:
+    """Each feed in the history is named by its title, linked to its page (#17)."""
     html = unescape(pages.sign_in("viewer").text("/assets/rpt-housing-arrears-dashboard/history"))
-    assert "rent-arrears-weekly now feeds this" in html
-    assert "rent-arrears-legacy-extract no longer feeds this" in html
+    weekly = '<a class="govuk-link" href="/assets/rent-arrears-weekly">Rent arrears (weekly)</a>'
+    legacy = (
+        '<a class="govuk-link" href="/assets/rent-arrears-legacy-extract">'
+        "Rent arrears extract from Orchard (legacy)</a>"
+    )
+    assert f"{weekly} now feeds this" in html
+    assert f"{legacy} no longer feeds this" in html
     assert "Owner: Stephen Mallory → Joanne Whitaker" in html
 
 
