@@ -260,6 +260,7 @@ def test_selecting_a_node_opens_its_panel_and_then_its_lineage(page: Any) -> Non
     sign_in(page, "viewer")
     page.goto("/assets/rpt-housing-arrears-dashboard/lineage?depth=1&direction=upstream")
     wait_for_graph(page)
+    page.locator("#lineage-graph").scroll_into_view_if_needed()
     box = page.locator("#lineage-graph").bounding_box()
     spot = page.evaluate(
         "() => window.catalogueLineage.getElementById('tenancies').renderedPosition()"

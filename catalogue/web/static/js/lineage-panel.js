@@ -108,7 +108,7 @@
     heading.tabIndex = -1
     panel.appendChild(heading)
     if (data.restricted === 'yes') {
-      panel.appendChild(el('p', 'govuk-body', 'You may not see this asset. Its owner can tell you what it is and grant you access.'))
+      panel.appendChild(el('p', 'govuk-body', 'You may not see this asset, so its name and details are not shown. The lines show only that it is part of this lineage.'))
     } else {
       panel.appendChild(summary([
         ['Kind', data.kindLabel],
