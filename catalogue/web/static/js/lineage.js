@@ -14,13 +14,11 @@
   'use strict'
   var root = document.getElementById('lineage-explorer')
   var box = document.getElementById('lineage-graph')
-  if (!root || !box || typeof window.cytoscape !== 'function') return
+  if (!root || !box || typeof window.cytoscape !== 'function' || !window.catalogueLineageStyle) return
   if (typeof window.cytoscapeDagre === 'function') window.cytoscape.use(window.cytoscapeDagre)
 
-  var FONT = 16 // model units: at the smallest zoom (0.75) text is drawn at 12 px
-  var MIN_ZOOM = 0.75
+  var MIN_ZOOM = window.catalogueLineageStyle.minZoom
   var MAX_ZOOM = 2.5
-  var COLOURS = { dataset: '#1d70b8', report: '#00703c', source_system: '#4c2c92', pipeline: '#6f4e00' }
   var layer = document.getElementById('lineage-nodes')
   var panel = document.getElementById('lineage-panel')
   var panelFor = null
@@ -37,46 +35,6 @@
   }
 
   function say (text) { status.textContent = text }
-
-  var STYLE = [
-    {
-      selector: 'node',
-      style: {
-        shape: 'round-rectangle',
-        label: 'data(label)',
-        color: '#ffffff',
-        'font-size': FONT,
-        'font-family': 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
-        'text-wrap': 'wrap',
-        'text-max-width': 168,
-        'text-valign': 'center',
-        'text-halign': 'center',
-        width: 184,
-        height: 68,
-        'background-color': function (n) { return COLOURS[n.data('kind')] || '#505a5f' },
-        'border-width': 2,
-        'border-color': '#0b0c0c'
-      }
-    },
-    { selector: 'node[restricted = "yes"]', style: { 'background-color': '#505a5f', 'border-style': 'dashed' } },
-    { selector: 'node[sensitive = "yes"]', style: { 'border-width': 6, 'border-style': 'double', 'border-color': '#d4351c' } },
-    { selector: 'node[centre = "yes"]', style: { 'font-weight': 'bold', 'underlay-color': '#ffdd00', 'underlay-opacity': 1, 'underlay-padding': 6 } },
-    { selector: 'node.app-current', style: { 'overlay-color': '#ffdd00', 'overlay-opacity': 0.35, 'overlay-padding': 8 } },
-    { selector: '.app-hidden', style: { display: 'none' } },
-    {
-      selector: 'edge',
-      style: {
-        width: 2,
-        'line-color': '#505a5f',
-        'target-arrow-color': '#505a5f',
-        'target-arrow-shape': 'triangle',
-        'curve-style': 'segments',
-        'edge-distances': 'node-position',
-        'segment-weights': 0.5,
-        'segment-distances': 0
-      }
-    }
-  ]
 
   // -- what is shown -------------------------------------------------------------
   function node (id) { return cy.getElementById(id) }
@@ -350,7 +308,7 @@
       userZoomingEnabled: false,
       autoungrabify: true,
       boxSelectionEnabled: false,
-      style: STYLE
+      style: window.catalogueLineageStyle.style
     })
     window.catalogueLineage = cy
     cy.on('viewport', place)
