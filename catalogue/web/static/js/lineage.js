@@ -137,6 +137,8 @@
     box.style.height = Math.round(Math.max(200, Math.min(most, bb.h * MIN_ZOOM + 60))) + 'px'
     cy.resize()
     cy.fit(eles, 24)
+    // A short chain is not blown up to fill the width.
+    if (cy.zoom() > 1.25) { cy.zoom(1.25); cy.center(eles) }
     if (cy.zoom() <= MIN_ZOOM + 1e-9 && current) centre(current)
   }
 
