@@ -18,6 +18,7 @@ from flask import url_for
 
 from catalogue.services import assets, lineage
 from catalogue.services.access import Principal
+from catalogue.services.column_links import ColumnLink, by_column, column_links
 from catalogue.store import Catalogue
 from catalogue.web.presenters import is_sensitive, kind_label
 
@@ -48,9 +49,12 @@ class LineageView:
         }
 
 
-def _node(row: dict[str, Any], node_id: str, side: str) -> dict[str, Any]:
+def _node(row: dict[str, Any], node_id: str, side: str, as_of: datetime | None) -> dict[str, Any]:
+    """One node as the explorer draws it and its side panel describes it: what the
+    caller may see of the asset, and where its page and column lineage are."""
     restricted = bool(row.get("restricted"))
     key = None if restricted else row.get("key")
+    dated = {"as_of": as_of.date().isoformat()} if as_of else {}
     return {
         "id": node_id,
         "key": key,
@@ -58,11 +62,15 @@ def _node(row: dict[str, Any], node_id: str, side: str) -> dict[str, Any]:
         "kind": None if restricted else row.get("kind"),
         "kind_label": "Restricted" if restricted else kind_label(row.get("kind")),
         "department": row.get("department"),
+        "owner": None if restricted else row.get("owner"),
+        "classification": None if restricted else row.get("classification"),
         "hops": row.get("hops", 0),
         "side": side,
         "restricted": restricted,
         "sensitive": False if restricted else is_sensitive(row),
         "url": url_for("web.lineage_explorer", key=key) if key else None,
+        "page": url_for("web.asset", key=key) if key else None,
+        "columns": url_for("web.lineage_columns", key=key, **dated) if key else None,
     }
 
 
@@ -88,8 +96,41 @@ def lineage_view(
         as_of=as_of,
         upstream=around.upstream,
         downstream=around.downstream,
-        nodes=[_node({**centre, "hops": 0}, key, "centre")]
-        + [_node(row, node_id, side) for node_id, side, row in around.nodes],
+        nodes=[_node({**centre, "hops": 0}, key, "centre", as_of)]
+        + [_node(row, node_id, side, as_of) for node_id, side, row in around.nodes],
         edges=around.edges,
     )
     return view
+
+
+def column_view(
+    cat: Catalogue, principal: Principal, key: str, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The explorer's side panel: for each column of ``key``, where it comes from
+    (``up``) and what it feeds (``down``), one hop, as the asset page lists them.
+    Columns of assets the caller may not see are left out; raises NotFound for a
+    key the caller cannot see."""
+    graph = cat.graph()
+    with cat.read() as session:
+        assets.get(session, key, principal)
+        sight = lineage.Sight(graph, principal)
+        grouped = by_column(column_links(session, key, sight.visible, as_of=as_of))
+
+    def other(link: ColumnLink) -> dict[str, Any]:
+        known = link.other_key
+        return {
+            "key": known,
+            "title": (graph.node(known).get("title") or known) if known else link.other_dataset,
+            "url": url_for("web.asset", key=known) if known else None,
+            "column": link.other_column,
+            "how": link.how,
+        }
+
+    return [
+        {
+            "column": name,
+            "up": [other(x) for x in sides["up"]],
+            "down": [other(x) for x in sides["down"]],
+        }
+        for name, sides in grouped.items()
+    ]

@@ -15,7 +15,7 @@ from catalogue.http import catalogue, current_principal
 from catalogue.services import lineage
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
 from catalogue.web.blueprint import bp
-from catalogue.web.graph_data import DIRECTIONS, lineage_view
+from catalogue.web.graph_data import DIRECTIONS, column_view, lineage_view
 
 DEPTHS = ("1", "2", "3", "4", "5", "6", "all")
 DEFAULT_DEPTH = "3"
@@ -126,6 +126,13 @@ def lineage_json(key: str) -> Response:
         catalogue(), current_principal(), key, _direction(), depth, as_of_or_invalid()
     )
     return jsonify(view.as_json())
+
+
+@bp.get("/assets/<key>/columns.json")
+def lineage_columns(key: str) -> Response:
+    """The explorer's side panel: each column's sources and what it feeds (column lineage)."""
+    columns = column_view(catalogue(), current_principal(), key, as_of_or_invalid())
+    return jsonify({"key": key, "columns": columns})
 
 
 def _trace(key: str, as_of: datetime | None) -> lineage.Trace:

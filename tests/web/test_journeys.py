@@ -256,15 +256,19 @@ def test_graph_and_table_keep_restricted_assets_anonymous(page: Any) -> None:
     assert "sys-mosaic-asc" not in page.content()
 
 
-def test_selecting_a_node_goes_to_its_lineage(page: Any) -> None:
+def test_selecting_a_node_opens_its_panel_and_then_its_lineage(page: Any) -> None:
     sign_in(page, "viewer")
     page.goto("/assets/rpt-housing-arrears-dashboard/lineage?depth=1&direction=upstream")
     wait_for_graph(page)
+    page.locator("#lineage-graph").scroll_into_view_if_needed()
     box = page.locator("#lineage-graph").bounding_box()
     spot = page.evaluate(
         "() => window.catalogueLineage.getElementById('tenancies').renderedPosition()"
     )
     page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+    panel = page.locator("#lineage-panel")
+    expect(panel.get_by_role("heading")).to_have_text("Council tenancies")
+    panel.get_by_role("link", name="Centre the lineage on it").click()
     page.wait_for_url(re.compile(r"/assets/tenancies/lineage"))
 
 

@@ -23,6 +23,7 @@ ROUTES = {
     "web.asset_history": ("/assets/rent-accounts/history", "viewer", 200),
     "web.lineage_explorer": ("/assets/rent-accounts/lineage", "viewer", 200),
     "web.lineage_json": ("/assets/rent-accounts/lineage.json", "viewer", 200),
+    "web.lineage_columns": ("/assets/rent-accounts/columns.json", "viewer", 200),
     "web.trace": ("/assets/rpt-housing-arrears-dashboard/trace", "viewer", 200),
     "web.trace_csv": ("/assets/rpt-housing-arrears-dashboard/trace.csv", "viewer", 200),
     "web.register": ("/register", "steward", 200),
