@@ -54,7 +54,7 @@ def _node(row: dict[str, Any], node_id: str, side: str, as_of: datetime | None) 
     caller may see of the asset, and where its page and column lineage are."""
     restricted = bool(row.get("restricted"))
     key = None if restricted else row.get("key")
-    dated = {"as_of": as_of.date().isoformat()} if as_of else {}
+    dated: dict[str, Any] = {"as_of": as_of.date().isoformat()} if as_of else {}
     return {
         "id": node_id,
         "key": key,

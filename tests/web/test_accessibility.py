@@ -124,6 +124,8 @@ def test_every_page_type_has_no_wcag_22_aa_violations(
     page = as_role(role, width)
     page.goto(path)
     if name.startswith("lineage") and "error" not in name:
+        if width < 641:  # a phone gets the tables first and the graph on demand
+            page.get_by_role("button", name="Show the graph").click()
         page.wait_for_selector("#lineage-graph[data-drawn]")
     assert_accessible(page, name if width == 1280 else f"{name}-{width}")
     assert_no_sideways_scroll(page, name, width)
