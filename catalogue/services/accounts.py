@@ -23,7 +23,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from catalogue.db import utcnow
 from catalogue.errors import (
@@ -37,6 +37,7 @@ from catalogue.errors import (
 )
 from catalogue.models import ApiToken, AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
+from catalogue.services.grants import granted_keys
 
 EVENT_KINDS = (
     "sign_in",
@@ -81,12 +82,13 @@ class TooManyAttempts(CatalogueError):
 # -- records -------------------------------------------------------------------
 def principal_for(user: User) -> Principal:
     """The Principal a user acts as: named by email (the name owners and stewards
-    are recorded under), else username."""
+    are recorded under), else username; with the access granted to them (#17)."""
     return Principal(
         name=user.email or user.username,
         role=user.role,
         department=user.department,
         email=user.email,
+        granted=granted_keys(object_session(user), user.id),
     )
 
 
