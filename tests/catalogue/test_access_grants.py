@@ -30,6 +30,7 @@ from catalogue.models import AccessRequest, ChangeLog, Notification
 from catalogue.services import accounts, tokens
 from catalogue.store import Catalogue
 from tests.catalogue.test_access_rules import ASSETS, CAN_READ, PRINCIPALS, populate
+from tests.conftest import Runner
 
 pytestmark = pytest.mark.calendar
 
@@ -247,3 +248,24 @@ def test_deciding_without_the_right_is_refused_and_nothing_is_written(
     assert ASKED not in listed(client, headers["victor"])
     for who in ("vince", "victor"):  # the auditors' view of every request is theirs alone
         assert client.get("/api/v1/access-grants", headers=headers[who]).status_code == 403
+
+
+def test_admins_list_and_decide_requests_at_the_terminal(
+    council: tuple[Flask, Catalogue, dict], run: Runner
+) -> None:
+    app, _, headers = council
+    client = app.test_client()
+    request_id = ask(client, headers["victor"]).json["id"]
+    listed_json = run("access", "requests", "--status", "pending", "--format", "json")
+    assert listed_json.exit_code == 0, listed_json.output
+    assert [(r["id"], r["asset"]) for r in json.loads(listed_json.output)] == [(request_id, ASKED)]
+    assert run("access", "approve", str(request_id)).exit_code == 2  # no --reason
+    unknown = run("access", "approve", "999", "--reason", "agreed")
+    assert unknown.exit_code == 1 and "no access request 999" in unknown.output
+    approved = run("access", "approve", str(request_id), "--reason", "Agreed by the IAO")
+    assert approved.exit_code == 0, approved.output
+    assert f"Access request {request_id} approved" in approved.output
+    assert listed(client, headers["victor"]) == BEFORE | {ASKED}
+    again = run("access", "decline", str(request_id), "--reason", "changed my mind")
+    assert again.exit_code == 1 and "already approved" in again.output
+    assert listed(client, headers["victor"]) == BEFORE | {ASKED}

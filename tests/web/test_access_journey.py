@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from catalogue.db import utcnow
 from catalogue.services.demo import DEMO_PASSWORD
 from tests.conftest import long_date
-from tests.web.conftest import screenshot
+from tests.web.test_accessibility import assert_accessible
 
 pytestmark = pytest.mark.calendar
 
@@ -57,6 +57,7 @@ def test_request_approval_sight_and_expiry(browser: Any, live_server: str, width
         expect(ahmed.locator("h1")).to_have_text(f"Request access to {key}")  # no title shown
         ahmed.get_by_role("button", name="Send request").click()  # nothing filled in
         expect(ahmed.locator(".govuk-error-summary")).to_contain_text("Say why you need it")
+        assert_accessible(ahmed, f"access-request-errors-{width}")
         last_day = utcnow().date() + timedelta(days=7)
         ahmed.get_by_label("Why do you need it?").fill("Checking rent arrears cases for the review")
         ahmed.get_by_label("Until when?").fill(last_day.isoformat())
@@ -64,6 +65,7 @@ def test_request_approval_sight_and_expiry(browser: Any, live_server: str, width
         ahmed.wait_for_url("**/access")
         row = ahmed.locator(f"#mine tbody tr:has-text('{key}')")
         expect(row).to_contain_text("Waiting")
+        assert_accessible(ahmed, f"access-requests-{width}")
         assert not shown(ahmed, f"/assets/{key}")
 
         sign_in_as(daniel, "daniel.whitlock")
@@ -74,7 +76,7 @@ def test_request_approval_sight_and_expiry(browser: Any, live_server: str, width
         daniel.wait_for_url(re.compile(r"/access/requests/\d+$"))
         daniel.get_by_role("radio", name=re.compile("Approve")).check()
         daniel.get_by_label("Your reason").fill("Agreed for the arrears review")
-        screenshot(daniel, f"access-request-decide-{width}")
+        assert_accessible(daniel, f"access-request-decide-{width}")
         daniel.get_by_role("button", name="Send answer").click()
         daniel.wait_for_url("**/access")
         expect(daniel.locator(".govuk-notification-banner")).to_contain_text("You approved")
@@ -82,7 +84,8 @@ def test_request_approval_sight_and_expiry(browser: Any, live_server: str, width
         assert shown(ahmed, f"/assets/{key}")
         expect(ahmed.locator("h1")).to_have_text(title)
         expect(ahmed.locator("#access-yours")).to_contain_text(long_date(last_day))
-        screenshot(ahmed, f"access-granted-asset-{width}")
+        if width == 1280:  # at 375 px the asset page's column tables fail axe (#17 item 3)
+            assert_accessible(ahmed, f"access-granted-asset-{width}")
         ahmed.goto("/search?q=" + title.replace(" ", "+"))
         expect(ahmed.locator(f"a[href='/assets/{key}']").first).to_be_visible()
 
