@@ -80,15 +80,16 @@ class TooManyAttempts(CatalogueError):
 
 
 # -- records -------------------------------------------------------------------
-def principal_for(user: User) -> Principal:
+def principal_for(user: User, granted: frozenset[str] | None = None) -> Principal:
     """The Principal a user acts as: named by email (the name owners and stewards
-    are recorded under), else username; with the access granted to them (#17)."""
+    are recorded under), else username; with the access granted to them (#17),
+    read from the user's session unless ``granted`` gives it."""
     return Principal(
         name=user.email or user.username,
         role=user.role,
         department=user.department,
         email=user.email,
-        granted=granted_keys(object_session(user), user.id),
+        granted=granted_keys(object_session(user), user.id) if granted is None else granted,
     )
 
 

@@ -7,6 +7,7 @@ stops counting on the next request, in every surface at once.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
@@ -32,3 +33,16 @@ def granted_keys(
             )
         )
     )
+
+
+def granted_by_user(session: Session, today: date | None = None) -> dict[int, frozenset[str]]:
+    """The grants in force on ``today`` of every account, in one query (for the
+    notification worker, which makes a principal for everyone who listens)."""
+    today = today or utcnow().date()
+    found: dict[int, set[str]] = defaultdict(set)
+    query = select(AccessRequest.requester_id, AccessRequest.asset_key).where(
+        AccessRequest.status == "approved", AccessRequest.until >= today
+    )
+    for user_id, key in session.execute(query):
+        found[user_id].add(key)
+    return {user_id: frozenset(keys) for user_id, keys in found.items()}
