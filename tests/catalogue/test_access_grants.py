@@ -104,6 +104,10 @@ def surfaces(client: FlaskClient, headers: dict) -> dict[str, bool]:
             "/api/v1/lineage", query_string=node, headers=headers
         ).status_code
         == 200,  # fmt: skip
+        "column lineage": client.get(
+            "/api/v1/column-lineage", query_string=node, headers=headers
+        ).status_code
+        == 200,
     }
 
 
