@@ -13,6 +13,10 @@ from catalogue.config import _default_actor
 #: text is the command's own docstring's first sentence: tests/test_docs.py
 #: checks that each says what its command says.
 COMMANDS = {
+    "access": (
+        "catalogue.commands.access:access_group",
+        "Access requests and grants: list them, approve or decline them.",
+    ),
     "apply": (
         "catalogue.commands.files:apply",
         "Create or update assets and their upstream lineage from YAML, JSON or CSV FILES.",

@@ -44,6 +44,7 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
         ("cli start", ["benchmarks.bench_cli_start"]),
         ("notify", ["benchmarks.bench_notify", "--watchers", "1000", "--changes", "10000"]),
+        ("grants", ["benchmarks.bench_grants", "--assets", "10000", "--requests", "20000"]),
     ]
     if pg:  # a harvest of a generated PostgreSQL source (#15): PostgreSQL only
         out.append(

@@ -75,6 +75,8 @@ class Settings:
     # A signed-in session ends after this long unused, and this long after sign-in.
     session_idle_minutes: int = 60
     session_lifetime_hours: int = 12
+    # The furthest ahead an access request may ask to keep its grant, in days (#17).
+    access_grant_max_days: int = 365
     # Months between owners' reviews, by asset kind (CATALOGUE_REVIEW_MONTHS="12,report=6").
     review_policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     # The controller and DPO the Article 30 record names (CATALOGUE_CONTROLLER_* etc.).
@@ -141,6 +143,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     for name, variable in (
         ("session_idle_minutes", "CATALOGUE_SESSION_IDLE_MINUTES"),
         ("session_lifetime_hours", "CATALOGUE_SESSION_LIFETIME_HOURS"),
+        ("access_grant_max_days", "CATALOGUE_ACCESS_GRANT_MAX_DAYS"),
     ):
         if env.get(variable):
             values[name] = _whole_number(variable, env[variable])

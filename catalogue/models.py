@@ -440,6 +440,8 @@ class HarvestReview(Base):
 
 
 # -- watching and being told (#19): in their own module, registered here ----------
+# -- access requests and grants (#17): in their own module, registered here --------
+from catalogue.access_models import AccessRequest  # noqa: E402, F401
 from catalogue.notify_models import (  # noqa: E402, F401
     Notification,
     NotifyCursor,

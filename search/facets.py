@@ -148,6 +148,15 @@ class DocTable:
             self._bitmaps.popitem(last=False)
         return found
 
+    def keyed(self, keys: Iterable[str]) -> int:
+        """Return the documents whose ``key`` is one of ``keys`` (a few: the
+        assets granted to one person), looked up in the key field's postings."""
+        ids: list[int] = []
+        for key in keys:
+            if ("key", key) in self.reader:
+                ids.extend(self.reader.postings("key", key).all_ids())
+        return from_ids(ids, self.size) if ids else 0
+
     def allowed(self, visibility: Visibility, include_retired: bool) -> int:
         """Return the live documents `visibility` may see (cached per visibility)."""
         key = (visibility, include_retired)
@@ -161,7 +170,8 @@ class DocTable:
                     | self.bitmap("owner_email", visibility.people)
                     | self.bitmap("steward_email", visibility.people)
                 )
-                docs &= self.bitmap("access", visibility.access) | restricted
+                granted = self.keyed(visibility.keys) if visibility.keys else 0
+                docs &= self.bitmap("access", visibility.access) | restricted | granted
             if len(self._allowed) > 64:
                 self._allowed.clear()
             self._allowed[key] = docs

@@ -38,7 +38,8 @@ class Visibility:
 
     Everything if `everything`; otherwise assets whose access level is in `access`,
     plus 'restricted' assets whose department is in `departments` or whose owner or
-    steward email is in `people` (compared lower-cased). Hashable, so results that
+    steward email is in `people` (compared lower-cased), plus the assets whose key
+    is in `keys` (access granted to this caller alone). Hashable, so results that
     depend on it can be cached per visibility.
     """
 
@@ -46,11 +47,13 @@ class Visibility:
     access: frozenset[str] = frozenset({"open"})
     departments: frozenset[str] = frozenset()
     people: frozenset[str] = frozenset()
+    keys: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "access", frozenset(self.access))
         object.__setattr__(self, "departments", frozenset(self.departments))
         object.__setattr__(self, "people", frozenset(p.strip().lower() for p in self.people))
+        object.__setattr__(self, "keys", frozenset(self.keys))
 
     def allows(
         self,
@@ -58,9 +61,10 @@ class Visibility:
         department: str | None,
         owner_email: str | None,
         steward_email: str | None,
+        key: str | None = None,
     ) -> bool:
         """Return True if an asset with these handling fields may be shown."""
-        if self.everything or access in self.access:
+        if self.everything or access in self.access or (key is not None and key in self.keys):
             return True
         if access != "restricted":
             return False

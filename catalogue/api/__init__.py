@@ -11,6 +11,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the API's blueprints on ``app``."""
     from catalogue.api import (  # noqa: F401
+        access,
         assets,
         ckan,
         dcat,

@@ -3,9 +3,12 @@ pages, the API and the CLI cannot disagree.
 
 Read: ``open`` assets are visible to anyone, signed in or not; ``internal`` to
 any signed-in user; ``restricted`` only to its department, its owner and
-steward, auditors and admins. Write: a steward may change assets of their own
-department or that they own or steward; admins anything; viewers and auditors
-nothing. What a caller may not see is "not found", never "forbidden".
+steward, auditors and admins, and anyone its owner or steward has granted
+access to it until a date (``Principal.granted``: the keys of the grants in force
+today, read when the principal is made, see ``services.access_requests``).
+Write: a steward may change assets of their own department or that they own
+or steward; admins anything; viewers and auditors nothing. What a caller may
+not see is "not found", never "forbidden".
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class Principal:
     role: str | None = None
     department: str | None = None
     email: str | None = None
+    #: Keys of assets an owner or steward has granted this person read access to,
+    #: in force today (approved access requests not past their date).
+    granted: frozenset[str] = frozenset()
 
     @property
     def signed_in(self) -> bool:
@@ -77,7 +83,11 @@ def can_read(principal: Principal, record: Mapping[str, Any]) -> bool:
         return False
     if access == "internal":
         return True
-    return principal.in_department(record) or principal.is_person_of(record)
+    return (
+        principal.in_department(record)
+        or principal.is_person_of(record)
+        or record.get("key") in principal.granted
+    )
 
 
 def can_write(principal: Principal, record: Mapping[str, Any]) -> bool:
@@ -115,5 +125,8 @@ def visibility(principal: Principal) -> Visibility:
     people = frozenset(p.lower() for p in (principal.email, principal.name) if p and "@" in p)
     departments = frozenset({principal.department}) if principal.department else frozenset()
     return Visibility(
-        access=frozenset({"open", "internal"}), departments=departments, people=people
+        access=frozenset({"open", "internal"}),
+        departments=departments,
+        people=people,
+        keys=principal.granted,
     )

@@ -17,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from catalogue.db import utcnow
 from catalogue.errors import (
@@ -29,6 +29,7 @@ from catalogue.errors import (
 )
 from catalogue.models import AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
+from catalogue.services.grants import granted_keys
 
 EVENT_KINDS = (
     "sign_in",
@@ -53,14 +54,16 @@ _hasher = PasswordHasher()
 
 
 # -- records -------------------------------------------------------------------
-def principal_for(user: User) -> Principal:
+def principal_for(user: User, granted: frozenset[str] | None = None) -> Principal:
     """The Principal a user acts as: named by email (the name owners and stewards
-    are recorded under), else username."""
+    are recorded under), else username; with the access granted to them (#17),
+    read from the user's session unless ``granted`` gives it."""
     return Principal(
         name=user.email or user.username,
         role=user.role,
         department=user.department,
         email=user.email,
+        granted=granted_keys(object_session(user), user.id) if granted is None else granted,
     )
 
 

@@ -253,13 +253,17 @@ def titled(session: Session, principal: Principal, title: str) -> list[dict[str,
 def history(
     session: Session, key: str, principal: Principal, *, checked: bool = False
 ) -> list[dict[str, Any]]:
-    """Every change to this asset and its lineage, oldest first. ``checked``: the
+    """Every change to this asset and its lineage, oldest first (access requests
+    are in the audit trail, not here). ``checked``: the
     caller has just read the asset with ``get`` for this principal in this session,
     so it is not read again."""
     if not checked:
         get(session, key, principal)
+    # Access requests (#17) name a person and their reason: the audit trail's, not the page's.
     rows = session.scalars(
-        select(ChangeLog).where(ChangeLog.asset_key == key).order_by(ChangeLog.seq)
+        select(ChangeLog)
+        .where(ChangeLog.asset_key == key, ChangeLog.action.not_like("access.%"))
+        .order_by(ChangeLog.seq)
     )
     return _mask_edges([change_entry(r) for r in rows], session, principal)
 

@@ -49,6 +49,8 @@ def parse_moment(value: str | None, field: str, end_of_day: bool = False) -> dat
 def describe_change(row: ChangeLog) -> str:
     """One line saying what a change did, e.g. "changed owner, title"."""
     before, after = row.before or {}, row.after or {}
+    if row.action.startswith("access."):
+        return describe_access_step(row.action, after)
     if row.action.startswith("edge."):
         edge = after or before
         verb = "now feeds" if row.action == "edge.add" else "no longer feeds"
@@ -58,6 +60,17 @@ def describe_change(row: ChangeLog) -> str:
         return f"registered {after.get('kind')} {after.get('title')!r}"
     names = sorted(k for k in after if k not in BOOKKEEPING and before.get(k) != after.get(k))
     return "changed " + ", ".join(names) if names else "no field changed"
+
+
+def describe_access_step(action: str, after: dict[str, Any]) -> str:
+    """An access request's step (#17), e.g. "asked for access until 2027-01-31: …"."""
+    if action == "access.request":
+        return f"asked for access until {after.get('until')}: {after.get('reason')}"
+    verb = "approved" if action == "access.approve" else "declined"
+    return (
+        f"{verb} {after.get('requester')}'s access request {after.get('request')} "
+        f"(until {after.get('until')}): {after.get('decision_reason')}"
+    )
 
 
 def _actor_names(session: Session, actor: str) -> set[str]:

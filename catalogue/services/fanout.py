@@ -24,6 +24,7 @@ from catalogue.models import User
 from catalogue.notify_models import NotifyPreference, Watch, Webhook
 from catalogue.services.access import Principal, can_read
 from catalogue.services.accounts import principal_for
+from catalogue.services.grants import granted_by_user
 from catalogue.services.news import RESTRICTED, News
 from lineage import LineageGraph
 from lineage.results import path_between
@@ -58,11 +59,16 @@ class Audience:
         audience = cls()
         query = select(NotifyPreference.user_id, NotifyPreference.email)
         modes = {user_id: mode for user_id, mode in session.execute(query)}
+        granted = granted_by_user(session)  # one query, not one a listener
         for user in session.scalars(select(User).where(User.disabled.is_(False))):
             if not user.email or modes.get(user.id) == "off":
                 continue
             audience.listeners[user.id] = Listener(
-                user.id, user.email, user.name, principal_for(user), modes.get(user.id, "immediate")
+                user.id,
+                user.email,
+                user.name,
+                principal_for(user, granted.get(user.id, frozenset())),
+                modes.get(user.id, "immediate"),
             )
             audience.by_email[user.email.lower()] = user.id
         for watch in session.scalars(select(Watch)):

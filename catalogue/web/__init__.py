@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
     """
     # Imported for their routes on ``bp``.
     from catalogue.web import (  # noqa: F401
+        access_pages,
         asset_pages,
         audit,
         browse,
@@ -138,4 +139,5 @@ def init_app(app: Flask) -> None:
     app.static_folder = str(STATIC)
     register_template_helpers(app)
     watch_pages.register_watch_helpers(app)
+    access_pages.register_access_helpers(app)
     app.register_blueprint(bp)

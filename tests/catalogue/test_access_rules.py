@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +20,9 @@ from flask.testing import FlaskClient
 
 from catalogue import create_app
 from catalogue.config import Settings, load_settings
+from catalogue.db import utcnow
 from catalogue.errors import CatalogueError, Forbidden, NotFound
-from catalogue.services import accounts, assets, edges, lineage, tokens
+from catalogue.services import access_requests, accounts, assets, edges, lineage, tokens
 from catalogue.services.access import ANONYMOUS, RESTRICTED_PLACEHOLDER, Principal, operator
 from catalogue.services.search import search_assets, suggest_titles
 from catalogue.store import Catalogue
@@ -41,6 +44,14 @@ PRINCIPALS = {
     "steward-finance": person("sam.steward@example.gov.uk", "steward", "Finance"),
     "auditor": person("audrey.a@example.gov.uk", "auditor", "Legal & Governance"),
     "admin": person("adam.a@example.gov.uk", "admin", "Digital & Data"),
+    # Finance staff granted access to one restricted asset of Revenues until a date (#17).
+    "granted-finance": Principal(
+        "grace.g@example.gov.uk",
+        "viewer",
+        "Finance",
+        "grace.g@example.gov.uk",
+        granted=frozenset({"r-restricted"}),
+    ),  # fmt: skip
 }
 
 ASSETS: dict[str, dict[str, Any]] = {
@@ -86,6 +97,7 @@ CAN_READ = {
     "steward-finance": EVERY_SIGNED_IN | {"r-restricted"},
     "auditor": ALL,
     "admin": ALL,
+    "granted-finance": EVERY_SIGNED_IN | {"r-restricted"},
 }
 CAN_WRITE = {
     "anonymous": set(),
@@ -97,6 +109,7 @@ CAN_WRITE = {
     "steward-finance": {"r-restricted"},  # stewards it, from another department
     "auditor": set(),
     "admin": ALL,
+    "granted-finance": set(),  # a grant is to read, never to change
 }
 CASES = [(who, key) for who in PRINCIPALS for key in ASSETS]
 
@@ -316,9 +329,23 @@ def http(council: Catalogue, settings: Settings) -> Iterator[tuple[Flask, dict[s
                 name=who, role=p.role or "viewer", email=p.email, department=p.department,
             )  # fmt: skip
             secrets[who] = tokens.create_token(session, PRINCIPALS["admin"], username, "t").secret
+    grant_as_asked(council)
     app = create_app(settings)
     yield app, secrets
     app.extensions["catalogue"].close()
+
+
+def grant_as_asked(council: Catalogue) -> None:
+    """Each grant of the table, made as people make them: asked for, then approved."""
+    until = utcnow().date() + timedelta(days=30)
+    for p in PRINCIPALS.values():
+        for key in p.granted:
+            with council.write(replace(p, granted=frozenset())) as writer:  # before the grant
+                asked = access_requests.request_access(
+                    writer, key, "for the table", until, max_days=365, base_url="http://x"
+                )
+            with council.write(PRINCIPALS["admin"]) as writer:
+                access_requests.decide(writer, asked["id"], True, "agreed", base_url="http://x")
 
 
 def route_urls(app: Flask, key: str) -> Iterator[tuple[str, str]]:
@@ -354,7 +381,9 @@ def every_response(
             yield path, client.open(path, method=method, json=query, headers=headers)
 
 
-@pytest.mark.parametrize("who", ["anonymous", "viewer-revenues", "steward-housing"])
+@pytest.mark.parametrize(
+    "who", ["anonymous", "viewer-revenues", "steward-housing", "granted-finance"]
+)
 def test_no_route_shows_a_restricted_title_to_those_who_may_not_see_it(
     http: tuple[Flask, dict[str, str]], who: str
 ) -> None:

@@ -245,6 +245,9 @@ CLI_CALLS: dict[str, list[str]] = {
     "notify resend": ["1"],
     "watch remove": ["rpt-housing-arrears-dashboard", "--user", "jo.bloggs"],
     "webhook remove": ["1"],
+    "access requests": [],  # the two the sweep's demo is asked for (ask_for_access)
+    "access approve": ["1", "--reason", "sweep"],
+    "access decline": ["2", "--reason", "sweep"],
 }
 NOT_RUN = {"serve": "starts a web server and does not return"}
 
@@ -271,6 +274,19 @@ def harvest_sources(folder: Path) -> dict[str, str]:
     }
 
 
+def ask_for_access(catalogue: Catalogue) -> None:
+    """Two pending access requests (#17) for `catalogue access approve|decline` to answer."""
+    from catalogue.services import access_requests
+    from catalogue.services.accounts import find_user, principal_for
+
+    with catalogue.read() as session:
+        ahmed = principal_for(find_user(session, "ahmed.khan"))
+    for key in ("hb-claims", "ctr-claims"):
+        with catalogue.write(ahmed) as writer:
+            access_requests.request_access(writer, key, "sweep", writer.now.date(),
+                                           max_days=1, base_url="http://x")  # fmt: skip
+
+
 def test_no_command_changes_or_deletes_audit_rows(
     demo_run: Runner, demo_catalogue: Catalogue, tmp_path: Any
 ) -> None:
@@ -285,6 +301,7 @@ def test_no_command_changes_or_deletes_audit_rows(
         (tmp_path / f"{name}.json").write_text(text, encoding="utf-8")
     files.update(harvest_sources(tmp_path))
     demo_run.env["CATALOGUE_WEBHOOK_ALLOWED_HOSTS"] = "127.0.0.1"
+    ask_for_access(demo_catalogue)
     before = audit_rows(demo_catalogue)
     for name in sorted(commands - set(NOT_RUN), key=list(CLI_CALLS).index):
         args = [files.get(a, a) for a in CLI_CALLS[name]]
