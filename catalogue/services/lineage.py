@@ -84,15 +84,19 @@ def parse_as_of(value: str | None) -> datetime | None:
         ) from None
 
 
+#: Keys named in one ``IN (…)`` of a change-log read.
+KEYS_PER_QUERY = 500
+
+
 def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
     """Each asset's record as it stood at ``as_of`` (from its latest change by then)."""
     keys = list(keys)
     found: dict[str, dict] = {}
-    for start in range(0, len(keys), 500):
+    for start in range(0, len(keys), KEYS_PER_QUERY):
         rows = session.execute(
             select(ChangeLog.asset_key, ChangeLog.after)
             .where(
-                ChangeLog.asset_key.in_(keys[start : start + 500]),
+                ChangeLog.asset_key.in_(keys[start : start + KEYS_PER_QUERY]),
                 ChangeLog.at <= as_of,
                 ChangeLog.action.like("asset.%"),
             )
@@ -100,6 +104,26 @@ def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dic
         )
         for key, after in rows:
             found[key] = after
+    return found
+
+
+def changed_since(session: Session, keys: Iterable[str], as_of: datetime) -> set[str]:
+    """Which of ``keys`` have an asset change recorded after ``as_of`` (an indexed
+    read of keys alone: no record is decoded)."""
+    keys = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        found.update(
+            session.scalars(
+                select(ChangeLog.asset_key)
+                .where(
+                    ChangeLog.asset_key.in_(keys[start : start + KEYS_PER_QUERY]),
+                    ChangeLog.at > as_of,
+                    ChangeLog.action.like("asset.%"),
+                )
+                .distinct()
+            )
+        )
     return found
 
 
@@ -216,12 +240,16 @@ def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
 def attrs_for(
     session: Session, graph: LineageGraph, keys: Iterable[str], as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
-    """Node attributes now, or as they stood at ``as_of`` where history allows."""
+    """Node attributes now, or as they stood at ``as_of`` where history allows.
+
+    An asset with no change recorded since ``as_of`` stood then as it stands now,
+    so only the records of assets changed since are read from the change log
+    (decoding every record of a long trace was most of an as-of trace's time)."""
     keys = list(keys)
     current = {k: graph.node(k) for k in keys if graph.has(k)}
     if as_of is None:
         return current
-    past = records_as_of(session, keys, as_of)
+    past = records_as_of(session, sorted(changed_since(session, keys, as_of)), as_of)
     return {k: past.get(k, current.get(k, {})) for k in keys}
 
 
@@ -243,6 +271,10 @@ def trace(
     sight.require(key)
     hops = graph.upstream(key, as_of=as_of)
     attrs = attrs_for(session, graph, [key, *(h.key for h in hops)], as_of)
+    # The subject is shown whole: its full record as it stood then, if it had one.
+    then = records_as_of(session, [key], as_of) if as_of is not None else {}
+    if key in then:
+        attrs[key] = then[key]
     inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
     titles = {
         k: (v.get("title") or k) if sight.visible(k) else HIDDEN_ASSET for k, v in attrs.items()
@@ -251,7 +283,7 @@ def trace(
     # inherited from one the caller may not see is not theirs to learn.
     shown = [i for i in inherited if sight.visible(i.source)]
     result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
-    if as_of is not None and not records_as_of(session, [key], as_of):
+    if as_of is not None and not then:
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     # Run health is today's: a trace as of a past date does not show it.
