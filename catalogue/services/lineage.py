@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
-from catalogue.models import ChangeLog
 from catalogue.services import run_health
 from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
+from catalogue.services.as_of import changed_since, records_as_of
 from lineage import Hop, Inheritance, LineageGraph
 
 FLAG_WORDS = {
@@ -82,49 +81,6 @@ def parse_as_of(value: str | None) -> datetime | None:
             f"as-of {value!r} is outside the years 1 to 9999 in UTC",
             [Problem("use a moment between the years 1 and 9999 (UTC)", field="as_of")],
         ) from None
-
-
-#: Keys named in one ``IN (…)`` of a change-log read.
-KEYS_PER_QUERY = 500
-
-
-def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
-    """Each asset's record as it stood at ``as_of`` (from its latest change by then)."""
-    keys = list(keys)
-    found: dict[str, dict] = {}
-    for start in range(0, len(keys), KEYS_PER_QUERY):
-        rows = session.execute(
-            select(ChangeLog.asset_key, ChangeLog.after)
-            .where(
-                ChangeLog.asset_key.in_(keys[start : start + KEYS_PER_QUERY]),
-                ChangeLog.at <= as_of,
-                ChangeLog.action.like("asset.%"),
-            )
-            .order_by(ChangeLog.seq)
-        )
-        for key, after in rows:
-            found[key] = after
-    return found
-
-
-def changed_since(session: Session, keys: Iterable[str], as_of: datetime) -> set[str]:
-    """Which of ``keys`` have an asset change recorded after ``as_of`` (an indexed
-    read of keys alone: no record is decoded)."""
-    keys = list(keys)
-    found: set[str] = set()
-    for start in range(0, len(keys), KEYS_PER_QUERY):
-        found.update(
-            session.scalars(
-                select(ChangeLog.asset_key)
-                .where(
-                    ChangeLog.asset_key.in_(keys[start : start + KEYS_PER_QUERY]),
-                    ChangeLog.at > as_of,
-                    ChangeLog.action.like("asset.%"),
-                )
-                .distinct()
-            )
-        )
-    return found
 
 
 class Sight:
