@@ -24,7 +24,15 @@ from benchmarks.summary import print_summary
 
 #: --quick: each size argument is replaced once (the harvest's 2,000 tables and
 #: 500 views become 200 and 50; apply's 1,000 assets are 500).
-QUICK = {"1000": "500", "10000": "2000", "100000": "5000", "10": "3", "2000": "200", "500": "50"}
+QUICK = {
+    "1000": "500",
+    "10000": "2000",
+    "100000": "5000",
+    "250000": "8000",
+    "10": "3",
+    "2000": "200",
+    "500": "50",
+}
 
 
 def steps(pg: str | None) -> list[tuple[str, list[str]]]:
@@ -35,9 +43,17 @@ def steps(pg: str | None) -> list[tuple[str, list[str]]]:
         ("demo", ["benchmarks.bench_demo", *on_pg]),
         ("lineage sqlite", ["benchmarks.bench_lineage", "--assets", "100000", "--keep"]),
     ]
+    # Workers sharing memory (#21) on the catalogue the lineage step kept.
+    out.append(("workers sqlite", ["benchmarks.bench_workers", "--assets", "100000"]))
     if pg:
         lineage_pg = ["benchmarks.bench_lineage", "--assets", "100000", *on_pg, "--keep"]
         out.append(("lineage postgresql", lineage_pg))
+        out.append(
+            ("workers postgresql", ["benchmarks.bench_workers", "--assets", "100000", *on_pg])
+        )
+    # 250,000 assets / 750,000 edges (#21): trace p95, then a worker's start on it.
+    out.append(("lineage 250k", ["benchmarks.bench_lineage", "--assets", "250000", "--keep"]))
+    out.append(("workers 250k", ["benchmarks.bench_workers", "--assets", "250000", "--discard"]))
     out += [
         ("search", ["benchmarks.bench_search", "--assets", "100000"]),
         ("relevance", ["benchmarks.bench_relevance"]),

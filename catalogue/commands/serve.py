@@ -9,6 +9,7 @@ more (request id, user, duration) and leaves the query string out.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -38,8 +39,17 @@ class CatalogueGunicornLogger(GunicornLogger):
 
 
 class CatalogueServer(BaseApplication):
-    """Gunicorn running ``create_app()`` in each worker (after the fork, so each
-    worker opens its own database connections and keeps its own views)."""
+    """Gunicorn running one ``create_app()``, made in the master before it forks
+    its workers (``preload_app``).
+
+    The master loads the lineage graph once, lets go of its database connections
+    and freezes what it holds out of the garbage collector; each worker then
+    shares those pages with the master and its siblings instead of holding its own
+    copy (copy-on-write: a page is copied only when written). After the fork each
+    worker opens its own database connections and search index, and catches its
+    graph up from the change log before its first request, so a worker started
+    while another writes (or after a reload with ``HUP``) misses nothing.
+    """
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
@@ -48,20 +58,49 @@ class CatalogueServer(BaseApplication):
     def load_config(self) -> None:
         for name, value in self.options.items():
             self.cfg.set(name, value)
+        self.cfg.set("preload_app", True)
+        self.cfg.set("pre_fork", lambda _server, _worker: share_before_fork(self.wsgi()))
+        self.cfg.set("post_worker_init", lambda worker: warm_up(worker.wsgi))
 
     def load(self) -> Any:
         from catalogue import create_app
 
-        app = create_app()
-        warm_up(app.extensions["catalogue"])
-        return app
+        return create_app()
 
 
-def warm_up(cat: Any) -> None:
-    """Load this worker's lineage graph and search index before it takes its
-    first request, so no user waits seconds for them (at 100,000 assets the
-    graph takes several). A worker that cannot (the database is down) starts
-    anyway: its requests answer 503 until the database is back, and /readyz says why."""
+def share_before_fork(app: Any) -> None:
+    """In the master, before each worker is forked: bring the lineage graph up to
+    the change log's head (loading it the first time), close the database
+    connections that took (no worker may inherit one), and freeze every object
+    the master holds out of the cyclic garbage collector, whose passes would
+    otherwise write to (and so unshare) each page in every worker.
+
+    A master that cannot (the database is down) forks anyway: each worker loads
+    its own graph when the database is back."""
+    cat = app.extensions["catalogue"]
+    started = time.perf_counter()
+    try:
+        cat.views.graph()
+    except Exception as error:  # noqa: BLE001 - the workers load it themselves later
+        log.warning(
+            "lineage graph not loaded before starting workers: %s",
+            error,
+            extra={"error_type": type(error).__name__},
+        )
+    else:
+        log.debug("lineage graph ready to share in %.1f s", time.perf_counter() - started)
+    finally:
+        cat.engine.dispose()
+        gc.collect()
+        gc.freeze()
+
+
+def warm_up(app: Any) -> None:
+    """Catch this worker's lineage graph up and open its search index before it
+    takes its first request, so no user waits seconds for them. A worker that
+    cannot (the database is down) starts anyway: its requests answer 503 until
+    the database is back, and /readyz says why."""
+    cat = app.extensions["catalogue"]
     started = time.perf_counter()
     try:
         cat.views.graph()

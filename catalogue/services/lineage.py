@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
-from catalogue.models import ChangeLog
 from catalogue.services import run_health
 from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
+from catalogue.services.as_of import changed_since, records_as_of
 from lineage import Hop, Inheritance, LineageGraph
 
 FLAG_WORDS = {
@@ -82,25 +81,6 @@ def parse_as_of(value: str | None) -> datetime | None:
             f"as-of {value!r} is outside the years 1 to 9999 in UTC",
             [Problem("use a moment between the years 1 and 9999 (UTC)", field="as_of")],
         ) from None
-
-
-def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
-    """Each asset's record as it stood at ``as_of`` (from its latest change by then)."""
-    keys = list(keys)
-    found: dict[str, dict] = {}
-    for start in range(0, len(keys), 500):
-        rows = session.execute(
-            select(ChangeLog.asset_key, ChangeLog.after)
-            .where(
-                ChangeLog.asset_key.in_(keys[start : start + 500]),
-                ChangeLog.at <= as_of,
-                ChangeLog.action.like("asset.%"),
-            )
-            .order_by(ChangeLog.seq)
-        )
-        for key, after in cast("Iterable[tuple[str, Any]]", rows):
-            found[key] = after
-    return found
 
 
 class Sight:
@@ -216,12 +196,16 @@ def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
 def attrs_for(
     session: Session, graph: LineageGraph, keys: Iterable[str], as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
-    """Node attributes now, or as they stood at ``as_of`` where history allows."""
+    """Node attributes now, or as they stood at ``as_of`` where history allows.
+
+    An asset with no change recorded since ``as_of`` stood then as it stands now,
+    so only the records of assets changed since are read from the change log
+    (decoding every record of a long trace was most of an as-of trace's time)."""
     keys = list(keys)
     current = {k: graph.node(k) for k in keys if graph.has(k)}
     if as_of is None:
         return current
-    past = records_as_of(session, keys, as_of)
+    past = records_as_of(session, sorted(changed_since(session, keys, as_of)), as_of)
     return {k: past.get(k, current.get(k, {})) for k in keys}
 
 
@@ -243,6 +227,10 @@ def trace(
     sight.require(key)
     hops = graph.upstream(key, as_of=as_of)
     attrs = attrs_for(session, graph, [key, *(h.key for h in hops)], as_of)
+    # The subject is shown whole: its full record as it stood then, if it had one.
+    then = records_as_of(session, [key], as_of) if as_of is not None else {}
+    if key in then:
+        attrs[key] = then[key]
     inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
     titles = {
         k: (v.get("title") or k) if sight.visible(k) else HIDDEN_ASSET for k, v in attrs.items()
@@ -251,7 +239,7 @@ def trace(
     # inherited from one the caller may not see is not theirs to learn.
     shown = [i for i in inherited if sight.visible(i.source)]
     result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
-    if as_of is not None and not records_as_of(session, [key], as_of):
+    if as_of is not None and not then:
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     # Run health is today's: a trace as of a past date does not show it.

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from benchmarks import bench_workers
 from benchmarks.bench_http import SCENARIOS, bench_backend
 from tests.conftest import NO_POSTGRES, PG_URL, missing_service
 
@@ -44,3 +45,20 @@ def test_http_benchmark_loads_every_scenario_without_errors(on: str, tmp_path: P
     assert result["backend"] == ("postgresql" if server else "sqlite")
     if server:  # the database it made for itself is gone
         assert bench_databases() == before
+
+
+@pytest.mark.slow
+def test_workers_benchmark_reads_the_memory_of_every_worker(tmp_path: Path) -> None:
+    """bench_workers (#21) serves a tiny catalogue with 4 workers as a user starts
+    them, waits until every one has warmed up, and reads each one's memory."""
+    result = bench_workers.bench(150, None, workers=4, duration=1.0, work=tmp_path)
+
+    assert len(result["worker_memory"]) == 4
+    for memory in result["worker_memory"]:
+        # A worker's share of its pages is at most all of them, and its own at most that.
+        assert 0 < memory["uss_mb"] <= memory["pss_mb"] <= memory["rss_mb"], memory
+    assert result["pss_sum_mb"] > max(m["pss_mb"] for m in result["worker_memory"])
+    assert result["ready_s"] > 0
+    assert result["load"]["trace"]["requests"] > 0 and result["load"]["trace"]["errors"] == 0
+    rows = bench_workers.rows_for(result)
+    assert [r["target"] for r in rows if r["target"]] == ["≤ 20 s at 250k", "≤ 250 MB", "≤ 1200 MB"]

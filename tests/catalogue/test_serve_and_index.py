@@ -3,6 +3,9 @@ database after the demo load and after importing a real council catalogue."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
 import urllib.request
 from pathlib import Path
 
@@ -45,3 +48,29 @@ def test_scottish_import_is_idempotent_and_verified(run: Runner) -> None:
     assert result.exit_code == 0 and f"Checked {n} assets: 0 difference(s)" in result.output
     status = run("index", "status").output
     assert "up to date" in status
+
+
+def test_a_worker_started_after_a_write_answers_with_it(demo_run: Runner, tmp_path: Path) -> None:
+    """The workers share a lineage graph loaded in the master before they start
+    (#21): one started after a write must still catch up from the change log."""
+    route = "/api/v1/assets/late-source/paths/late-report"
+    (tmp_path / "late.json").write_text(
+        '[{"key": "late-source", "kind": "dataset", "title": "Late", "access": "open"},\n'
+        ' {"key": "late-report", "kind": "report", "title": "Late report", "access": "open",'
+        ' "upstream": ["late-source"]}]\n'
+    )
+    with serving(demo_run.env, tmp_path) as server:
+        assert fetch(server.base + route).status == 404  # not written yet
+        assert demo_run("apply", str(tmp_path / "late.json")).exit_code == 0
+        first = server.worker_pids()
+        for pid in first:  # every worker replaced, forked from the master's graph
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while not (len(server.worker_pids()) == 2 and not server.worker_pids() & first):
+            assert time.monotonic() < deadline, server.stderr()
+            time.sleep(0.1)
+        answers = [fetch(server.base + route, timeout=30) for _ in range(8)]
+    assert {a.status for a in answers} == {200}
+    assert {tuple(map(tuple, a.json()["paths"])) for a in answers} == {
+        (("late-source", "late-report"),)
+    }
