@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         assets,
         ckan,
         dcat,
+        glossary,
         governance,
         openapi,
         openlineage,
