@@ -44,6 +44,7 @@ from catalogue.services.demo_history import (
     refresh_updates,
     reviews_in_history,
 )
+from catalogue.services.publishing import slug as slug_of
 from catalogue.services.records import Resolver, asset_record
 
 if TYPE_CHECKING:
@@ -130,7 +131,31 @@ def load_demo(catalogue: Catalogue, today: date | None = None) -> dict[str, int]
     history = [{**change, "at": _moment(change["at"]) + offset} for change in changes]
     counts["history"] = replay_changes(catalogue, batched(history + refreshes + owner_reviews))
     counts["users"] = add_demo_users(catalogue, loaded_at)
+    counts["terms"] = load_glossary(catalogue, loaded_at, offset)
     return counts
+
+
+def load_glossary(catalogue: Catalogue, loaded_at: datetime, offset: timedelta) -> int:
+    """The starter glossary (glossary.yaml): added with the register; a term with
+    ``approved_on`` starts as a draft and is approved that day, so the glossary
+    has a history too. Returns the number of terms."""
+    from catalogue.services.glossary import update_term
+    from catalogue.services.glossary_files import apply_terms
+
+    terms = _yaml(_demo_text("glossary.yaml"))
+    later = {t["name"]: _day(t.pop("approved_on")) + offset for t in terms if "approved_on" in t}
+    source = [
+        SourceRecord(
+            f"glossary.yaml term {i + 1}", {**t, "status": "draft"} if t["name"] in later else t
+        )
+        for i, t in enumerate(terms)
+    ]
+    with catalogue.write(DEMO_ACTOR, now=loaded_at) as writer:
+        added = apply_terms(writer, source).added
+    for name, day in sorted(later.items(), key=lambda item: item[1]):
+        with catalogue.write(DEMO_ACTOR, now=datetime.combine(day, time(10, 0), UTC)) as writer:
+            update_term(writer, slug_of(name), {"status": "approved"})
+    return len(added)
 
 
 def _moment(value: Any) -> datetime:

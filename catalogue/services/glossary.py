@@ -12,7 +12,7 @@ name two terms, so "LAC" always means one thing when search expands it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -124,11 +124,17 @@ def history(session: Session, slug: str, principal: Principal) -> list[dict[str,
     return [change_entry(r) for r in rows]
 
 
-def add_term(writer: Writer, data: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+def add_term(
+    writer: Writer,
+    data: Mapping[str, Any],
+    source: str | None = None,
+    coming: Collection[str] = (),
+) -> dict[str, Any]:
     """Add a term. Raises Invalid (a field, naming it and the allowed values),
     Conflict (its name or a synonym is already another term's word) or
-    Forbidden (a steward adding a term for another department)."""
-    values = validate(writer.session, data, partial=False, source=source)
+    Forbidden (a steward adding a term for another department). ``coming``:
+    slugs of terms the same transaction adds next, which ``related`` may name."""
+    values = validate(writer.session, data, partial=False, source=source, coming=coming)
     slug = slug_of(values["name"])
     if find_term(writer.session, slug) is not None:
         raise Conflict(f"a glossary term {slug!r} already exists: change it with update")
@@ -154,6 +160,7 @@ def update_term(
     changes: Mapping[str, Any],
     expected_version: int | None = None,
     source: str | None = None,
+    coming: Collection[str] = (),
 ) -> dict[str, Any]:
     """Change some fields of term ``slug``; a change that changes nothing writes
     nothing. Raises NotFound, Invalid, Conflict (a word of another term, or a
@@ -172,7 +179,7 @@ def update_term(
             f"term {slug!r} has changed since you read it: you edited version "
             f"{expected_version}, the glossary now holds version {term.version}"
         )
-    values = validate(writer.session, changes, partial=True, source=source)
+    values = validate(writer.session, changes, partial=True, source=source, coming=coming)
     diff = {k: v for k, v in values.items() if before.get(k) != v}
     if not diff:
         return before
@@ -190,7 +197,11 @@ def update_term(
 
 
 def validate(
-    session: Session, data: Mapping[str, Any], partial: bool, source: str | None = None
+    session: Session,
+    data: Mapping[str, Any],
+    partial: bool,
+    source: str | None = None,
+    coming: Collection[str] = (),
 ) -> dict[str, Any]:
     """Checked values of a term record; Invalid listing every problem (field,
     allowed values, and where in a file when ``source`` says)."""
@@ -204,7 +215,7 @@ def validate(
             message = "unknown department; the catalogue knows: " + ", ".join(known)
             problems.append(Problem(message, "department", source=source))
     for slug in values.get("related", []):
-        if find_term(session, slug) is None:
+        if slug not in coming and find_term(session, slug) is None:
             problems.append(Problem(f"no glossary term {slug!r}", "related", source=source))
     problems += _link_problems(session, values.get("assets", []), source)
     if problems:
