@@ -207,8 +207,14 @@ def validate(
     allowed values, and where in a file when ``source`` says)."""
     from catalogue.glossary_schema import load_term
 
-    values = load_term(data, partial=partial, source=source)
     problems: list[Problem] = []
+    try:
+        values = load_term(data, partial=partial, source=source)
+    except Invalid as error:
+        # Say everything at once: the department too, if the record names one.
+        problems = list(error.problems)
+        raw = data.get("department") if isinstance(data, Mapping) else None
+        values = {"department": raw} if isinstance(raw, str) else {}
     if values.get("department") is not None:
         known = _department_names(session)
         if values["department"] not in known:

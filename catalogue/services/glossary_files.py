@@ -64,6 +64,10 @@ def read_term_records(path: Path) -> list[SourceRecord]:
         loader.dispose()
 
 
+def refused(problems: list[Problem]) -> Invalid:
+    return Invalid(f"nothing was applied: {len(problems)} problem(s) in glossary terms", problems)
+
+
 @dataclass
 class TermCounts:
     added: list[str] = field(default_factory=list)
@@ -108,8 +112,7 @@ def apply_terms(writer: Writer, records: Iterable[SourceRecord]) -> TermCounts:
         except CatalogueError as error:
             problems.append(Problem(error.message, source=record.source))
     if problems:
-        message = f"nothing was applied: {len(problems)} problem(s) in glossary terms"
-        raise Invalid(message, problems)
+        raise refused(problems)
     return counts
 
 
@@ -121,3 +124,37 @@ def term_file_records(session: Any) -> list[dict[str, Any]]:
         record = glossary.term_record(term)
         out.append({k: record[k] for k in FILE_FIELDS if record[k] not in (None, "", [])})
     return out
+
+
+def describe_terms(session: Any, records: Iterable[SourceRecord]) -> list[str]:
+    """What applying ``records`` would do to the glossary, one line a term, for
+    ``apply --dry-run``. Each record's fields are checked (Invalid naming file,
+    line and field); departments, related terms and links are checked when the
+    change is made, in its transaction."""
+    from catalogue.glossary_schema import load_term
+
+    lines, problems = [], []
+    for record in records:
+        try:
+            values = load_term(record.data, source=record.source, partial=True)
+        except Invalid as error:
+            problems.extend(error.problems)
+            continue
+        slug = slug_of(str(values.get("name") or ""))
+        current = glossary.find_term(session, slug)
+        if current is None:
+            lines.append(f"  add term   {slug}  ({record.source})")
+            continue
+        before = glossary.term_record(current)
+        changed = [k for k, v in values.items() if k != "name" and before.get(k) != v]
+        if changed:
+            lines.append(f"  change term  {slug}  ({record.source}): {', '.join(changed)}")
+    if problems:
+        raise refused(problems)
+    return lines
+
+
+def dump_with_terms(records: list[dict[str, Any]], terms: list[dict[str, Any]]) -> str:
+    """A YAML catalogue file with an ``assets:`` and a ``terms:`` section."""
+    data = {"assets": records, "terms": terms}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
