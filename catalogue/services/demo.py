@@ -128,18 +128,22 @@ def load_demo(catalogue: Catalogue, today: date | None = None) -> dict[str, int]
         plan = plan_apply(writer.session, source, catalogue.graph_for(writer), writer.principal)
         execute_plan(writer, plan)
     counts = plan.counts()
+    counts["terms"], approvals = load_glossary(catalogue, loaded_at, offset)
     history = [{**change, "at": _moment(change["at"]) + offset} for change in changes]
-    counts["history"] = replay_changes(catalogue, batched(history + refreshes + owner_reviews))
+    counts["history"] = replay_changes(
+        catalogue, batched(history + refreshes + owner_reviews + approvals)
+    )
     counts["users"] = add_demo_users(catalogue, loaded_at)
-    counts["terms"] = load_glossary(catalogue, loaded_at, offset)
     return counts
 
 
-def load_glossary(catalogue: Catalogue, loaded_at: datetime, offset: timedelta) -> int:
-    """The starter glossary (glossary.yaml): added with the register; a term with
-    ``approved_on`` starts as a draft and is approved that day, so the glossary
-    has a history too. Returns the number of terms."""
-    from catalogue.services.glossary import update_term
+def load_glossary(
+    catalogue: Catalogue, loaded_at: datetime, offset: timedelta
+) -> tuple[int, list[dict[str, Any]]]:
+    """The starter glossary (glossary.yaml), added with the register. A term with
+    ``approved_on`` starts as a draft; its approval that day is returned as a
+    change for the history, so the glossary has a past too. Returns the number
+    of terms and those changes."""
     from catalogue.services.glossary_files import apply_terms
 
     terms = _yaml(_demo_text("glossary.yaml"))
@@ -152,10 +156,15 @@ def load_glossary(catalogue: Catalogue, loaded_at: datetime, offset: timedelta) 
     ]
     with catalogue.write(DEMO_ACTOR, now=loaded_at) as writer:
         added = apply_terms(writer, source).added
-    for name, day in sorted(later.items(), key=lambda item: item[1]):
-        with catalogue.write(DEMO_ACTOR, now=datetime.combine(day, time(10, 0), UTC)) as writer:
-            update_term(writer, slug_of(name), {"status": "approved"})
-    return len(added)
+    approvals = [
+        {
+            "at": datetime.combine(day, time(10, 0), UTC),
+            "actor": DEMO_ACTOR,
+            "glossary": {"slug": slug_of(name), "fields": {"status": "approved"}},
+        }
+        for name, day in later.items()
+    ]
+    return len(added), approvals
 
 
 def _moment(value: Any) -> datetime:
@@ -233,7 +242,7 @@ def add_demo_users(catalogue: Catalogue, now: datetime | None = None) -> int:
 
 def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
     """Apply timestamped operations (lineage_add, lineage_end, update, refresh,
-    review, retire) in order, each in its own transaction."""
+    review, retire, glossary) in order, each in its own transaction."""
     for change in changes:
         actor = _actor(catalogue, change)
         # The search index catches up once, after the whole history, not after
@@ -261,6 +270,10 @@ def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
                 reviews.record_review(writer, op["key"], ReviewPolicy(), op["note"])
             if "retire" in change:
                 assets.retire(writer, change["retire"]["key"])
+            if "glossary" in change:
+                from catalogue.services.glossary import update_term
+
+                update_term(writer, change["glossary"]["slug"], change["glossary"]["fields"])
     catalogue.views.catch_up_index()
     return len(changes)
 

@@ -234,6 +234,9 @@ def test_the_cli_adds_updates_lists_and_shows_terms(registered: Catalogue, run: 
     assert "One plan with a family." in shown.output
     assert "family-plans  Team around the family plans" in shown.output
     assert "changed status" in shown.output
+    audit = run("audit", "--asset", "glossary:team-around-the-family").output
+    assert "added the glossary term 'Team around the family'" in audit
+    assert "glossary.update" in audit and "changed status" in audit
     csv_out = run("glossary", "list", "--format", "csv").output.splitlines()
     assert csv_out[0] == "slug,name,status,department,owner,synonyms"
 
