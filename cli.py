@@ -34,6 +34,10 @@ COMMANDS = {
         "catalogue.commands.files:export",
         "Export the whole catalogue as a file `catalogue apply` can read back.",
     ),
+    "glossary": (
+        "catalogue.commands.glossary:glossary_group",
+        "The business glossary: the council's terms, their definitions and synonyms.",
+    ),
     "governance": (
         "catalogue.commands.governance:governance_group",
         "The registers the Senior Information Risk Owner keeps.",

@@ -439,9 +439,10 @@ class HarvestReview(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
 
 
-# -- watching and being told (#19): in their own module, registered here ----------
-# -- access requests and grants (#17): in their own module, registered here --------
+# -- watching and being told (#19), access requests and grants (#17) and the
+# business glossary (#18): in their own modules, registered here ------------------
 from catalogue.access_models import AccessRequest  # noqa: E402, F401
+from catalogue.glossary_models import GlossaryTerm  # noqa: E402, F401
 from catalogue.notify_models import (  # noqa: E402, F401
     Notification,
     NotifyCursor,

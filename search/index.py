@@ -332,6 +332,13 @@ class SearchIndex:
                     raise
             raise AssertionError("unreachable")
 
+    def use_synonyms(self, synonyms: Mapping[str, Iterable[str]] | None) -> None:
+        """Replace the extra synonym groups (the council list stays), e.g. when the
+        glossary's approved terms change; queries expand with them from now on."""
+        with self._lock:
+            self.synonyms = load_synonyms(synonyms)
+            self._spelling = None  # its dictionary holds the synonyms' words
+
     def search(self, request: SearchRequest) -> SearchResults:
         """Run `request` and return a page of results with facets.
 

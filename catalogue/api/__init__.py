@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         assets,
         ckan,
         dcat,
+        glossary,
         governance,
         marquez_routes,
         openapi,

@@ -23,7 +23,7 @@ from catalogue.api.schemas import (
     TraceSchema,
 )
 from catalogue.http import catalogue, current_principal
-from catalogue.services import audit, run_health
+from catalogue.services import audit, glossary, run_health
 from catalogue.services import lineage as lineage_service
 from catalogue.services.access import Principal
 from catalogue.services.search import search_json, search_with
@@ -39,6 +39,7 @@ def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     payload = search_json(params["q"], search_with(cat.views, principal, params))
     with cat.read() as session:
         run_health.mark_hits(payload["hits"], session, cat.graph())
+        payload["term"] = glossary.term_named(session, params["q"], principal)
     return payload
 
 

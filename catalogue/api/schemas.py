@@ -226,6 +226,13 @@ class SearchResultSchema(Schema):
     partial_match = fields.Boolean(
         metadata={"description": "some hits have only some of the words (few or no full matches)"}
     )
+    term = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "the approved glossary term the query exactly names (its name or "
+            "a synonym), with its definition; null otherwise"
+        },
+    )
 
 
 # -- moments ---------------------------------------------------------------------------

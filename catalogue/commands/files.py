@@ -81,11 +81,14 @@ def apply(obj: Context, files: tuple[Path, ...], dry_run: bool, replace: bool) -
     One transaction for the whole run: if any record is invalid, nothing is
     written and every problem is listed with its file, line, key and field.
     """
-    records = []
+    from catalogue.services import glossary_files
+
+    records, terms = [], []
     problems = []
     for path in files:
         try:
             records.extend(read_catalogue_file(path))
+            terms.extend(glossary_files.read_term_records(path))
         except Invalid as error:
             problems.extend(error.problems)
     if problems:
@@ -97,13 +100,17 @@ def apply(obj: Context, files: tuple[Path, ...], dry_run: bool, replace: bool) -
         )
         if dry_run:
             describe_plan(plan)
+            for line in glossary_files.describe_terms(writer.session, terms):
+                click.echo(line)
             warn_lowered(plan)
             click.echo(f"Dry run, nothing written: {summary(plan)}.")
             return
         warn_lowered(plan)
         with progress_for("Applying", plan.size) as bar:
             execute_plan(writer, plan, bar.update)
-    click.echo(f"Applied {len(records)} records: {summary(plan)}.")
+        term_counts = glossary_files.apply_terms(writer, terms) if terms else None
+    done = summary(plan) + (f", {term_counts.summary()}" if term_counts else "")
+    click.echo(f"Applied {len(records)} records: {done}.")
 
 
 @click.command()

@@ -56,6 +56,8 @@ def describe_change(row: ChangeLog) -> str:
         verb = "now feeds" if row.action == "edge.add" else "no longer feeds"
         via = f" via {edge['via']}" if edge.get("via") else ""
         return f"{edge.get('upstream')} {verb} {edge.get('downstream')}{via}"
+    if not before and row.action == "glossary.create":
+        return f"added the glossary term {after.get('name')!r}"
     if not before:
         return f"registered {after.get('kind')} {after.get('title')!r}"
     names = sorted(k for k in after if k not in BOOKKEEPING and before.get(k) != after.get(k))

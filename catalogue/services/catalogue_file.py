@@ -81,6 +81,8 @@ def _read_yaml(text: str, name: str) -> list[SourceRecord]:
                 (v.value for k, v in root.value if k.value == "assets" and v.id == "sequence"),
                 None,
             )
+            if items is None and any(k.value == "terms" for k, _ in root.value):
+                items = []  # only glossary terms (services.glossary_files reads them)
         if items is None:
             raise _bad_file(f"{name}:1", "expected a list of asset records (or `assets:` list)")
         problems = [p for node in items for p in _repeated_fields(node, name)]

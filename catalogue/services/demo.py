@@ -44,6 +44,7 @@ from catalogue.services.demo_history import (
     refresh_updates,
     reviews_in_history,
 )
+from catalogue.services.publishing import slug as slug_of
 from catalogue.services.records import Resolver, asset_record
 
 if TYPE_CHECKING:
@@ -127,10 +128,43 @@ def load_demo(catalogue: Catalogue, today: date | None = None) -> dict[str, int]
         plan = plan_apply(writer.session, source, catalogue.graph_for(writer), writer.principal)
         execute_plan(writer, plan)
     counts = plan.counts()
+    counts["terms"], approvals = load_glossary(catalogue, loaded_at, offset)
     history = [{**change, "at": _moment(change["at"]) + offset} for change in changes]
-    counts["history"] = replay_changes(catalogue, batched(history + refreshes + owner_reviews))
+    counts["history"] = replay_changes(
+        catalogue, batched(history + refreshes + owner_reviews + approvals)
+    )
     counts["users"] = add_demo_users(catalogue, loaded_at)
     return counts
+
+
+def load_glossary(
+    catalogue: Catalogue, loaded_at: datetime, offset: timedelta
+) -> tuple[int, list[dict[str, Any]]]:
+    """The starter glossary (glossary.yaml), added with the register. A term with
+    ``approved_on`` starts as a draft; its approval that day is returned as a
+    change for the history, so the glossary has a past too. Returns the number
+    of terms and those changes."""
+    from catalogue.services.glossary_files import apply_terms
+
+    terms = _yaml(_demo_text("glossary.yaml"))
+    later = {t["name"]: _day(t.pop("approved_on")) + offset for t in terms if "approved_on" in t}
+    source = [
+        SourceRecord(
+            f"glossary.yaml term {i + 1}", {**t, "status": "draft"} if t["name"] in later else t
+        )
+        for i, t in enumerate(terms)
+    ]
+    with catalogue.write(DEMO_ACTOR, now=loaded_at) as writer:
+        added = apply_terms(writer, source).added
+    approvals = [
+        {
+            "at": datetime.combine(day, time(10, 0), UTC),
+            "actor": DEMO_ACTOR,
+            "glossary": {"slug": slug_of(name), "fields": {"status": "approved"}},
+        }
+        for name, day in later.items()
+    ]
+    return len(added), approvals
 
 
 def _moment(value: Any) -> datetime:
@@ -208,7 +242,7 @@ def add_demo_users(catalogue: Catalogue, now: datetime | None = None) -> int:
 
 def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
     """Apply timestamped operations (lineage_add, lineage_end, update, refresh,
-    review, retire) in order, each in its own transaction."""
+    review, retire, glossary) in order, each in its own transaction."""
     for change in changes:
         actor = _actor(catalogue, change)
         # The search index catches up once, after the whole history, not after
@@ -236,6 +270,10 @@ def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
                 reviews.record_review(writer, op["key"], ReviewPolicy(), op["note"])
             if "retire" in change:
                 assets.retire(writer, change["retire"]["key"])
+            if "glossary" in change:
+                from catalogue.services.glossary import update_term
+
+                update_term(writer, change["glossary"]["slug"], change["glossary"]["fields"])
     catalogue.views.catch_up_index()
     return len(changes)
 

@@ -39,4 +39,13 @@ def export_records(session: Session, keys: set[str] | None = None) -> list[dict[
 
 
 def export_text(session: Session, fmt: str, keys: set[str] | None = None) -> str:
-    return dump_records(export_records(session, keys), fmt)
+    """The catalogue file; a whole YAML export carries the glossary too, in a
+    ``terms:`` section beside ``assets:`` (JSON and CSV files hold assets only)."""
+    records = export_records(session, keys)
+    if fmt == "yaml" and keys is None:
+        from catalogue.services.glossary_files import dump_with_terms, term_file_records
+
+        terms = term_file_records(session)
+        if terms:
+            return dump_with_terms(records, terms)
+    return dump_records(records, fmt)

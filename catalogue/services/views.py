@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from catalogue.errors import Unavailable
-from catalogue.models import Asset, Department, Person
+from catalogue.models import Asset, ChangeLog, Department, Person
 from catalogue.services.changes import changes_after, latest_seq
 from catalogue.services.records import asset_record
 from search import IndexUnreadable, SearchIndex
@@ -119,6 +119,8 @@ class Views:
         self._index: SearchIndex | None = None
         self._graph_lock = threading.RLock()
         self._index_lock = threading.RLock()
+        #: The change sequence at which the glossary's synonyms were last read.
+        self._glossary_seq: int | None = None
 
     # -- lineage graph -------------------------------------------------------
     def graph(self, session: Session | None = None) -> LineageGraph:
@@ -183,6 +185,7 @@ class Views:
             self._index.close()
             self._index = None
         if self._index is None:
+            self._glossary_seq = None  # a new SearchIndex has only the configured synonyms
             procs = {} if self.rebuild_procs is None else {"rebuild_procs": self.rebuild_procs}
             self._index = SearchIndex(self.index_dir, synonyms=self.synonyms, **procs)
         return self._index
@@ -194,6 +197,7 @@ class Views:
             index = self._opened_index()
         with self.sessions() as session:
             head = latest_seq(session)
+            self._follow_glossary(session, index, head)
             applied = index.applied_seq()
             if applied >= head:
                 return True
@@ -208,6 +212,24 @@ class Views:
                     return False
                 applied = index.applied_seq()
         return True
+
+    def _follow_glossary(self, session: Session, index: SearchIndex, head: int) -> None:
+        """Expand queries with the approved glossary terms' synonyms (#18), read
+        again whenever the change log holds a glossary change this process has not
+        seen (another process may have applied it to the index on disk)."""
+        if self._glossary_seq is not None and head <= self._glossary_seq:
+            return
+        if self._glossary_seq is not None:
+            newer = select(ChangeLog.seq).where(
+                ChangeLog.seq > self._glossary_seq, ChangeLog.action.like("glossary.%")
+            )
+            if session.scalar(newer.limit(1)) is None:
+                self._glossary_seq = head
+                return
+        from catalogue.services.glossary import synonym_groups
+
+        index.use_synonyms({**(self.synonyms or {}), **synonym_groups(session)})
+        self._glossary_seq = head
 
     def rebuild_index(self) -> int:
         """Build a fresh index from the database beside the old one and swap it in.

@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
         asset_pages,
         audit,
         browse,
+        glossary_pages,
         governance_pages,
         lineage_pages,
         steward,

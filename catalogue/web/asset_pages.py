@@ -15,7 +15,7 @@ from flask import render_template, url_for
 from markupsafe import Markup
 
 from catalogue.http import catalogue, current_principal
-from catalogue.services import assets, lineage
+from catalogue.services import assets, glossary, lineage
 from catalogue.services.access import HIDDEN_ASSET, can_write
 from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
@@ -168,6 +168,7 @@ def asset(key: str) -> str:
         flags = harvest_review.open_flags(session, key) if harvested else {}
         sight = lineage.Sight(graph, principal)
         column_lineage = by_column(column_links(session, key, sight.visible))
+        terms = glossary.terms_for_asset(session, key, principal)
     source_system = record.get("source_system")
     return render_template(
         "web/asset.html",
@@ -189,6 +190,7 @@ def asset(key: str) -> str:
         harvested=harvested,
         flags=flags,
         column_lineage=column_lineage,
+        terms=terms,
     )
 
 

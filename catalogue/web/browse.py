@@ -13,7 +13,7 @@ from catalogue.api.base import load_query
 from catalogue.api.schemas import SearchQuery
 from catalogue.errors import Invalid, Problem
 from catalogue.http import catalogue, current_principal
-from catalogue.services import assets
+from catalogue.services import assets, glossary
 from catalogue.services.search import search_assets, search_with, suggest_titles
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, kind_label, sentence_case, signed_in
@@ -129,8 +129,11 @@ def search() -> str | tuple[str, int]:
          "href": _FIELD_ON_PAGE.get(p.field or "", "#search-q")}
         for p in problems
     ]  # fmt: skip
+    with catalogue().read() as session:
+        term = glossary.term_named(session, q, principal)
     page = render_template(
         "web/search.html",
+        term=term,
         errors=errors,
         q=q,
         sort=sort,
