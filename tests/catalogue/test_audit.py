@@ -19,7 +19,7 @@ from sqlalchemy import delete, event, select, update
 
 from catalogue import create_app
 from catalogue.config import Settings
-from catalogue.errors import Forbidden, Invalid
+from catalogue.errors import Forbidden, Invalid, Unauthorized
 from catalogue.models import AppendOnly, AuthEvent, ChangeLog
 from catalogue.services import accounts, authentication, tokens
 from catalogue.services.access import ANONYMOUS, Principal, operator
@@ -127,7 +127,7 @@ def test_audit_filters(demo_run: Runner) -> None:
 
 def test_sign_ins_and_tokens_are_in_the_trail(catalogue: Catalogue, run: Runner) -> None:
     run("user", "add", "ahmed.khan", "--name", "Ahmed Khan", "--password", "a long password!")
-    with catalogue.read() as session, pytest.raises(accounts.Unauthorized):
+    with catalogue.read() as session, pytest.raises(Unauthorized):
         authentication.authenticate_password(session, "ahmed.khan", "wrong one", "192.0.2.7")
     with catalogue.read() as session:
         authentication.authenticate_password(session, "ahmed.khan", "a long password!", "192.0.2.7")
