@@ -46,17 +46,15 @@ from sqlalchemy.orm import Session
 from benchmarks import catalogues
 from benchmarks.bench_datasette import datasette_installed, load_datasette
 from benchmarks.bench_search import QUERIES
-from benchmarks.catalogues import ADMIN, backend_name
+from benchmarks.catalogues import ADMIN, WIDE_COLUMNS, WIDE_KEY, add_wide_dataset, backend_name
 from benchmarks.common import CATALOGUE, WORK, print_table, run_cli, save
 from benchmarks.loadgen import drive
 from catalogue.models import Asset, Department
-from catalogue.services import accounts, assets, tokens
+from catalogue.services import accounts, tokens
 from catalogue.store import Catalogue
 
 SEARCH_P95_TARGET_MS = 100.0
 WIDE_P95_TARGET_MS = 150.0
-WIDE_KEY = "bench-wide-dataset"
-WIDE_COLUMNS = 1000
 VIEWER_DEPARTMENT = "Housing"
 KINDS = ("dataset", "report")
 # name: (route as printed, who asks). Staff search and read pages; auditors trace.
@@ -137,32 +135,6 @@ def prepare_requests(built: catalogues.BenchCatalogue) -> Requests:
             return scenario_paths(session), bearer_tokens(session)
     finally:
         catalogue.close()
-
-
-def add_wide_dataset(catalogue: Catalogue) -> None:
-    """Register an open dataset of WIDE_COLUMNS described columns, unless there."""
-    with catalogue.sessions() as session:
-        if session.scalar(select(Asset.id).where(Asset.key == WIDE_KEY)) is not None:
-            return
-    columns = [
-        {
-            "name": f"measure_{i:04d}",
-            "type": "numeric" if i % 3 else "string",
-            "description": f"Measure {i} of the ward return, as reported each month.",
-            "personal": i % 50 == 0,
-        }
-        for i in range(WIDE_COLUMNS)
-    ]
-    record = {
-        "key": WIDE_KEY,
-        "kind": "dataset",
-        "title": "Ward returns, every measure",
-        "department": VIEWER_DEPARTMENT,
-        "access": "open",
-        "columns": columns,
-    }
-    with catalogue.write(ADMIN) as writer:
-        assets.register(writer, record)
 
 
 class Server:
