@@ -31,8 +31,10 @@ def _row(
 ) -> Row:
     """A summary row; the verdict compares ``value`` with ``limit`` (at most, or
     ``at_least``)."""
-    met = value >= limit if at_least else value <= limit if limit is not None else False
-    verdict = "" if limit is None else ("met" if met else "NOT met")
+    verdict = ""
+    if limit is not None:
+        met = value >= limit if at_least else value <= limit
+        verdict = "met" if met else "NOT met"
     sign = "≥" if at_least else "≤"
     target = "" if limit is None else f"{sign} {limit:g} {unit}".strip()
     return {

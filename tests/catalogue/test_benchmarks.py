@@ -68,3 +68,34 @@ def test_search_benchmark_mix_has_200_distinct_queries_every_baseline_answers() 
         found[query.kind] += bool(hits)
     # every class but typos finds something on FTS5 (it has no spelling help)
     assert all(found[c] for c in CLASSES if c != "typo"), found
+
+
+def test_summary_puts_the_search_api_beside_datasette_and_its_target() -> None:
+    from benchmarks.summary import _http_rows
+
+    def scenario(name: str, rate: float, p95: float) -> dict:
+        return {"scenario": name, "clients": 8, "req_per_s": rate, "p95_ms": p95, "errors": 0}
+
+    result = {
+        "backend": "sqlite",
+        "assets": 100_000,
+        "index_rebuild_s": 14.0,
+        "workers": [{"rss_mb": 200.0}],
+        "scenarios": [
+            scenario("search API", 150.0, 90.0),
+            scenario("wide asset page", 40.0, 180.0),
+            scenario("Datasette search", 120.0, 95.0),
+        ],
+    }
+    data = {"target_search_p95_ms": 100.0, "target_wide_p95_ms": 150.0, "results": [result]}
+    rows = {r["measure"]: r for r in _http_rows(data)}
+    ratio = rows["HTTP search API req/s / Datasette FTS5 req/s, 100,000"]
+    assert (ratio["figure"], ratio["target"], ratio["verdict"]) == ("1.25 ×", "≥ 1.5 ×", "NOT met")
+    assert rows["HTTP wide asset page, 8 clients, p95, 100,000"]["verdict"] == "NOT met"
+    assert rows["HTTP search API, 8 clients, p95, 100,000"]["verdict"] == "met"
+    rebuild = rows["catalogue index rebuild (command), 100,000"]
+    assert (rebuild["target"], rebuild["verdict"]) == ("≤ 15 s", "met")
+    smaller = {**data, "results": [{**result, "assets": 10_000}]}  # a reduced run: no verdicts
+    rows = {r["measure"]: r for r in _http_rows(smaller)}
+    ratio = rows["HTTP search API req/s / Datasette FTS5 req/s, 10,000"]
+    assert (ratio["figure"], ratio["target"], ratio["verdict"]) == ("1.25 ×", "", "")
