@@ -2,10 +2,10 @@
 
 The records are those ``records.asset_record`` gives, built from plain rows
 rather than mapped objects: a batch of assets by id, then their tags and their
-columns by one query each, with departments and people read once. At 100,000
-assets this reads the catalogue in about a tenth of the CPU time the ORM takes
-(identity map, relationship loading), which was most of `catalogue index
-rebuild`'s time (issue #21). Memory stays bounded by one batch.
+columns by one query each, with departments and people read once. This reads
+the catalogue in about half the CPU time of mapped objects (identity map,
+relationship loading): 0.95 s instead of 1.93 s for 10,000 assets on SQLite
+(issue #21). Memory stays bounded by one batch.
 """
 
 from __future__ import annotations
