@@ -73,7 +73,12 @@ format: install
 # Benchmarks (about 16 minutes): tables printed, JSON in benchmarks/results/.
 # PostgreSQL rows too when CATALOGUE_BENCH_POSTGRES_URL (or CATALOGUE_TEST_POSTGRES_URL)
 # names a server where the role may create databases.
-bench: install
+BENCH_INSTALLED := $(VENV)/.bench-installed
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]' --config-settings editable_mode=compat
+	touch $(BENCH_INSTALLED)
+
+bench: install $(BENCH_INSTALLED)
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -10,11 +10,13 @@ requests for a fixed time per scenario:
   council terms, half of them narrowed to datasets or reports;
 - search API: ``/api/v1/search?q=…``, the same mix, for scripts;
 - asset page: ``/assets/KEY``, random assets the viewer may see;
+- wide asset page: ``/assets/KEY`` of a dataset with 1,000 columns (registered
+  through the services before serving, if the catalogue lacks it);
 - trace: ``/api/v1/assets/REPORT/trace``, the auditor's trace of a random report.
 
 Reports requests, requests/s, p50/p95/p99 and errors per scenario, and the
-memory (RSS) of each worker after the load. Target: search page p95 ≤ 100 ms
-under 8 clients at 100,000 assets.
+memory (RSS) of each worker after the load. Targets: search page p95 ≤ 100 ms
+under 8 clients at 100,000 assets; the wide asset page p95 ≤ 150 ms.
 
     python -m benchmarks.bench_http [--assets 100000] [--database-url URL]
         [--duration 10] [--clients 8] [--keep]
@@ -38,12 +40,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from benchmarks import catalogues
+from benchmarks.bench_datasette import datasette_installed, load_datasette
 from benchmarks.bench_search import QUERIES
-from benchmarks.catalogues import ADMIN, backend_name
+from benchmarks.catalogues import ADMIN, WIDE_COLUMNS, WIDE_KEY, add_wide_dataset, backend_name
 from benchmarks.common import CATALOGUE, WORK, print_table, run_cli, save
 from benchmarks.loadgen import drive
 from catalogue.models import Asset, Department
@@ -51,6 +54,7 @@ from catalogue.services import accounts, tokens
 from catalogue.store import Catalogue
 
 SEARCH_P95_TARGET_MS = 100.0
+WIDE_P95_TARGET_MS = 150.0
 VIEWER_DEPARTMENT = "Housing"
 KINDS = ("dataset", "report")
 # name: (route as printed, who asks). Staff search and read pages; auditors trace.
@@ -58,6 +62,7 @@ SCENARIOS = {
     "search page": ("/search?q=…", "viewer"),
     "search API": ("/api/v1/search?q=…", "viewer"),
     "asset page": ("/assets/KEY", "viewer"),
+    "wide asset page": (f"/assets/KEY ({WIDE_COLUMNS:,} columns)", "viewer"),
     "trace": ("/api/v1/assets/REPORT/trace", "auditor"),
 }
 
@@ -92,6 +97,7 @@ def scenario_paths(session: Session, seed: int = 11) -> dict[str, list[str]]:
         "search page": [f"/search?{q}" for q in queries],
         "search API": [f"/api/v1/search?{q}" for q in queries],
         "asset page": [f"/assets/{quote(k)}" for k in rng.sample(visible, min(500, len(visible)))],
+        "wide asset page": [f"/assets/{WIDE_KEY}"],
         "trace": [
             f"/api/v1/assets/{quote(k)}/trace" for k in rng.sample(reports, min(200, len(reports)))
         ],
@@ -124,6 +130,7 @@ def prepare_requests(built: catalogues.BenchCatalogue) -> Requests:
     """The paths each scenario requests and the tokens they are sent with."""
     catalogue = Catalogue(built.settings)
     try:
+        add_wide_dataset(catalogue)
         with catalogue.sessions.begin() as session:
             return scenario_paths(session), bearer_tokens(session)
     finally:
@@ -263,6 +270,10 @@ def bench_backend(
             workers = {pid: memory_mb(pid) for pid in server.workers()}
         finally:
             server.stop()
+        if built.backend == "sqlite" and datasette_installed():  # the same assets and load
+            with Session(create_engine(built.database_url)) as session:
+                args = (free_port(), search_queries(), clients, duration, warmup)
+                rows.append(load_datasette(session, Path(built.folder), *args))
     finally:
         if keep:
             built.keep()
@@ -287,10 +298,11 @@ def progress(built: catalogues.BenchCatalogue, what: str) -> None:
 
 
 def verdict(row: dict[str, Any]) -> str:
-    if row["scenario"] != "search page":
+    limit = {"search page": SEARCH_P95_TARGET_MS, "wide asset page": WIDE_P95_TARGET_MS}
+    if row["scenario"] not in limit:
         return ""
-    met = row["errors"] == 0 and row["p95_ms"] <= SEARCH_P95_TARGET_MS
-    return f"p95 ≤ {SEARCH_P95_TARGET_MS:.0f} ms: {'met' if met else 'NOT met'}"
+    met = row["errors"] == 0 and row["p95_ms"] <= limit[row["scenario"]]
+    return f"p95 ≤ {limit[row['scenario']]:.0f} ms: {'met' if met else 'NOT met'}"
 
 
 def report(results: list[dict[str, Any]], duration: float) -> None:
@@ -355,6 +367,7 @@ def main() -> None:
         {
             "duration_s": args.duration,
             "target_search_p95_ms": SEARCH_P95_TARGET_MS,
+            "target_wide_p95_ms": WIDE_P95_TARGET_MS,
             "results": results,
         },
     )

@@ -28,7 +28,7 @@ from catalogue.api.ckan_packages import (
 from catalogue.api.schemas import CkanResponseSchema
 from catalogue.errors import CatalogueError, Forbidden, Invalid, NotFound, Unauthorized
 from catalogue.http import catalogue, current_principal
-from catalogue.services import ckan_search
+from catalogue.services import ckan_indexed, ckan_search
 from catalogue.services.ckan_search import count_by
 from catalogue.services.publishing import THEMES, published_record, published_records, slug
 
@@ -155,7 +155,20 @@ def package_search(params: Params) -> dict[str, Any]:
         facet_limit=integer(params, "facet.limit", 50, -1),
         facet_mincount=integer(params, "facet.mincount", 1),
     )
-    found = packages(boolean(params, "include_private"))
+    include_private = boolean(params, "include_private")
+    text = ckan_indexed.index_text(query)
+    if text is not None:  # the index pages and filters: no need to load every package
+        count, records = ckan_indexed.search_indexed(
+            catalogue().views, current_principal(), query, text, include_private
+        )
+        return {
+            "count": count,
+            "sort": query.sort,
+            "facets": {},
+            "results": [_package(r) for r in records],
+            "search_facets": {},
+        }
+    found = packages(include_private)
     departments = {p["organization"]["title"] for p in found if p["organization"]}
     titles = {
         "organization": {slug(title): title for title in departments},

@@ -51,19 +51,40 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def asset_record(asset: Asset) -> dict[str, Any]:
     """The record of an asset as it is now, with version and timestamps."""
+    return record_of(
+        asset,
+        asset.department.name if asset.department else None,
+        asset.owner,
+        asset.steward,
+        [t.name for t in asset.tags],
+        asset.columns,
+    )
+
+
+def record_of(
+    asset: Any,
+    department: str | None,
+    owner: Any,
+    steward: Any,
+    tags: list[str],
+    columns: list[Any],
+) -> dict[str, Any]:
+    """The record of an asset row (a mapped Asset or a row of the assets table),
+    given its department's name, its owner and steward (anything with ``name`` and
+    ``email``), its tag names and its columns in order: one shape for every reader."""
     return {
         "key": asset.key,
         "kind": asset.kind,
         "title": asset.title,
         "description": asset.description or "",
-        "tags": sorted(t.name for t in asset.tags),
-        "department": asset.department.name if asset.department else None,
+        "tags": sorted(tags),
+        "department": department,
         "source_system": asset.source_system,
         "location": asset.location,
-        "owner": asset.owner.name if asset.owner else None,
-        "owner_email": asset.owner.email if asset.owner else None,
-        "steward": asset.steward.name if asset.steward else None,
-        "steward_email": asset.steward.email if asset.steward else None,
+        "owner": owner.name if owner else None,
+        "owner_email": owner.email if owner else None,
+        "steward": steward.name if steward else None,
+        "steward_email": steward.email if steward else None,
         "contact_email": asset.contact_email,
         "classification": asset.classification,
         "access": asset.access,
@@ -93,7 +114,7 @@ def asset_record(asset: Asset) -> dict[str, Any]:
                 "description": c.description,
                 "personal": bool(c.personal),
             }
-            for c in asset.columns
+            for c in columns
         ],
         "links": list(asset.links or []),
         "source_created": _iso(asset.source_created),

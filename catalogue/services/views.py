@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from catalogue.errors import Unavailable
 from catalogue.models import Asset, ChangeLog, Department, Person
 from catalogue.services.changes import changes_after, latest_seq
-from catalogue.services.records import asset_record
+from catalogue.services.record_stream import stream_records
 from search import IndexUnreadable, SearchIndex
 
 if TYPE_CHECKING:  # the graph is imported when first built: a write needs only the index
@@ -268,7 +268,5 @@ def reading_index() -> Iterator[None]:
 
 
 def all_records(session: Session) -> Iterator[dict[str, Any]]:
-    """Every asset's record, streamed in batches."""
-    query = select(Asset).order_by(Asset.id).execution_options(yield_per=1000)
-    for asset in session.scalars(query):
-        yield asset_record(asset)
+    """Every asset's record, streamed in batches (see record_stream)."""
+    return stream_records(session)

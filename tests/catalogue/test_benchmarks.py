@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks import bench_workers
+from benchmarks.bench_datasette import datasette_installed
 from benchmarks.bench_http import SCENARIOS, bench_backend
 from tests.conftest import NO_POSTGRES, PG_URL, missing_service
 
@@ -35,7 +36,10 @@ def test_http_benchmark_loads_every_scenario_without_errors(on: str, tmp_path: P
     result = bench_backend(150, server, duration=1.0, warmup=0.5, clients=4, work=tmp_path)
 
     rows = result["scenarios"]
-    assert [r["scenario"] for r in rows] == list(SCENARIOS)
+    # On SQLite, Datasette serves FTS5 over the same assets under the same load.
+    baseline = [] if server or not datasette_installed() else ["Datasette search"]
+    assert [r["scenario"] for r in rows] == [*SCENARIOS, *baseline]
+    assert "wide asset page" in SCENARIOS
     for row in rows:
         assert row["requests"] > 0, row
         assert row["errors"] == 0, (row, Path(result["server_log"]).read_text()[-2000:])
@@ -62,3 +66,54 @@ def test_workers_benchmark_reads_the_memory_of_every_worker(tmp_path: Path) -> N
     assert result["load"]["trace"]["requests"] > 0 and result["load"]["trace"]["errors"] == 0
     rows = bench_workers.rows_for(result)
     assert [r["target"] for r in rows if r["target"]] == ["≤ 20 s at 250k", "≤ 250 MB", "≤ 1200 MB"]
+
+
+def test_search_benchmark_mix_has_200_distinct_queries_every_baseline_answers() -> None:
+    from benchmarks.generate import generate
+    from benchmarks.search_mix import CLASSES, build_fts, fts_full, fts_lean, query_mix
+
+    records = generate(1000)
+    mix = query_mix(records)
+    assert len(mix) >= 200
+    assert len({(q.kind, q.q, str(q.filters)) for q in mix}) == len(mix)
+    assert {q.kind for q in mix} == set(CLASSES)
+    assert all(sum(q.kind == c for q in mix) >= 40 for c in CLASSES)
+    db, _ = build_fts(records)
+    found = {c: 0 for c in CLASSES}
+    for query in mix:
+        hits = fts_lean(db, query)
+        assert fts_full(db, query) == hits
+        found[query.kind] += bool(hits)
+    # every class but typos finds something on FTS5 (it has no spelling help)
+    assert all(found[c] for c in CLASSES if c != "typo"), found
+
+
+def test_summary_puts_the_search_api_beside_datasette_and_its_target() -> None:
+    from benchmarks.summary import _http_rows
+
+    def scenario(name: str, rate: float, p95: float) -> dict:
+        return {"scenario": name, "clients": 8, "req_per_s": rate, "p95_ms": p95, "errors": 0}
+
+    result = {
+        "backend": "sqlite",
+        "assets": 100_000,
+        "index_rebuild_s": 14.0,
+        "workers": [{"rss_mb": 200.0}],
+        "scenarios": [
+            scenario("search API", 150.0, 90.0),
+            scenario("wide asset page", 40.0, 180.0),
+            scenario("Datasette search", 120.0, 95.0),
+        ],
+    }
+    data = {"target_search_p95_ms": 100.0, "target_wide_p95_ms": 150.0, "results": [result]}
+    rows = {r["measure"]: r for r in _http_rows(data)}
+    ratio = rows["HTTP search API req/s / Datasette FTS5 req/s, 100,000"]
+    assert (ratio["figure"], ratio["target"], ratio["verdict"]) == ("1.25 ×", "≥ 1.5 ×", "NOT met")
+    assert rows["HTTP wide asset page, 8 clients, p95, 100,000"]["verdict"] == "NOT met"
+    assert rows["HTTP search API, 8 clients, p95, 100,000"]["verdict"] == "met"
+    rebuild = rows["catalogue index rebuild (command), 100,000"]
+    assert (rebuild["target"], rebuild["verdict"]) == ("≤ 15 s", "met")
+    smaller = {**data, "results": [{**result, "assets": 10_000}]}  # a reduced run: no verdicts
+    rows = {r["measure"]: r for r in _http_rows(smaller)}
+    ratio = rows["HTTP search API req/s / Datasette FTS5 req/s, 10,000"]
+    assert (ratio["figure"], ratio["target"], ratio["verdict"]) == ("1.25 ×", "", "")
