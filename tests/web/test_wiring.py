@@ -49,8 +49,22 @@ ROUTES = {
     "web.iar_file": ("/governance/iar.csv", "auditor", 200),
     "web.ropa": ("/governance/ropa", "auditor", 200),
     "web.ropa_file": ("/governance/ropa.csv", "auditor", 200),
+    "web.glossary_index": ("/glossary", "viewer", 200),
+    "web.glossary_term": ("/glossary/unique-property-reference-number", "viewer", 200),
+    "web.access_requests_page": ("/access", "viewer", 200),
+    "web.access_request_by_key": ("/access/request?key=hb-claims", "viewer", 302),
+    "web.request_access_form": ("/assets/hb-claims/request-access", "viewer", 200),
+    "web.access_request_page": ("/access/requests/999", "auditor", 404),  # the demo has none
     "web.healthz": ("/healthz", None, 200),
     "web.readyz": ("/readyz", None, 200),
+}
+
+
+#: Form submissions at the address of their form's page: a POST without the
+#: form's token is refused (400) and changes nothing.
+SUBMISSIONS = {
+    "web.request_access": ("/assets/hb-claims/request-access", "viewer"),
+    "web.decide_access_request": ("/access/requests/999", "auditor"),
 }
 
 
@@ -59,7 +73,17 @@ def web_rules(app: Flask) -> dict[str, str]:
 
 
 def test_every_page_route_is_exercised(demo_app: Flask) -> None:
-    assert set(web_rules(demo_app)) == set(ROUTES)
+    assert set(web_rules(demo_app)) == set(ROUTES) | set(SUBMISSIONS)
+
+
+@pytest.mark.parametrize("endpoint", sorted(SUBMISSIONS))
+def test_every_form_submission_refuses_a_post_without_its_token(
+    pages: Pages, demo_app: Flask, endpoint: str
+) -> None:
+    path, role = SUBMISSIONS[endpoint]
+    pages.sign_in(role)
+    assert demo_app.url_map.bind("localhost").match(path, "POST")[0] == endpoint
+    assert pages.client.post(path, data={"reason": "to test"}).status_code == 400
 
 
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
