@@ -13,7 +13,7 @@ from catalogue.schemas import PlainTextSchema, problems_from
 
 STATUSES = ("draft", "approved")
 #: "key" or "key:column": an asset, or one of its columns.
-LINK_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,199}(:.{1,200})?$"
+LINK_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,199}(:[^\u0000-\u001f\u007f-\u009f]{1,200})?$"
 
 
 def _words() -> fields.List:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from catalogue.api.base import document, etag_of, if_match, json_body, load_query, signed_in
 from catalogue.api.blueprint import bp
@@ -21,7 +21,10 @@ TAG = "glossary"
 
 
 class GlossaryQuery(Schema):
-    status = fields.String(metadata={"description": "only terms of this status: draft, approved"})
+    status = fields.String(
+        validate=validate.OneOf(STATUSES, error="must be one of: " + ", ".join(STATUSES)),
+        metadata={"description": "only terms of this status"},
+    )
     department = fields.String(metadata={"description": "only this department's terms"})
 
 
@@ -131,6 +134,7 @@ def glossary_term(slug: str) -> Response:
         200: ("the term as changed", TermOutSchema),
         404: "no such term",
         412: "the term changed since you read it",
+        428: "no If-Match: send the ETag the term was read with",
         **WRITE_RESPONSES,
     },
 )
