@@ -261,6 +261,10 @@ def test_selecting_a_node_opens_its_panel_and_then_its_lineage(page: Any) -> Non
     page.goto("/assets/rpt-housing-arrears-dashboard/lineage?depth=1&direction=upstream")
     wait_for_graph(page)
     page.locator("#lineage-graph").scroll_into_view_if_needed()
+    # Cytoscape maps a click through the graph's place on the screen, which it reads
+    # again on the page's scroll event: let the browser deliver that event (two
+    # frames) before clicking, or the click lands where the graph was.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     box = page.locator("#lineage-graph").bounding_box()
     spot = page.evaluate(
         "() => window.catalogueLineage.getElementById('tenancies').renderedPosition()"
