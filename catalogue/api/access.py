@@ -12,6 +12,7 @@ from catalogue.api.blueprint import bp
 from catalogue.db import utcnow
 from catalogue.http import catalogue
 from catalogue.services import access_requests
+from catalogue.services.access import Principal
 
 TAG = "access"
 
@@ -101,11 +102,7 @@ def list_requests() -> Response:
     steward (``to-decide``), or every one (``all``, auditors and admins)."""
     principal = signed_in()
     query = load_query(AccessRequestQuery)
-    with catalogue().read() as session:
-        items = access_requests.list_requests(
-            session, principal, query["scope"], utcnow().date(), query.get("status")
-        )
-    return jsonify({"items": items})
+    return _listed(principal, query["scope"], query.get("status"))
 
 
 @bp.get("/access-grants")
@@ -118,11 +115,12 @@ def list_requests() -> Response:
 def list_grants() -> Response:
     """Every approved request, in force or past its date (``in_force``): auditors
     and admins."""
-    principal = signed_in()
+    return _listed(signed_in(), "all", "approved")
+
+
+def _listed(principal: Principal, scope: str, status: str | None) -> Response:
     with catalogue().read() as session:
-        items = access_requests.list_requests(
-            session, principal, "all", utcnow().date(), "approved"
-        )
+        items = access_requests.list_requests(session, principal, scope, utcnow().date(), status)
     return jsonify({"items": items})
 
 

@@ -60,4 +60,4 @@ def _change(change: dict[str, Any]) -> dict[str, Any]:
     before, after = change["before"] or {}, change["after"] or {}
     names = [name for name in glossary.FIELDS if before and before.get(name) != after.get(name)]
     what = "Added" if not before else "Changed " + ", ".join(names) if names else "No field changed"
-    return {"time": change["time"], "actor": change["actor"], "what": what}
+    return {"time": change["time"], "actor": change["actor"], "action": what, "lines": []}

@@ -204,20 +204,77 @@ class BrowserProblems:
         )
 
 
+DESKTOP = {"width": 1280, "height": 900}
+
+
+class BrowserPages:
+    """Pages opened in fresh browser contexts on one server. ``close`` closes them
+    and fails the test if any page had a script error, a CSP refusal or a 5xx
+    (4xx pages are expected in some tests: the browser logs them as console errors)."""
+
+    def __init__(self, browser: Any, base_url: str, states: Any = None) -> None:
+        self.browser, self.base_url, self.states = browser, base_url, states
+        self.contexts: list[Any] = []
+        self.problems = BrowserProblems()
+
+    def open(
+        self, role: str | None = None, viewport: dict[str, int] = DESKTOP, javascript: bool = True
+    ) -> Any:
+        """A page as ``role`` signed in (None: signed out) at ``viewport``."""
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            storage_state=self.states[role] if role else None,
+            viewport=viewport,
+            java_script_enabled=javascript,
+        )
+        context.set_default_timeout(15_000)
+        self.contexts.append(context)
+        page = context.new_page()
+        self.problems.watch(page)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        unexpected = [e for e in self.problems.errors if "status of 4" not in e]
+        assert not unexpected, unexpected
+
+
+class SignedInStates(dict):
+    """Each role's cookies, signed in through ``/sign-in`` the first time a test
+    asks for that role; later tests reuse them."""
+
+    def __init__(self, browser: Any, base_url: str) -> None:
+        super().__init__()
+        self.browser, self.base_url = browser, base_url
+
+    def __missing__(self, role: str) -> Any:
+        context = self.browser.new_context(base_url=self.base_url)
+        sign_in(context.new_page(), role)
+        self[role] = context.storage_state()
+        context.close()
+        return self[role]
+
+
+@pytest.fixture(scope="module")
+def signed_in_states(browser: Any, live_server: str) -> SignedInStates:
+    return SignedInStates(browser, live_server)
+
+
 @pytest.fixture
-def page(browser: Any, live_server: str) -> Iterator[Any]:
-    """A fresh browser context (no cookies) on the live server; fails the test if
-    the page logged a script error or a CSP refusal."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    problems = BrowserProblems()
-    problems.watch(page)
-    yield page
-    context.close()
-    # 4xx pages are expected in some tests (the browser logs them as console errors).
-    unexpected = [e for e in problems.errors if "status of 4" not in e]
-    assert not unexpected, unexpected
+def open_as(browser: Any, live_server: str, signed_in_states: SignedInStates) -> Iterator[Any]:
+    """``open_as(role, viewport, javascript)`` opens a page on the live server as a
+    signed-in role (None: signed out); fails the test on a script error or a CSP
+    refusal."""
+    pages = BrowserPages(browser, live_server, signed_in_states)
+    yield pages.open
+    pages.close()
+
+
+@pytest.fixture
+def page(open_as: Any) -> Any:
+    """A fresh signed-out page on the live server at 1280 px."""
+    return open_as()
 
 
 def screenshot(page: Any, name: str) -> Path:

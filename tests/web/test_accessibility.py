@@ -6,14 +6,13 @@ test-artifacts/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests.conftest import date_query, demo_day
-from tests.web.conftest import BrowserProblems, screenshot, sign_in
+from tests.web.conftest import screenshot
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 TRACE = "/assets/rpt-housing-arrears-dashboard"
@@ -68,40 +67,11 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def signed_in_states(browser: Any, live_server: str) -> dict[str, Any]:
-    """Each role signed in once (through /sign-in); tests reuse the cookies."""
-    states: dict[str, Any] = {}
-    for role in {who for _, who, _ in PAGES if who} | {"steward"}:
-        context = browser.new_context(base_url=live_server)
-        sign_in(context.new_page(), role)
-        states[role] = context.storage_state()
-        context.close()
-    return states
-
-
 @pytest.fixture
-def as_role(browser: Any, live_server: str, signed_in_states: dict[str, Any]) -> Iterator[Any]:
-    """Opens a page as someone (None: not signed in); fails on script or CSP errors."""
-    contexts = []
-    problems = BrowserProblems()
-
-    def open_page(role: str | None, width: int = 1280) -> Any:
-        state = signed_in_states[role] if role else None
-        context = browser.new_context(
-            base_url=live_server,
-            storage_state=state,
-            viewport={"width": width, "height": HEIGHT[width]},
-        )
-        contexts.append(context)
-        page = context.new_page()
-        problems.watch(page)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert not [e for e in problems.errors if "status of 4" not in e], problems.errors
+def as_role(open_as: Any) -> Any:
+    """Opens a page as someone (None: not signed in) at a width; fails on script
+    or CSP errors."""
+    return lambda role, width=1280: open_as(role, {"width": width, "height": HEIGHT[width]})
 
 
 def assert_accessible(page: Any, name: str) -> None:

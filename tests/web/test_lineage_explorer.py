@@ -27,7 +27,6 @@ from catalogue.services.openlineage import (
 )
 from tests.serving import served_in_thread
 from tests.web.conftest import (
-    BrowserProblems,
     _database,
     _demo_app,
     chromium_or_skip,
@@ -149,24 +148,10 @@ def live_server(
 
 
 @pytest.fixture
-def open_page(browser: Any, live_server: str) -> Iterator[Any]:
-    """Opens a page at a width (desktop or phone) in a fresh context; fails on
-    script errors and CSP refusals."""
-    contexts = []
-    problems = BrowserProblems()
-
-    def at(width: str) -> Any:
-        context = browser.new_context(base_url=live_server, viewport=WIDTHS[width])
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        problems.watch(page)
-        return page
-
-    yield at
-    for context in contexts:
-        context.close()
-    assert not [e for e in problems.errors if "status of 4" not in e], problems.errors
+def open_page(open_as: Any) -> Any:
+    """Opens a signed-out page at a width (desktop or phone); fails on script
+    errors and CSP refusals."""
+    return lambda width: open_as(None, WIDTHS[width])
 
 
 def drawn(page: Any) -> None:

@@ -12,7 +12,6 @@ script changes after the page has loaded.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,53 +19,13 @@ from playwright.sync_api import expect
 
 from catalogue.web.presenters import match_reasons
 from tests.conftest import date_query, demo_day, long_date
-from tests.web.conftest import BrowserProblems, screenshot, sign_in
+from tests.web.conftest import DESKTOP, screenshot
 
 #: The trace's title carries a date: CI runs this module again a year ahead.
 pytestmark = pytest.mark.calendar
 
 PHONE = {"width": 375, "height": 800}
-DESKTOP = {"width": 1280, "height": 900}
 FIRST_RESULT = "#results li:first-child h3 a"
-
-
-@pytest.fixture(scope="module")
-def signed_in_state(browser: Any, live_server: str) -> dict[str, Any]:
-    """A viewer (staff, who may see the council tax data) and an auditor, each
-    signed in once."""
-    states = {}
-    for role in ("viewer", "auditor"):
-        context = browser.new_context(base_url=live_server)
-        sign_in(context.new_page(), role)
-        states[role] = context.storage_state()
-        context.close()
-    return states
-
-
-@pytest.fixture
-def open_as(browser: Any, live_server: str, signed_in_state: dict[str, Any]) -> Iterator[Any]:
-    """Opens a page as a signed-in role at a viewport (JavaScript on or off);
-    fails the test on a script error or a CSP refusal."""
-    contexts = []
-    problems = BrowserProblems()
-
-    def open_page(role: str, viewport: dict[str, int], javascript: bool = True) -> Any:
-        context = browser.new_context(
-            base_url=live_server,
-            storage_state=signed_in_state[role],
-            viewport=viewport,
-            java_script_enabled=javascript,
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        problems.watch(page)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-    assert not [e for e in problems.errors if "status of 4" not in e], problems.errors
 
 
 def top_of(page: Any, selector: str) -> float:

@@ -19,7 +19,7 @@ from catalogue.services.demo import DEMO_PASSWORD, load_demo
 from catalogue.single_sign_on import GroupMapping, GroupRule, OpenIDProvider, SignInSettings
 from tests.conftest import demo_today
 from tests.serving import served_in_thread
-from tests.web.conftest import BrowserProblems, _database, chromium_or_skip, screenshot, tab_to
+from tests.web.conftest import BrowserPages, _database, chromium_or_skip, screenshot, tab_to
 from tests.web.oidc import CLIENT_ID, CLIENT_SECRET, provider_running, put_person
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -74,17 +74,13 @@ def offline(route: Any) -> None:
 
 @pytest.fixture
 def page(browser: Any, sso_server: str) -> Iterator[Any]:
-    context = browser.new_context(base_url=sso_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    pages = BrowserPages(browser, sso_server)
+    page = pages.open()
     # The test provider's own pages ask for a stylesheet from the internet, which
     # this machine does not reach: answer it empty so nothing waits or fails.
-    context.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), offline)
-    page = context.new_page()
-    problems = BrowserProblems()
-    problems.watch(page)
+    page.context.route(re.compile(r"^https?://(?!localhost[:/]|127\.0\.0\.1[:/])"), offline)
     yield page
-    context.close()
-    assert not [e for e in problems.errors if "status of 4" not in e], problems.errors
+    pages.close()
 
 
 def results(page: Any) -> list[str]:
