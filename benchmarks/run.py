@@ -62,6 +62,8 @@ def steps(pg: str | None, large: bool = False) -> list[tuple[str, list[str]]]:
         ("search", ["benchmarks.bench_search", "--assets", "100000", "--columns", "20"]),
         ("relevance", ["benchmarks.bench_relevance"]),
         ("http", ["benchmarks.bench_http", "--assets", "100000", "--duration", "10", *on_pg]),
+        # The 1,000-column page, one request at a time: record read before and after (#21).
+        ("wide page", ["benchmarks.bench_wide_page", "--assets", "2000"]),
         ("cli start", ["benchmarks.bench_cli_start"]),
         ("notify", ["benchmarks.bench_notify", "--watchers", "1000", "--changes", "10000"]),
         ("grants", ["benchmarks.bench_grants", "--assets", "10000", "--requests", "20000"]),

@@ -68,8 +68,9 @@ BODY_CHARS = 4000
 #: meta values computed from the title and tags rather than copied from the record.
 _DERIVED = ("tag", "title_sort", "title_terms")
 #: Bumped whenever what is indexed changes; an index of another format reports
-#: applied_seq() 0, which makes the store rebuild it.
-INDEX_FORMAT = 3
+#: applied_seq() 0, which makes the store rebuild it. 4: stored fields
+#: uncompressed and no field lengths (#21).
+INDEX_FORMAT = 4
 
 
 def build_schema() -> Schema:
@@ -90,15 +91,17 @@ def build_schema() -> Schema:
     )
 
 
-def _text_field(analyzer: Analyzer, fmt: Format, scorable: bool = True) -> TEXT:
+def _text_field(analyzer: Analyzer, fmt: Format) -> TEXT:
     """Return a TEXT field with a fast posting format (see search.analysis).
 
-    Unscored fields record no lengths: a partial-word match is worth the same
-    whatever the title's length, and it saves a third of that field's indexing time.
+    No field records its length in each document: search.matching ranks by
+    term rarity, tiers and the title's length from ``meta``, never by Whoosh's
+    field lengths, and writing a length column per field and document was a
+    seventh of a rebuild's indexing time (issue #21).
     """
     field = TEXT(analyzer=analyzer, phrase=isinstance(fmt, Positions))
     field.format = fmt
-    field.scorable = scorable
+    field.scorable = False
     return field
 
 

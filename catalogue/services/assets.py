@@ -19,7 +19,7 @@ from catalogue.services.access import (
     require_write,
 )
 from catalogue.services.changes import Writer, change_entry
-from catalogue.services.records import Resolver, asset_record, fill_asset
+from catalogue.services.records import Resolver, asset_record, fill_asset, read_record
 from catalogue.services.source_systems import check_source_system
 
 # What a change compares; version and timestamps follow from a change, they are not one.
@@ -45,7 +45,9 @@ def get_asset(session: Session, key: str) -> Asset:
 
 def get(session: Session, key: str, principal: Principal) -> dict[str, Any]:
     """The record of ``key`` if ``principal`` may see it; NotFound otherwise."""
-    record = asset_record(get_asset(session, key))
+    record = read_record(session, key)
+    if record is None:
+        raise NotFound(f"no asset with key {key!r}")
     require_read(principal, record, key)
     return record
 

@@ -6,11 +6,13 @@ receive, catalogue files hold and the API returns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session, lazyload
 
 from catalogue.models import Asset, AssetColumn, Department, Edge, Person, Tag
 
@@ -61,13 +63,41 @@ def asset_record(asset: Asset) -> dict[str, Any]:
     )
 
 
+def read_record(session: Session, key: str) -> dict[str, Any] | None:
+    """The record of the asset ``key`` (None if there is none), its columns read
+    as plain rows: mapping a wide dataset's 1,000 columns to objects cost more
+    than the rest of its page (issue #21). The asset itself is mapped as usual,
+    its columns left unloaded until someone touches them."""
+    asset = session.scalar(select(Asset).where(Asset.key == key).options(lazyload(Asset.columns)))
+    if asset is None:
+        return None
+    return record_of(
+        asset,
+        asset.department.name if asset.department else None,
+        asset.owner,
+        asset.steward,
+        [t.name for t in asset.tags],
+        column_rows(session, asset.id),
+    )
+
+
+def column_rows(session: Session, asset_id: int) -> Sequence[Row[Any]]:
+    """The columns of one asset in order, as rows (name, type, description, personal)."""
+    table = AssetColumn.__table__
+    return session.execute(
+        select(table.c.name, table.c.type, table.c.description, table.c.personal)
+        .where(table.c.asset_id == asset_id)
+        .order_by(table.c.position, table.c.id)
+    ).all()
+
+
 def record_of(
     asset: Any,
     department: str | None,
     owner: Any,
     steward: Any,
     tags: list[str],
-    columns: list[Any],
+    columns: Sequence[Any],
 ) -> dict[str, Any]:
     """The record of an asset row (a mapped Asset or a row of the assets table),
     given its department's name, its owner and steward (anything with ``name`` and

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from markupsafe import Markup
 
 from catalogue.http import catalogue, current_principal
@@ -26,6 +26,10 @@ from catalogue.web.governance_pages import review_state
 from catalogue.web.presenters import ACTIONS
 
 RECENT_CHANGES = 5
+#: Columns shown on an asset's page until someone asks for all of them
+#: (``?columns=all``): a harvested table of 1,000 columns would otherwise make
+#: its page five times an ordinary one's (issue #21).
+COLUMNS_SHOWN = 200
 BOOKKEEPING = ("version", "created_at", "updated_at")
 FIELD_NAMES = {
     "kind": "kind",
@@ -170,8 +174,10 @@ def asset(key: str) -> str:
         column_lineage = by_column(column_links(session, key, sight.visible))
         terms = glossary.terms_for_asset(session, key, principal)
     source_system = record.get("source_system")
+    all_columns = request.args.get("columns") == "all"
     return render_template(
         "web/asset.html",
+        columns=record["columns"] if all_columns else record["columns"][:COLUMNS_SHOWN],
         record=lineage.shown_record(record, sight),
         hidden_source_system=bool(source_system)
         and not lineage.shown_record(record, sight)["source_system"],
