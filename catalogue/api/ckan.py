@@ -30,7 +30,8 @@ from catalogue.errors import CatalogueError, Forbidden, Invalid, NotFound, Unaut
 from catalogue.http import catalogue, current_principal
 from catalogue.services import ckan_indexed, ckan_search
 from catalogue.services.ckan_search import count_by
-from catalogue.services.publishing import THEMES, published_record, published_records, slug
+from catalogue.services.package_lookup import find_package
+from catalogue.services.publishing import THEMES, published_records, slug
 
 bp = Blueprint("ckan", __name__)
 bp.before_request(refuse_oversized)
@@ -188,11 +189,8 @@ def package_show(params: Params) -> dict[str, Any]:
     wanted = str(params.get("id") or params.get("name") or "")
     if not wanted:
         raise CkanError(409, "Validation Error", "", id=["Missing value"])
-    for package in packages(include_private=True):
-        if wanted in (package["id"], package["name"]):
-            return package
     with catalogue().read() as session:
-        record = published_record(session, current_principal(), wanted)
+        record = find_package(session, current_principal(), wanted)
     return _package(record)
 
 
