@@ -157,30 +157,26 @@ def package_search(params: Params) -> dict[str, Any]:
         facet_mincount=integer(params, "facet.mincount", 1),
     )
     include_private = boolean(params, "include_private")
-    text = ckan_indexed.index_text(query)
-    if text is not None:  # the index pages and filters: no need to load every package
-        count, records = ckan_indexed.search_indexed(
-            catalogue().views, current_principal(), query, text, include_private
-        )
-        return {
-            "count": count,
-            "sort": query.sort,
-            "facets": {},
-            "results": [_package(r) for r in records],
-            "search_facets": {},
-        }
+    try:
+        try:
+            answer, records = ckan_indexed.search_indexed(
+                catalogue().views, current_principal(), query, include_private
+            )
+            return {**answer, "results": [_package(r) for r in records]}
+        except ckan_indexed.NotIndexed:  # a filter on notes, res_url or a bare word
+            return _search_every_package(query, include_private)
+    except ckan_search.SearchQueryError as error:
+        raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
+
+
+def _search_every_package(query: ckan_search.PackageQuery, include_private: bool) -> Params:
     found = packages(include_private)
     departments = {p["organization"]["title"] for p in found if p["organization"]}
     titles = {
         "organization": {slug(title): title for title in departments},
         "groups": {code.lower(): label for code, label in THEMES.items()},
     }
-    try:
-        return ckan_search.search_packages(
-            catalogue().views, current_principal(), found, query, titles
-        )
-    except ckan_search.SearchQueryError as error:
-        raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
+    return ckan_search.search_packages(catalogue().views, current_principal(), found, query, titles)
 
 
 @action

@@ -59,11 +59,12 @@ def seed(cat: Catalogue, count: int = 90, seed_value: int = 12) -> list[str]:
     """Register ``count`` generated assets (a few retired); return their keys."""
     rng = random.Random(seed_value)
     keys = []
-    with cat.write(SEEDER) as writer:
-        for i in range(count):
-            values = record(i, rng)
-            assets.register(writer, values)
-            keys.append(values["key"])
+    for first in range(0, count, 15):  # several writes: several change times
+        with cat.write(SEEDER) as writer:
+            for i in range(first, min(first + 15, count)):
+                values = record(i, rng)
+                assets.register(writer, values)
+                keys.append(values["key"])
     with cat.write(SEEDER) as writer:
         for key in keys[7::13]:
             assets.retire(writer, key)
