@@ -14,12 +14,13 @@ number of packages: compare the sizes row by row.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from benchmarks.catalogues import build
-from benchmarks.common import print_table, save, summary_ms, timed
+from benchmarks.common import WORK, print_table, save, summary_ms, timed
 from catalogue import create_app
 from catalogue.api import ckan
 from catalogue.services.ckan_search import PackageQuery
@@ -59,8 +60,12 @@ def full_search(app: Flask, params: dict[str, Any]) -> dict[str, Any]:
         return ckan._search_every_package(query, include_private=False)
 
 
-def measure(assets: int, server_url: str | None, rounds: int, full_rounds: int) -> list[dict]:
-    catalogue = build(assets, server_url)
+def measure(
+    assets: int, server_url: str | None, rounds: int, full_rounds: int, work: Path = WORK
+) -> list[dict]:
+    """A row per request on a fresh generated catalogue of ``assets``; fails if
+    the index's count is not the full search's."""
+    catalogue = build(assets, server_url, work)
     app = create_app(catalogue.settings)
     client = app.test_client()
     rows = []
