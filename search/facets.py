@@ -12,7 +12,7 @@ facets (tags, owners) count the documents of small result sets directly.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 
@@ -20,10 +20,10 @@ from whoosh.reading import IndexReader
 
 from search.bitmaps import first_in_order, from_ids, to_ids
 from search.model import FACET_FIELDS, Visibility
-from search.schema import FIELD_SEP, META_FIELDS, VALUE_SEP
+from search.schema import FIELD_SEP, META_FIELDS, MULTI_FIELDS, VALUE_SEP
 
-_TAG = META_FIELDS.index("tag")
-_UNIQUE = ("title_sort", "title_terms")
+_MULTI = [META_FIELDS.index(name) for name in MULTI_FIELDS]
+_UNIQUE = ("title_sort", "title_terms", "key", "title", "created", "modified")
 #: Fields with at most this many values are counted with one bitmap per value.
 FEW_VALUES = 64
 #: Result sets up to this size are ordered by sorting; larger ones walk a
@@ -46,7 +46,8 @@ class SegmentValues:
                 parts = blank
             for column, value in zip(columns, parts, strict=True):
                 column.append(value)
-        columns[_TAG] = [tuple(v.split(VALUE_SEP)) if v else () for v in columns[_TAG]]
+        for number in _MULTI:
+            columns[number] = [tuple(v.split(VALUE_SEP)) if v else () for v in columns[number]]
         for number, name in enumerate(META_FIELDS):
             if name not in _UNIQUE:  # share one string object per value: a tenth the memory
                 shared: dict = {}
@@ -61,7 +62,7 @@ class SegmentValues:
         """Return the values field `name` takes in this segment."""
         if name not in self._distinct:
             column = self.columns[name]
-            found = set(chain.from_iterable(column)) if name == "tag" else set(column)
+            found = set(chain.from_iterable(column)) if name in MULTI_FIELDS else set(column)
             found.discard("")
             self._distinct[name] = frozenset(found)
         return self._distinct[name]
@@ -72,7 +73,7 @@ class SegmentValues:
         if name not in self._groups:
             members: dict[str, list[int]] = {}
             for docnum, value in enumerate(self.columns[name]):
-                for item in value if name == "tag" else (value,):
+                for item in value if name in MULTI_FIELDS else (value,):
                     if item:
                         members.setdefault(item, []).append(docnum)
             self._groups[name] = {v: from_ids(ids, self.size) for v, ids in members.items()}
@@ -85,7 +86,7 @@ class SegmentValues:
         key = (name, value)
         if key not in self._single:
             column = self.columns[name]
-            if name == "tag":
+            if name in MULTI_FIELDS:
                 ids = [d for d, tags in enumerate(column) if value in tags]
             else:
                 ids = [d for d, v in enumerate(column) if v == value]
@@ -124,6 +125,7 @@ class DocTable:
         self._bitmaps: OrderedDict[tuple[str, frozenset[str]], int] = OrderedDict()
         self._allowed: dict[tuple[Visibility, bool], int] = {}
         self._orders: dict[str, list[int]] = {}
+        self._derived: dict[str, list] = {}
         self._lengths: list[int] | None = None
         self._counts: OrderedDict[tuple[str, int], list[tuple[str, int]]] = OrderedDict()
 
@@ -147,6 +149,39 @@ class DocTable:
         if len(self._bitmaps) > 256:
             self._bitmaps.popitem(last=False)
         return found
+
+    def having(self, name: str, test: Callable[[str], bool]) -> int:
+        """Return the documents with a value of field `name` that passes `test`
+        (called once per distinct value; a document without a value has "")."""
+        multi = name in MULTI_FIELDS
+        if len(self.distinct(name)) <= FEW_VALUES:
+            passing = [v for v in self.distinct(name) | {""} if test(v)]
+            found = self.bitmap(name, [v for v in passing if v])
+            if "" in passing:
+                column = self.columns[name]
+                found |= from_ids(d for d, v in enumerate(column) if not v)
+            return found & self.live
+        memo: dict[str, bool] = {}
+
+        def passes(value: str) -> bool:
+            if value not in memo:
+                memo[value] = test(value)
+            return memo[value]
+
+        column = self.columns[name]
+        if multi:
+            ids = (d for d, vs in enumerate(column) if any(map(passes, vs or ("",))))
+        else:
+            ids = (d for d, v in enumerate(column) if passes(v))
+        return from_ids(ids, self.size) & self.live
+
+    def derived(self, name: str, build: Callable[[], list]) -> list:
+        """Return what `build` makes of the documents (one value per document, or
+        an order of them), made once per table (a table lasts until the index
+        changes) and kept under `name`."""
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
 
     def keyed(self, keys: Iterable[str]) -> int:
         """Return the documents whose ``key`` is one of ``keys`` (a few: the
@@ -194,7 +229,8 @@ class DocTable:
             ids = to_ids(docs)
             column = self.columns[name]
             found = itemgetter(*ids)(column) if len(ids) > 1 else (column[ids[0]],)
-            counted = Counter(chain.from_iterable(found)) if name == "tag" else Counter(found)
+            multi = name in MULTI_FIELDS
+            counted = Counter(chain.from_iterable(found)) if multi else Counter(found)
         result = sorted(
             ((v, n) for v, n in counted.items() if n and v), key=lambda i: (-i[1], i[0].lower())
         )

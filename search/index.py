@@ -47,7 +47,7 @@ from search.generations import (
 from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import document_for, index_fields
-from search.searching import run_autocomplete, run_search
+from search.searching import rank_matches, run_autocomplete, run_search
 from search.spelling import SPELLING_FIELDS, SpellingDictionary
 from search.synonyms import load_synonyms
 
@@ -353,6 +353,24 @@ class SearchIndex:
             )
 
         return self._read(work)
+
+    def select(
+        self, q: str, visibility: Visibility, work: Callable[[DocTable, list[int] | None], T]
+    ) -> T:
+        """Return `work(table, ranked)` over the documents as they stand: `ranked`
+        the active documents matching text `q` that `visibility` may see, best
+        first (None when `q` is empty), for a caller that filters, counts and
+        orders with the table's columns itself."""
+
+        def read(searcher: Searcher, table: DocTable) -> T:
+            if not q.strip():
+                return work(table, None)
+            spelling = lambda: self.spelling(searcher)  # noqa: E731  (built only if needed)
+            request = SearchRequest(q=q, visibility=visibility)
+            ranked = rank_matches(searcher, table, self._terms, self.synonyms, spelling, request)
+            return work(table, ranked)
+
+        return self._read(read)
 
     def autocomplete(
         self, prefix: str, limit: int = 8, visibility: Visibility = EVERYTHING

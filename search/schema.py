@@ -14,9 +14,12 @@ Fields, and why each exists:
   descriptions, less the words already in the title.
 - ``meta`` (column): each document's facet values (kind, department, tags,
   classification, access, owner, status), visibility fields (owner and steward
-  email), sort keys (folded title, last updated) and normalised title, in one
-  compact value, decoded once per index segment into the per-document lists that
-  filters, facets, visibility, sorting and the phrase tier use (see search.facets).
+  email), sort keys (folded title, last updated) and normalised title, and what
+  a portal harvesting the catalogue filters and sorts on (key, title, steward,
+  licence, web links' formats, update frequency, created and modified times: an
+  imported record's source times), in one compact value, decoded once per index
+  segment into the per-document lists that filters, facets, visibility, sorting
+  and the phrase tier use (see search.facets).
 - ``title_sort``, ``last_updated`` (columns): sort keys for other Whoosh tools.
 - ``record`` (stored): the stored fields, exactly as document_for() returns them.
 
@@ -26,6 +29,8 @@ title in ``meta``, and descriptions are matched word by word (see search.matchin
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from whoosh.analysis import Analyzer
@@ -61,16 +66,30 @@ META_FIELDS = (
     "title_sort",
     "title_terms",
     "last_updated",
+    # what a harvester filters and sorts on (the CKAN Action API reads these)
+    "key",
+    "title",
+    "steward",
+    "licence",
+    "link_format",
+    "update_frequency",
+    "created",
+    "modified",
 )
+#: Fields holding several values (joined with VALUE_SEP).
+MULTI_FIELDS = ("tag", "link_format")
 #: Only the start of a very long description is indexed: past this, words add
 #: indexing time and noise, rarely a dataset someone could not otherwise find.
 BODY_CHARS = 4000
 #: meta values computed from the title and tags rather than copied from the record.
-_DERIVED = ("tag", "title_sort", "title_terms")
+_DERIVED = ("tag", "title_sort", "title_terms", "link_format")
+#: A link a portal publishes as a download (mailto: and the like are not).
+WEB_LINK = re.compile(r"[a-z][a-z0-9+.-]*://")
 #: Bumped whenever what is indexed changes; an index of another format reports
 #: applied_seq() 0, which makes the store rebuild it. 4: stored fields
-#: uncompressed and no field lengths (#21).
-INDEX_FORMAT = 4
+#: uncompressed and no field lengths (#21); 5: the fields CKAN searches sort
+#: and filter on (#12).
+INDEX_FORMAT = 5
 
 
 def build_schema() -> Schema:
@@ -166,13 +185,40 @@ def document_for(record: dict) -> dict:
         "last_updated": _text(record.get("last_updated")),
         "columns": _columns(record.get("columns")),
         "version": record.get("version"),
+        "licence": _text(record.get("licence")),
+        "update_frequency": _text(record.get("update_frequency")),
+        "link_formats": _link_formats(record.get("links")),
+        # An imported record keeps its source catalogue's times (records.md).
+        "created": _utc(record.get("source_created") or record.get("created_at")),
+        "modified": _utc(record.get("source_modified") or record.get("updated_at")),
     }
+
+
+def _link_formats(links: Any) -> list[str]:
+    """The formats of a record's web links (as written, once each, sorted)."""
+    found = {
+        (link.get("format") or "").strip()
+        for link in links or []
+        if isinstance(link, dict) and WEB_LINK.match(str(link.get("url") or ""))
+    }
+    return sorted(f for f in found if f)
+
+
+def _utc(value: Any) -> str | None:
+    """An ISO 8601 time as naive UTC ISO 8601 (so times sort as text); None if none."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat()
 
 
 def meta_value(doc: dict, normalised_title: str) -> bytes:
     """Return the ``meta`` column value for stored fields `doc`."""
     values = {
         "tag": VALUE_SEP.join(doc["tags"]),
+        "link_format": VALUE_SEP.join(doc.get("link_formats") or []),
         "title_sort": fold(doc["title"]),
         "title_terms": normalised_title,
         **{name: doc.get(name) or "" for name in META_FIELDS if name not in _DERIVED},

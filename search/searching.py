@@ -36,6 +36,51 @@ def run_search(
     filters: Mapping[str, frozenset[str]],
 ) -> SearchResults:
     """Answer `request` from `searcher` (filters already validated)."""
+    read = _read_and_match(searcher, table, terms, synonyms, spelling, request)
+    matcher, plan, evidence, matched, relaxed_text, partial = read
+    final, facets = filter_and_count(table, matched, filters)
+    hits = _page(searcher, table, matcher, plan, evidence, final, request)
+    total = final.bit_count()
+    return SearchResults(
+        total=total,
+        hits=hits,
+        facets=facets,
+        page=request.page,
+        per_page=request.per_page,
+        pages=math.ceil(total / request.per_page),
+        suggestion=plan.corrected_text or relaxed_text,
+        no_good_match=not plan.browse and not matched,
+        corrected_query=(relaxed_text or plan.corrected_text) if matched else None,
+        partial_match=partial and bool(final),
+    )
+
+
+def rank_matches(
+    searcher: Searcher,
+    table: DocTable,
+    terms: TermBitmaps,
+    synonyms: Synonyms,
+    spelling: Callable[[], SpellingDictionary],
+    request: SearchRequest,
+) -> list[int]:
+    """Every active document matching `request.q` that `request.visibility` may
+    see, best first: the order run_search pages through, without the pages."""
+    read = _read_and_match(searcher, table, terms, synonyms, spelling, request)
+    matcher, plan, evidence, matched = read[:4]
+    if evidence is None:
+        return table.first(matched, "title", matched.bit_count())
+    return [d for d, _ in matcher.rank(plan, evidence, matched, matched.bit_count())]
+
+
+def _read_and_match(
+    searcher: Searcher,
+    table: DocTable,
+    terms: TermBitmaps,
+    synonyms: Synonyms,
+    spelling: Callable[[], SpellingDictionary],
+    request: SearchRequest,
+) -> tuple[Matcher, QueryPlan, Evidence | None, int, str | None, bool]:
+    """(matcher, plan, evidence, matches, relaxed text, partial?) of `request`'s text."""
     matcher = Matcher(searcher.reader(), table, terms)
     # Spelling sees only what the searcher may see (retired assets included): a
     # word of a hidden asset is neither "known" nor offered as a correction.
@@ -64,21 +109,7 @@ def run_search(
             relaxed_text = " ".join(w for u in used for w in u.raw)
     else:
         matched = 0
-    final, facets = filter_and_count(table, matched, filters)
-    hits = _page(searcher, table, matcher, plan, evidence, final, request)
-    total = final.bit_count()
-    return SearchResults(
-        total=total,
-        hits=hits,
-        facets=facets,
-        page=request.page,
-        per_page=request.per_page,
-        pages=math.ceil(total / request.per_page),
-        suggestion=plan.corrected_text or relaxed_text,
-        no_good_match=not plan.browse and not matched,
-        corrected_query=(relaxed_text or plan.corrected_text) if matched else None,
-        partial_match=partial and bool(final),
-    )
+    return matcher, plan, evidence, matched, relaxed_text, partial
 
 
 def _page(

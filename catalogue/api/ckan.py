@@ -30,7 +30,8 @@ from catalogue.errors import CatalogueError, Forbidden, Invalid, NotFound, Unaut
 from catalogue.http import catalogue, current_principal
 from catalogue.services import ckan_indexed, ckan_search
 from catalogue.services.ckan_search import count_by
-from catalogue.services.publishing import THEMES, published_record, published_records, slug
+from catalogue.services.package_lookup import find_package
+from catalogue.services.publishing import THEMES, published_records, slug
 
 bp = Blueprint("ckan", __name__)
 bp.before_request(refuse_oversized)
@@ -156,30 +157,26 @@ def package_search(params: Params) -> dict[str, Any]:
         facet_mincount=integer(params, "facet.mincount", 1),
     )
     include_private = boolean(params, "include_private")
-    text = ckan_indexed.index_text(query)
-    if text is not None:  # the index pages and filters: no need to load every package
-        count, records = ckan_indexed.search_indexed(
-            catalogue().views, current_principal(), query, text, include_private
-        )
-        return {
-            "count": count,
-            "sort": query.sort,
-            "facets": {},
-            "results": [_package(r) for r in records],
-            "search_facets": {},
-        }
+    try:
+        try:
+            answer, records = ckan_indexed.search_indexed(
+                catalogue().views, current_principal(), query, include_private
+            )
+            return {**answer, "results": [_package(r) for r in records]}
+        except ckan_indexed.NotIndexed:  # a filter on notes, res_url or a bare word
+            return _search_every_package(query, include_private)
+    except ckan_search.SearchQueryError as error:
+        raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
+
+
+def _search_every_package(query: ckan_search.PackageQuery, include_private: bool) -> Params:
     found = packages(include_private)
     departments = {p["organization"]["title"] for p in found if p["organization"]}
     titles = {
         "organization": {slug(title): title for title in departments},
         "groups": {code.lower(): label for code, label in THEMES.items()},
     }
-    try:
-        return ckan_search.search_packages(
-            catalogue().views, current_principal(), found, query, titles
-        )
-    except ckan_search.SearchQueryError as error:
-        raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
+    return ckan_search.search_packages(catalogue().views, current_principal(), found, query, titles)
 
 
 @action
@@ -188,11 +185,8 @@ def package_show(params: Params) -> dict[str, Any]:
     wanted = str(params.get("id") or params.get("name") or "")
     if not wanted:
         raise CkanError(409, "Validation Error", "", id=["Missing value"])
-    for package in packages(include_private=True):
-        if wanted in (package["id"], package["name"]):
-            return package
     with catalogue().read() as session:
-        record = published_record(session, current_principal(), wanted)
+        record = find_package(session, current_principal(), wanted)
     return _package(record)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from benchmarks import bench_workers
+from benchmarks import bench_ckan, bench_workers
 from benchmarks.bench_datasette import datasette_installed
 from benchmarks.bench_http import SCENARIOS, bench_backend
 from tests.conftest import NO_POSTGRES, PG_URL, missing_service
@@ -117,3 +117,13 @@ def test_summary_puts_the_search_api_beside_datasette_and_its_target() -> None:
     rows = {r["measure"]: r for r in _http_rows(smaller)}
     ratio = rows["HTTP search API req/s / Datasette FTS5 req/s, 10,000"]
     assert (ratio["figure"], ratio["target"], ratio["verdict"]) == ("1.25 ×", "", "")
+
+
+@pytest.mark.slow
+def test_ckan_benchmark_times_every_request_both_ways(tmp_path: Path) -> None:
+    """bench_ckan (#12) answers each harvester's request from the index and by the
+    full search on a tiny catalogue, and the two agree on the count."""
+    rows = bench_ckan.measure(150, None, rounds=1, full_rounds=1, work=tmp_path)
+
+    assert [r["request"] for r in rows] == [name for name, _ in bench_ckan.scenarios("x")]
+    assert all(r["count"] > 0 and r["full_p50_ms"] > 0 for r in rows), rows
