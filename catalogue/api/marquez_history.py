@@ -24,11 +24,12 @@ from catalogue.api import marquez_shapes as shapes
 from catalogue.api.marquez_reads import Member, find, members
 from catalogue.errors import NotFound
 from catalogue.http import catalogue
-from catalogue.models import Asset, LineageEvent, LineageRun, Tag, asset_tags
+from catalogue.models import Asset, LineageRun, Tag, asset_tags
 from catalogue.services import assets, lineage_events, run_health
 from catalogue.services.access import Principal
 from catalogue.services.as_of import records_as_of
 from catalogue.services.lineage import Sight
+from catalogue.services.lineage_events import Kept
 from catalogue.services.openlineage_names import lookup_key
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -70,7 +71,7 @@ def shown_event(body: dict[str, Any], hidden: set[tuple[str, str]]) -> dict[str,
     return event
 
 
-def _visible_events(session: Session, sight: Sight, before: Any, after: Any) -> list[LineageEvent]:
+def _visible_events(session: Session, sight: Sight, before: Any, after: Any) -> list[Kept]:
     kept = lineage_events.run_events(session, before, after)
     return [e for e in kept if e.job_key is None or sight.visible(e.job_key)]
 
@@ -91,10 +92,8 @@ def events(
         shown = _visible_events(session, sight, before, after)
         if not ascending:
             shown.reverse()
-        page = [
-            shown_event(e.body, _hidden_names(session, sight, e.body))
-            for e in shown[offset : offset + limit]
-        ]
+        chosen = lineage_events.bodies(session, [e.id for e in shown[offset : offset + limit]])
+        page = [shown_event(body, _hidden_names(session, sight, body)) for body in chosen]
     return {"events": page, "totalCount": len(shown)}
 
 

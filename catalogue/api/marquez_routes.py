@@ -203,7 +203,6 @@ def lineage_event_stats() -> Response:
     )
 
 
-@bp.get("/stats/<any(jobs, datasets, sources):asset>")
 def asset_stats(asset: str) -> Response:
     """How many jobs, datasets or sources there were at the end of each interval."""
     params = query(StatsQuery)
@@ -212,6 +211,21 @@ def asset_stats(asset: str) -> Response:
             current_principal(), asset, params["period"], params.get("timezone")
         )
     )
+
+
+@bp.get("/stats/jobs")
+def job_stats() -> Response:
+    return asset_stats("jobs")
+
+
+@bp.get("/stats/datasets")
+def dataset_stats() -> Response:
+    return asset_stats("datasets")
+
+
+@bp.get("/stats/sources")
+def source_stats() -> Response:
+    return asset_stats("sources")
 
 
 @bp.get("/lineage")

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,17 +66,37 @@ def keep(session: Session, body: dict[str, Any], event_time: datetime) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What a reader needs to choose kept events: not their bodies."""
+
+    id: int
+    job_key: str | None
+    event_type: str | None
+    event_time: datetime
+
+
 def run_events(
     session: Session, before: datetime | None = None, after: datetime | None = None
-) -> list[LineageEvent]:
+) -> list[Kept]:
     """The kept run events (those with a run) between ``after`` and ``before``
-    inclusive, oldest first; the caller leaves out what may not be seen."""
-    query = select(LineageEvent).where(LineageEvent.run_id.is_not(None))
+    inclusive, oldest first; the caller leaves out what may not be seen and
+    reads the bodies of the page it shows (:func:`bodies`)."""
+    columns = (LineageEvent.id, LineageEvent.job_key, LineageEvent.event_type)
+    query = select(*columns, LineageEvent.event_time).where(LineageEvent.run_id.is_not(None))
     if before is not None:
         query = query.where(LineageEvent.event_time <= before)
     if after is not None:
         query = query.where(LineageEvent.event_time >= after)
-    return list(session.scalars(query.order_by(LineageEvent.event_time, LineageEvent.id)))
+    rows = session.execute(query.order_by(LineageEvent.event_time, LineageEvent.id)).all()
+    return [Kept(*row) for row in cast("Iterable[tuple[Any, ...]]", rows)]
+
+
+def bodies(session: Session, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The bodies of the kept events ``ids``, in that order."""
+    query = select(LineageEvent.id, LineageEvent.body).where(LineageEvent.id.in_(ids))
+    found = dict(cast("Iterable[tuple[int, dict[str, Any]]]", session.execute(query).all()))
+    return [found[i] for i in ids]
 
 
 def of_run(session: Session, run_id: str) -> list[LineageEvent]:

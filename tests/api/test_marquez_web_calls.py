@@ -20,8 +20,7 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
-from catalogue.config import Settings
-from tests.api.conftest import Tokens, _app
+from tests.api.conftest import Tokens
 from tests.api.ol_events import read_events
 from tests.api.test_marquez_api import BASE, PROBLEM, check
 from tests.api.test_openlineage import FOOD, post_all
@@ -66,13 +65,6 @@ def clock() -> Iterator[datetime]:
     at = datetime.now(UTC).replace(minute=30, second=0, microsecond=0)
     with time_machine.travel(at, tick=False):
         yield at
-
-
-@pytest.fixture
-def demo_app(demo_settings: Settings) -> Iterator[Flask]:
-    app = _app(demo_settings)
-    yield app
-    app.extensions["catalogue"].close()
 
 
 @pytest.fixture
