@@ -399,6 +399,26 @@ class LineageRun(Base):
     outputs: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+class LineageEvent(Base):
+    """An OpenLineage event as it was received (#19), for Marquez's
+    ``/events/lineage``: its body unchanged, with the asset keys it named so the
+    reader can leave out what a caller may not see. The same event delivered
+    again (the same body) is kept once: ``digest`` is the SHA-256 of its
+    canonical JSON."""
+
+    __tablename__ = "lineage_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    run_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    event_type: Mapped[str | None] = mapped_column(String(20))
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    job_key: Mapped[str | None] = mapped_column(String(200))
+    dataset_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 # -- harvest (#15) ---------------------------------------------------------------
 class HarvestedAsset(Base):
     """An asset a harvest found in a source system: which object it is there

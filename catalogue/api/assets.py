@@ -2,13 +2,16 @@
 edges that feed an asset. Every route calls the same services as the CLI and
 the pages; the data functions here return plain dicts that any renderer can use.
 
-An asset's ETag is its version. A change or retirement may send ``If-Match``
-with the ETag it read; if the catalogue holds another version it is refused
-with 412 naming the version held now, and nothing is written.
+An asset's ETag is its version (as read, with a digest of its runs). A change
+or retirement may send ``If-Match`` with the ETag it read; if the catalogue
+holds another version it is refused with 412 naming the version held now, and
+nothing is written.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from typing import Any
 
@@ -196,7 +199,8 @@ def register_asset() -> Response:
     "Read an asset", tag=TAG, responses={200: ASSET, 304: "not modified", 404: "no such asset"}
 )
 def get_asset(key: str) -> Response:
-    """Every field of one asset; its ETag is its version (If-None-Match gives 304)."""
+    """Every field of one asset; its ETag is its version and its runs
+    (If-None-Match gives 304)."""
     principal = current_principal()
     sight = lineage.Sight(catalogue().graph(), principal)
     with catalogue().read() as session:
@@ -204,9 +208,23 @@ def get_asset(key: str) -> Response:
         runs = run_facts(session, record, sight)
     record = lineage.shown_record(record, sight) | runs
     response = _asset_response(record)
-    if request.if_none_match.contains(str(record["version"])):
+    tag = read_tag(record["version"], runs)
+    response.headers["ETag"] = f'"{tag}"'
+    if request.if_none_match.contains(tag):
         return Response(status=304, headers={"ETag": response.headers["ETag"]})
     return response
+
+
+def read_tag(version: int, runs: dict[str, Any]) -> str:
+    """An asset's ETag as read: its version, and a digest of what its runs say
+    (a pipeline's ``runs``, anything else's ``last_successful_write``) when they
+    say anything, so a cached copy goes stale when a run is recorded. If-Match
+    reads the version from it (a change is made to a version, not to runs)."""
+    said = {k: v for k, v in runs.items() if v}
+    if not said:
+        return str(version)
+    text = json.dumps(said, sort_keys=True, default=str)
+    return f"{version}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
 
 
 @bp.patch("/assets/<key>")

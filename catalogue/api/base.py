@@ -214,9 +214,10 @@ def etag_of(version: int) -> str:
     return f'"{version}"'
 
 
-#: What ``If-Match`` may say: the ETag of one version (``"3"``, ``W/"3"`` or ``3``),
+#: What ``If-Match`` may say: the ETag of one version (``"3"``, ``W/"3"`` or ``3``,
+#: or an asset's ``"3-5f0c2a9e41b7"`` that also names its runs: the version counts),
 #: or ``*`` (any version, which names none). The OpenAPI document states it.
-IF_MATCH_VERSION = r'^(W/)?"*([0-9]{1,12})"*$'
+IF_MATCH_VERSION = r'^(W/)?"*([0-9]{1,12})(-[0-9a-f]{1,64})?"*$'
 _IF_MATCH = re.compile(IF_MATCH_VERSION)
 
 

@@ -139,16 +139,31 @@ def namespace(principal: Principal, name: str) -> dict[str, Any]:
     raise NotFound(f"no namespace {name[:300]!r} in the catalogue")
 
 
-def jobs(principal: Principal, ns: str | None, limit: int, offset: int) -> dict[str, Any]:
-    """A namespace's jobs (every namespace's with ``ns`` None), a page at a time."""
-    return _listing(principal, ns, "job", limit, offset)
+def jobs(
+    principal: Principal,
+    ns: str | None,
+    limit: int,
+    offset: int,
+    last_run_states: Iterable[str] = (),
+) -> dict[str, Any]:
+    """A namespace's jobs (every namespace's with ``ns`` None), a page at a time;
+    only those whose latest run is in one of ``last_run_states`` (Marquez's state
+    names) when any are given."""
+    return _listing(principal, ns, "job", limit, offset, set(last_run_states))
 
 
 def datasets(principal: Principal, ns: str, limit: int, offset: int) -> dict[str, Any]:
     return _listing(principal, ns, "dataset", limit, offset)
 
 
-def _listing(principal: Principal, ns: str | None, kind: str, limit: int, offset: int) -> dict:
+def _listing(
+    principal: Principal,
+    ns: str | None,
+    kind: str,
+    limit: int,
+    offset: int,
+    states: set[str] | None = None,
+) -> dict:
     cat = catalogue()
     sight = Sight(cat.graph(), principal)
     shape = job_data if kind == "job" else dataset_data
@@ -157,8 +172,16 @@ def _listing(principal: Principal, ns: str | None, kind: str, limit: int, offset
             found = [m for m in members(session, sight) if m.name[0] == kind]
         else:
             found = in_namespace(session, sight, ns, kind)
+        if states:
+            found = [m for m in found if _last_state(session, m.key) in states]
         page = [shape(session, sight, m.key, m.name) for m in _page(found, limit, offset)]
     return {f"{kind}s": page, "totalCount": len(found)}
+
+
+def _last_state(session: Session, key: str) -> str | None:
+    """The Marquez state of a job's latest run, or None without one."""
+    latest = run_health.runs_of(session, key, 1)
+    return shapes.run(latest[0])["state"] if latest else None
 
 
 def one(principal: Principal, kind: str, ns: str, name: str) -> dict[str, Any]:
@@ -182,38 +205,6 @@ def runs(principal: Principal, ns: str, name: str, limit: int, offset: int) -> d
             select(func.count()).select_from(LineageRun).where(LineageRun.job_key == key)
         )
     return {"runs": [shapes.run(r) for r in found], "totalCount": total}
-
-
-def events(
-    principal: Principal,
-    before: datetime | None,
-    after: datetime | None,
-    limit: int,
-    offset: int,
-    ascending: bool,
-) -> dict[str, Any]:
-    """Each run the caller may see, as the OpenLineage event of its latest state,
-    between ``after`` and ``before``; inputs and outputs they may not see are left out."""
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    when = LineageRun.state_at
-    query = select(LineageRun).order_by(
-        *((when.asc(), LineageRun.id.asc()) if ascending else (when.desc(), LineageRun.id.desc()))
-    )
-    if before is not None:
-        query = query.where(when <= before)
-    if after is not None:
-        query = query.where(when >= after)
-    with cat.read() as session:
-        shown = [r for r in session.scalars(query) if sight.visible(r.job_key)]
-        page = []
-        for row in _page(shown, limit, offset):
-            (job_name,) = _names(session, sight, [row.job_key]) or [
-                ("job", CATALOGUE_NAMESPACE, row.job_key)
-            ]
-            ins, outs = (_names(session, sight, keys) for keys in (row.inputs, row.outputs))
-            page.append(shapes.event(row, job_name, ins, outs))
-    return {"events": page, "totalCount": len(shown)}
 
 
 def like(pattern: str) -> re.Pattern[str]:

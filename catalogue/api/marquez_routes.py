@@ -14,18 +14,21 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, jsonify, request
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from catalogue.api import marquez, marquez_reads
+from catalogue.api import marquez, marquez_history, marquez_reads
 from catalogue.api.base import load_query, refuse_nul
 from catalogue.api.openlineage_schemas import ColumnNodeQuery, NodeQuery
+from catalogue.errors import Invalid, Problem
 from catalogue.http import current_principal
 from catalogue.services.lineage import parse_as_of
 
 bp = Blueprint("marquez", __name__, url_prefix="/marquez/api/v1")
 bp.before_request(refuse_nul)
+MARQUEZ_STATES = ("NEW", "RUNNING", "COMPLETED", "FAILED", "ABORTED")
 WHOLE = {"merge_slashes": False}  # "postgres://db" must not become "postgres:/db"
 
 
@@ -46,6 +49,34 @@ class EventsQuery(PageQuery):
         if isinstance(data.get("sortDirection"), str):
             data["sortDirection"] = data["sortDirection"].lower()
         return data
+
+
+def _known_zone(name: str) -> None:
+    """Raises ValidationError unless ``name`` is an IANA time zone (a name too
+    long for a file is not one: the zone database is files)."""
+    try:
+        if len(name) > 60:
+            raise ValueError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(
+            f"{name[:60]!r} is not a time zone: use an IANA name such as Europe/London"
+        ) from None
+
+
+class StatsQuery(Schema):
+    period = fields.String(required=True, validate=validate.OneOf(["DAY", "WEEK"]))
+    timezone = fields.String(validate=_known_zone)
+
+    @pre_load
+    def upper_case(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if isinstance(data.get("period"), str):
+            data["period"] = data["period"].upper()
+        return data
+
+
+class FacetsQuery(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["run", "job"]))
 
 
 class SearchQuery(Schema):
@@ -81,18 +112,38 @@ def get_namespace(namespace: str) -> Response:
     return jsonify(marquez_reads.namespace(current_principal(), namespace))
 
 
+def last_run_states() -> list[str]:
+    """``lastRunStates``, given once or more (the dashboard sends one); empty
+    values count as not given. Raises Invalid naming the allowed states."""
+    given = [v.upper() for v in request.args.getlist("lastRunStates") if v != ""]
+    wrong = [v for v in given if v not in MARQUEZ_STATES]
+    if wrong:
+        raise Invalid(
+            f"lastRunStates {wrong[0][:40]!r} is not a run state",
+            [Problem(f"use one of {', '.join(MARQUEZ_STATES)}", "lastRunStates")],
+        )
+    return given
+
+
 @bp.get("/jobs")
 def list_all_jobs() -> Response:
-    """Jobs of every namespace (the UI's jobs page before a namespace is chosen)."""
+    """Jobs of every namespace (the UI's jobs page before a namespace is chosen,
+    and its dashboard, filtered by the state of their latest run)."""
     page = query(PageQuery)
-    return jsonify(marquez_reads.jobs(current_principal(), None, page["limit"], page["offset"]))
+    return jsonify(
+        marquez_reads.jobs(
+            current_principal(), None, page["limit"], page["offset"], last_run_states()
+        )
+    )
 
 
 @bp.get("/namespaces/<path:namespace>/jobs", **WHOLE)
 def list_jobs(namespace: str) -> Response:
     page = query(PageQuery)
     return jsonify(
-        marquez_reads.jobs(current_principal(), namespace, page["limit"], page["offset"])
+        marquez_reads.jobs(
+            current_principal(), namespace, page["limit"], page["offset"], last_run_states()
+        )
     )
 
 
@@ -122,6 +173,65 @@ def get_dataset(namespace: str, dataset: str) -> Response:
     return jsonify(marquez_reads.one(current_principal(), "dataset", namespace, dataset))
 
 
+@bp.get("/namespaces/<path:namespace>/datasets/<path:dataset>/versions", **WHOLE)
+def list_dataset_versions(namespace: str, dataset: str) -> Response:
+    """One version per successful run that wrote the dataset, newest first."""
+    page = query(PageQuery)
+    return jsonify(
+        marquez_history.dataset_versions(
+            current_principal(), namespace, dataset, page["limit"], page["offset"]
+        )
+    )
+
+
+@bp.get("/jobs/runs/<run_id>/facets")
+def run_facets(run_id: str) -> Response:
+    """A run's run facets (``type=run``) or job facets (``type=job``)."""
+    part = query(FacetsQuery)["type"]
+    return jsonify(marquez_history.run_facets(current_principal(), run_id, part))
+
+
+@bp.get("/tags")
+def list_tags() -> Response:
+    return jsonify(marquez_history.tags(current_principal()))
+
+
+@bp.get("/stats/lineage-events")
+def lineage_event_stats() -> Response:
+    """Run events by type: 24 hours by the hour, or 7 days in ``timezone``."""
+    params = query(StatsQuery)
+    return jsonify(
+        marquez_history.lineage_metrics(
+            current_principal(), params["period"], params.get("timezone")
+        )
+    )
+
+
+def asset_stats(asset: str) -> Response:
+    """How many jobs, datasets or sources there were at the end of each interval."""
+    params = query(StatsQuery)
+    return jsonify(
+        marquez_history.interval_metrics(
+            current_principal(), asset, params["period"], params.get("timezone")
+        )
+    )
+
+
+@bp.get("/stats/jobs")
+def job_stats() -> Response:
+    return asset_stats("jobs")
+
+
+@bp.get("/stats/datasets")
+def dataset_stats() -> Response:
+    return asset_stats("datasets")
+
+
+@bp.get("/stats/sources")
+def source_stats() -> Response:
+    return asset_stats("sources")
+
+
 @bp.get("/lineage")
 def lineage() -> Response:
     """The same graph as ``/api/v1/lineage``."""
@@ -147,7 +257,7 @@ def column_lineage() -> Response:
 def lineage_events() -> Response:
     params = query(EventsQuery)
     return jsonify(
-        marquez_reads.events(
+        marquez_history.events(
             current_principal(),
             params.get("before"),
             params.get("after"),

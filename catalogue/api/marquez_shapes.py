@@ -36,7 +36,6 @@ FACET_SCHEMAS = {
     "schema": "SchemaDatasetFacet",
 }
 FACET_SPEC = "https://openlineage.io/spec/facets/1-0-1/{0}.json#/$defs/{0}"
-EVENT_SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 
 
 def iso(value: datetime | str | None) -> str | None:
@@ -156,6 +155,7 @@ def job(
         | {
             "type": "BATCH",
             "simpleName": name[2].rsplit(".", 1)[-1],
+            "tags": list(record.get("tags") or []),
             "inputs": [ref(n) for n in inputs],
             "outputs": [ref(n) for n in outputs],
             "latestRun": run(latest[0]) if latest else None,
@@ -185,17 +185,3 @@ def search_result(name: Name, updated_at: Any) -> dict[str, Any]:
             "updatedAt": iso(updated_at),
         }
     )
-
-
-def event(row: LineageRun, job_name: Name, inputs: list[Name], outputs: list[Name]) -> dict:
-    """A run's latest state as the OpenLineage event that would report it."""
-    return {
-        "eventType": row.state or "OTHER",
-        "eventTime": iso(row.state_at),
-        "run": {"runId": row.run_id, "facets": {}},
-        "job": ref(job_name) | {"facets": {}},
-        "inputs": [ref(n) | {"facets": {}} for n in inputs],
-        "outputs": [ref(n) | {"facets": {}} for n in outputs],
-        "producer": producer(),
-        "schemaURL": EVENT_SPEC,
-    }

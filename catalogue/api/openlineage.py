@@ -30,6 +30,7 @@ from catalogue.api.openlineage_schemas import (
 from catalogue.errors import Invalid
 from catalogue.http import catalogue, current_principal
 from catalogue.schemas import problems_from
+from catalogue.services import lineage_events
 from catalogue.services.lineage import parse_as_of
 from catalogue.services.openlineage import (
     ColumnInput,
@@ -221,10 +222,12 @@ def receive_event() -> tuple[Response, int]:
     become assets keyed from namespace + name, jobs ``pipeline`` assets, and
     lineage runs input → job → output from the event time."""
     principal = signed_in()
-    facts = event_facts(validate_event(json_body(request_bytes())))
+    received = json_body(request_bytes())
+    facts = event_facts(validate_event(received))
     cat = catalogue()
     with cat.write(principal, happened_at=facts.time) as writer:
         outcome = apply_facts(writer, facts, cat.graph_for(writer))
+        lineage_events.keep(writer.session, received, facts.time)
     return jsonify(outcome.as_dict()), 201
 
 

@@ -131,6 +131,14 @@ def app(settings: Settings) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def demo_app(demo_settings: Settings) -> Iterator[Flask]:
+    """The app on a copy of the demo borough."""
+    app = _app(demo_settings)
+    yield app
+    app.extensions["catalogue"].close()
+
+
+@pytest.fixture
 def cat(app: Flask) -> Catalogue:
     return app.extensions["catalogue"]
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from search import SearchIndex
+from tests.api.conftest import demo_app  # noqa: F401 (the demo borough's app, for the staff searches)
 from tests.conftest import shared_data
 
 #: A file of the full corpora, else its committed extract under tests/data/.

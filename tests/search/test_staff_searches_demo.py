@@ -5,24 +5,14 @@ those, and a weak strict answer is widened and says so on every surface."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from catalogue.config import Settings
-from tests.api.conftest import Tokens, _app
+from tests.api.conftest import Tokens
 from tests.conftest import Runner
 
 SEND_DATASETS = {"send-ehc-requests", "send-ehc-plans"}
-
-
-@pytest.fixture
-def demo_app(demo_settings: Settings) -> Iterator[Flask]:
-    app = _app(demo_settings)
-    yield app
-    app.extensions["catalogue"].close()
 
 
 @pytest.fixture
