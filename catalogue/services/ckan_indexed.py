@@ -12,13 +12,12 @@ give the same answer where both apply (tests/api/test_ckan_indexed.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 from catalogue.errors import NotFound
 from catalogue.services import assets
 from catalogue.services.access import Principal
 from catalogue.services.ckan_search import DEFAULT_SORT, FACETABLE, PackageQuery, split_q
 from catalogue.services.publishing import PUBLISHED_KINDS
+from catalogue.services.record_types import AssetRecord
 from catalogue.services.search import MAX_PER_PAGE, search_assets
 from catalogue.services.views import Views
 
@@ -42,7 +41,7 @@ def index_text(query: PackageQuery) -> str | None:
 
 def search_indexed(
     views: Views, principal: Principal, query: PackageQuery, text: str, include_private: bool
-) -> tuple[int, list[dict[str, Any]]]:
+) -> tuple[int, list[AssetRecord]]:
     """(count, records of the window ``start``..``start + rows``) of the packages
     matching ``text`` that ``principal`` may see, in relevance order."""
     filters = {"kind": list(PUBLISHED_KINDS)}
@@ -65,7 +64,7 @@ def search_indexed(
     return found.total, _records(views, principal, window)
 
 
-def _records(views: Views, principal: Principal, keys: list[str]) -> list[dict[str, Any]]:
+def _records(views: Views, principal: Principal, keys: list[str]) -> list[AssetRecord]:
     """The records of ``keys`` in order; one deleted since the index answered is
     left out (the next search no longer finds it)."""
     out = []
