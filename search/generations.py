@@ -24,9 +24,10 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as windex
 from whoosh.filedb.filestore import FileStorage
@@ -156,7 +157,7 @@ def _register_fork_hook() -> None:
         _fork_hook_registered = True
 
 
-def fill(gen: Path, records: Iterable[dict], procs: int = DEFAULT_PROCS) -> int:
+def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_PROCS) -> int:
     """Add `records` to the empty index at `gen`; return how many.
 
     Large inputs are written in chunks of CHUNK records, each by `procs`

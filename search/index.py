@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from whoosh import index as windex
 from whoosh.index import EmptyIndexError, LockError
@@ -222,7 +222,7 @@ class SearchIndex:
 
     # -- writing -----------------------------------------------------------
 
-    def apply(self, changes: Sequence[dict]) -> bool:
+    def apply(self, changes: Sequence[Mapping[str, Any]]) -> bool:
         """Apply change-log entries (docs/records.md) newer than applied_seq().
 
         asset.create/update/retire (re)index the asset from its `after` snapshot (an
@@ -262,10 +262,10 @@ class SearchIndex:
         return False
 
     @staticmethod
-    def _write_changes(writer: object, changes: Sequence[dict], done: int) -> int:
+    def _write_changes(writer: object, changes: Sequence[Mapping[str, Any]], done: int) -> int:
         """Write the asset changes newer than `done` (the last per key wins) and
         commit; return the newest seq seen."""
-        latest: dict[str, dict] = {}
+        latest: dict[str, Mapping[str, Any]] = {}
         newest = done
         for change in sorted(changes, key=lambda c: c["seq"]):
             newest = max(newest, change["seq"])
@@ -283,7 +283,7 @@ class SearchIndex:
         writer.commit()  # type: ignore[attr-defined]
         return newest
 
-    def rebuild(self, records: Iterable[dict], seq: int) -> int:
+    def rebuild(self, records: Iterable[Mapping[str, Any]], seq: int) -> int:
         """Index `records` (asset records) as a new generation at sequence `seq`,
         swap it in atomically and remove the old generation; return the number of
         documents. Searchers already open keep answering from the old files.
@@ -417,7 +417,7 @@ class SearchIndex:
         return self._read(work)
 
     @staticmethod
-    def document_for(record: dict) -> dict:
+    def document_for(record: Mapping[str, Any]) -> dict:
         """Return the stored fields the index keeps for asset `record` (see
         search.schema.document_for), for comparing with documents()."""
         return document_for(record)

@@ -30,6 +30,7 @@ title in ``meta``, and descriptions are matched word by word (see search.matchin
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,7 +156,7 @@ def _columns(value: Any) -> list[dict[str, str | None]]:
     return out
 
 
-def document_for(record: dict) -> dict:
+def document_for(record: Mapping[str, Any]) -> dict:
     """Return the stored fields the index keeps for an asset `record` (records.md).
 
     The same shape SearchIndex.documents() returns, so `index verify` can compare the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
@@ -44,6 +45,7 @@ from catalogue.schemas import AssetSchema
 from catalogue.services import assets, edges, lineage, run_health
 from catalogue.services.access import Principal
 from catalogue.services.changes import Writer
+from catalogue.services.record_types import RunRecord
 
 TAG = "assets"
 # Read-only fields a record read from here carries; a record sent back may hold them.
@@ -135,26 +137,34 @@ def _check_version(writer: Writer, key: str, expected: int | None) -> None:
         raise StaleVersion(key, expected, current["version"])
 
 
-def _asset_response(record: dict[str, Any], status: int = 200) -> Response:
+def _asset_response(record: Mapping[str, Any], status: int = 200) -> Response:
     response = jsonify(record)
     response.status_code = status
     return with_etag(response, record["version"])
 
 
-def run_facts(session: Session, record: dict[str, Any], sight: lineage.Sight) -> dict[str, Any]:
+def run_facts(session: Session, record: Mapping[str, Any], sight: lineage.Sight) -> dict[str, Any]:
     """What OpenLineage runs say of an asset (#19): a pipeline's latest runs, or
     the last successful write of anything else. What the caller may not see is
     left out of a run's inputs and outputs, and a hidden job is None."""
     if record["kind"] == "pipeline":
         runs = run_health.run_history(session, record["key"])
-        for run in runs:
-            run.update({k: run[k].isoformat() for k in ("started_at", "state_at")})
-            run.update({k: [a for a in run[k] if sight.visible(a)] for k in ("inputs", "outputs")})
-        return {"runs": runs}
+        return {"runs": [_run_shown(run, sight) for run in runs]}
     write = run_health.last_write_record(session, record["key"])
     if write is not None and not sight.visible(write["job"]):
-        write["job"] = None
+        return {"last_successful_write": {**write, "job": None}}
     return {"last_successful_write": write}
+
+
+def _run_shown(run: RunRecord, sight: lineage.Sight) -> dict[str, Any]:
+    """A run as the API shows it: ISO times, only the inputs and outputs the caller may see."""
+    return {
+        **run,
+        "started_at": run["started_at"].isoformat(),
+        "state_at": run["state_at"].isoformat(),
+        "inputs": [a for a in run["inputs"] if sight.visible(a)],
+        "outputs": [a for a in run["outputs"] if sight.visible(a)],
+    }
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -206,9 +216,9 @@ def get_asset(key: str) -> Response:
     with catalogue().read() as session:
         record = assets.get(session, key, principal)
         runs = run_facts(session, record, sight)
-    record = lineage.shown_record(record, sight) | runs
-    response = _asset_response(record)
-    tag = read_tag(record["version"], runs)
+    shown = {**lineage.shown_record(record, sight), **runs}
+    response = _asset_response(shown)
+    tag = read_tag(shown["version"], runs)
     response.headers["ETag"] = f'"{tag}"'
     if request.if_none_match.contains(tag):
         return Response(status=304, headers={"ETag": response.headers["ETag"]})

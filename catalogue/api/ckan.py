@@ -13,7 +13,7 @@ in CKAN, private packages (not ``open``) only when they ask with
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -123,7 +123,7 @@ def packages(include_private: bool = False) -> list[dict[str, Any]]:
     return [_package(r) for r in records]
 
 
-def _package(record: dict[str, Any]) -> dict[str, Any]:
+def _package(record: Mapping[str, Any]) -> dict[str, Any]:
     return package_dict(record, url_for("api.get_asset", key=record["key"], _external=True))
 
 

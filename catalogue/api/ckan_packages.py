@@ -5,6 +5,7 @@ them as they read any CKAN."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,7 +76,7 @@ def tag_dict(name: str) -> dict[str, Any]:
     }
 
 
-def _resources(record: dict[str, Any], package_id: str) -> list[dict[str, Any]]:
+def _resources(record: Mapping[str, Any], package_id: str) -> list[dict[str, Any]]:
     created = ckan_time(record["created_at"])
     return [
         {
@@ -99,7 +100,7 @@ def _resources(record: dict[str, Any], package_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def _extras(record: dict[str, Any], api_url: str) -> list[dict[str, str]]:
+def _extras(record: Mapping[str, Any], api_url: str) -> list[dict[str, str]]:
     values = {
         "catalogue_key": record["key"],
         "catalogue_url": api_url,
@@ -113,7 +114,7 @@ def _extras(record: dict[str, Any], api_url: str) -> list[dict[str, str]]:
     return [{"key": k, "value": str(v)} for k, v in values.items() if v is not None]
 
 
-def package_dict(record: dict[str, Any], api_url: str) -> dict[str, Any]:
+def package_dict(record: Mapping[str, Any], api_url: str) -> dict[str, Any]:
     """A CKAN package dict of an asset record (``api_url``: the asset in our API)."""
     package_id = stable_id("asset", record["key"])
     licensed = licence(record)

@@ -14,6 +14,7 @@ vocabulary), issued, modified and distributions with an access URL.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -88,7 +89,7 @@ def _moment(value: str | None) -> Literal | None:
     return Literal(datetime.fromisoformat(value).astimezone(UTC), datatype=XSD.dateTime)
 
 
-def _contact(g: Graph, dataset: URIRef, record: dict[str, Any]) -> None:
+def _contact(g: Graph, dataset: URIRef, record: Mapping[str, Any]) -> None:
     email = record.get("contact_email") or record.get("steward_email") or record.get("owner_email")
     name = record.get("steward") or record.get("owner") or record.get("department")
     if not (email or name):
@@ -127,7 +128,7 @@ def _format(g: Graph, node: URIRef, d: dict[str, Any]) -> None:
         g.add((node, DCAT.mediaType, typed(g, media, DCTERMS.MediaType)))
 
 
-def _distributions(g: Graph, dataset: URIRef, record: dict[str, Any], lic: Any) -> None:
+def _distributions(g: Graph, dataset: URIRef, record: Mapping[str, Any], lic: Any) -> None:
     for d in publishing.distributions(record):
         node = URIRef(f"{dataset}/resource/{d['id']}")
         g.add((dataset, DCAT.distribution, node))
@@ -139,7 +140,7 @@ def _distributions(g: Graph, dataset: URIRef, record: dict[str, Any], lic: Any) 
             g.add((node, DCTERMS.license, lic))
 
 
-def add_dataset(g: Graph, record: dict[str, Any]) -> URIRef:
+def add_dataset(g: Graph, record: Mapping[str, Any]) -> URIRef:
     """The DCAT-AP description of one published record."""
     dataset = URIRef(f"{base()}dataset/{record['key']}")
     add = g.add
@@ -253,7 +254,11 @@ def catalog_graph(fmt: str) -> Graph:
         records = publishing.published_records(session, current_principal())
     records = [r for r in records if private or r["access"] == "open"]
     if since is not None:
-        records = [r for r in records if datetime.fromisoformat(r["updated_at"]) >= since]
+        records = [
+            r
+            for r in records
+            if r["updated_at"] and datetime.fromisoformat(r["updated_at"]) >= since
+        ]
     g = _graph()
     shown = records[(page - 1) * PER_PAGE : page * PER_PAGE]
     add_catalog(g, [add_dataset(g, r) for r in shown])

@@ -10,7 +10,7 @@ out, with the edges that touch it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -118,7 +118,7 @@ def _graph_node(
 
 def _node_data(
     session: Session,
-    record: dict[str, Any],
+    record: Mapping[str, Any],
     names: dict[str, Name],
     links: tuple[list[str], list[str]],
     as_of: datetime | None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -144,7 +144,7 @@ def dataset_versions(
 
 
 def _version(
-    record: dict[str, Any], name: tuple[str, str], run: LineageRun, by: LineageRun | None
+    record: Mapping[str, Any], name: tuple[str, str], run: LineageRun, by: LineageRun | None
 ) -> dict[str, Any]:
     """A ``DatasetVersion``: its id is derived from the dataset and the run, so
     it is the same every time it is read; ``createdByRun`` only for a job the

@@ -11,6 +11,7 @@ as an empty one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,7 +69,7 @@ def facet(kind: str, **values: Any) -> dict[str, Any]:
     return {"_producer": producer(), "_schemaURL": FACET_SPEC.format(schema), **values}
 
 
-def _facets(record: dict[str, Any], with_schema: bool) -> dict[str, Any]:
+def _facets(record: Mapping[str, Any], with_schema: bool) -> dict[str, Any]:
     """The OpenLineage facets the catalogue's record amounts to."""
     found: dict[str, Any] = {}
     if record.get("description"):
@@ -82,7 +83,7 @@ def _facets(record: dict[str, Any], with_schema: bool) -> dict[str, Any]:
     return found
 
 
-def _common(record: dict[str, Any], name: Name) -> dict[str, Any]:
+def _common(record: Mapping[str, Any], name: Name) -> dict[str, Any]:
     return {
         "id": ref(name),
         "name": name[2],
@@ -95,7 +96,7 @@ def _common(record: dict[str, Any], name: Name) -> dict[str, Any]:
     }
 
 
-def dataset(record: dict[str, Any], name: Name, last_write: LineageRun | None) -> dict[str, Any]:
+def dataset(record: Mapping[str, Any], name: Name, last_write: LineageRun | None) -> dict[str, Any]:
     """A ``Dataset``: ``lastModifiedAt`` is its last successful write (#19)."""
     fields = [
         present(
@@ -143,7 +144,7 @@ def run(row: LineageRun) -> dict[str, Any]:
 
 
 def job(
-    record: dict[str, Any],
+    record: Mapping[str, Any],
     name: Name,
     inputs: list[Name],
     outputs: list[Name],

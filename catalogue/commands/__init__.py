@@ -14,7 +14,7 @@ import importlib
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +177,7 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def emit_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
+def emit_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
     out = io.StringIO()
     writer = csv.DictWriter(
         out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
@@ -188,7 +188,7 @@ def emit_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
     click.echo(out.getvalue(), nl=False)
 
 
-def emit_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+def emit_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
     """A plain aligned text table (what a person reads in a terminal)."""
     for line in table_lines(rows, columns, {}):
         click.echo(line)

@@ -191,7 +191,7 @@ def create_token(obj: Context, username: str, label: str, expires_in_days: int, 
     token = new.token
     click.echo(
         f"Created token {token['id']} for {token['username']} ({token['label']!r}), "
-        f"expires {token['expires_at'][:10]}.\n"
+        f"expires {(token['expires_at'] or '')[:10]}.\n"
         "Copy it now: it is not stored and will not be shown again.\n"
     )
     click.echo(new.secret)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -17,6 +17,7 @@ from catalogue.commands import (
     pass_context,
 )
 from catalogue.services import assets
+from catalogue.services.record_types import ChangeEntry
 from catalogue.text import shown_safely
 
 MANY: dict[str, Any] = {"multiple": True}
@@ -113,7 +114,7 @@ def given_fields(options: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def show_record(record: dict[str, Any], fmt: str) -> None:
+def show_record(record: Mapping[str, Any], fmt: str) -> None:
     if fmt == "json":
         emit_json(record)
         return
@@ -268,7 +269,7 @@ def history(obj: Context, key: str, fmt: str) -> None:
 HISTORY_SKIP = {"version", "updated_at", "created_at"}
 
 
-def describe_change(change: dict[str, Any]) -> str:
+def describe_change(change: ChangeEntry) -> str:
     before, after = change["before"] or {}, change["after"] or {}
     if change["action"].startswith("edge."):
         edge = after or before
@@ -285,7 +286,7 @@ def describe_change(change: dict[str, Any]) -> str:
     return "changed " + ", ".join(names) if names else "no field changed"
 
 
-def changed_values(change: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def changed_values(change: ChangeEntry) -> list[tuple[str, Any, Any]]:
     """(field, before, after) for each field an asset change changed."""
     before, after = change["before"] or {}, change["after"] or {}
     if change["action"].startswith("edge.") or not before:

@@ -3,6 +3,7 @@ list and show terms."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -92,7 +93,7 @@ def glossary_update(
     _done(record, fmt, "Updated")
 
 
-def _done(record: dict[str, Any], fmt: str, verb: str) -> None:
+def _done(record: Mapping[str, Any], fmt: str, verb: str) -> None:
     if fmt == "json":
         emit_json(record)
     else:

@@ -91,7 +91,9 @@ def review_due(
             within_days=within_days,
         )
     if fmt == "json":
-        emit_json([{c: r[c] for c in (*DUE_COLUMNS, "owner_email", "steward_email")} for r in rows])
+        emit_json(
+            [{c: r.get(c) for c in (*DUE_COLUMNS, "owner_email", "steward_email")} for r in rows]
+        )
     elif fmt == "csv":
         emit_csv(rows, DUE_COLUMNS)
     elif rows:

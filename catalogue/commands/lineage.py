@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +193,7 @@ TRACE_DROPS = ["via", "steward", "kind", "last_updated"]
 TRACE_HEADERS = {"personal_data": "PERSONAL", "last_updated": "UPDATED"}
 
 
-def show_trace_rows(rows: list[dict[str, Any]], width: int) -> None:
+def show_trace_rows(rows: Sequence[Mapping[str, Any]], width: int) -> None:
     """The upstream assets of a trace, fitted to ``width`` columns."""
     named = [{**r, "key": r.get("key") or r.get("title")} for r in rows]
     fitted = fitted_table(named, TRACE_TABLE, TRACE_HEADERS, TRACE_DROPS, width)

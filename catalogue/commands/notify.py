@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
@@ -24,7 +24,7 @@ WATCH_COLUMNS = ["kind", "target", "upstream", "source"]
 LOG_COLUMNS = ["id", "channel", "recipient", "state", "attempts", "last_status", "kind", "text"]
 
 
-def emit_rows(rows: list[dict], fmt: str, columns: list[str], empty: str) -> None:
+def emit_rows(rows: Sequence[Mapping[str, Any]], fmt: str, columns: list[str], empty: str) -> None:
     """JSON, or a table, or a line saying there is nothing."""
     if fmt == "json":
         emit_json(rows)

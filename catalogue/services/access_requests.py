@@ -14,6 +14,7 @@ so asking never tells anyone that a restricted asset exists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from catalogue.models import Asset, Person, User
 from catalogue.notify_models import Notification
 from catalogue.services.access import Principal, can_read
 from catalogue.services.changes import Writer
+from catalogue.services.record_types import AccessRequestRecord
 from catalogue.services.records import asset_record
 
 STATUSES = ("pending", "approved", "declined")
@@ -39,7 +41,7 @@ ACTIONS = (REQUESTED, APPROVED, DECLINED)
 # -- asking ----------------------------------------------------------------------------
 def request_access(
     writer: Writer, key: str, reason: str, until: date, *, max_days: int, base_url: str
-) -> dict[str, Any]:
+) -> AccessRequestRecord:
     """Ask for read access to ``key`` until ``until`` (inclusive), saying why.
 
     Raises Forbidden for someone without an account, Invalid naming the field for
@@ -69,8 +71,8 @@ def request_access(
             f"{until:%-d %B %Y}: {reason}"
         )
         link = f"{base_url.rstrip('/')}/access/requests/{row.id}"
-        for role in ("owner", "steward"):
-            to = (record.get(f"{role}_email") or "").strip().lower()
+        for role, email in (("owner", record["owner_email"]), ("steward", record["steward_email"])):
+            to = (email or "").strip().lower()
             why = f"you are the {role} of {record['title']} ({key}): approve or decline it"
             if to and to != (principal.email or "").lower():
                 _tell(writer, row, "requested", to, text, link, why)
@@ -110,7 +112,7 @@ def _check_until(until: date, today: date, max_days: int) -> None:
         )
 
 
-def _refuse_if_needless(principal: Principal, record: dict[str, Any], key: str) -> None:
+def _refuse_if_needless(principal: Principal, record: Mapping[str, Any], key: str) -> None:
     """An asset the requester may already see needs no request, except an internal
     one they want to use for a new purpose."""
     if record.get("access") == "open":
@@ -138,7 +140,7 @@ def _refuse_if_asked(session: Session, user_id: int, key: str, today: date) -> N
 # -- deciding --------------------------------------------------------------------------
 def decide(
     writer: Writer, request_id: int, approve: bool, reason: str, *, base_url: str
-) -> dict[str, Any]:
+) -> AccessRequestRecord:
     """Approve (a grant until the requested date) or decline a pending request,
     with a reason. Only the asset's owner or steward, or an admin, may; never
     the requester. Raises NotFound, Forbidden, Invalid (no reason) or Conflict
@@ -209,8 +211,11 @@ def _snapshot(row: AccessRequest) -> dict[str, Any]:
 
 
 def request_record(
-    row: AccessRequest, viewer: Principal, record: dict[str, Any] | None, today: date | None = None
-) -> dict[str, Any]:
+    row: AccessRequest,
+    viewer: Principal,
+    record: Mapping[str, Any] | None,
+    today: date | None = None,
+) -> AccessRequestRecord:
     """A request as the surfaces show it; the asset's title only if ``viewer`` may see it."""
     shown = record is not None and can_read(viewer, record)
     in_force = row.status == "approved" and (today is None or row.until >= today)
@@ -233,7 +238,7 @@ def request_record(
 
 def list_requests(
     session: Session, principal: Principal, scope: str, today: date, status: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[AccessRequestRecord]:
     """Requests, newest first. ``mine``: those the principal made; ``to-decide``:
     pending ones for assets they own or steward (every pending one for an admin);
     ``all``: every request, for auditors and admins. Raises Invalid for an unknown
@@ -269,7 +274,7 @@ def list_requests(
 
 def get_request(
     session: Session, principal: Principal, request_id: int, today: date
-) -> dict[str, Any]:
+) -> AccessRequestRecord:
     """One request, for its requester, the asset's owner and steward, auditors and
     admins; NotFound for anyone else (as for a number that names nothing)."""
     row = session.get(AccessRequest, request_id)

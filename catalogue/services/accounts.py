@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import or_, select, update
@@ -30,6 +29,7 @@ from catalogue.errors import (
 from catalogue.models import AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
 from catalogue.services.grants import granted_keys
+from catalogue.services.record_types import UserRecord
 
 EVENT_KINDS = (
     "sign_in",
@@ -67,7 +67,7 @@ def principal_for(user: User, granted: frozenset[str] | None = None) -> Principa
     )
 
 
-def user_record(user: User) -> dict[str, Any]:
+def user_record(user: User) -> UserRecord:
     return {
         "username": user.username,
         "email": user.email,
@@ -156,7 +156,7 @@ def add_user(
     password: str | None = None,
     password_hash: str | None = None,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> UserRecord:
     """Add a local account (admins only). Raises Invalid listing every problem,
     or Conflict if the username or email is taken. A user without a password
     can only use API tokens. ``password_hash`` is for a hash already made."""
@@ -194,7 +194,7 @@ def add_user(
     return user_record(user)
 
 
-def list_users(session: Session, actor: Principal) -> list[dict[str, Any]]:
+def list_users(session: Session, actor: Principal) -> list[UserRecord]:
     """Every account, by username (admins and auditors)."""
     if not actor.sees_everything:
         raise Forbidden("only admins and auditors may list users")
@@ -203,7 +203,7 @@ def list_users(session: Session, actor: Principal) -> list[dict[str, Any]]:
 
 def set_role(
     session: Session, actor: Principal, username: str, role: str, now: datetime | None = None
-) -> dict[str, Any]:
+) -> UserRecord:
     """Give a user another role (admins only); takes effect on their next request."""
     require_admin(actor, "change roles")
     if problems := role_problems(role):
@@ -217,7 +217,7 @@ def set_department(
     username: str,
     department: str | None,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> UserRecord:
     """Move a user to another department, or none (admins only). Their sessions
     end, so what they may see changes on their next request. An SSO account's
     department is read again from the directory at its next sign-in."""
@@ -237,7 +237,7 @@ def _change_user(
     field: str,
     value: str | None,
     now: datetime | None,
-) -> dict[str, Any]:
+) -> UserRecord:
     """Set a user's role or department; a change is audited (old → new) and ends
     their sessions, so what they may do changes on their next request."""
     user = get_user(session, username)
@@ -253,7 +253,7 @@ def _change_user(
 
 def set_disabled(
     session: Session, actor: Principal, username: str, disabled: bool, now: datetime | None = None
-) -> dict[str, Any]:
+) -> UserRecord:
     """Disable (or enable again) an account (admins only). A disabled user's
     session and tokens are refused from their next request on."""
     require_admin(actor, "disable or enable users")

@@ -33,6 +33,7 @@ from catalogue.services.access import Principal, can_read, can_write
 from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import Writer
 from catalogue.services.edges import iso_record, upstream_of
+from catalogue.services.record_types import AssetRecord, TimedEdge
 from catalogue.services.records import Resolver, asset_record
 from catalogue.services.source_systems import source_system_problems
 from lineage import LineageGraph
@@ -99,7 +100,7 @@ class Plan:
     assets: list[AssetStep] = field(default_factory=list)
     edges: list[EdgeStep] = field(default_factory=list)
     existing: dict[str, Asset] = field(default_factory=dict)
-    current_edges: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    current_edges: dict[tuple[str, str], TimedEdge] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {"create": 0, "update": 0, "unchanged": 0, "edges added": 0, "edges ended": 0}
@@ -189,7 +190,7 @@ def _validate(
 
 
 def _whole_record(
-    step: AssetStep, kinds: list[str], current: dict | None, replace: bool
+    step: AssetStep, kinds: list[str], current: AssetRecord | None, replace: bool
 ) -> list[Problem]:
     """Fill ``step.values`` with defaults where the record must state the whole
     asset: a new asset, or any asset under ``replace`` (whose protective marking
@@ -260,7 +261,7 @@ def plan_apply(
     return plan
 
 
-def _may_apply(principal: Principal, record: dict | None, values: dict[str, Any]) -> bool:
+def _may_apply(principal: Principal, record: AssetRecord | None, values: dict[str, Any]) -> bool:
     if record is None:
         return can_write(principal, values)
     merged = {**record, **asset_service.as_record_values(values)}
@@ -312,7 +313,7 @@ def _unknown_keys(step: AssetStep, known: set[str]) -> list[Problem]:
     return problems
 
 
-def _edge_changes(plan: Plan, step: AssetStep, current: list[dict]) -> list[EdgeStep]:
+def _edge_changes(plan: Plan, step: AssetStep, current: list[TimedEdge]) -> list[EdgeStep]:
     """Record in ``plan`` the edges into ``step`` to end (gone, or changed) and
     return those to add (new, or changed: a changed edge is ended and added again)."""
     have = {e["upstream"]: e for e in current}

@@ -19,6 +19,7 @@ from catalogue.services.access import (
     require_write,
 )
 from catalogue.services.changes import Writer, change_entry
+from catalogue.services.record_types import AssetRecord, ChangeEntry
 from catalogue.services.records import Resolver, asset_record, fill_asset, read_record
 from catalogue.services.source_systems import check_source_system
 
@@ -43,7 +44,7 @@ def get_asset(session: Session, key: str) -> Asset:
     return asset
 
 
-def get(session: Session, key: str, principal: Principal) -> dict[str, Any]:
+def get(session: Session, key: str, principal: Principal) -> AssetRecord:
     """The record of ``key`` if ``principal`` may see it; NotFound otherwise."""
     record = read_record(session, key)
     if record is None:
@@ -89,7 +90,7 @@ def register(
     data: Mapping[str, Any],
     resolver: Resolver | None = None,
     as_given: bool = False,
-) -> dict[str, Any]:
+) -> AssetRecord:
     """Register a new asset (``as_given``: JSON exactly as the API documents it,
     see ``load_asset``). Raises Invalid (per field) or Conflict (key taken)."""
     from catalogue.schemas import load_asset  # validation: not needed to read an asset
@@ -147,7 +148,7 @@ def update(
     expected_version: int | None = None,
     resolver: Resolver | None = None,
     as_given: bool = False,
-) -> dict[str, Any]:
+) -> AssetRecord:
     """Change some fields of an asset; a no-op change writes nothing
     (``as_given`` as for ``register``).
 
@@ -188,7 +189,7 @@ def require_not_retired(record: Mapping[str, Any], values: Mapping[str, Any]) ->
 
 def update_validated(
     writer: Writer, asset: Asset, values: Mapping[str, Any], resolver: Resolver, action: str = ""
-) -> dict[str, Any]:
+) -> AssetRecord:
     """Apply already-validated values to an asset and log the change, if any."""
     before = asset_record(asset)
     diff = changed_fields(before, values)
@@ -198,14 +199,14 @@ def update_validated(
     # version (version_id_col) even when only tags or columns changed.
     asset.updated_at = writer.now
     fill_asset(asset, diff, resolver)
-    after = {**asset_record(asset), "version": before["version"] + 1}
+    after: AssetRecord = {**asset_record(asset), "version": before["version"] + 1}
     if not action:
         action = "asset.retire" if diff.get("status") == "retired" else "asset.update"
     writer.log(action, asset.key, before, after)
     return after
 
 
-def retire(writer: Writer, key: str, expected_version: int | None = None) -> dict[str, Any]:
+def retire(writer: Writer, key: str, expected_version: int | None = None) -> AssetRecord:
     """Mark an asset retired. It keeps its history and its lineage history."""
     asset = get_asset(writer.session, key)
     require_write(writer.principal, asset_record(asset), key)
@@ -223,7 +224,7 @@ def list_assets(
     owner: str | None = None,
     tag: str | None = None,
     include_retired: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[AssetRecord]:
     """Assets ``principal`` may see matching every filter given, by key.
     ``owner`` matches name or email."""
     query = select(Asset).order_by(Asset.key)
@@ -243,7 +244,7 @@ def list_assets(
     return [r for r in records if can_read(principal, r)]
 
 
-def titled(session: Session, principal: Principal, title: str) -> list[dict[str, Any]]:
+def titled(session: Session, principal: Principal, title: str) -> list[AssetRecord]:
     """The active assets ``principal`` may see whose title is ``title`` (letter
     case and spaces around it aside), by key: how a person names an asset."""
     wanted = " ".join(title.split()).lower()
@@ -254,7 +255,7 @@ def titled(session: Session, principal: Principal, title: str) -> list[dict[str,
 
 def history(
     session: Session, key: str, principal: Principal, *, checked: bool = False
-) -> list[dict[str, Any]]:
+) -> list[ChangeEntry]:
     """Every change to this asset and its lineage, oldest first (access requests
     are in the audit trail, not here). ``checked``: the
     caller has just read the asset with ``get`` for this principal in this session,
@@ -271,8 +272,8 @@ def history(
 
 
 def _mask_edges(
-    changes: list[dict[str, Any]], session: Session, principal: Principal
-) -> list[dict[str, Any]]:
+    changes: list[ChangeEntry], session: Session, principal: Principal
+) -> list[ChangeEntry]:
     """Edge changes name the other end of the edge: blank the keys of assets the
     caller may not see, so a history never leaks a restricted asset's key."""
     named = {
@@ -298,12 +299,12 @@ def _mask_edges(
             k: (None if k in ("upstream", "via") and v in hidden else v) for k, v in side.items()
         }
 
-    return [
-        {**c, "before": masked(c["before"]), "after": masked(c["after"])}
-        if c["action"].startswith("edge.")
-        else c
-        for c in changes
-    ]
+    def masked_entry(change: ChangeEntry) -> ChangeEntry:
+        if not change["action"].startswith("edge."):
+            return change
+        return {**change, "before": masked(change["before"]), "after": masked(change["after"])}
+
+    return [masked_entry(c) for c in changes]
 
 
 def record_as_of(session: Session, key: str, as_of: datetime) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from catalogue.errors import Forbidden, Invalid, Problem
 from catalogue.models import AuthEvent, ChangeLog
 from catalogue.services.access import Principal
 from catalogue.services.accounts import find_user
+from catalogue.services.record_types import AuditEntry
 
 AUDIT_COLUMNS = ("time", "source", "seq", "actor", "action", "asset", "detail", "remote_addr")
 BOOKKEEPING = {"version", "created_at", "updated_at"}
@@ -161,7 +162,7 @@ def audit_entries(
     actor: str | None = None,
     asset: str | None = None,
     limit: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     """Changes and auth events between ``since`` and ``until`` (inclusive), oldest
     first; with ``limit``, the newest ``limit`` of them.
 
@@ -182,4 +183,20 @@ def audit_entries(
     entries.sort(key=lambda e: (e["at"], e["source"] == "change", e["seq"] or 0))
     if limit is not None:
         entries = entries[-limit:]
-    return [{"time": e.pop("at").astimezone(UTC).isoformat(), **e} for e in entries]
+    return [_entry(e) for e in entries]
+
+
+def _entry(found: dict[str, Any]) -> AuditEntry:
+    """An entry as the trail shows it: its time in ISO 8601 UTC, first."""
+    return {
+        "time": found["at"].astimezone(UTC).isoformat(),
+        "source": found["source"],
+        "seq": found["seq"],
+        "actor": found["actor"],
+        "action": found["action"],
+        "asset": found["asset"],
+        "detail": found["detail"],
+        "remote_addr": found["remote_addr"],
+        "before": found["before"],
+        "after": found["after"],
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,7 +218,7 @@ def _csv_cell(field: str, cell: str) -> Any:
     return cell
 
 
-def file_record(record: dict[str, Any], upstream: list[Any]) -> dict[str, Any]:
+def file_record(record: Mapping[str, Any], upstream: list[Any]) -> dict[str, Any]:
     """A stored record in file form: fields in order, empty ones left out."""
     out: dict[str, Any] = {}
     for name in ASSET_FIELDS:

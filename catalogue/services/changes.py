@@ -10,7 +10,7 @@ reads ``seq > applied`` never skips a row that commits late.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from catalogue.db import utcnow
 from catalogue.models import ChangeLog, LogHead
 from catalogue.services.access import Principal
+from catalogue.services.record_types import ChangeEntry
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ class Writer:
         self,
         action: str,
         key: str,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
     ) -> None:
         """Append a change_log row to this transaction (written in one batch at commit)."""
         self.pending.append(
@@ -135,7 +136,7 @@ def refresh_statistics(bind: Engine | Connection) -> None:
         log.warning("planner statistics not refreshed after a large write: %s", error)
 
 
-def change_entry(row: ChangeLog) -> dict[str, Any]:
+def change_entry(row: ChangeLog) -> ChangeEntry:
     """A change_log row as the views receive it (docs/records.md)."""
     return {
         "seq": row.seq,
@@ -153,7 +154,7 @@ def latest_seq(session: Session) -> int:
     return session.scalar(select(LogHead.seq).where(LogHead.id == 1)) or 0
 
 
-def changes_after(session: Session, seq: int, limit: int | None = None) -> list[dict[str, Any]]:
+def changes_after(session: Session, seq: int, limit: int | None = None) -> list[ChangeEntry]:
     """Committed changes newer than ``seq``, oldest first."""
     query = select(ChangeLog).where(ChangeLog.seq > seq).order_by(ChangeLog.seq)
     if limit:

@@ -235,7 +235,8 @@ def parse_filter(text: str) -> Predicate | None:
     Raises SearchQueryError saying what cannot be read."""
     if not text.strip() or text.strip() == "*:*":
         return None
-    return FilterParser(text).parse()
+    predicate: Predicate = FilterParser(text).parse()
+    return predicate
 
 
 def split_q(q: str) -> tuple[str, str]:

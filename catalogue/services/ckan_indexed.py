@@ -38,6 +38,7 @@ from catalogue.services.publishing import (
     stable_id,
     theme,
 )
+from catalogue.services.record_types import AssetRecord
 from catalogue.services.records import asset_record
 from catalogue.services.search import reading_index
 from catalogue.services.views import Views
@@ -130,7 +131,7 @@ class _Sets(FilterParser):
         return found
 
     def negated(self, part: Any) -> int:
-        return ~part
+        return ~int(part)
 
     def word(self, raw: str) -> int:
         raise NotIndexed(raw)
@@ -159,7 +160,7 @@ class _Sets(FilterParser):
 
 def search_indexed(
     views: Views, principal: Principal, query: PackageQuery, include_private: bool
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[AssetRecord]]:
     """(``package_search``'s answer less its results, the records of the window)
     of ``query`` over the packages ``principal`` may see. Raises SearchQueryError
     as the full search would, and NotIndexed for a filter on a field the index
@@ -253,7 +254,7 @@ def _sort_values(table: DocTable, field: str) -> list[str]:
     return table.derived(f"ckan:{field}", lambda: list(map(value, table.columns[column])))
 
 
-def _records(views: Views, principal: Principal, keys: list[str]) -> list[dict[str, Any]]:
+def _records(views: Views, principal: Principal, keys: list[str]) -> list[AssetRecord]:
     """The records of ``keys`` in order, read together; one deleted (or hidden)
     since the index answered is left out (the next search no longer finds it)."""
     if not keys:

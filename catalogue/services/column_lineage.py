@@ -94,7 +94,7 @@ class PastLineage:
 def past_lineage(session: Session, as_of: datetime) -> PastLineage:
     """Column lineage at ``as_of``: each output's latest ``column_lineage.set``
     by then. Read once per session and moment (a page or a trace asks often)."""
-    cache = session.info.setdefault("past_column_lineage", {})
+    cache: dict[datetime, PastLineage] = session.info.setdefault("past_column_lineage", {})
     if as_of in cache:
         return cache[as_of]
     latest: dict[str, dict[str, list[dict[str, Any]]]] = {}

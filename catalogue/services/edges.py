@@ -7,7 +7,7 @@ can be rebuilt for an audit.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -16,6 +16,7 @@ from catalogue.errors import Conflict, Invalid, LineageCycle, NotFound, Problem
 from catalogue.models import Asset, Edge
 from catalogue.services.access import Principal, require_read, require_write
 from catalogue.services.changes import Writer
+from catalogue.services.record_types import EdgeRecord, TimedEdge
 from catalogue.services.records import asset_record, edge_record
 from lineage import LineageGraph
 
@@ -69,7 +70,7 @@ def add_edge(
     graph: LineageGraph,
     via: str | None = None,
     description: str | None = None,
-) -> dict[str, Any]:
+) -> EdgeRecord:
     """Record that ``upstream`` feeds ``downstream``. ``graph`` is the lineage as
     this transaction found it (``Catalogue.graph_for(writer)``).
 
@@ -102,7 +103,7 @@ def add_edge(
     return record
 
 
-def end_edge(writer: Writer, upstream: str, downstream: str) -> dict[str, Any]:
+def end_edge(writer: Writer, upstream: str, downstream: str) -> EdgeRecord:
     """End the current edge; it stays in the history. Raises NotFound if none is current."""
     edge = current_edge(writer.session, upstream, downstream)
     if edge is None or not _visible(writer.principal, edge.upstream):
@@ -121,7 +122,7 @@ EDGE_FIELDS = ("id", "upstream", "downstream", "via", "description", "valid_from
 
 def _edge_records(
     session: Session, current_only: bool, downstream: list[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[TimedEdge]:
     """Edge records from one joined query on the connection (no ORM rows: the
     lineage view loads 300,000 of these). Times are timezone-aware datetimes."""
     up, down, via = aliased(Asset), aliased(Asset), aliased(Asset)
@@ -142,28 +143,30 @@ def _edge_records(
             chunk = query.where(down.key.in_(downstream[start : start + 500]))
             rows.extend(session.connection().execute(chunk))
         rows.sort(key=lambda row: row[0])
-    return [dict(zip(EDGE_FIELDS, row, strict=True)) for row in rows]
+    return [cast("TimedEdge", dict(zip(EDGE_FIELDS, row, strict=True))) for row in rows]
 
 
-def upstream_of(
-    session: Session, keys: Iterable[str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
+def upstream_of(session: Session, keys: Iterable[str] | None = None) -> dict[str, list[TimedEdge]]:
     """Current edge records by downstream key (all, or for ``keys``), oldest first."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[TimedEdge]] = {}
     for edge in _edge_records(session, True, None if keys is None else list(keys)):
         out.setdefault(edge["downstream"], []).append(edge)
     return out
 
 
-def all_edges(session: Session) -> list[dict[str, Any]]:
+def all_edges(session: Session) -> list[TimedEdge]:
     """Every edge ever recorded, current or ended, in the order they were made."""
     return _edge_records(session, False)
 
 
-def iso_record(edge: dict[str, Any]) -> dict[str, Any]:
+def iso_record(edge: TimedEdge) -> EdgeRecord:
     """An edge record with ISO 8601 times, as the change log stores it."""
     return {
-        **edge,
+        "id": edge["id"],
+        "upstream": edge["upstream"],
+        "downstream": edge["downstream"],
+        "via": edge["via"],
+        "description": edge["description"],
         "valid_from": edge["valid_from"].isoformat(),
         "valid_to": edge["valid_to"].isoformat() if edge["valid_to"] else None,
     }

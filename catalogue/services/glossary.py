@@ -24,6 +24,7 @@ from catalogue.models import Asset, ChangeLog, Department
 from catalogue.services.access import Principal, can_read
 from catalogue.services.changes import Writer, change_entry
 from catalogue.services.publishing import slug as slug_of
+from catalogue.services.record_types import AssetTerm, ChangeEntry, GlossaryTermRecord, TermLink
 from catalogue.services.records import asset_record
 
 STATUSES = ("draft", "approved")
@@ -41,7 +42,7 @@ def normal(word: str) -> str:
     return " ".join(word.casefold().split())
 
 
-def term_record(term: GlossaryTerm) -> dict[str, Any]:
+def term_record(term: GlossaryTerm) -> GlossaryTermRecord:
     """The plain record of a term, as the change log, the API and files hold it."""
     return {
         "slug": term.slug,
@@ -82,7 +83,7 @@ def find_term(session: Session, slug: str) -> GlossaryTerm | None:
     return session.scalar(select(GlossaryTerm).where(GlossaryTerm.slug == slug))
 
 
-def get_term(session: Session, slug: str, principal: Principal) -> dict[str, Any]:
+def get_term(session: Session, slug: str, principal: Principal) -> GlossaryTermRecord:
     """The record of term ``slug``; NotFound naming it (or to someone not signed in)."""
     require_signed_in(principal, slug)
     term = find_term(session, slug)
@@ -96,7 +97,7 @@ def list_terms(
     principal: Principal,
     status: str | None = None,
     department: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[GlossaryTermRecord]:
     """Terms A–Z by name, optionally only one status or department.
     Raises Invalid (unknown status) or NotFound (unknown department)."""
     require_signed_in(principal)
@@ -115,7 +116,7 @@ def list_terms(
     return sorted(records, key=lambda r: normal(r["name"]))
 
 
-def history(session: Session, slug: str, principal: Principal) -> list[dict[str, Any]]:
+def history(session: Session, slug: str, principal: Principal) -> list[ChangeEntry]:
     """Every change to term ``slug``, oldest first."""
     get_term(session, slug, principal)
     rows = session.scalars(
@@ -129,7 +130,7 @@ def add_term(
     data: Mapping[str, Any],
     source: str | None = None,
     coming: Collection[str] = (),
-) -> dict[str, Any]:
+) -> GlossaryTermRecord:
     """Add a term. Raises Invalid (a field, naming it and the allowed values),
     Conflict (its name or a synonym is already another term's word) or
     Forbidden (a steward adding a term for another department). ``coming``:
@@ -161,7 +162,7 @@ def update_term(
     expected_version: int | None = None,
     source: str | None = None,
     coming: Collection[str] = (),
-) -> dict[str, Any]:
+) -> GlossaryTermRecord:
     """Change some fields of term ``slug``; a change that changes nothing writes
     nothing. Raises NotFound, Invalid, Conflict (a word of another term, or a
     stale ``expected_version``) or Forbidden."""
@@ -292,7 +293,7 @@ def _fill(session: Session, term: GlossaryTerm, values: Mapping[str, Any]) -> No
 
 def linked_assets(
     session: Session, record: Mapping[str, Any], principal: Principal
-) -> list[dict[str, Any]]:
+) -> list[TermLink]:
     """The assets and columns a term describes that ``principal`` may see:
     ``{key, title, column}``, by title."""
     wanted: dict[str, list[str | None]] = {}
@@ -302,7 +303,7 @@ def linked_assets(
     if not wanted:
         return []
     found = session.scalars(select(Asset).where(Asset.key.in_(wanted)))
-    rows = []
+    rows: list[TermLink] = []
     for asset in found:
         data = asset_record(asset)
         if can_read(principal, data):
@@ -312,12 +313,12 @@ def linked_assets(
     return sorted(rows, key=lambda r: (r["title"].lower(), r["column"] or ""))
 
 
-def terms_for_asset(session: Session, key: str, principal: Principal) -> list[dict[str, Any]]:
+def terms_for_asset(session: Session, key: str, principal: Principal) -> list[AssetTerm]:
     """The terms that describe asset ``key`` or one of its columns:
     ``{slug, name, status, column}`` (the glossary is small: read whole)."""
     if not principal.signed_in:
         return []
-    out = []
+    out: list[AssetTerm] = []
     for term in session.scalars(select(GlossaryTerm)):
         for link in term.links or []:
             linked, _, column = link.partition(":")
@@ -336,7 +337,7 @@ def synonym_groups(session: Session) -> dict[str, list[str]]:
     return {name: list(synonyms or []) for name, synonyms in session.execute(query) if synonyms}
 
 
-def term_named(session: Session, query: str, principal: Principal) -> dict[str, Any] | None:
+def term_named(session: Session, query: str, principal: Principal) -> GlossaryTermRecord | None:
     """The approved term whose name or a synonym is exactly ``query`` (case and
     spacing aside), for showing its definition above search results."""
     wanted = normal(query)

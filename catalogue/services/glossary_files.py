@@ -10,7 +10,7 @@ names the file, the line and the field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,7 @@ def term_file_records(session: Any) -> list[dict[str, Any]]:
     terms = sorted(session.scalars(select(GlossaryTerm)), key=lambda t: glossary.normal(t.name))
     out = []
     for term in terms:
-        record = glossary.term_record(term)
+        record: Mapping[str, Any] = glossary.term_record(term)
         out.append({k: record[k] for k in FILE_FIELDS if record[k] not in (None, "", [])})
     return out
 

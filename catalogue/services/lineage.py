@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,14 @@ from catalogue.errors import Forbidden, Invalid, NotFound, Problem
 from catalogue.services import run_health
 from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
 from catalogue.services.as_of import changed_since, records_as_of
+from catalogue.services.record_types import (
+    AssetRecord,
+    HandlingMismatch,
+    LineageCheck,
+    RetiredFeed,
+    StaleFeed,
+    TraceRow,
+)
 from lineage import Hop, Inheritance, LineageGraph
 
 FLAG_WORDS = {
@@ -105,7 +113,7 @@ class Sight:
         return key if self.visible(key) else None
 
 
-def placeholder_row(hop: Hop, sight: Sight) -> dict[str, Any]:
+def placeholder_row(hop: Hop, sight: Sight) -> TraceRow:
     row: dict[str, Any] = dict.fromkeys(TRACE_COLUMNS)
     row.update(
         hops=hop.hops,
@@ -114,7 +122,7 @@ def placeholder_row(hop: Hop, sight: Sight) -> dict[str, Any]:
         via=[],
         restricted=True,
     )
-    return row
+    return cast("TraceRow", row)
 
 
 HIDDEN_UPSTREAM = (
@@ -123,7 +131,7 @@ HIDDEN_UPSTREAM = (
 )
 
 
-def shown_record(record: dict[str, Any], sight: Sight) -> dict[str, Any]:
+def shown_record(record: AssetRecord, sight: Sight) -> AssetRecord:
     """The record as the caller may see it: a source system that is an asset they
     may not see is not named (its key would say it exists)."""
     system = record.get("source_system")
@@ -139,7 +147,7 @@ class Trace:
     key: str
     as_of: datetime | None
     subject: dict[str, Any]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[TraceRow] = field(default_factory=list)
     inherited: list[dict[str, Any]] = field(default_factory=list)
     #: Something upstream is hidden from the caller: what it passes on is not shown.
     hidden_upstream: bool = False
@@ -164,10 +172,10 @@ def _today(as_of: datetime | None) -> date:
 
 def hop_rows(
     hops: list[Hop], attrs: Mapping[str, Mapping[str, Any]], as_of: datetime | None, sight: Sight
-) -> list[dict[str, Any]]:
+) -> list[TraceRow]:
     """One row per asset reached, with the people and handling auditors need."""
     today = _today(as_of)
-    rows = []
+    rows: list[TraceRow] = []
     for hop in hops:
         if not sight.visible(hop.key):
             rows.append(placeholder_row(hop, sight))
@@ -182,7 +190,7 @@ def hop_rows(
             restricted=False,
         )
         row["stale"] = vocab.is_stale(a.get("update_frequency"), a.get("last_updated"), today)
-        rows.append(row)
+        rows.append(cast("TraceRow", row))
     return rows
 
 
@@ -281,7 +289,7 @@ def neighbours(
     principal: Principal,
     depth: int | None = None,
     as_of: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> list[TraceRow]:
     """Upstream or downstream assets as rows (see TRACE_COLUMNS), restricted
     ones as placeholders."""
     sight = Sight(graph, principal)
@@ -296,7 +304,7 @@ def _side(
     direction: str,
     depth: int | None,
     as_of: datetime | None,
-) -> tuple[list[Hop], list[dict[str, Any]]]:
+) -> tuple[list[Hop], list[TraceRow]]:
     """The hops of one side of ``key`` and their rows, one row per hop."""
     if depth is not None and depth < 1:
         raise Invalid("depth must be 1 or more", [Problem("must be 1 or more", "depth")])
@@ -314,9 +322,9 @@ class Neighbourhood:
     them. A restricted asset's node id is opaque (``restricted-N``), never its key,
     and a pipeline on an edge is named only when the caller may see it."""
 
-    upstream: list[dict[str, Any]] = field(default_factory=list)
-    downstream: list[dict[str, Any]] = field(default_factory=list)
-    nodes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    upstream: list[TraceRow] = field(default_factory=list)
+    downstream: list[TraceRow] = field(default_factory=list)
+    nodes: list[tuple[str, str, TraceRow]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -373,9 +381,7 @@ def paths(
     return [[sight.name(k) for k in route] for route in graph.paths(a, b, as_of=as_of)]
 
 
-def check(
-    graph: LineageGraph, principal: Principal, today: date | None = None
-) -> dict[str, list[dict[str, Any]]]:
+def check(graph: LineageGraph, principal: Principal, today: date | None = None) -> LineageCheck:
     """What an auditor should look at: handling weaker than inherited sensitivity,
     and stale or retired assets that still feed an active report. Needs an auditor or admin: the
     answer names assets across every department."""
@@ -383,7 +389,7 @@ def check(
         raise Forbidden("the lineage check is for auditors and admins")
     today = today or datetime.now(UTC).date()
     titles: dict[str, str] = {}
-    mismatches = []
+    mismatches: list[HandlingMismatch] = []
     for m in graph.mismatches():
         for i in m.inherited:
             for k in i.path:
@@ -397,8 +403,8 @@ def check(
                 "explanations": [explain(i, titles) for i in m.inherited],
             }
         )
-    stale_feeds = []
-    retired_feeds = []
+    stale_feeds: list[StaleFeed] = []
+    retired_feeds: list[RetiredFeed] = []
     for key in graph.asset_keys():
         node = graph.node(key)
         if node.get("status") == "retired":

@@ -38,7 +38,7 @@ Decisions a reader should know:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -52,6 +52,7 @@ from catalogue.services import assets, edges, run_health
 from catalogue.services.access import Principal, can_write
 from catalogue.services.changes import Writer
 from catalogue.services.openlineage_names import digest, key_for, names_for
+from catalogue.services.record_types import ColumnRecord
 from catalogue.services.records import asset_record
 from lineage import LineageGraph
 
@@ -131,13 +132,13 @@ class Outcome:
 
 
 # -- assets ----------------------------------------------------------------------
-def merge_columns(current: list[dict[str, Any]], given: list[dict[str, Any]]) -> list[dict]:
+def merge_columns(current: list[ColumnRecord], given: list[dict[str, Any]]) -> list[ColumnRecord]:
     """The given columns, in their order, keeping what the catalogue knew of each
     (description when the feed gives none, and always the personal flag)."""
     known = {c["name"]: c for c in current}
-    merged = []
+    merged: list[ColumnRecord] = []
     for column in given:
-        old = known.get(column["name"], {})
+        old: Mapping[str, Any] = known.get(column["name"]) or {}
         merged.append(
             {
                 "name": column["name"],

@@ -14,7 +14,6 @@ that one record rather than every package (``package_show``).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from catalogue.services.publishing import (
     published_record,
     stable_id,
 )
+from catalogue.services.record_types import AssetRecord
 
 PACKAGE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HASHED_NAME = re.compile(r"(?P<base>[a-z0-9_-]+)-[0-9a-f]{8}")
@@ -36,7 +36,7 @@ HASHED_NAME = re.compile(r"(?P<base>[a-z0-9_-]+)-[0-9a-f]{8}")
 _KEYS_BY_ID: dict[str, str] = {}
 
 
-def find_package(session: Session, principal: Principal, wanted: str) -> dict[str, Any]:
+def find_package(session: Session, principal: Principal, wanted: str) -> AssetRecord:
     """The record of the active package ``principal`` may see whose id or name is
     ``wanted``, else of the package whose key is ``wanted`` (a retired one too, as
     an asset's own address shows it). NotFound as for any asset one may not see."""

@@ -19,6 +19,7 @@ from catalogue.errors import Invalid, Problem
 from catalogue.models import User
 from catalogue.services import accounts, authentication
 from catalogue.services.access import Principal
+from catalogue.services.record_types import UserRecord
 
 WRONG_CURRENT = "is not correct"
 
@@ -81,7 +82,7 @@ def change_own_password(
 
 def set_password(
     session: Session, actor: Principal, username: str, new: str, now: datetime | None = None
-) -> dict:
+) -> UserRecord:
     """An admin sets ``username``'s password (a forgotten one): every session
     of the account ends. Raises Forbidden, NotFound or Invalid (``password``)."""
     accounts.require_admin(actor, "set passwords")

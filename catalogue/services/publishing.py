@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from catalogue.errors import NotFound
 from catalogue.services import assets
 from catalogue.services.access import Principal
+from catalogue.services.record_types import AssetRecord
 
 PUBLISHED_KINDS = ("dataset", "report")
 OGL3_URL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -147,7 +148,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "none"
 
 
-def theme(record: dict[str, Any]) -> str:
+def theme(record: Mapping[str, Any]) -> str:
     """The EU data-theme code of a record (see the module docstring)."""
     name = (record.get("department") or "").lower()
     for code, words in THEME_WORDS:
@@ -156,7 +157,7 @@ def theme(record: dict[str, Any]) -> str:
     return "GOVE"
 
 
-def licence(record: dict[str, Any]) -> tuple[str, str, str | None, bool] | None:
+def licence(record: Mapping[str, Any]) -> tuple[str, str, str | None, bool] | None:
     """(CKAN id, title, URL or None, open?) of a record's licence; None without one."""
     name = record.get("licence")
     if not name:
@@ -166,7 +167,7 @@ def licence(record: dict[str, Any]) -> tuple[str, str, str | None, bool] | None:
     return (slug(name), name, None, False)
 
 
-def distributions(record: dict[str, Any]) -> list[dict[str, Any]]:
+def distributions(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The record's links (or its web location) as downloadable distributions."""
     links = [
         link for link in record.get("links") or [] if re.match(r"[a-z][a-z0-9+.-]*://", link["url"])
@@ -190,18 +191,18 @@ def distributions(record: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def published(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def published(records: Iterable[AssetRecord]) -> list[AssetRecord]:
     return [r for r in records if r["kind"] in PUBLISHED_KINDS]
 
 
 def published_records(
     session: Session, principal: Principal, include_retired: bool = False
-) -> list[dict]:
+) -> list[AssetRecord]:
     """Every package ``principal`` may see, by key (one data function for CKAN and DCAT)."""
     return published(assets.list_assets(session, principal, include_retired=include_retired))
 
 
-def published_record(session: Session, principal: Principal, key: str) -> dict[str, Any]:
+def published_record(session: Session, principal: Principal, key: str) -> AssetRecord:
     """One package; NotFound (as for any invisible asset) if it is not published."""
     record = assets.get(session, key, principal)
     if record["kind"] not in PUBLISHED_KINDS:

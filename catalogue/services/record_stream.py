@@ -18,12 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue.models import Asset, AssetColumn, Department, Person, Tag, asset_tags
+from catalogue.services.record_types import AssetRecord
 from catalogue.services.records import record_of
 
 BATCH = 2000
 
 
-def stream_records(session: Session, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+def stream_records(session: Session, batch: int = BATCH) -> Iterator[AssetRecord]:
     """Every asset's record (retired ones included), in id order."""
     departments = {i: name for i, name in session.execute(select(Department.id, Department.name))}
     people = {p.id: p for p in session.execute(select(Person.id, Person.name, Person.email))}

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, lazyload
 
 from catalogue.models import Asset, AssetColumn, Department, Edge, Person, Tag
+from catalogue.services.record_types import AssetRecord, EdgeRecord
 
 # Fields copied as they are between a validated record and the Asset row.
 PLAIN_FIELDS = (
@@ -51,7 +52,7 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def asset_record(asset: Asset) -> dict[str, Any]:
+def asset_record(asset: Asset) -> AssetRecord:
     """The record of an asset as it is now, with version and timestamps."""
     return record_of(
         asset,
@@ -63,7 +64,7 @@ def asset_record(asset: Asset) -> dict[str, Any]:
     )
 
 
-def read_record(session: Session, key: str) -> dict[str, Any] | None:
+def read_record(session: Session, key: str) -> AssetRecord | None:
     """The record of the asset ``key`` (None if there is none), its columns read
     as plain rows: mapping a wide dataset's 1,000 columns to objects cost more
     than the rest of its page (issue #21). The asset itself is mapped as usual,
@@ -98,7 +99,7 @@ def record_of(
     steward: Any,
     tags: list[str],
     columns: Sequence[Any],
-) -> dict[str, Any]:
+) -> AssetRecord:
     """The record of an asset row (a mapped Asset or a row of the assets table),
     given its department's name, its owner and steward (anything with ``name`` and
     ``email``), its tag names and its columns in order: one shape for every reader."""
@@ -155,14 +156,14 @@ def record_of(
     }
 
 
-def edge_record(edge: Edge) -> dict[str, Any]:
+def edge_record(edge: Edge) -> EdgeRecord:
     return {
         "id": edge.id,
         "upstream": edge.upstream.key,
         "downstream": edge.downstream.key,
         "via": edge.via.key if edge.via else None,
         "description": edge.description,
-        "valid_from": _iso(edge.valid_from),
+        "valid_from": edge.valid_from.isoformat(),
         "valid_to": _iso(edge.valid_to),
     }
 

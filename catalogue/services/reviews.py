@@ -8,6 +8,7 @@ kind's interval, records who reviewed it, when and why, and appends
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -20,19 +21,20 @@ from catalogue.models import Department
 from catalogue.services.access import Principal, require_read
 from catalogue.services.assets import get_asset, list_assets
 from catalogue.services.changes import Writer
+from catalogue.services.record_types import AssetRecord, DueReview
 from catalogue.services.records import asset_record
 
 NOTE_MAX = 2000
 
 
-def may_review(principal: Principal, record: dict[str, Any]) -> bool:
+def may_review(principal: Principal, record: Mapping[str, Any]) -> bool:
     """The asset's owner or steward, or an admin (who may act for them)."""
     return principal.role == "admin" or (principal.signed_in and principal.is_person_of(record))
 
 
 def record_review(
     writer: Writer, key: str, policy: ReviewPolicy, note: str | None = None
-) -> dict[str, Any]:
+) -> AssetRecord:
     """Record that ``writer.principal`` confirmed asset ``key`` is still correct.
 
     The next review falls one interval (its kind's, in months) after today.
@@ -60,7 +62,7 @@ def record_review(
     asset.last_review_note = note
     asset.review_date = add_months(today, policy.months_for(asset.kind))
     asset.updated_at = writer.now
-    after = {**asset_record(asset), "version": before["version"] + 1}
+    after: AssetRecord = {**asset_record(asset), "version": before["version"] + 1}
     writer.log("asset.review", key, before, after)
     return after
 
@@ -89,7 +91,7 @@ def due_reviews(
     department: str | None = None,
     person: str | None = None,
     within_days: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[DueReview]:
     """Active assets the caller may see whose review is due on or before
     ``today + within_days``, soonest first. ``person`` (an email or name) keeps
     the assets they own or steward. Each row is the asset's record plus ``due``
@@ -99,7 +101,7 @@ def due_reviews(
     """
     check_department(session, department)
     horizon = date.fromordinal(today.toordinal() + within_days)
-    rows = []
+    rows: list[DueReview] = []
     for record in list_assets(session, principal, department=department):
         if person and not Principal(person, email=person).is_person_of(record):
             continue

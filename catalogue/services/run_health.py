@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from catalogue.models import Asset, Edge, LineageRun
 from catalogue.services.changes import Writer
+from catalogue.services.record_types import LastWrite, RunRecord
 from lineage import LineageGraph
 
 FINISHED = ("COMPLETE", "FAIL", "ABORT")
@@ -141,7 +142,7 @@ def runs_of(session: Session, job: str, limit: int = 10, offset: int = 0) -> lis
     )
 
 
-def run_history(session: Session, job: str, limit: int = 10) -> list[dict[str, Any]]:
+def run_history(session: Session, job: str, limit: int = 10) -> list[RunRecord]:
     """A job's latest runs, newest first: state, start, last event, what they named."""
     return [
         {
@@ -197,7 +198,7 @@ def last_successful_write(
     return None
 
 
-def last_write_record(session: Session, key: str) -> dict[str, Any] | None:
+def last_write_record(session: Session, key: str) -> LastWrite | None:
     """:func:`last_successful_write` as the API record and the page show it."""
     run = last_successful_write(session, key)
     if run is None:

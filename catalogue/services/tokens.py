@@ -12,7 +12,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from catalogue.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from catalogue.models import ApiToken, User
 from catalogue.services.access import Principal
 from catalogue.services.accounts import get_user, record_event, require_admin, token_digest
+from catalogue.services.record_types import TokenRecord
 
 TOKEN_SCHEME = "cat_"
 DEFAULT_TOKEN_DAYS = 90
@@ -32,7 +32,7 @@ MAX_TOKEN_DAYS = 366
 class NewToken:
     """A token just created: ``secret`` is shown to its owner once and never stored."""
 
-    token: dict[str, Any]
+    token: TokenRecord
     secret: str
 
 
@@ -42,7 +42,7 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
     return "expired" if token.expires_at <= (now or utcnow()) else "active"
 
 
-def token_record(token: ApiToken, now: datetime | None = None) -> dict[str, Any]:
+def token_record(token: ApiToken, now: datetime | None = None) -> TokenRecord:
     """A token as people see it: never its secret or its hash."""
 
     def iso(value: datetime | None) -> str | None:
@@ -111,7 +111,7 @@ def create_token(
 
 def list_tokens(
     session: Session, actor: Principal, username: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[TokenRecord]:
     """Tokens of one user (or of everyone, for admins), newest first."""
     query = select(ApiToken).join(ApiToken.user).order_by(ApiToken.id.desc())
     if username is not None:
@@ -125,7 +125,7 @@ def list_tokens(
 
 def revoke_token(
     session: Session, actor: Principal, token_id: int, now: datetime | None = None
-) -> dict[str, Any]:
+) -> TokenRecord:
     """Revoke a token at once (its owner or an admin). Revoking twice is harmless.
     Raises NotFound for an id the actor may not see."""
     token = session.get(ApiToken, token_id)

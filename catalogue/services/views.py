@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from catalogue.errors import Unavailable
 from catalogue.models import Asset, ChangeLog, Department, Person
 from catalogue.services.changes import changes_after, latest_seq
 from catalogue.services.record_stream import stream_records
+from catalogue.services.record_types import AssetRecord, ChangeEntry
 from search import IndexUnreadable, SearchIndex
 
 if TYPE_CHECKING:  # the graph is imported when first built: a write needs only the index
@@ -53,11 +54,11 @@ REBUILD_AFTER = 20_000
 CATCH_UP_BATCH = 5_000
 
 
-def node_attrs(record: dict[str, Any] | None) -> dict[str, Any] | None:
+def node_attrs(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return None if record is None else {f: record.get(f) for f in NODE_FIELDS}
 
 
-def graph_change(change: dict[str, Any]) -> dict[str, Any]:
+def graph_change(change: ChangeEntry) -> ChangeEntry:
     """A change entry with asset snapshots cut down to the graph's node fields."""
     if not change["action"].startswith("asset."):
         return change
@@ -267,6 +268,6 @@ def reading_index() -> Iterator[None]:
         raise unreadable(error) from error
 
 
-def all_records(session: Session) -> Iterator[dict[str, Any]]:
+def all_records(session: Session) -> Iterator[AssetRecord]:
     """Every asset's record, streamed in batches (see record_stream)."""
     return stream_records(session)

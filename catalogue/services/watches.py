@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -25,6 +25,7 @@ from catalogue.services.access import Principal, require_read
 from catalogue.services.accounts import find_user, principal_for
 from catalogue.services.assets import department_names, get_asset
 from catalogue.services.changes import latest_seq
+from catalogue.services.record_types import WatchRecord
 from catalogue.services.records import asset_record
 
 TARGET_KINDS = ("asset", "department")
@@ -124,7 +125,7 @@ def add_watch(
     target: Target,
     upstream: bool = False,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> WatchRecord:
     """Watch ``target`` (again: a muted own-asset watch is unmuted). Raises
     NotFound for what the person may not see, Invalid for a bad target kind."""
     _check_target(session, user, target)
@@ -162,7 +163,7 @@ def remove_watch(session: Session, user: User, target: Target) -> str:
     return "removed"
 
 
-def watch_record(row: Watch, source: str = "chosen") -> dict[str, Any]:
+def watch_record(row: Watch, source: str = "chosen") -> WatchRecord:
     return {
         "kind": row.target_kind,
         "target": row.target,
@@ -172,14 +173,14 @@ def watch_record(row: Watch, source: str = "chosen") -> dict[str, Any]:
     }
 
 
-def list_watches(session: Session, user: User) -> list[dict[str, Any]]:
+def list_watches(session: Session, user: User) -> list[WatchRecord]:
     """What the person watches: their own choices, then the assets they own or
     steward (unless they opted out), sorted by kind and name."""
     rows = list(session.scalars(select(Watch).where(Watch.user_id == user.id)))
     chosen = [watch_record(r) for r in rows if not r.muted]
     muted = {r.target for r in rows if r.muted and r.target_kind == "asset"}
     have = {(w["kind"], w["target"]) for w in chosen}
-    own = [
+    own: list[WatchRecord] = [
         {"kind": "asset", "target": key, "upstream": False, "source": role, "created_at": None}
         for key, role in own_assets(session, user).items()
         if key not in muted and ("asset", key) not in have

@@ -28,6 +28,7 @@ from catalogue.notify_models import Notification, Webhook
 from catalogue.services.access import Principal
 from catalogue.services.accounts import require_admin
 from catalogue.services.notify_settings import NotifySettings
+from catalogue.services.record_types import DeliveryRecord, NewWebhook, WebhookRecord
 from catalogue.services.watches import start_listening
 
 SIGNATURE_HEADER = "Catalogue-Signature"
@@ -71,7 +72,7 @@ def add_webhook(
     settings: NotifySettings,
     description: str | None = None,
     secret: str | None = None,
-) -> dict[str, Any]:
+) -> NewWebhook:
     """Register a webhook (admins only). Its secret is generated unless given,
     and returned this once. Raises Forbidden, or Invalid for a URL the settings
     do not allow."""
@@ -88,10 +89,10 @@ def add_webhook(
     session.add(hook)
     start_listening(session)
     session.flush()
-    return webhook_record(hook) | {"secret": hook.secret}
+    return {**webhook_record(hook), "secret": hook.secret}
 
 
-def webhook_record(hook: Webhook) -> dict[str, Any]:
+def webhook_record(hook: Webhook) -> WebhookRecord:
     return {
         "id": hook.id,
         "url": hook.url,
@@ -113,7 +114,7 @@ def get_webhook(session: Session, hook_id: int) -> Webhook:
     return hook
 
 
-def list_webhooks(session: Session, actor: Principal) -> list[dict[str, Any]]:
+def list_webhooks(session: Session, actor: Principal) -> list[WebhookRecord]:
     require_admin(actor, "see webhooks")
     return [webhook_record(h) for h in session.scalars(select(Webhook).order_by(Webhook.id))]
 
@@ -124,7 +125,7 @@ def remove_webhook(session: Session, actor: Principal, hook_id: int) -> None:
     get_webhook(session, hook_id).active = False
 
 
-def delivery_record(row: Notification) -> dict[str, Any]:
+def delivery_record(row: Notification) -> DeliveryRecord:
     return {
         "id": row.id,
         "event": row.idempotency_key,
@@ -144,7 +145,7 @@ def delivery_record(row: Notification) -> dict[str, Any]:
 
 def delivery_log(
     session: Session, actor: Principal, hook_id: int | None = None, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[DeliveryRecord]:
     """Newest deliveries first, of one webhook or of every channel (admins only)."""
     require_admin(actor, "read the delivery log")
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
@@ -154,7 +155,9 @@ def delivery_log(
     return [delivery_record(r) for r in session.scalars(query)]
 
 
-def send_again(session: Session, actor: Principal, delivery_id: int, now: datetime) -> dict:
+def send_again(
+    session: Session, actor: Principal, delivery_id: int, now: datetime
+) -> DeliveryRecord:
     """Queue a delivery again (its event keeps its id, so a receiver can tell)."""
     require_admin(actor, "send deliveries again")
     row = session.get(Notification, delivery_id) if 0 < delivery_id <= MAX_ID else None

@@ -8,6 +8,7 @@ a key one may not see looks exactly like asking for a key that names nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -71,7 +72,7 @@ def access_explained(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _why_you_see(
-    principal: Principal, record: dict[str, Any], level: str, grant: dict | None
+    principal: Principal, record: dict[str, Any], level: str, grant: Mapping[str, Any] | None
 ) -> str | None:
     if grant is not None:
         return (

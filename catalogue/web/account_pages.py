@@ -19,6 +19,7 @@ from catalogue.errors import Conflict, Invalid, NotFound
 from catalogue.http import catalogue, current_principal
 from catalogue.services import accounts, tokens
 from catalogue.services.access import ROLES
+from catalogue.services.record_types import TokenRecord, UserRecord
 from catalogue.web.presenters import sentence_case, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -38,7 +39,7 @@ def _admins_only() -> None:
         raise NotFound("there is no such page")
 
 
-def _account(username: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _account(username: str) -> tuple[UserRecord, list[TokenRecord]]:
     _admins_only()
     principal = current_principal()
     with catalogue().read() as db:

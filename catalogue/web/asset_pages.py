@@ -21,6 +21,7 @@ from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
 from catalogue.services.harvest.compare import SCHEMA_CHANGE, column_changes
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
+from catalogue.services.record_types import ChangeEntry
 from catalogue.web.blueprint import bp
 from catalogue.web.governance_pages import review_state
 from catalogue.web.presenters import ACTIONS
@@ -94,7 +95,7 @@ def asset_link(sight: lineage.Sight, key: str | None) -> Markup | str:
     )
 
 
-def describe(change: dict[str, Any], sight: lineage.Sight) -> list[str | Markup]:
+def describe(change: ChangeEntry, sight: lineage.Sight) -> list[str | Markup]:
     """What one change did, in lines a person reads. Assets it names appear as
     their titles linked to their pages; those the caller may not see (an edge
     from a restricted asset) are not shown."""
@@ -141,7 +142,7 @@ def describe(change: dict[str, Any], sight: lineage.Sight) -> list[str | Markup]
     return lines or ["No field changed"]
 
 
-def presented_history(changes: list[dict[str, Any]], sight: lineage.Sight) -> list[dict[str, Any]]:
+def presented_history(changes: list[ChangeEntry], sight: lineage.Sight) -> list[dict[str, Any]]:
     """Newest first, each with its label and what it changed."""
     return [
         {

@@ -14,6 +14,7 @@ from flask import Response, render_template, request
 
 from catalogue.errors import Invalid
 from catalogue.http import catalogue, current_principal
+from catalogue.services.record_types import AuditEntry
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import signed_in
 
@@ -66,7 +67,7 @@ def _filters() -> dict[str, Any]:
     }
 
 
-def _entries(filters: dict[str, Any], limit: int | None) -> list[dict[str, Any]]:
+def _entries(filters: dict[str, Any], limit: int | None) -> list[AuditEntry]:
     """Matching entries, oldest first (the newest ``limit`` with a limit)."""
     from catalogue.services.audit import audit_entries
 

@@ -4,6 +4,7 @@ API and the CLI make — and lists come from ``services.assets.list_assets``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from catalogue.api.schemas import SearchQuery
 from catalogue.errors import Invalid, Problem
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, glossary
+from catalogue.services.record_types import AssetRecord
 from catalogue.services.search import search_assets, search_with, suggest_titles
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, kind_label, sentence_case, signed_in
@@ -179,7 +181,7 @@ def department(slug: str) -> str:
     cat = catalogue()
     with cat.read() as session:
         records = assets.list_assets(session, current_principal(), department=name)
-    by_kind: dict[str, list[dict[str, Any]]] = {}
+    by_kind: dict[str, list[AssetRecord]] = {}
     for record in sorted(records, key=lambda r: r["title"].lower()):
         by_kind.setdefault(record["kind"], []).append(record)
     people = people_of(records)
@@ -192,7 +194,7 @@ def department(slug: str) -> str:
     )
 
 
-def people_of(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def people_of(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Owners and stewards named by ``records``, with how many assets each holds."""
     found: dict[str, dict[str, Any]] = {}
     for record in records:

@@ -9,6 +9,7 @@ messages for people, field by field.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +146,7 @@ class AssetForm:
     link_rows: list[int] = field(default_factory=list)
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> AssetForm:
+    def from_record(cls, record: Mapping[str, Any]) -> AssetForm:
         values = {name: _text(record.get(name)) for name in (*TEXT_FIELDS, *CHOICE_FIELDS, "key")}
         values["tags"] = ", ".join(record.get("tags") or [])
         for name in LINE_LIST_FIELDS:

@@ -11,6 +11,7 @@ from flask import render_template
 
 from catalogue.http import catalogue, current_principal
 from catalogue.services import glossary
+from catalogue.services.record_types import ChangeEntry
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import signed_in
 
@@ -56,7 +57,7 @@ def _related(session: Any, slug: str) -> dict[str, Any]:
     return {"slug": slug, "name": found.name if found else slug}
 
 
-def _change(change: dict[str, Any]) -> dict[str, Any]:
+def _change(change: ChangeEntry) -> dict[str, Any]:
     before, after = change["before"] or {}, change["after"] or {}
     names = [name for name in glossary.FIELDS if before and before.get(name) != after.get(name)]
     what = "Added" if not before else "Changed " + ", ".join(names) if names else "No field changed"

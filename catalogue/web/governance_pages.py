@@ -8,6 +8,7 @@ the CLI makes, with the signed-in principal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from catalogue.governance import MEASURES, ReviewPolicy, missed_targets
 from catalogue.http import catalogue, current_principal
 from catalogue.services import registers, reviews
 from catalogue.services.access import Principal
+from catalogue.services.record_types import DueReview
 from catalogue.web.blueprint import bp
 from catalogue.web.lineage_pages import as_of_from_request
 from catalogue.web.presenters import department_slug, nice_date, signed_in
@@ -35,7 +37,7 @@ def _policy() -> ReviewPolicy:
     return catalogue().settings.review_policy
 
 
-def review_state(record: dict[str, Any], principal: Principal) -> dict[str, Any]:
+def review_state(record: Mapping[str, Any], principal: Principal) -> dict[str, Any]:
     """What the asset page says about its review: when it is due, since when it
     is overdue, and whether the reader may confirm it."""
     policy = _policy()
@@ -61,7 +63,7 @@ def review_asset(key: str) -> Any:
     return redirect(url_for("web.asset", key=key))
 
 
-def _split(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _split(rows: list[DueReview]) -> tuple[list[DueReview], list[DueReview]]:
     return [r for r in rows if r["overdue"]], [r for r in rows if not r["overdue"]]
 
 

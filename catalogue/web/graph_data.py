@@ -10,6 +10,7 @@ id (``restricted-N``). This module only dresses them for the page.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from flask import url_for
 from catalogue.services import assets, lineage
 from catalogue.services.access import Principal
 from catalogue.services.column_links import ColumnLink, by_column, column_links
+from catalogue.services.record_types import TraceRow
 from catalogue.store import Catalogue
 from catalogue.web.presenters import is_sensitive, kind_label
 
@@ -29,12 +31,12 @@ DIRECTIONS = ("both", "upstream", "downstream")
 class LineageView:
     """Around ``centre``: its record, the rows on each side and the graph elements."""
 
-    centre: dict[str, Any]
+    centre: Mapping[str, Any]
     direction: str
     depth: int | None
     as_of: datetime | None
-    upstream: list[dict[str, Any]] = field(default_factory=list)
-    downstream: list[dict[str, Any]] = field(default_factory=list)
+    upstream: list[TraceRow] = field(default_factory=list)
+    downstream: list[TraceRow] = field(default_factory=list)
     nodes: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
 
@@ -49,7 +51,9 @@ class LineageView:
         }
 
 
-def _node(row: dict[str, Any], node_id: str, side: str, as_of: datetime | None) -> dict[str, Any]:
+def _node(
+    row: Mapping[str, Any], node_id: str, side: str, as_of: datetime | None
+) -> dict[str, Any]:
     """One node as the explorer draws it and its side panel describes it: what the
     caller may see of the asset, and where its page and column lineage are."""
     restricted = bool(row.get("restricted"))

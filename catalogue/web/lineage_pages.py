@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -67,7 +68,7 @@ def _as_of_args(as_of: datetime | None) -> dict[str, Any]:
     return {"as_of": as_of.date().isoformat()} if as_of else {}
 
 
-def _render_dated(template: str, record: dict[str, Any], form: AsOfForm, **context: Any) -> str:
+def _render_dated(template: str, record: Mapping[str, Any], form: AsOfForm, **context: Any) -> str:
     """A lineage page of ``record`` with its as-of date input (``_as_of.html``)
     filled in from ``form``."""
     return render_template(
@@ -173,7 +174,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def trace_csv_text(rows: list[dict[str, Any]]) -> str:
+def trace_csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
     """The trace rows as CSV with the CLI's columns (``lineage trace --format csv``)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(TRACE_COLUMNS), extrasaction="ignore")

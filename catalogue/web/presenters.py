@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -186,7 +186,7 @@ def is_stale(record: dict[str, Any], today: date | None = None) -> bool:
     )
 
 
-def is_sensitive(record: dict[str, Any]) -> bool:
+def is_sensitive(record: Mapping[str, Any]) -> bool:
     """Personal, special category or OFFICIAL-SENSITIVE (or higher) data."""
     return bool(
         record.get("personal_data")

@@ -9,6 +9,7 @@ service refuses it and the page says so instead of overwriting their change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from catalogue.errors import Conflict, Forbidden, Invalid, LineageCycle, NotFoun
 from catalogue.http import catalogue, current_principal
 from catalogue.services import assets, edges, lineage
 from catalogue.services.access import Principal, can_write
+from catalogue.services.record_types import AssetRecord
 from catalogue.web.blueprint import bp
 from catalogue.web.browse import people_of
 from catalogue.web.forms import LABELS, AssetForm, friendly
@@ -105,7 +107,7 @@ def register() -> Any:
     return redirect(url_for("web.asset", key=record["key"]))
 
 
-def _editable(key: str, principal: Principal) -> dict[str, Any]:
+def _editable(key: str, principal: Principal) -> AssetRecord:
     """The asset's record if ``principal`` may change it: NotFound if they cannot
     see it, Forbidden (a 403 page) if they can see it but not change it."""
     with catalogue().read() as session:
@@ -147,7 +149,7 @@ def edit_asset(key: str) -> Any:
 
 
 def _feeds_page(
-    record: dict[str, Any],
+    record: Mapping[str, Any],
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,

@@ -16,6 +16,7 @@ from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal
 from catalogue.services import run_health, watches, webhooks
 from catalogue.services.lineage import Sight, sight_name
+from catalogue.services.record_types import RunRecord
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, signed_in
 
@@ -93,7 +94,7 @@ def run_risk(key: str) -> str | None:
     return run_health.sentence(key, risk, sight_name(sight))
 
 
-def job_runs(key: str) -> list[dict[str, Any]]:
+def job_runs(key: str) -> list[RunRecord]:
     """A pipeline's latest OpenLineage runs (its page shows them)."""
     with catalogue().read() as session:
         return run_health.run_history(session, key)

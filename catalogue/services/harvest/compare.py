@@ -4,6 +4,7 @@ against what a reader found in the source. Pure functions, and one read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -47,7 +48,7 @@ def merged_columns(current: list[dict[str, Any]], found: list[dict[str, Any]]) -
     ]
 
 
-def owned_changes(record: dict[str, Any], found: FoundDataset, source_system: str) -> dict:
+def owned_changes(record: Mapping[str, Any], found: FoundDataset, source_system: str) -> dict:
     """The technical fields that differ from the source (and a description to
     fill in while it is empty). Curated fields are never in it."""
     changes: dict[str, Any] = {}
@@ -68,7 +69,9 @@ def owned_changes(record: dict[str, Any], found: FoundDataset, source_system: st
     return changes
 
 
-def column_changes(before: list[dict], after: list[dict]) -> list[str]:
+def column_changes(
+    before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]
+) -> list[str]:
     """A schema change in words: columns added, dropped and retyped."""
     old = {c["name"]: c.get("type") for c in before}
     new = {c["name"]: c.get("type") for c in after}
