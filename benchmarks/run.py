@@ -43,8 +43,10 @@ def steps(pg: str | None, large: bool = False) -> list[tuple[str, list[str]]]:
         ("demo", ["benchmarks.bench_demo", *on_pg]),
         ("lineage sqlite", ["benchmarks.bench_lineage", "--assets", "100000", "--keep"]),
     ]
-    # Workers sharing memory (#21) on the catalogue the lineage step kept.
+    # Workers sharing memory (#21), and the edit form's pickers (#17), on the
+    # catalogue the lineage step kept.
     out.append(("workers sqlite", ["benchmarks.bench_workers", "--assets", "100000"]))
+    out.append(("pickers sqlite", ["benchmarks.bench_pickers", "--assets", "100000"]))
     if pg:
         lineage_pg = ["benchmarks.bench_lineage", "--assets", "100000", *on_pg, "--keep"]
         out.append(("lineage postgresql", lineage_pg))

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from catalogue.errors import Forbidden, NotFound
 
 if TYPE_CHECKING:  # imported when needed: the search index is not every command's business
+    from sqlalchemy import ColumnElement
+
     from search import Visibility
 
 ROLES = ("viewer", "steward", "auditor", "admin")
@@ -130,3 +132,29 @@ def visibility(principal: Principal) -> Visibility:
         people=people,
         keys=principal.granted,
     )
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """The same read rule as ``can_read``, as a condition on the ``assets`` table,
+    for a query that must not load every asset to filter it (the steward's
+    pickers on a catalogue of 100,000 assets)."""
+    from sqlalchemy import func, or_, select, true
+
+    from catalogue.models import Asset, Department, Person
+
+    if principal.sees_everything:
+        return true()
+    if not principal.signed_in:
+        return Asset.access == "open"
+    # can_read: a missing access level counts as internal.
+    allowed = [Asset.access.in_(("open", "internal", ""))]
+    if principal.department is not None:
+        department = select(Department.id).where(Department.name == principal.department)
+        allowed.append(Asset.department_id.in_(department))
+    mine = principal.email or principal.name
+    if mine:
+        person = select(Person.id).where(func.lower(Person.email) == mine.lower())
+        allowed += [Asset.owner_id.in_(person), Asset.steward_id.in_(person)]
+    if principal.granted:
+        allowed.append(Asset.key.in_(sorted(principal.granted)))
+    return or_(*allowed)

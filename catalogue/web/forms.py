@@ -43,9 +43,10 @@ DATE_FIELDS = ("last_updated", "review_date")
 DATE_PARTS = ("day", "month", "year")
 COLUMN_FIELDS = ("name", "type", "description")
 LINK_FIELDS = ("name", "url", "format")
-SPARE_COLUMN_ROWS = 3
-SPARE_LINK_ROWS = 2
 MAX_ROWS = 500
+#: The buttons that change the rows instead of saving (GOV.UK's "add another",
+#: without JavaScript): ``add-columns``, ``remove-links-2``…
+ROW_ACTION = re.compile(r"(add|remove)-(columns|links)(?:-(\d+))?")
 
 LABELS = {
     "key": "Key",
@@ -144,6 +145,8 @@ class AssetForm:
     # Submitted rows that were not blank, by form row number (for error links).
     column_rows: list[int] = field(default_factory=list)
     link_rows: list[int] = field(default_factory=list)
+    #: The steward pressed "Add another" or "Remove": show the form again, save nothing.
+    changing_rows: bool = False
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> AssetForm:
@@ -166,9 +169,7 @@ class AssetForm:
             for c in record.get("columns") or []
         ]
         links = [{k: _text(link.get(k)) for k in LINK_FIELDS} for link in record.get("links") or []]
-        form = cls(values=values, columns=columns, links=links)
-        form.pad()
-        return form
+        return cls(values=values, columns=columns, links=links)
 
     @classmethod
     def from_request(cls, submitted: MultiDict[str, str]) -> AssetForm:
@@ -185,18 +186,28 @@ class AssetForm:
         for name in DATE_FIELDS:
             for part in DATE_PARTS:
                 values[f"{name}-{part}"] = submitted.get(f"{name}-{part}", "").strip()
-        form = cls(values=values)
-        form.columns = _rows(submitted, "columns", (*COLUMN_FIELDS, "personal"))
-        form.links = _rows(submitted, "links", LINK_FIELDS)
-        form.pad()
+        action = ROW_ACTION.fullmatch(submitted.get("action", ""))
+        removed = {
+            prefix: int(action.group(3))
+            for prefix in ("columns", "links")
+            if action and action.group(1) == "remove" and action.group(2) == prefix
+            if action.group(3) is not None
+        }
+        form = cls(values=values, changing_rows=action is not None)
+        form.columns = _rows(
+            submitted, "columns", (*COLUMN_FIELDS, "personal"), removed.get("columns")
+        )
+        form.links = _rows(submitted, "links", LINK_FIELDS, removed.get("links"))
+        if action and action.group(1) == "add":
+            form.add_row(action.group(2))
         return form
 
-    def pad(self) -> None:
-        """Spare blank rows for new columns and links (no JavaScript needed)."""
-        self.columns += [
-            dict.fromkeys((*COLUMN_FIELDS, "personal"), "") for _ in range(SPARE_COLUMN_ROWS)
-        ]
-        self.links += [dict.fromkeys(LINK_FIELDS, "") for _ in range(SPARE_LINK_ROWS)]
+    def add_row(self, prefix: str) -> None:
+        """One more empty column (``prefix`` "columns") or link ("links") row."""
+        if prefix == "columns":
+            self.columns.append(dict.fromkeys((*COLUMN_FIELDS, "personal"), ""))
+        else:
+            self.links.append(dict.fromkeys(LINK_FIELDS, ""))
 
     def record(self, with_key: bool) -> dict[str, Any]:
         """The record the services validate: every field the form has."""
@@ -216,7 +227,7 @@ class AssetForm:
         for name in BOOLEAN_FIELDS:
             data[name] = self.values.get(name) == "yes"
         for name in DATE_FIELDS:
-            data[name] = _iso_date(*(self.values.get(f"{name}-{p}", "") for p in DATE_PARTS))
+            data[name] = self.iso_date(name)
         self.column_rows, data["columns"] = [], []
         for row_number, row in enumerate(self.columns):
             if any(row.get(k, "").strip() for k in COLUMN_FIELDS):
@@ -239,6 +250,10 @@ class AssetForm:
                 if kind == "links" and row["url"] is None:
                     row["url"] = ""
         return data
+
+    def iso_date(self, name: str) -> str | None:
+        """A date field's day, month and year as the schema reads them (see ``_iso_date``)."""
+        return _iso_date(*(self.values.get(f"{name}-{p}", "") for p in DATE_PARTS))
 
     def version(self) -> int | None:
         try:
@@ -306,9 +321,14 @@ def _iso_date(day: str, month: str, year: str) -> str | None:
 
 
 def _rows(
-    submitted: MultiDict[str, str], prefix: str, names: tuple[str, ...]
+    submitted: MultiDict[str, str],
+    prefix: str,
+    names: tuple[str, ...],
+    removed: int | None = None,
 ) -> list[dict[str, str]]:
-    """Rows submitted as ``prefix-N-name`` fields, in row order."""
+    """Rows submitted as ``prefix-N-name`` fields, in row order, without row
+    number ``removed``. A row the steward added and left blank stays on the
+    form (what they see is what they had); saving skips it (``record``)."""
     numbers = sorted(
         {
             int(found.group(1))
@@ -316,7 +336,6 @@ def _rows(
             if (found := re.fullmatch(rf"{prefix}-(\d+)-\w+", key))
             and int(found.group(1)) < MAX_ROWS
         }
+        - {removed}
     )
-    rows = [{name: submitted.get(f"{prefix}-{n}-{name}", "") for name in names} for n in numbers]
-    # Blank rows (a spare row left empty, or only "personal" ticked) are dropped.
-    return [row for row in rows if any(row[k].strip() for k in names if k != "personal")]
+    return [{name: submitted.get(f"{prefix}-{n}-{name}", "") for name in names} for n in numbers]

@@ -17,11 +17,11 @@ from flask import flash, redirect, render_template, request, url_for
 from catalogue import vocab
 from catalogue.errors import Conflict, Forbidden, Invalid, LineageCycle, NotFound
 from catalogue.http import catalogue, current_principal
-from catalogue.services import assets, edges, lineage
+from catalogue.services import assets, edges, known, lineage
 from catalogue.services.access import Principal, can_write
 from catalogue.services.record_types import AssetRecord
 from catalogue.web.blueprint import bp
-from catalogue.web.browse import people_of
+from catalogue.web.form_sections import HEADINGS, form_summary
 from catalogue.web.forms import LABELS, AssetForm, friendly
 from catalogue.web.presenters import sentence_case, signed_in
 
@@ -44,19 +44,13 @@ def _choices() -> dict[str, Any]:
 def _known(principal: Principal) -> dict[str, Any]:
     """What the catalogue already knows, offered to the steward as they type
     (a ``<datalist>`` beside each text box, so any other value can still be
-    entered): departments, the source systems and the owners and stewards of
-    the assets ``principal`` may see."""
+    entered): see ``services.known``."""
     with catalogue().read() as session:
-        departments = sorted(assets.department_names(session), key=str.lower)
-        records = assets.list_assets(session, principal)
-    systems = sorted(
-        ((r["key"], r["title"]) for r in records if r["kind"] == "source_system"),
-        key=lambda pair: pair[1].lower(),
-    )
+        found = known.known(session, principal)
     return {
-        "known_departments": departments,
-        "known_systems": systems,
-        "known_people": people_of(records),
+        "known_departments": found.departments,
+        "known_systems": found.systems,
+        "known_people": found.people,
     }
 
 
@@ -66,6 +60,8 @@ def _form_page(form: AssetForm, status: int = 200, **context: Any) -> tuple[str,
         "web/asset_form.html",
         form=form,
         labels=LABELS,
+        sections=HEADINGS,
+        summary_rows=form_summary(form),
         **_choices(),
         **_known(current_principal()),
         **context,
@@ -91,6 +87,8 @@ def register() -> Any:
         )
         return _form_page(form, registering=True)
     form = AssetForm.from_request(request.form)
+    if form.changing_rows:
+        return _form_page(form, registering=True)
     try:
         with catalogue().write(principal) as writer:
             record = assets.register(writer, form.record(with_key=True))
@@ -130,6 +128,8 @@ def edit_asset(key: str) -> Any:
         return _form_page(AssetForm.from_record(record), record=record)
     form = AssetForm.from_request(request.form)
     form.values["key"] = key
+    if form.changing_rows:
+        return _form_page(form, record=record)
     try:
         with catalogue().write(principal) as writer:
             after = assets.update(writer, key, form.record(with_key=False), form.version())

@@ -291,7 +291,13 @@ def test_edit_refuses_a_script_address(
 ) -> None:
     pages.sign_in("steward")
     before = record(demo_app, "repairs-orders")
-    values = form_values(pages.text("/assets/repairs-orders/edit"))
+    html = pages.text("/assets/repairs-orders/edit")
+    if field.startswith("links-"):  # the asset has no links: the steward adds a row (#17)
+        added = pages.post(
+            "/assets/repairs-orders/edit", {**form_values(html), "action": "add-links"}
+        )
+        html = added.get_data(as_text=True)
+    values = form_values(html)
     assert field in values, sorted(values)
     values[field] = value
     if field.startswith("links-"):
