@@ -1,5 +1,9 @@
-"""What the lineage graph remembers: asset snapshots, every edge record, and
-the indexes that make traversals cheap.
+"""The NetworkX lineage store: asset snapshots, every edge record, and the
+indexes that make traversals cheap, as plain Python objects.
+
+``catalogue serve`` uses the compact store (``lineage.compact``), whose memory
+workers can share; this one is kept as the reference it is checked against
+(``LineageGraph(store=LineageStore())``): simpler, and built on NetworkX.
 
 Two structures, each suited to one kind of question:
 
@@ -148,6 +152,42 @@ class LineageStore:
     @staticmethod
     def _via_of(records: Iterable[EdgeRecord]) -> tuple[str, ...]:
         return tuple(sorted({r.via for r in records if r.via}))
+
+    # -- the questions LineageGraph asks (the compact store answers the same) ---
+
+    def asset_count(self) -> int:
+        return len(self.assets)
+
+    def asset_keys(self) -> Iterable[str]:
+        return self.assets.keys()
+
+    def is_asset(self, key: str) -> bool:
+        return key in self.assets
+
+    def snapshot(self, key: str) -> Mapping[str, Any] | None:
+        return self.assets.get(key)
+
+    def kind(self, key: str) -> str | None:
+        asset = self.assets.get(key)
+        return None if asset is None else asset.get("kind")
+
+    def handling(self, key: str) -> Mapping[str, Any] | None:
+        return self.assets.get(key)
+
+    def has_node(self, key: str) -> bool:
+        return key in self.current
+
+    def node_keys(self) -> Iterable[str]:
+        return self.current.nodes
+
+    def successors(self, key: str) -> list[str]:
+        return list(self.current.successors(key)) if key in self.current else []
+
+    def current_pairs(self) -> Iterable[tuple[str, str]]:
+        return self.current.edges()
+
+    def current_pair_count(self) -> int:
+        return int(self.current.number_of_edges())
 
     def exists(self, key: str, when: datetime | None) -> bool:
         """True if ``key`` existed at ``when`` (always, for None or no ``created_at``)."""
