@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from lineage.frozen import FrozenBase
-from lineage.packed import NO_TIME, OPEN_END, micros
+from lineage.packed import NO_TIME, OPEN_END, collector_paused, micros
 from lineage.records import EdgeRecord, freeze, parse_time
 
 _EMPTY = FrozenBase({}, [])
@@ -38,6 +38,7 @@ class CompactStore:
         self._base = _EMPTY
         self._assets: dict[str, Mapping[str, Any]] = {}
         self._created: dict[str, int] = {}
+        self._created_ids: dict[int, int] = {}  # the same, by base id, for base nodes
         self._extra: dict[str, None] = {}  # node keys the base lacks, in order seen
         self._edges: dict[int, EdgeRecord] = {}
         self._out_of: dict[str, dict[int, EdgeRecord]] = {}
@@ -57,10 +58,12 @@ class CompactStore:
         if len(self._base) or self._assets or self._edges:
             raise RuntimeError("load() fills an empty store; use put_asset/put_edge")
         by_key: dict[str, Mapping[str, Any]] = {}
-        for snapshot in assets:
-            by_key[snapshot["key"]] = snapshot
-        by_id = {record.id: record for record in edges}
-        self._base = FrozenBase(by_key, list(by_id.values()))
+        with collector_paused():
+            for snapshot in assets:
+                by_key[snapshot["key"]] = snapshot
+        with collector_paused():
+            by_id = {record.id: record for record in edges}
+            self._base = FrozenBase(by_key, list(by_id.values()))
 
     def put_asset(self, snapshot: Mapping[str, Any]) -> None:
         """Add or replace an asset snapshot (kept by reference).
@@ -73,6 +76,9 @@ class CompactStore:
         created = micros(parse_time(snapshot.get("created_at")))
         self._assets[key] = snapshot
         self._created[key] = created
+        node = self._base.index.get(key)
+        if node is not None:
+            self._created_ids[node] = created
         self._add_node(key)
 
     def put_edge(self, record: EdgeRecord) -> None:
@@ -190,19 +196,8 @@ class CompactStore:
         found: dict[str, set[str]] = {}
         base = self._base
         if node is not None:
-            ends = base.up if upstream else base.down
-            for edge in base.edges_of(node, upstream):
-                if base.rec_id[edge] in self._edges:
-                    continue
-                to = base.valid_to[edge]
-                if at is None:
-                    if to != OPEN_END:
-                        continue
-                elif not base.valid_from[edge] <= at < to:
-                    continue
-                other = base.keys[ends[edge]]
-                if at is None or self._created_at(other) <= at:
-                    self._note(found, other, base.via_of(edge))
+            for position, via in self._gather_base(node, upstream, at):
+                self._note(found, base.keys[position], via)
         overlay = self._into if upstream else self._out_of
         for record in overlay.get(key, {}).values():
             if at is None:
@@ -214,6 +209,30 @@ class CompactStore:
             if at is None or self._created_at(other) <= at:
                 self._note(found, other, record.via)
         return found
+
+    def _gather_base(
+        self, node: int, upstream: bool, at: int | None
+    ) -> Iterator[tuple[int, str | None]]:
+        """(neighbour id, via) of each base record into or out of ``node`` that
+        counts at ``at`` (current ones for None) and the overlay has not replaced.
+        Works on ids: only the records that count are turned into keys."""
+        base, replaced, created_ids = self._base, self._edges, self._created_ids
+        ends, created, rec_id = (base.up if upstream else base.down), base.created, base.rec_id
+        valid_from, valid_to = base.valid_from, base.valid_to
+        for edge in base.edges_of(node, upstream):
+            if replaced and rec_id[edge] in replaced:
+                continue
+            if at is None:
+                if valid_to[edge] != OPEN_END:
+                    continue
+            elif not valid_from[edge] <= at < valid_to[edge]:
+                continue
+            other = ends[edge]
+            if at is not None:
+                since = created_ids.get(other, created[other]) if created_ids else created[other]
+                if since > at:
+                    continue
+            yield other, base.via_of(edge)
 
     @staticmethod
     def _note(found: dict[str, set[str]], other: str, via: str | None) -> None:

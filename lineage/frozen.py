@@ -17,7 +17,9 @@ overlay in ``lineage.compact``, which hides the base records they replace.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from itertools import accumulate, repeat
 from typing import Any
 
 from lineage.packed import (
@@ -58,9 +60,9 @@ class FrozenBase:
         self.descriptions, self.description = interned(e.description for e in edges)
         self.valid_from = array("q", (micros(e.valid_from) for e in edges))
         self.valid_to = array("q", (micros(e.valid_to, OPEN_END) for e in edges))
-        self.out_off, self.out_edge = _csr(len(keys), self.up, range(len(edges)))
-        self.in_off, self.in_edge = _csr(len(keys), self.down, range(len(edges)))
-        self._load_current(len(keys), edges, ids)
+        self.out_off, self.out_edge = _csr(len(keys), self.up)
+        self.in_off, self.in_edge = _csr(len(keys), self.down)
+        self._load_current(len(keys))
 
     def _load_nodes(self, keys: list[str], assets: Mapping[str, Mapping[str, Any]]) -> None:
         empty = pack_snapshot({})
@@ -71,23 +73,27 @@ class FrozenBase:
         self.handling = array("B", (_handling_code(assets.get(k)) for k in keys))
         self.asset_count = len(assets)
 
-    def _load_current(self, n: int, edges: list[EdgeRecord], ids: dict[str, int]) -> None:
+    def _load_current(self, n: int) -> None:
         pairs: dict[tuple[int, int], set[str]] = {}
-        for e in edges:
-            if e.valid_to is None:
-                vias = pairs.setdefault((ids[e.upstream], ids[e.downstream]), set())
-                if e.via:
-                    vias.add(e.via)
-        combos, combo = interned("\0".join(sorted(v)) for v in pairs.values())
+        names = self.names
+        for up, down, via, valid_to in zip(
+            self.up, self.down, self.via, self.valid_to, strict=True
+        ):
+            if valid_to == OPEN_END:
+                vias = pairs.setdefault((up, down), set())
+                if via >= 0 and names[via]:
+                    vias.add(names[via])
+        # No via at all (most pairs) is -1, so a trace builds no tuple for it.
+        combos, combo = interned("\0".join(sorted(v)) if v else None for v in pairs.values())
         self.combos = combos
         ups = array("i", (up for up, _ in pairs))
         downs = array("i", (down for _, down in pairs))
-        self.cur_out_off, order = _csr(n, ups, range(len(pairs)))
-        self.cur_out_to = array("i", (downs[p] for p in order))
-        self.cur_out_via = array("i", (combo[p] for p in order))
-        self.cur_in_off, order = _csr(n, downs, range(len(pairs)))
-        self.cur_in_to = array("i", (ups[p] for p in order))
-        self.cur_in_via = array("i", (combo[p] for p in order))
+        self.cur_out_off, order = _csr(n, ups)
+        self.cur_out_to = array("i", map(downs.__getitem__, order))
+        self.cur_out_via = array("i", map(combo.__getitem__, order))
+        self.cur_in_off, order = _csr(n, downs)
+        self.cur_in_to = array("i", map(ups.__getitem__, order))
+        self.cur_in_via = array("i", map(combo.__getitem__, order))
         self.current_pairs = len(pairs)
 
     # -- nodes --------------------------------------------------------------------
@@ -140,8 +146,7 @@ class FrozenBase:
 
     def via_keys(self, combo: int) -> tuple[str, ...]:
         """The sorted via keys of a current pair's combination."""
-        text = self.combos[combo]
-        return tuple(text.split("\0")) if text else ()
+        return () if combo < 0 else tuple(self.combos[combo].split("\0"))
 
     def via_of(self, edge: int) -> str | None:
         code = self.via[edge]
@@ -173,20 +178,14 @@ class FrozenBase:
         )
 
 
-def _csr(n: int, sources: array, items: Iterable[int]) -> tuple[array, array]:
-    """Offsets (n + 1) and the items grouped by their source node, in order."""
-    counts = array("i", [0]) * (n + 1)
-    for source in sources:
-        counts[source + 1] += 1
-    for i in range(n):
-        counts[i + 1] += counts[i]
-    fill = array("i", counts)
-    grouped = array("i", [0]) * len(sources)
-    for item in items:
-        source = sources[item]
-        grouped[fill[source]] = item
-        fill[source] += 1
-    return counts, grouped
+def _csr(n: int, sources: array) -> tuple[array, array]:
+    """Offsets (n + 1) and the positions of ``sources`` grouped by source node
+    (in order within a node): built with C-level sorting and counting, as a
+    Python loop per edge would double the load time."""
+    order = array("i", sorted(range(len(sources)), key=sources.__getitem__))
+    counts = Counter(sources)
+    offsets = array("i", accumulate(map(counts.get, range(n), repeat(0, n)), initial=0))
+    return offsets, order
 
 
 def _created(asset: Mapping[str, Any] | None) -> int:

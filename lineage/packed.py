@@ -12,10 +12,12 @@ untouched.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import pickle
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,3 +145,20 @@ def unpack_snapshot(data: bytes) -> dict[str, Any]:
     value = marshal.loads(data[1:]) if data[:1] == b"m" else pickle.loads(data[1:])
     assert isinstance(value, dict)
     return value
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a bulk load allocates.
+
+    A load creates hundreds of thousands of containers and no reference cycles;
+    left running, the collector rescans the growing heap again and again and
+    that costs about a third of the build time. It is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -19,15 +19,14 @@ a snapshot after handing it over.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import networkx as nx
 
+from lineage.packed import collector_paused
 from lineage.records import EdgeRecord, freeze, parse_time
 
 
@@ -59,7 +58,7 @@ class LineageStore:
         """
         if self.assets or self._edges:
             raise RuntimeError("load() fills an empty store; use put_asset/put_edge")
-        with _collector_paused():
+        with collector_paused():
             self._load(assets, edges)
 
     def _load(self, assets: Iterable[Mapping[str, Any]], edges: Iterable[EdgeRecord]) -> None:
@@ -247,23 +246,6 @@ class LineageStore:
         nodes = tuple(sorted((key, freeze(attrs)) for key, attrs in self.assets.items()))
         edges = tuple(sorted((e.summary() for e in self._edges.values()), key=lambda s: s[0]))
         return (nodes, edges)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a bulk load allocates.
-
-    A load creates hundreds of thousands of containers and no reference cycles;
-    left running, the collector rescans the growing heap again and again and
-    that costs about a third of the build time. It is restored afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _via(record: EdgeRecord) -> tuple[str, ...]:
