@@ -5,7 +5,9 @@ upstream trace of reports, with the same trace done by a recursive SQL query
 (CTE) on the same database printed beside it, and the auditor's trace as of a
 past date (the catalogue as loaded) beside the same traces now. Targets: load
 ≤ 5 s, apply ≤ 5 ms, trace p95 ≤ 10 ms (at 250,000 assets / 750,000 edges too),
-as-of trace p95 ≤ 10 ms and ≤ 2× the trace now.
+as-of trace p95 ≤ 10 ms and ≤ 2× the trace now. Then the compact graph beside
+the NetworkX one it replaced (``benchmarks.graph_stores``): memory, load,
+traces and what a forked worker makes private by walking it.
 
     python -m benchmarks.bench_lineage [--assets 100000] [--database-url URL] [--keep]
 
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from benchmarks import catalogues
+from benchmarks import catalogues, graph_stores
 from benchmarks.catalogues import ADMIN
 from benchmarks.common import WORK, print_table, save, summary_ms, timed
 from catalogue.models import Asset
@@ -128,6 +130,7 @@ def measure(built: catalogues.BenchCatalogue, traces: int) -> dict:
         as_of_ms = timed(
             lambda: trace(session, graph, next(it), ADMIN, as_of=loaded_at), len(quarter)
         )
+    stores = graph_stores.compare(catalogue, traces)
     catalogue.close()
     return {
         "backend": built.backend,
@@ -144,6 +147,7 @@ def measure(built: catalogues.BenchCatalogue, traces: int) -> dict:
         "trace_service_now_ms": summary_ms(now_ms),
         "trace_service_as_of_ms": summary_ms(as_of_ms),
         "reports_traced": traces,
+        "stores": stores,
     }
 
 
@@ -212,6 +216,10 @@ def main() -> None:
     print_table(
         f"Lineage, {result['assets']:,} assets / {result['edges']:,} edges ({result['backend']})",
         rows,
+    )
+    print_table(
+        f"The graph's store, before and after (#21), {result['assets']:,} assets",
+        graph_stores.rows(result["stores"]),
     )
     # 100,000 keeps its old name (the HTTP benchmark and the summary read it).
     size = "" if result["assets"] == 100_000 else f"-{result['assets']}"

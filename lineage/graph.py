@@ -3,7 +3,9 @@ by the change log, answering traces now and as they stood on any date.
 
 Edges may name keys that are not (yet) registered assets: such keys are walked
 like any other, but ``has()`` is False for them and ``node()`` raises KeyError.
-Storage and its indexes live in ``lineage.store``.
+Storage and its indexes live in ``lineage.compact`` (flat arrays that worker
+processes share; see that module) or, as the reference the compact store is
+tested against, ``lineage.store`` (NetworkX).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import networkx as nx
 
 from lineage import cycles, export, sensitivity
+from lineage.compact import CompactStore
 from lineage.records import EdgeRecord, parse_time
 from lineage.results import Hop, Inheritance, Mismatch, path_between
 from lineage.store import LineageStore
@@ -32,25 +35,31 @@ class LineageGraph:
         applied_seq: the highest change-log ``seq`` applied (0 when empty).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: CompactStore | LineageStore | None = None) -> None:
+        """An empty graph in ``store`` (default: a new ``CompactStore``)."""
         self.applied_seq: int = 0
-        self._store = LineageStore()
+        self._store = CompactStore() if store is None else store
 
     # -- building and keeping in step -------------------------------------------
 
     @classmethod
     def build(
-        cls, assets: Iterable[Mapping[str, Any]], edges: Iterable[Mapping[str, Any]], seq: int
+        cls,
+        assets: Iterable[Mapping[str, Any]],
+        edges: Iterable[Mapping[str, Any]],
+        seq: int,
+        store: CompactStore | LineageStore | None = None,
     ) -> LineageGraph:
         """Build the graph from asset snapshots and ALL edge records (ended ones
-        too), as of change-log sequence ``seq``.
+        too), as of change-log sequence ``seq``, in an empty ``store`` (default:
+        a new ``CompactStore``).
 
         Raises:
             KeyError: a record lacks a required field (asset ``key``; edge ``id``,
                 ``upstream`` or ``downstream``).
             ValueError: a date-time field is not ISO 8601.
         """
-        graph = cls()
+        graph = cls(store)
         graph._store.load(assets, (EdgeRecord.from_record(record) for record in edges))
         graph.applied_seq = seq
         return graph
@@ -85,41 +94,43 @@ class LineageGraph:
 
     def __len__(self) -> int:
         """The number of assets (retired ones included)."""
-        return len(self._store.assets)
+        return self._store.asset_count()
 
     def successors(self, key: str) -> list[str]:
         """Keys ``key`` currently feeds directly; empty for a key the graph lacks."""
-        current = self._store.current
-        return list(current.successors(key)) if key in current else []
+        return self._store.successors(key)
 
     def refused_edges(
         self, added: Sequence[tuple[str, str]], ended: Iterable[tuple[str, str]] = ()
     ) -> list[tuple[tuple[str, str], list[str]]]:
         """Which of ``added`` would close a cycle in the current graph once ``ended``
         are gone, each with its cycle (see ``lineage.cycles.refused_edges``)."""
-        return cycles.refused_edges(self._store.current.edges(), added, ended)
+        return cycles.refused_edges(self._store.current_pairs(), added, ended)
 
     def asset_keys(self) -> list[str]:
         """Keys of every registered asset (retired ones included), sorted."""
-        return sorted(self._store.assets)
+        return sorted(self._store.asset_keys())
 
     def has(self, key: str) -> bool:
         """True if ``key`` is a registered asset (retired or not)."""
-        return key in self._store.assets
+        return self._store.is_asset(key)
 
     def node(self, key: str) -> dict[str, Any]:
-        """A shallow copy of the asset's current snapshot.
+        """A copy of the asset's current snapshot (at least a shallow one).
 
         Raises:
             KeyError: ``key`` is not a registered asset.
         """
-        return dict(self._store.assets[key])
+        snapshot = self._store.snapshot(key)
+        if snapshot is None:
+            raise KeyError(key)
+        return dict(snapshot)
 
     def edge_count(self, as_of: Moment = None) -> int:
         """The number of connected (upstream, downstream) pairs, now or at ``as_of``."""
         when = parse_time(as_of)
         if when is None:
-            return self._store.current.number_of_edges()
+            return self._store.current_pair_count()
         return len({(e.upstream, e.downstream) for e in self._store.edges_at(when)})
 
     def signature(self) -> tuple[Any, ...]:
@@ -173,8 +184,7 @@ class LineageGraph:
         return sorted(found)
 
     def _kind(self, key: str) -> str | None:
-        asset = self._store.assets.get(key)
-        return None if asset is None else asset.get("kind")
+        return self._store.kind(key)
 
     def _walk(
         self,
@@ -208,7 +218,7 @@ class LineageGraph:
             KeyError: ``start`` is neither an asset nor named by any edge.
             ValueError: ``depth`` is negative.
         """
-        if start not in self._store.current:
+        if not self._store.has_node(start):
             raise KeyError(start)
         if depth is not None and depth < 0:
             raise ValueError(f"depth must be at least 0, got {depth}")
@@ -242,18 +252,6 @@ class LineageGraph:
         """One breadth-first step: each newly seen neighbour of the frontier, with
         the first frontier node that reached it and the via keys between them."""
         reached: dict[str, tuple[str, tuple[str, ...]]] = {}
-        if when is None:
-            # The hot path (traces as they stand now): plain dicts, no generator.
-            adjacency = self._store.adjacency(upstream)
-            for node in frontier:
-                around = adjacency[node]
-                if not around:
-                    dead_ends.append(node)
-                for neighbour, data in around.items():
-                    if neighbour not in seen:
-                        seen.add(neighbour)
-                        reached[neighbour] = (node, data["via"])
-            return reached
         for node in frontier:
             alone = True
             for neighbour, via in self._store.neighbours(node, upstream, when):
@@ -300,14 +298,14 @@ class LineageGraph:
         """
         if upstream == downstream:
             return [upstream, upstream]
-        if upstream not in self._store.current or downstream not in self._store.current:
+        if not self._store.has_node(upstream) or not self._store.has_node(downstream):
             return None
         parents: dict[str, str] = {}
         seen, frontier = {downstream}, [downstream]
         while frontier:
             reached = []
             for node in frontier:
-                for neighbour in self._store.current.succ[node]:
+                for neighbour, _ in self._store.neighbours(node, False, None):
                     if neighbour in seen:
                         continue
                     parents[neighbour] = node
@@ -362,7 +360,7 @@ class LineageGraph:
         when = parse_time(as_of)
         lookup = self._attrs_lookup(attrs)
         found = []
-        existing = (key for key in self._store.current if self._store.exists(key, when))
+        existing = (key for key in self._store.node_keys() if self._store.exists(key, when))
         feeds = self._feeds_at(when)
         for key, flags in sorted(sensitivity.inheritors(existing, lookup, feeds).items()):
             asset = lookup(key)
@@ -384,10 +382,10 @@ class LineageGraph:
     def _attrs_lookup(
         self, attrs: Mapping[str, Mapping[str, Any]] | None
     ) -> sensitivity.AttrsLookup:
+        handling = self._store.handling
         if not attrs:
-            return self._store.assets.get
-        assets = self._store.assets
-        return lambda key: attrs[key] if key in attrs else assets.get(key)
+            return handling
+        return lambda key: attrs[key] if key in attrs else handling(key)
 
     # -- export -------------------------------------------------------------------
 
@@ -401,7 +399,7 @@ class LineageGraph:
         """
         when = parse_time(as_of)
         edges = self._store.edges_at(when)
-        keys = {k for k in self._store.assets if self._store.exists(k, when)}
+        keys = {k for k in self._store.asset_keys() if self._store.exists(k, when)}
         keys.update(k for e in edges for k in (e.upstream, e.downstream))
-        nodes = [(k, self._store.assets.get(k) or {"key": k}) for k in sorted(keys)]
+        nodes = [(k, self._store.snapshot(k) or {"key": k}) for k in sorted(keys)]
         return export.render(fmt, nodes, edges)

@@ -1,5 +1,9 @@
-"""What the lineage graph remembers: asset snapshots, every edge record, and
-the indexes that make traversals cheap.
+"""The NetworkX lineage store: asset snapshots, every edge record, and the
+indexes that make traversals cheap, as plain Python objects.
+
+``catalogue serve`` uses the compact store (``lineage.compact``), whose memory
+workers can share; this one is kept as the reference it is checked against
+(``LineageGraph(store=LineageStore())``): simpler, and built on NetworkX.
 
 Two structures, each suited to one kind of question:
 
@@ -15,15 +19,14 @@ a snapshot after handing it over.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import networkx as nx
 
+from lineage.packed import collector_paused
 from lineage.records import EdgeRecord, freeze, parse_time
 
 
@@ -55,7 +58,7 @@ class LineageStore:
         """
         if self.assets or self._edges:
             raise RuntimeError("load() fills an empty store; use put_asset/put_edge")
-        with _collector_paused():
+        with collector_paused():
             self._load(assets, edges)
 
     def _load(self, assets: Iterable[Mapping[str, Any]], edges: Iterable[EdgeRecord]) -> None:
@@ -149,6 +152,42 @@ class LineageStore:
     def _via_of(records: Iterable[EdgeRecord]) -> tuple[str, ...]:
         return tuple(sorted({r.via for r in records if r.via}))
 
+    # -- the questions LineageGraph asks (the compact store answers the same) ---
+
+    def asset_count(self) -> int:
+        return len(self.assets)
+
+    def asset_keys(self) -> Iterable[str]:
+        return self.assets.keys()
+
+    def is_asset(self, key: str) -> bool:
+        return key in self.assets
+
+    def snapshot(self, key: str) -> Mapping[str, Any] | None:
+        return self.assets.get(key)
+
+    def kind(self, key: str) -> str | None:
+        asset = self.assets.get(key)
+        return None if asset is None else asset.get("kind")
+
+    def handling(self, key: str) -> Mapping[str, Any] | None:
+        return self.assets.get(key)
+
+    def has_node(self, key: str) -> bool:
+        return key in self.current
+
+    def node_keys(self) -> Iterable[str]:
+        return self.current.nodes
+
+    def successors(self, key: str) -> list[str]:
+        return list(self.current.successors(key)) if key in self.current else []
+
+    def current_pairs(self) -> Iterable[tuple[str, str]]:
+        return self.current.edges()
+
+    def current_pair_count(self) -> int:
+        return int(self.current.number_of_edges())
+
     def exists(self, key: str, when: datetime | None) -> bool:
         """True if ``key`` existed at ``when`` (always, for None or no ``created_at``)."""
         if when is None:
@@ -207,23 +246,6 @@ class LineageStore:
         nodes = tuple(sorted((key, freeze(attrs)) for key, attrs in self.assets.items()))
         edges = tuple(sorted((e.summary() for e in self._edges.values()), key=lambda s: s[0]))
         return (nodes, edges)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a bulk load allocates.
-
-    A load creates hundreds of thousands of containers and no reference cycles;
-    left running, the collector rescans the growing heap again and again and
-    that costs about a third of the build time. It is restored afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _via(record: EdgeRecord) -> tuple[str, ...]:
