@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 
 from search.analysis import IRREGULAR_PLURALS, fold, normalise_title, term_of
 from search.querying import QueryPlan
@@ -46,18 +48,37 @@ class Marker:
     A regex of the query's terms, anchored at word starts, lets the C regex engine
     skip every other word; each candidate is then checked with the index's own
     analysis. Light stems are prefixes of their words (irregular plurals aside, which
-    are added), so no matched word is missed.
+    are added), so no matched word is missed. What each candidate word turned out to
+    be is remembered (a page's hits share most of their words), and one Marker
+    serves every search with the same terms (see `marker_for`).
     """
 
-    def __init__(self, plan: QueryPlan) -> None:
-        self.terms = plan.terms()
-        self.prefixes = plan.prefixes()
+    #: Candidate words remembered, at most (then forgotten all at once).
+    REMEMBERED = 4096
+
+    def __init__(self, terms: frozenset[str], prefixes: frozenset[str]) -> None:
+        self.terms = terms
+        self.prefixes = prefixes
         needles = {t[:-1] if t.endswith("y") and len(t) > 2 else t for t in self.terms}
         needles |= {plural for plural, term in IRREGULAR_PLURALS.items() if term in self.terms}
         needles |= self.prefixes
         needles.discard("")
         alternation = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
         self._regex = re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE) if needles else None
+        #: word as written -> (the term it matched or None, whether it starts a prefix)
+        self._seen: dict[str, tuple[str | None, bool]] = {}
+
+    def _judge(self, written: str) -> tuple[str | None, bool]:
+        word = fold(written)
+        term = term_of(word)
+        verdict = (
+            term if term in self.terms else None,
+            any(word.startswith(p) and word != p for p in self.prefixes),
+        )
+        if len(self._seen) >= self.REMEMBERED:
+            self._seen.clear()
+        self._seen[written] = verdict
+        return verdict
 
     def find(self, text: str, prefixes: bool) -> tuple[list[tuple[int, int]], set[str]]:
         """Return (spans of matched words, the index terms they matched) in `text`."""
@@ -65,24 +86,40 @@ class Marker:
         found: set[str] = set()
         if self._regex is None or not text:
             return spans, found
+        seen = self._seen
         for m in self._regex.finditer(text):
-            word = fold(m.group())
-            term = term_of(word)
-            if term in self.terms:
+            written = m.group()
+            term, prefix = seen.get(written) or self._judge(written)
+            if term is not None:
                 found.add(term)
-            elif not (prefixes and any(word.startswith(p) and word != p for p in self.prefixes)):
+            elif not (prefixes and prefix):
                 continue
             spans.append(m.span())
         return spans, found
+
+
+@lru_cache(maxsize=256)
+def _marker(terms: frozenset[str], prefixes: frozenset[str]) -> Marker:
+    return Marker(terms, prefixes)
+
+
+def marker_for(plan: QueryPlan) -> Marker:
+    """The Marker of `plan`'s terms, shared by searches for the same terms (its
+    compiled pattern and the words it has judged are reused)."""
+    return _marker(frozenset(plan.terms()), frozenset(plan.prefixes()))
 
 
 def _window(text: str, spans: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Choose the SNIPPET_CHARS-long window of `text` holding the most matches."""
     if len(text) <= SNIPPET_CHARS:
         return 0, len(text)
+    # Spans come in order and do not overlap, so their ends ascend too: the
+    # matches inside a window starting at span i are spans i.. up to the last
+    # ending by its end, found by bisection rather than counted one by one.
+    ends = [e for _, e in spans]
     best_start, best_count = spans[0][0], 0
-    for first, _ in spans:
-        count = sum(1 for s, e in spans if first <= s and e <= first + SNIPPET_CHARS)
+    for i, (first, _) in enumerate(spans):
+        count = bisect_right(ends, first + SNIPPET_CHARS, lo=i) - i
         if count > best_count:
             best_start, best_count = first, count
     start = max(0, best_start - SNIPPET_CHARS // 4)
