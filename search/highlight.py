@@ -28,6 +28,8 @@ HIGHLIGHT_FIELDS = (
     "source_system",
 )
 SNIPPET_CHARS = 220
+#: The characters html.escape changes.
+_SPECIAL = re.compile("[&<>\"']")
 
 
 def field_text(doc: dict, name: str) -> str:
@@ -65,6 +67,11 @@ class Marker:
         needles.discard("")
         alternation = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
         self._regex = re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE) if needles else None
+        # Most text is ASCII: lower-cased, it can be scanned with a pattern that
+        # starts with the words themselves, which the regex engine skips to about
+        # twice as fast; a match inside a word is then dropped by hand (what \b did).
+        plain = needles and all(n.isascii() for n in needles)
+        self._ascii = re.compile(rf"(?:{alternation.lower()})\w*") if plain else None
         #: word as written -> (the term it matched or None, whether it starts a prefix)
         self._seen: dict[str, tuple[str | None, bool]] = {}
 
@@ -87,15 +94,29 @@ class Marker:
         if self._regex is None or not text:
             return spans, found
         seen = self._seen
-        for m in self._regex.finditer(text):
-            written = m.group()
+        if self._ascii is not None and text.isascii():
+            matches = self._ascii.finditer(text.lower())
+            lowered = True
+        else:
+            matches = self._regex.finditer(text)
+            lowered = False
+        for m in matches:
+            start, end = m.span()
+            if lowered and start and _word_char(text[start - 1]):
+                continue  # inside a word: \b would not have matched here
+            written = text[start:end]
             term, prefix = seen.get(written) or self._judge(written)
             if term is not None:
                 found.add(term)
             elif not (prefixes and prefix):
                 continue
-            spans.append(m.span())
+            spans.append((start, end))
         return spans, found
+
+
+def _word_char(char: str) -> bool:
+    """Whether `char` is one that \\w matches."""
+    return char.isalnum() or char == "_"
 
 
 @lru_cache(maxsize=256)
@@ -134,15 +155,18 @@ def _window(text: str, spans: Sequence[tuple[int, int]]) -> tuple[int, int]:
 def snippet(text: str, spans: Sequence[tuple[int, int]]) -> str:
     """Return escaped `text` (or its best window) with <mark> around `spans`."""
     start, end = _window(text, spans)
+    # Text with nothing to escape (most of it) is not passed through html.escape
+    # piece by piece.
+    escape = html.escape if _SPECIAL.search(text, start, end) else str
     out = ["…"] if start > 0 else []
     pos = start
     for s, e in spans:
         if s < start or e > end:
             continue
-        out.append(html.escape(text[pos:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        out.append(escape(text[pos:s]))
+        out.append(f"<mark>{escape(text[s:e])}</mark>")
         pos = e
-    out.append(html.escape(text[pos:end]))
+    out.append(escape(text[pos:end]))
     if end < len(text):
         out.append("…")
     return "".join(out)
