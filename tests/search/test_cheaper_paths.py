@@ -120,3 +120,18 @@ def test_highlights_are_the_same_when_a_search_is_repeated_or_narrowed(
     # the same words in a phrase are not matched as the start of a title word
     phrase = index.search(SearchRequest(q='"rent arrears"')).hits[0]
     assert "title" not in phrase.highlights
+
+
+def test_only_whole_words_are_marked_in_plain_and_accented_text(
+    index: SearchIndex, log: ChangeLog
+) -> None:
+    index.apply(
+        [
+            log.create(
+                record("rent", "Current Parent Rent", description="Café rent; apparent RENT_2.")
+            )
+        ]
+    )
+    hit = index.search(SearchRequest(q="rent")).hits[0]
+    assert hit.highlights["title"] == "Current Parent <mark>Rent</mark>"
+    assert hit.highlights["description"] == "Café <mark>rent</mark>; apparent RENT_2."
