@@ -139,15 +139,22 @@ def build_fts(records: list[dict]) -> tuple[sqlite3.Connection, float]:
 
 def _build_vocabulary(db: sqlite3.Connection, texts: list[tuple]) -> None:
     """The words of the text as written (no stemming), with how many assets use
-    each (``words_v``, fts5vocab), and a trigram index of them (``vocab``)."""
+    each (``words_v``, fts5vocab); those that may be offered as corrections
+    (letters only, three or more, as the catalogue's) in ``spelling``, with a
+    trigram index of them (``vocab``)."""
     db.execute("CREATE VIRTUAL TABLE words USING fts5(text, tokenize='unicode61', content='')")
     db.executemany(
         "INSERT INTO words(rowid, text) VALUES (?, ?)",
         ((t[0], " ".join(str(v) for v in t[1:] if v)) for t in texts),
     )
     db.execute("CREATE VIRTUAL TABLE words_v USING fts5vocab(words, 'row')")
+    db.execute("CREATE TABLE spelling (id INTEGER PRIMARY KEY, term TEXT UNIQUE, docs INTEGER)")
+    db.execute(
+        "INSERT INTO spelling(term, docs) SELECT term, doc FROM words_v "
+        "WHERE length(term) >= 3 AND term NOT GLOB '*[^a-z]*'"
+    )
     db.execute("CREATE VIRTUAL TABLE vocab USING fts5(term, tokenize='trigram')")
-    db.execute("INSERT INTO vocab(term) SELECT term FROM words_v")
+    db.execute("INSERT INTO vocab(rowid, term) SELECT id, term FROM spelling")
 
 
 def _where(query: MixQuery) -> tuple[str, list[str]]:
@@ -213,15 +220,15 @@ def _closest(db: sqlite3.Connection, word: str) -> str | None:
         return None
     grams = " OR ".join(sorted({f'"{word[i : i + 3]}"' for i in range(len(word) - 2)}))
     rows = db.execute(
-        "SELECT v.term, w.doc FROM (SELECT term FROM vocab WHERE vocab MATCH ? "
-        "ORDER BY rank LIMIT ?) v JOIN words_v w ON w.term = v.term",
+        "SELECT s.term, s.docs FROM (SELECT rowid FROM vocab WHERE vocab MATCH ? "
+        "ORDER BY rank LIMIT ?) v JOIN spelling s ON s.id = v.rowid",
         (grams, CANDIDATES),
     ).fetchall()
     best = _best(word, rows)
     if best is None:
         first = word[0]
         rows = db.execute(
-            "SELECT term, doc FROM words_v WHERE term >= ? AND term < ?",
+            "SELECT term, docs FROM spelling WHERE term >= ? AND term < ?",
             (first, chr(ord(first) + 1)),
         ).fetchall()
         best = _best(word, rows)
