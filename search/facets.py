@@ -31,7 +31,7 @@ FEW_VALUES = 64
 #: document) and the documents counted are many: counting one document by its
 #: values costs about as much as ANDing this many bits (measured at 20,000 to
 #: 250,000 documents: ~150 ns a document against ~0.07 ns a bit).
-MAX_VALUE_BITMAPS = 512
+MAX_VALUE_BITMAPS = 256
 BITS_PER_DOCUMENT = 2048
 #: Result sets up to this size are ordered by sorting; larger ones walk a
 #: precomputed order of the whole index until the page is full.

@@ -56,7 +56,7 @@ class Marker:
     """
 
     #: Candidate words remembered, at most (then forgotten all at once).
-    REMEMBERED = 4096
+    REMEMBERED = 256
 
     def __init__(self, terms: frozenset[str], prefixes: frozenset[str]) -> None:
         self.terms = terms
@@ -119,7 +119,7 @@ def _word_char(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=128)
 def _marker(terms: frozenset[str], prefixes: frozenset[str]) -> Marker:
     return Marker(terms, prefixes)
 
