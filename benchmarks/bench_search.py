@@ -10,7 +10,11 @@ search_mix.py: word, typo, prefix, phrase, exact title, faceted):
   so per-term bitmaps are built on first use, as after a worker starts);
 - warm: the same queries again, ``--rounds`` times;
 - against two FTS5 baselines: lean (top 20 by bm25 + count) and full (with the
-  same six facets).
+  same six facets), each also *spelt*: with a spelling step of its own when it
+  finds nothing (search_mix.fts_spelt), so a misspelt query is the same job on
+  both sides. The ratios are taken against the spelt baselines; the figures
+  without correction are printed beside them, and so is how many queries of each
+  class found anything on each side.
 
 Targets (issue #21): warm p95 ≤ 30 ms; cold p95 ≤ 2× warm p95; within 2× of
 lean FTS5 at p50 in every class; ahead of full FTS5 (p95). The index build here
@@ -30,7 +34,15 @@ from typing import Any
 
 from benchmarks.common import WORK, print_table, save, summary_ms, timed
 from benchmarks.generate import generate
-from benchmarks.search_mix import CLASSES, MixQuery, build_fts, fts_full, fts_lean, query_mix
+from benchmarks.search_mix import (
+    CLASSES,
+    MixQuery,
+    build_fts,
+    fts_full,
+    fts_lean,
+    fts_spelt,
+    query_mix,
+)
 from search import SearchIndex, SearchRequest
 
 #: Terms other benchmarks (bench_http) send as staff would.
@@ -82,24 +94,33 @@ def _request(query: MixQuery) -> SearchRequest:
     return SearchRequest(q=query.q, filters=query.filters)
 
 
-def measure(index: SearchIndex, db: Any, mix: list[MixQuery], rounds: int) -> dict[str, dict]:
-    """Milliseconds per query, by engine and class (cold first, then warm)."""
-    ms: dict[str, dict[str, list[float]]] = {
-        e: {c: [] for c in CLASSES} for e in ("cold", "warm", "lean", "full")
-    }
+ENGINES = ("cold", "warm", "lean", "full", "lean spelt", "full spelt")
+
+
+def measure(
+    index: SearchIndex, db: Any, mix: list[MixQuery], rounds: int
+) -> tuple[dict[str, dict], dict[str, dict[str, int]]]:
+    """Milliseconds per query, by engine and class (cold first, then warm), and how
+    many queries of each class found anything, by engine."""
+    ms: dict[str, dict[str, list[float]]] = {e: {c: [] for c in CLASSES} for e in ENGINES}
+    answered = {e: dict.fromkeys(CLASSES, 0) for e in ("catalogue", "FTS5", "FTS5 spelt")}
     for query in mix:  # the first time each query is asked
         ms["cold"][query.kind] += timed(lambda q=query: index.search(_request(q)), 1)
     for query in mix:  # FTS5 once over, so both engines are warm
-        fts_full(db, query)
+        answered["catalogue"][query.kind] += index.search(_request(query)).total > 0
+        answered["FTS5"][query.kind] += bool(fts_full(db, query))
+        answered["FTS5 spelt"][query.kind] += bool(fts_spelt(db, query, fts_full))
     for _ in range(rounds):
         for query in mix:
             ms["warm"][query.kind] += timed(lambda q=query: index.search(_request(q)), 1)
             ms["lean"][query.kind] += timed(lambda q=query: fts_lean(db, q), 1)
             ms["full"][query.kind] += timed(lambda q=query: fts_full(db, q), 1)
-    return ms
+            ms["lean spelt"][query.kind] += timed(lambda q=query: fts_spelt(db, q, fts_lean), 1)
+            ms["full spelt"][query.kind] += timed(lambda q=query: fts_spelt(db, q, fts_full), 1)
+    return ms, answered
 
 
-def class_rows(ms: dict[str, dict]) -> list[dict[str, Any]]:
+def class_rows(ms: dict[str, dict], answered: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     rows = []
     for kind in (*CLASSES, "all"):
 
@@ -107,7 +128,16 @@ def class_rows(ms: dict[str, dict]) -> list[dict[str, Any]]:
             values = ms[engine][kind] if kind != "all" else sum(ms[engine].values(), [])
             return summary_ms(values)
 
-        cold, warm, lean, full = of("cold"), of("warm"), of("lean"), of("full")
+        def found(engine: str, kind: str = kind) -> int:
+            return answered[engine][kind] if kind != "all" else sum(answered[engine].values())
+
+        cold, warm = of("cold"), of("warm")
+        lean, full, lean_spelt, full_spelt = (
+            of("lean"),
+            of("full"),
+            of("lean spelt"),
+            of("full spelt"),
+        )
         rows.append(
             {
                 "class": kind,
@@ -115,12 +145,17 @@ def class_rows(ms: dict[str, dict]) -> list[dict[str, Any]]:
                 "cold p95": cold["p95_ms"],
                 "warm p50": warm["p50_ms"],
                 "warm p95": warm["p95_ms"],
-                "lean FTS5 p50": lean["p50_ms"],
-                "full FTS5 p50": full["p50_ms"],
-                "full FTS5 p95": full["p95_ms"],
-                "warm/lean p50": round(warm["p50_ms"] / lean["p50_ms"], 2),
-                "warm/full p95": round(warm["p95_ms"] / full["p95_ms"], 2),
+                "lean FTS5 p50, no correction": lean["p50_ms"],
+                "lean FTS5 p50": lean_spelt["p50_ms"],
+                "full FTS5 p95, no correction": full["p95_ms"],
+                "full FTS5 p50": full_spelt["p50_ms"],
+                "full FTS5 p95": full_spelt["p95_ms"],
+                "warm/lean p50": round(warm["p50_ms"] / lean_spelt["p50_ms"], 2),
+                "warm/full p95": round(warm["p95_ms"] / full_spelt["p95_ms"], 2),
                 "cold/warm p95": round(cold["p95_ms"] / warm["p95_ms"], 2),
+                "found: catalogue / FTS5 spelt / FTS5": (
+                    f"{found('catalogue')}/{found('FTS5 spelt')}/{found('FTS5')}"
+                ),
             }
         )
     return rows
@@ -148,8 +183,8 @@ def main() -> None:
     del records
     with SearchIndex(folder) as index:
         index.search(SearchRequest(q=""))  # opens the searcher: not a query's cost
-        ms = measure(index, db, mix, args.rounds)
-    rows = class_rows(ms)
+        ms, answered = measure(index, db, mix, args.rounds)
+    rows = class_rows(ms, answered)
     every = rows[-1]
     result = {
         "assets": args.assets,
@@ -173,7 +208,8 @@ def main() -> None:
     )
     print(
         f"targets: warm p95 ≤ {P95_TARGET_MS:g} ms; cold/warm p95 ≤ {COLD_RATIO_TARGET:g}; "
-        f"warm/lean p50 ≤ {LEAN_P50_RATIO_TARGET:g} in every class; warm/full p95 < 1"
+        f"warm/lean p50 ≤ {LEAN_P50_RATIO_TARGET:g} in every class; warm/full p95 < 1 "
+        "(FTS5 with its spelling step; 'no correction' columns without it)"
     )
     save("search", result)
 

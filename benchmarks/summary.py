@@ -118,7 +118,11 @@ def _search_rows(data: Any) -> Iterator[Row]:
     for r in data["classes"][:-1]:
         limit = 2 if full else None
         yield _row(
-            f"search {r['class']} p50 / lean FTS5 p50, {n}", "-", r["warm/lean p50"], "×", limit
+            f"search {r['class']} p50 / lean FTS5 p50 (spelt), {n}",
+            "-",
+            r["warm/lean p50"],
+            "×",
+            limit,
         )
     yield _row(
         f"search p95 / full FTS5 p95, {n}",

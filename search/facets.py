@@ -26,6 +26,13 @@ _MULTI = [META_FIELDS.index(name) for name in MULTI_FIELDS]
 _UNIQUE = ("title_sort", "title_terms", "key", "title", "created", "modified")
 #: Fields with at most this many values are counted with one bitmap per value.
 FEW_VALUES = 64
+#: Fields with more values (owners, tags) are counted with a bitmap per value too,
+#: if they have at most this many (each bitmap costs an index-wide bit per
+#: document) and the documents counted are many: counting one document by its
+#: values costs about as much as ANDing this many bits (measured at 20,000 to
+#: 250,000 documents: ~150 ns a document against ~0.07 ns a bit).
+MAX_VALUE_BITMAPS = 256
+BITS_PER_DOCUMENT = 2048
 #: Result sets up to this size are ordered by sorting; larger ones walk a
 #: precomputed order of the whole index until the page is full.
 SORT_DIRECTLY = 4000
@@ -128,6 +135,7 @@ class DocTable:
         self._derived: dict[str, list] = {}
         self._lengths: list[int] | None = None
         self._counts: OrderedDict[tuple[str, int], list[tuple[str, int]]] = OrderedDict()
+        self._by_value: dict[str, dict[str, int]] = {}
 
     # -- sets ------------------------------------------------------------
 
@@ -223,8 +231,8 @@ class DocTable:
         values = self.distinct(name)
         if not docs:
             counted: Mapping[str, int] = {}
-        elif len(values) <= FEW_VALUES:
-            counted = {v: (docs & self.bitmap(name, [v])).bit_count() for v in values}
+        elif self._per_value(len(values), docs):
+            counted = {v: (docs & bitmap).bit_count() for v, bitmap in self.by_value(name).items()}
         else:
             ids = to_ids(docs)
             column = self.columns[name]
@@ -238,6 +246,26 @@ class DocTable:
         if len(self._counts) > 6 * 64:
             self._counts.popitem(last=False)
         return result
+
+    def _per_value(self, values: int, docs: int) -> bool:
+        """Whether counting `docs` by value bitmaps is cheaper than document by
+        document (see MAX_VALUE_BITMAPS); both give the same counts."""
+        if values <= FEW_VALUES:
+            return True
+        return values <= MAX_VALUE_BITMAPS and docs.bit_count() * BITS_PER_DOCUMENT >= (
+            values * self.size
+        )
+
+    def by_value(self, name: str) -> dict[str, int]:
+        """Return {value: documents with it} for field `name`, built on first use
+        from the segments' groups and kept while this reader is in use."""
+        if name not in self._by_value:
+            found: dict[str, int] = {}
+            for segment, offset in self.segments:
+                for value, local in segment.groups(name).items():
+                    found[value] = found.get(value, 0) | local << offset
+            self._by_value[name] = found
+        return self._by_value[name]
 
     # -- ordering --------------------------------------------------------
 

@@ -48,7 +48,7 @@ from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import document_for, index_fields
 from search.searching import rank_matches, run_autocomplete, run_search
-from search.spelling import SPELLING_FIELDS, SpellingDictionary
+from search.spelling import SPELLING_FIELDS, Corrections, SpellingDictionary
 from search.synonyms import load_synonyms
 
 T = TypeVar("T")
@@ -116,6 +116,7 @@ class SearchIndex:
         self._spelling: SpellingDictionary | None = None
         self._spelling_gen: str | None = None
         self._spelling_segments: set[str] = set()
+        self._corrections = Corrections()
         self._unreadable: tuple[str, IndexUnreadable] | None = None
         if not self.exists():
             create_first_generation(self.path)
@@ -349,7 +350,14 @@ class SearchIndex:
         def work(searcher: Searcher, table: DocTable) -> SearchResults:
             spelling = lambda: self.spelling(searcher)  # noqa: E731  (built only if needed)
             return run_search(
-                searcher, table, self._terms, self.synonyms, spelling, request, filters
+                searcher,
+                table,
+                self._terms,
+                self.synonyms,
+                spelling,
+                request,
+                filters,
+                self._corrections,
             )
 
         return self._read(work)
@@ -367,7 +375,9 @@ class SearchIndex:
                 return work(table, None)
             spelling = lambda: self.spelling(searcher)  # noqa: E731  (built only if needed)
             request = SearchRequest(q=q, visibility=visibility)
-            ranked = rank_matches(searcher, table, self._terms, self.synonyms, spelling, request)
+            ranked = rank_matches(
+                searcher, table, self._terms, self.synonyms, spelling, request, self._corrections
+            )
             return work(table, ranked)
 
         return self._read(read)

@@ -15,11 +15,11 @@ from whoosh.searching import Searcher
 
 from search.analysis import MIN_PREFIX, STOP_WORDS, light_stem, words
 from search.facets import DocTable, filter_and_count
-from search.highlight import Marker, explain
+from search.highlight import Marker, explain, marker_for
 from search.matching import TEXT_FIELDS, Evidence, Matcher, TermBitmaps
 from search.model import Hit, SearchRequest, SearchResults
 from search.querying import QueryPlan, plan_query
-from search.spelling import SPELLING_FIELDS, SpellingDictionary
+from search.spelling import SPELLING_FIELDS, Corrections, SpellingDictionary
 from search.synonyms import Synonyms
 
 #: Autocomplete ranks this many of the shortest matching titles.
@@ -34,9 +34,11 @@ def run_search(
     spelling: Callable[[], SpellingDictionary],
     request: SearchRequest,
     filters: Mapping[str, frozenset[str]],
+    corrections: Corrections | None = None,
 ) -> SearchResults:
-    """Answer `request` from `searcher` (filters already validated)."""
-    read = _read_and_match(searcher, table, terms, synonyms, spelling, request)
+    """Answer `request` from `searcher` (filters already validated); `corrections`
+    remembers spelling corrections between searches (see spelling.Corrections)."""
+    read = _read_and_match(searcher, table, terms, synonyms, spelling, request, corrections)
     matcher, plan, evidence, matched, relaxed_text, partial = read
     final, facets = filter_and_count(table, matched, filters)
     hits = _page(searcher, table, matcher, plan, evidence, final, request)
@@ -62,10 +64,11 @@ def rank_matches(
     synonyms: Synonyms,
     spelling: Callable[[], SpellingDictionary],
     request: SearchRequest,
+    corrections: Corrections | None = None,
 ) -> list[int]:
     """Every active document matching `request.q` that `request.visibility` may
     see, best first: the order run_search pages through, without the pages."""
-    read = _read_and_match(searcher, table, terms, synonyms, spelling, request)
+    read = _read_and_match(searcher, table, terms, synonyms, spelling, request, corrections)
     matcher, plan, evidence, matched = read[:4]
     if evidence is None:
         return table.first(matched, "title", matched.bit_count())
@@ -79,6 +82,7 @@ def _read_and_match(
     synonyms: Synonyms,
     spelling: Callable[[], SpellingDictionary],
     request: SearchRequest,
+    corrections: Corrections | None = None,
 ) -> tuple[Matcher, QueryPlan, Evidence | None, int, str | None, bool]:
     """(matcher, plan, evidence, matches, relaxed text, partial?) of `request`'s text."""
     matcher = Matcher(searcher.reader(), table, terms)
@@ -97,8 +101,13 @@ def _read_and_match(
             return docs.bit_count()
         return 0 if word in synonyms.words() else None
 
+    def correct(term: str) -> str | None:
+        if corrections is None:
+            return spelling().correct(term, uses)
+        return corrections.correct(searcher.reader(), spelling(), request.visibility, term, uses)
+
     text = request.q if isinstance(request.q, str) else ""
-    plan = plan_query(text, synonyms, known, lambda term: spelling().correct(term, uses))
+    plan = plan_query(text, synonyms, known, correct)
     allowed = table.allowed(request.visibility, request.include_retired)
     evidence, relaxed_text, partial = None, None, False
     if plan.browse:
@@ -129,7 +138,7 @@ def _page(
         ranked = [(d, 0.0) for d in table.first(final, sort, limit)]
     else:
         ranked = matcher.rank(plan, evidence, final, limit)
-    marker = Marker(plan)
+    marker = marker_for(plan)
     return [_hit(searcher, plan, marker, docnum, score) for docnum, score in ranked[start:]]
 
 

@@ -14,7 +14,8 @@ are recognised as correct (see `known`) but not offered as corrections.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 
 #: Fields whose words spelling corrections are drawn from.
 SPELLING_FIELDS = ("title", "facts", "org")
@@ -124,3 +125,41 @@ class SpellingDictionary:
             if best is None or rank < best:
                 best = rank
         return best[2] if best else None
+
+
+class Corrections:
+    """Corrections already worked out, per misspelt term and searcher's view.
+
+    A correction depends on the index version (its words and how many documents
+    use each), on the dictionary (the synonyms' words are in it) and on what the
+    searcher may see; the cache is emptied whenever the reader or the dictionary
+    changes, and keyed by `view` (the searcher's Visibility) within them. Bounded:
+    the least recently used entries go first.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._owner: tuple[object, object] | None = None
+        self._found: OrderedDict[tuple[str, Hashable], str | None] = OrderedDict()
+
+    def correct(
+        self,
+        reader: object,
+        dictionary: SpellingDictionary,
+        view: Hashable,
+        word: str,
+        uses: Callable[[str], int | None],
+    ) -> str | None:
+        """Return `dictionary.correct(word, uses)`, worked out once per `view`
+        while `reader` and `dictionary` stay the ones in use."""
+        if self._owner is None or self._owner[0] is not reader or self._owner[1] is not dictionary:
+            self._found.clear()
+            self._owner = (reader, dictionary)
+        key = (word, view)
+        if key in self._found:
+            self._found.move_to_end(key)
+            return self._found[key]
+        found = self._found[key] = dictionary.correct(word, uses)
+        if len(self._found) > self.size:
+            self._found.popitem(last=False)
+        return found

@@ -88,6 +88,22 @@ def test_search_benchmark_mix_has_200_distinct_queries_every_baseline_answers() 
     assert all(found[c] for c in CLASSES if c != "typo"), found
 
 
+def test_search_benchmark_fts5_spelling_step_answers_the_misspellings() -> None:
+    from benchmarks.generate import generate
+    from benchmarks.search_mix import MixQuery, build_fts, corrected, fts_lean, fts_spelt, query_mix
+
+    records = generate(1000)
+    db, _ = build_fts(records)
+    typos = [q for q in query_mix(records) if q.kind == "typo"]
+    plain = sum(bool(fts_lean(db, q)) for q in typos)
+    spelt = sum(bool(fts_spelt(db, q, fts_lean)) for q in typos)
+    # FTS5 alone finds almost none; with its spelling step, as many as the catalogue
+    assert plain < len(typos) // 4 and spelt == len(typos), (plain, spelt)
+    fixed = corrected(db, MixQuery("typo", "cuoncil tax"))
+    assert fixed is not None and fixed.q == "council tax"
+    assert corrected(db, MixQuery("word", "council tax")) is None
+
+
 def test_summary_puts_the_search_api_beside_datasette_and_its_target() -> None:
     from benchmarks.summary import _http_rows
 
