@@ -101,9 +101,9 @@ def list_requests() -> Response:
     steward (``to-decide``), or every one (``all``, auditors and admins)."""
     principal = signed_in()
     query = load_query(AccessRequestQuery)
-    with catalogue().read() as session:
+    with catalogue().reading(principal) as reader:
         items = access_requests.list_requests(
-            session, principal, query["scope"], utcnow().date(), query.get("status")
+            reader, query["scope"], utcnow().date(), query.get("status")
         )
     return jsonify({"items": items})
 
@@ -119,10 +119,8 @@ def list_grants() -> Response:
     """Every approved request, in force or past its date (``in_force``): auditors
     and admins."""
     principal = signed_in()
-    with catalogue().read() as session:
-        items = access_requests.list_requests(
-            session, principal, "all", utcnow().date(), "approved"
-        )
+    with catalogue().reading(principal) as reader:
+        items = access_requests.list_requests(reader, "all", utcnow().date(), "approved")
     return jsonify({"items": items})
 
 
@@ -136,8 +134,8 @@ def list_grants() -> Response:
 def get_request(request_id: int) -> Response:
     """One request: for its requester, the asset's owner and steward, auditors, admins."""
     principal = signed_in()
-    with catalogue().read() as session:
-        record = access_requests.get_request(session, principal, request_id, utcnow().date())
+    with catalogue().reading(principal) as reader:
+        record = access_requests.get_request(reader, request_id, utcnow().date())
     return jsonify(record)
 
 

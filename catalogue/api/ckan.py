@@ -27,7 +27,7 @@ from catalogue.api.ckan_packages import (
 )
 from catalogue.api.schemas import CkanResponseSchema
 from catalogue.errors import CatalogueError, Forbidden, Invalid, NotFound, Unauthorized
-from catalogue.http import catalogue, current_principal
+from catalogue.http import reading
 from catalogue.services import ckan_indexed, ckan_search
 from catalogue.services.ckan_search import count_by
 from catalogue.services.publishing import THEMES, published_record, published_records, slug
@@ -115,8 +115,8 @@ def string_list(params: Params, name: str) -> list[str]:
 # -- data ----------------------------------------------------------------------------
 def packages(include_private: bool = False) -> list[dict[str, Any]]:
     """Package dicts of every active package the caller may see, by name."""
-    with catalogue().read() as session:
-        records = published_records(session, current_principal())
+    with reading() as reader:
+        records = published_records(reader)
     if not include_private:
         records = [r for r in records if r["access"] == "open"]
     return [_package(r) for r in records]
@@ -158,9 +158,8 @@ def package_search(params: Params) -> dict[str, Any]:
     include_private = boolean(params, "include_private")
     text = ckan_indexed.index_text(query)
     if text is not None:  # the index pages and filters: no need to load every package
-        count, records = ckan_indexed.search_indexed(
-            catalogue().views, current_principal(), query, text, include_private
-        )
+        with reading() as reader:
+            count, records = ckan_indexed.search_indexed(reader, query, text, include_private)
         return {
             "count": count,
             "sort": query.sort,
@@ -175,9 +174,8 @@ def package_search(params: Params) -> dict[str, Any]:
         "groups": {code.lower(): label for code, label in THEMES.items()},
     }
     try:
-        return ckan_search.search_packages(
-            catalogue().views, current_principal(), found, query, titles
-        )
+        with reading() as reader:
+            return ckan_search.search_packages(reader, found, query, titles)
     except ckan_search.SearchQueryError as error:
         raise CkanError(400, "Search Query Error", f"Search Query Error: {error}") from None
 
@@ -191,8 +189,8 @@ def package_show(params: Params) -> dict[str, Any]:
     for package in packages(include_private=True):
         if wanted in (package["id"], package["name"]):
             return package
-    with catalogue().read() as session:
-        record = published_record(session, current_principal(), wanted)
+    with reading() as reader:
+        record = published_record(reader, wanted)
     return _package(record)
 
 

@@ -224,7 +224,7 @@ def receive_event() -> tuple[Response, int]:
     facts = event_facts(validate_event(json_body(request_bytes())))
     cat = catalogue()
     with cat.write(principal, happened_at=facts.time) as writer:
-        outcome = apply_facts(writer, facts, cat.graph_for(writer))
+        outcome = apply_facts(writer, facts)
     return jsonify(outcome.as_dict()), 201
 
 

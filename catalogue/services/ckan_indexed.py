@@ -16,11 +16,10 @@ from typing import Any
 
 from catalogue.errors import NotFound
 from catalogue.services import assets
-from catalogue.services.access import Principal
 from catalogue.services.ckan_search import DEFAULT_SORT, FACETABLE, PackageQuery, split_q
+from catalogue.services.context import Reader
 from catalogue.services.publishing import PUBLISHED_KINDS
 from catalogue.services.search import MAX_PER_PAGE, search_assets
-from catalogue.services.views import Views
 
 #: Sorts under which packages come in the index's relevance order: each package
 #: has its own rank, so a second key never decides.
@@ -41,7 +40,7 @@ def index_text(query: PackageQuery) -> str | None:
 
 
 def search_indexed(
-    views: Views, principal: Principal, query: PackageQuery, text: str, include_private: bool
+    reader: Reader, query: PackageQuery, text: str, include_private: bool
 ) -> tuple[int, list[dict[str, Any]]]:
     """(count, records of the window ``start``..``start + rows``) of the packages
     matching ``text`` that ``principal`` may see, in relevance order."""
@@ -54,25 +53,22 @@ def search_indexed(
     first = (page - 1) * MAX_PER_PAGE
     while True:
         per_page = MAX_PER_PAGE if query.rows else 1
-        found = search_assets(
-            views, principal, q=text, filters=filters, page=page, per_page=per_page
-        )
+        found = search_assets(reader, q=text, filters=filters, page=page, per_page=per_page)
         keys += [hit.key for hit in found.hits]
         if not query.rows or page >= found.pages or first + len(keys) >= end:
             break
         page += 1
     window = keys[query.start - first : end - first] if query.rows else []
-    return found.total, _records(views, principal, window)
+    return found.total, _records(reader, window)
 
 
-def _records(views: Views, principal: Principal, keys: list[str]) -> list[dict[str, Any]]:
+def _records(reader: Reader, keys: list[str]) -> list[dict[str, Any]]:
     """The records of ``keys`` in order; one deleted since the index answered is
     left out (the next search no longer finds it)."""
     out = []
-    with views.sessions() as session:
-        for key in keys:
-            try:
-                out.append(assets.get(session, key, principal))
-            except NotFound:
-                continue
+    for key in keys:
+        try:
+            out.append(assets.get(reader, key))
+        except NotFound:
+            continue
     return out

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
 from catalogue.services import run_health
-from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
+from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, can_read
 from catalogue.services.as_of import changed_since, records_as_of
-from lineage import Hop, Inheritance, LineageGraph
+from catalogue.services.context import Reader
+from lineage import Hop, Inheritance
 
 FLAG_WORDS = {
     "personal_data": "personal data",
@@ -87,9 +86,10 @@ class Sight:
     """What one caller may see of the graph. An asset they may not see stays in a
     trace as a placeholder without its name, so the trace is honest about its shape."""
 
-    def __init__(self, graph: LineageGraph, principal: Principal) -> None:
-        self.graph = graph
-        self.principal = principal
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.graph = reader.graph
+        self.principal = reader.principal
         self._seen: dict[str, bool] = {}
 
     def visible(self, key: str) -> bool:
@@ -194,7 +194,7 @@ def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
 
 
 def attrs_for(
-    session: Session, graph: LineageGraph, keys: Iterable[str], as_of: datetime | None
+    reader: Reader, keys: Iterable[str], as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
     """Node attributes now, or as they stood at ``as_of`` where history allows.
 
@@ -202,6 +202,7 @@ def attrs_for(
     so only the records of assets changed since are read from the change log
     (decoding every record of a long trace was most of an as-of trace's time)."""
     keys = list(keys)
+    graph, session = reader.graph, reader.session
     current = {k: graph.node(k) for k in keys if graph.has(k)}
     if as_of is None:
         return current
@@ -215,20 +216,19 @@ def sight_name(sight: Sight) -> Callable[[str], str]:
 
 
 def trace(
-    session: Session,
-    graph: LineageGraph,
+    reader: Reader,
     key: str,
-    principal: Principal,
     as_of: datetime | None = None,
 ) -> Trace:
     """Everything upstream of ``key`` with owners, handling and freshness, and what
     it inherits and why. Raises NotFound for a key the caller cannot see."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(key)
+    graph = sight.graph
     hops = graph.upstream(key, as_of=as_of)
-    attrs = attrs_for(session, graph, [key, *(h.key for h in hops)], as_of)
+    attrs = attrs_for(reader, [key, *(h.key for h in hops)], as_of)
     # The subject is shown whole: its full record as it stood then, if it had one.
-    then = records_as_of(session, [key], as_of) if as_of is not None else {}
+    then = records_as_of(reader.session, [key], as_of) if as_of is not None else {}
     if key in then:
         attrs[key] = then[key]
     inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
@@ -243,7 +243,7 @@ def trace(
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     # Run health is today's: a trace as of a past date does not show it.
-    risks = run_health.at_risk(session, graph) if as_of is None else {}
+    risks = run_health.at_risk(reader) if as_of is None else {}
     for row in result.rows:
         row["at_risk"] = bool(row["key"] and row["key"] in risks) if as_of is None else None
     result.subject["at_risk"] = key in risks if as_of is None else None
@@ -274,23 +274,21 @@ def trace(
 
 
 def neighbours(
-    session: Session,
-    graph: LineageGraph,
+    reader: Reader,
     key: str,
     direction: str,
-    principal: Principal,
     depth: int | None = None,
     as_of: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Upstream or downstream assets as rows (see TRACE_COLUMNS), restricted
     ones as placeholders."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(key)
-    return _side(session, sight, key, direction, depth, as_of)[1]
+    return _side(reader, sight, key, direction, depth, as_of)[1]
 
 
 def _side(
-    session: Session,
+    reader: Reader,
     sight: Sight,
     key: str,
     direction: str,
@@ -303,7 +301,7 @@ def _side(
     graph = sight.graph
     walk = graph.upstream if direction == "upstream" else graph.downstream
     hops = walk(key, depth=depth, as_of=as_of)
-    attrs = attrs_for(session, graph, [h.key for h in hops], as_of)
+    attrs = attrs_for(reader, [h.key for h in hops], as_of)
     return hops, hop_rows(hops, attrs, as_of, sight)
 
 
@@ -321,10 +319,8 @@ class Neighbourhood:
 
 
 def neighbourhood(
-    session: Session,
-    graph: LineageGraph,
+    reader: Reader,
     key: str,
-    principal: Principal,
     direction: str = "both",
     depth: int | None = None,
     as_of: datetime | None = None,
@@ -332,15 +328,16 @@ def neighbourhood(
     """What the lineage explorer draws around ``key`` (``direction``: both,
     upstream or downstream). Raises NotFound for a key the caller cannot see and
     Invalid for a depth below 1."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(key)
+    graph = sight.graph
     found = Neighbourhood()
     ids: dict[str, str] = {key: key}  # real key -> node id
     hidden = 0
     for side in ("upstream", "downstream"):
         if direction not in ("both", side):
             continue
-        hops, rows = _side(session, sight, key, side, depth, as_of)
+        hops, rows = _side(reader, sight, key, side, depth, as_of)
         setattr(found, side, rows)
         for hop, row in zip(hops, rows, strict=True):
             if hop.key in ids:
@@ -363,24 +360,21 @@ def neighbourhood(
     return found
 
 
-def paths(
-    graph: LineageGraph, a: str, b: str, principal: Principal, as_of: datetime | None = None
-) -> list[list[str | None]]:
+def paths(reader: Reader, a: str, b: str, as_of: datetime | None = None) -> list[list[str | None]]:
     """Routes by which ``a`` feeds ``b``; a restricted asset on a route is None."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(a)
     sight.require(b)
-    return [[sight.name(k) for k in route] for route in graph.paths(a, b, as_of=as_of)]
+    return [[sight.name(k) for k in route] for route in sight.graph.paths(a, b, as_of=as_of)]
 
 
-def check(
-    graph: LineageGraph, principal: Principal, today: date | None = None
-) -> dict[str, list[dict[str, Any]]]:
+def check(reader: Reader, today: date | None = None) -> dict[str, list[dict[str, Any]]]:
     """What an auditor should look at: handling weaker than inherited sensitivity,
     and stale or retired assets that still feed an active report. Needs an auditor or admin: the
     answer names assets across every department."""
-    if not principal.sees_everything:
+    if not reader.principal.sees_everything:
         raise Forbidden("the lineage check is for auditors and admins")
+    graph = reader.graph
     today = today or datetime.now(UTC).date()
     titles: dict[str, str] = {}
     mismatches = []

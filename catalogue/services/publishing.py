@@ -22,11 +22,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from catalogue.errors import NotFound
 from catalogue.services import assets
-from catalogue.services.access import Principal
+from catalogue.services.context import Reader
 
 PUBLISHED_KINDS = ("dataset", "report")
 OGL3_URL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -194,16 +192,14 @@ def published(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in records if r["kind"] in PUBLISHED_KINDS]
 
 
-def published_records(
-    session: Session, principal: Principal, include_retired: bool = False
-) -> list[dict]:
+def published_records(reader: Reader, include_retired: bool = False) -> list[dict]:
     """Every package ``principal`` may see, by key (one data function for CKAN and DCAT)."""
-    return published(assets.list_assets(session, principal, include_retired=include_retired))
+    return published(assets.list_assets(reader, include_retired=include_retired))
 
 
-def published_record(session: Session, principal: Principal, key: str) -> dict[str, Any]:
+def published_record(reader: Reader, key: str) -> dict[str, Any]:
     """One package; NotFound (as for any invisible asset) if it is not published."""
-    record = assets.get(session, key, principal)
+    record = assets.get(reader, key)
     if record["kind"] not in PUBLISHED_KINDS:
         raise NotFound(f"no dataset with key {key!r}")
     return record

@@ -20,6 +20,7 @@ from catalogue.models import Department
 from catalogue.services.access import Principal, require_read
 from catalogue.services.assets import get_asset, list_assets
 from catalogue.services.changes import Writer
+from catalogue.services.context import Reader
 from catalogue.services.records import asset_record
 
 NOTE_MAX = 2000
@@ -81,8 +82,7 @@ def check_department(session: Session, department: str | None) -> None:
 
 
 def due_reviews(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     policy: ReviewPolicy,
     today: date,
     *,
@@ -97,10 +97,11 @@ def due_reviews(
 
     Raises NotFound for a department the catalogue does not know.
     """
+    session = reader.session
     check_department(session, department)
     horizon = date.fromordinal(today.toordinal() + within_days)
     rows = []
-    for record in list_assets(session, principal, department=department):
+    for record in list_assets(reader, department=department):
         if person and not Principal(person, email=person).is_person_of(record):
             continue
         due = policy.next_review(record)

@@ -27,6 +27,7 @@ from catalogue.errors import NotFound
 from catalogue.notify_models import Notification, Webhook
 from catalogue.services.access import Principal
 from catalogue.services.accounts import require_admin
+from catalogue.services.context import Reader
 from catalogue.services.notify_settings import NotifySettings
 from catalogue.services.watches import start_listening
 
@@ -113,7 +114,8 @@ def get_webhook(session: Session, hook_id: int) -> Webhook:
     return hook
 
 
-def list_webhooks(session: Session, actor: Principal) -> list[dict[str, Any]]:
+def list_webhooks(reader: Reader) -> list[dict[str, Any]]:
+    session, actor = reader.session, reader.principal
     require_admin(actor, "see webhooks")
     return [webhook_record(h) for h in session.scalars(select(Webhook).order_by(Webhook.id))]
 
@@ -143,9 +145,10 @@ def delivery_record(row: Notification) -> dict[str, Any]:
 
 
 def delivery_log(
-    session: Session, actor: Principal, hook_id: int | None = None, limit: int = 100
+    reader: Reader, hook_id: int | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Newest deliveries first, of one webhook or of every channel (admins only)."""
+    session, actor = reader.session, reader.principal
     require_admin(actor, "read the delivery log")
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
     if hook_id is not None:

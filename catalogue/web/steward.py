@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from catalogue import vocab
 from catalogue.errors import Conflict, Forbidden, Invalid, LineageCycle, NotFound
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import assets, edges, lineage
 from catalogue.services.access import Principal, can_write
 from catalogue.web.blueprint import bp
@@ -44,9 +44,9 @@ def _known(principal: Principal) -> dict[str, Any]:
     (a ``<datalist>`` beside each text box, so any other value can still be
     entered): departments, the source systems and the owners and stewards of
     the assets ``principal`` may see."""
-    with catalogue().read() as session:
-        departments = sorted(assets.department_names(session), key=str.lower)
-        records = assets.list_assets(session, principal)
+    with catalogue().reading(principal) as reader:
+        departments = sorted(assets.department_names(reader.session), key=str.lower)
+        records = assets.list_assets(reader)
     systems = sorted(
         ((r["key"], r["title"]) for r in records if r["kind"] == "source_system"),
         key=lambda pair: pair[1].lower(),
@@ -108,8 +108,8 @@ def register() -> Any:
 def _editable(key: str, principal: Principal) -> dict[str, Any]:
     """The asset's record if ``principal`` may change it: NotFound if they cannot
     see it, Forbidden (a 403 page) if they can see it but not change it."""
-    with catalogue().read() as session:
-        record = assets.get(session, key, principal)
+    with catalogue().reading(principal) as reader:
+        record = assets.get(reader, key)
     if not can_write(principal, record):
         raise Forbidden(
             f"you may not change {record['title']}: stewards change assets of their own "
@@ -152,11 +152,8 @@ def _feeds_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    cat = catalogue()
-    with cat.read() as session:
-        upstream = lineage.neighbours(
-            session, cat.graph(), record["key"], "upstream", current_principal(), depth=1
-        )
+    with reading() as reader:
+        upstream = lineage.neighbours(reader, record["key"], "upstream", depth=1)
     errors = errors or {}
     summary = [{"text": message, "href": f"#{name}"} for name, message in errors.items()]
     return (
@@ -178,10 +175,10 @@ def _named_asset(text: str, principal: Principal) -> tuple[str, str]:
     is neither is passed on as a key, for the service to refuse by name."""
     if not text:
         return "", ""
-    with catalogue().read() as session:
-        if assets.find(session, text) is not None:
+    with catalogue().reading(principal) as reader:
+        if assets.find(reader.session, text) is not None:
             return text, ""
-        matches = assets.titled(session, principal, text)
+        matches = assets.titled(reader, text)
     if len(matches) > 1:
         listed = "; ".join(
             f"{r['key']} ({r.get('department') or 'no department'})" for r in matches
@@ -226,7 +223,6 @@ def feeds(key: str) -> Any:
                 writer,
                 named["upstream"][0],
                 key,
-                cat.graph_for(writer),
                 via=named["via"][0] or None,
                 description=values["description"] or None,
             )
