@@ -83,7 +83,7 @@ def make_changes(cat: Catalogue, changes: int, rng: random.Random) -> None:
         with writing(cat.sessions, ADMIN) as writer:
             for _ in range(min(WRITE_BATCH, changes - done)):
                 key = rng.choice(datasets)
-                record = asset_service.get(writer.session, key, writer.principal)
+                record = asset_service.get(writer, key)
                 marking = (
                     {"classification": "OFFICIAL" if record["classification"] != "OFFICIAL"
                      else "OFFICIAL-SENSITIVE"}

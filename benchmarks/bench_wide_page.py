@@ -59,8 +59,8 @@ def read_rows(built: catalogues.BenchCatalogue, repeat: int) -> list[dict[str, A
                 asset_record(assets.get_asset(session, WIDE_KEY))
 
         def rows() -> None:
-            with catalogue.read() as session:
-                assets.get(session, WIDE_KEY, admin)
+            with catalogue.reading(admin) as reader:
+                assets.get(reader, WIDE_KEY)
 
         return [
             {"what": "record, mapped objects (before)", **measure(mapped, repeat)},

@@ -33,7 +33,6 @@ from catalogue.services.apply import execute_plan, plan_apply
 from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import writing
 from catalogue.store import Catalogue
-from lineage import LineageGraph
 
 ADMIN = operator("bench")
 NOTE = "built.json"
@@ -154,8 +153,8 @@ def load_generated(catalogue: Catalogue, assets: int) -> tuple[float, int]:
     """
     records = [SourceRecord(f"generated:{i}", r) for i, r in enumerate(generate(assets))]
     started = time.perf_counter()
-    with writing(catalogue.sessions, ADMIN) as writer:
-        plan = plan_apply(writer.session, records, LineageGraph(), ADMIN)
+    with writing(catalogue.sessions, ADMIN, views_of=lambda: catalogue.views) as writer:
+        plan = plan_apply(writer, records)
         execute_plan(writer, plan)
     return time.perf_counter() - started, plan.counts()["edges added"]
 

@@ -4,6 +4,7 @@ a page for people)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
@@ -13,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from catalogue.errors import CatalogueError, Invalid
 from catalogue.services.access import ANONYMOUS, Principal
+from catalogue.services.context import Reader
 from catalogue.store import Catalogue
 
 
@@ -23,6 +25,11 @@ def catalogue() -> Catalogue:
 def current_principal() -> Principal:
     """Who is asking: set per request by the sign-in and token hooks; anonymous otherwise."""
     return g.get("principal", ANONYMOUS)
+
+
+def reading() -> AbstractContextManager[Reader]:
+    """The context of a read service call, for whoever is asking."""
+    return catalogue().reading(current_principal())
 
 
 def wants_json() -> bool:

@@ -1,8 +1,10 @@
 """The catalogue as one object: database, sessions and this process's views.
 
 The CLI builds one per command, the web app one per process. It holds no
-request state: services are called with a Writer or a Session and the caller
-says who is acting.
+request state: a service is called with one context, a ``Reader`` from
+``reading(principal)`` or a ``Writer`` from ``write(actor)``, so the caller says
+who is acting and the service reaches the session, the lineage graph and the
+search index through it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from catalogue.db import make_engine, make_session_factory
 from catalogue.errors import CatalogueError
 from catalogue.services.access import Principal, operator
 from catalogue.services.changes import Writer, writing
+from catalogue.services.context import Reader
 
 if TYPE_CHECKING:
     from catalogue.services.views import Views
@@ -90,8 +93,18 @@ class Catalogue:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A bare session, for row lookups that need no one's permissions (signing
+        in, the notification worker's bookkeeping); a service call takes
+        ``reading``'s context instead."""
         with self.sessions() as session:
             yield session
+
+    @contextmanager
+    def reading(self, principal: Principal) -> Iterator[Reader]:
+        """The context of a read service call: a session, who is asking, and this
+        process's graph and index when the call first wants them."""
+        with self.sessions() as session:
+            yield Reader(session=session, principal=principal, views_of=lambda: self.views)
 
     @contextmanager
     def write(
@@ -111,7 +124,9 @@ class Catalogue:
         that it need not import and open the search index: #20).
         """
         principal = actor if isinstance(actor, Principal) else operator(actor)
-        with writing(self.sessions, principal, now, happened_at) as writer:
+        with writing(
+            self.sessions, principal, now, happened_at, views_of=lambda: self.views
+        ) as writer:
             yield writer
         if writer.pending and update_index:
             try:
@@ -126,12 +141,10 @@ class Catalogue:
                     error,
                 )
 
-    def graph_for(self, writer: Writer) -> LineageGraph:
-        """The lineage graph exactly as this write transaction sees the database
-        (it holds the log lock, so no other writer can change it meanwhile)."""
-        return self.views.graph(writer.session)
-
     def graph(self) -> LineageGraph:
+        """The whole graph, every committed change applied, for callers that act
+        on it as a whole (export, rebuild checks); a service call that shows
+        assets to someone uses its context's ``graph`` and principal instead."""
         return self.views.graph()
 
     def index(self) -> SearchIndex:

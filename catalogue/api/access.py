@@ -119,8 +119,8 @@ def list_grants() -> Response:
 
 
 def _listed(principal: Principal, scope: str, status: str | None) -> Response:
-    with catalogue().read() as session:
-        items = access_requests.list_requests(session, principal, scope, utcnow().date(), status)
+    with catalogue().reading(principal) as reader:
+        items = access_requests.list_requests(reader, scope, utcnow().date(), status)
     return jsonify({"items": items})
 
 
@@ -134,8 +134,8 @@ def _listed(principal: Principal, scope: str, status: str | None) -> Response:
 def get_request(request_id: int) -> Response:
     """One request: for its requester, the asset's owner and steward, auditors, admins."""
     principal = signed_in()
-    with catalogue().read() as session:
-        record = access_requests.get_request(session, principal, request_id, utcnow().date())
+    with catalogue().reading(principal) as reader:
+        record = access_requests.get_request(reader, request_id, utcnow().date())
     return jsonify(record)
 
 

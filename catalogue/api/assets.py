@@ -40,7 +40,7 @@ from catalogue.api.schemas import (
     HistorySchema,
 )
 from catalogue.errors import Invalid, PreconditionRequired, Problem
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.schemas import AssetSchema
 from catalogue.services import assets, edges, lineage, run_health
 from catalogue.services.access import Principal
@@ -74,19 +74,18 @@ CHANGE_RESPONSES = {
 # -- data functions ------------------------------------------------------------------
 def asset_page(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     """One page of the assets ``principal`` may see that match the filters, by key."""
-    with catalogue().read() as session:
+    with catalogue().reading(principal) as reader:
         found = assets.list_assets(
-            session,
-            principal,
+            reader,
             kind=params.get("kind"),
             department=params.get("department"),
             owner=params.get("owner"),
             tag=params.get("tag"),
             include_retired=params["all"],
         )
+        sight = lineage.Sight(reader)
     page, per_page = params["page"], params["per_page"]
     pages = math.ceil(len(found) / per_page)
-    sight = lineage.Sight(catalogue().graph(), principal)
     return {
         "items": [
             lineage.shown_record(r, sight) for r in found[(page - 1) * per_page : page * per_page]
@@ -132,7 +131,7 @@ def _require_precondition(key: str, expected: int | None) -> None:
 
 
 def _check_version(writer: Writer, key: str, expected: int | None) -> None:
-    current = assets.get(writer.session, key, writer.principal)
+    current = assets.get(writer, key)
     if expected is not None and expected != current["version"]:
         raise StaleVersion(key, expected, current["version"])
 
@@ -211,11 +210,10 @@ def register_asset() -> Response:
 def get_asset(key: str) -> Response:
     """Every field of one asset; its ETag is its version and its runs
     (If-None-Match gives 304)."""
-    principal = current_principal()
-    sight = lineage.Sight(catalogue().graph(), principal)
-    with catalogue().read() as session:
-        record = assets.get(session, key, principal)
-        runs = run_facts(session, record, sight)
+    with reading() as reader:
+        sight = lineage.Sight(reader)
+        record = assets.get(reader, key)
+        runs = run_facts(reader.session, record, sight)
     shown = {**lineage.shown_record(record, sight), **runs}
     response = _asset_response(shown)
     tag = read_tag(shown["version"], runs)
@@ -277,8 +275,8 @@ def retire_asset(key: str) -> Response:
 )
 def asset_history(key: str) -> Response:
     """Every change to the asset and its lineage: when, who, before and after."""
-    with catalogue().read() as session:
-        changes = assets.history(session, key, current_principal())
+    with reading() as reader:
+        changes = assets.history(reader, key)
     return jsonify(key=key, changes=changes)
 
 
@@ -302,12 +300,11 @@ def add_upstream(key: str) -> Response:
     body = load_body(EdgeInSchema)
     cat = catalogue()
     with cat.write(principal) as writer:
-        assets.get(writer.session, key, principal)
+        assets.get(writer, key)
         edge = edges.add_edge(
             writer,
             body["upstream"],
             key,
-            cat.graph_for(writer),
             body.get("via"),
             body.get("description"),
         )

@@ -27,7 +27,7 @@ from catalogue.api.ckan_packages import (
 )
 from catalogue.api.schemas import CkanResponseSchema
 from catalogue.errors import CatalogueError, Forbidden, Invalid, NotFound, Unauthorized
-from catalogue.http import catalogue, current_principal
+from catalogue.http import reading
 from catalogue.services import ckan_indexed, ckan_search
 from catalogue.services.ckan_search import count_by
 from catalogue.services.package_lookup import find_package
@@ -116,8 +116,8 @@ def string_list(params: Params, name: str) -> list[str]:
 # -- data ----------------------------------------------------------------------------
 def packages(include_private: bool = False) -> list[dict[str, Any]]:
     """Package dicts of every active package the caller may see, by name."""
-    with catalogue().read() as session:
-        records = published_records(session, current_principal())
+    with reading() as reader:
+        records = published_records(reader)
     if not include_private:
         records = [r for r in records if r["access"] == "open"]
     return [_package(r) for r in records]
@@ -159,9 +159,8 @@ def package_search(params: Params) -> dict[str, Any]:
     include_private = boolean(params, "include_private")
     try:
         try:
-            answer, records = ckan_indexed.search_indexed(
-                catalogue().views, current_principal(), query, include_private
-            )
+            with reading() as reader:
+                answer, records = ckan_indexed.search_indexed(reader, query, include_private)
             return {**answer, "results": [_package(r) for r in records]}
         except ckan_indexed.NotIndexed:  # a filter on notes, res_url or a bare word
             return _search_every_package(query, include_private)
@@ -176,7 +175,8 @@ def _search_every_package(query: ckan_search.PackageQuery, include_private: bool
         "organization": {slug(title): title for title in departments},
         "groups": {code.lower(): label for code, label in THEMES.items()},
     }
-    return ckan_search.search_packages(catalogue().views, current_principal(), found, query, titles)
+    with reading() as reader:
+        return ckan_search.search_packages(reader, found, query, titles)
 
 
 @action
@@ -185,8 +185,8 @@ def package_show(params: Params) -> dict[str, Any]:
     wanted = str(params.get("id") or params.get("name") or "")
     if not wanted:
         raise CkanError(409, "Validation Error", "", id=["Missing value"])
-    with catalogue().read() as session:
-        record = find_package(session, current_principal(), wanted)
+    with reading() as reader:
+        record = find_package(reader, wanted)
     return _package(record)
 
 

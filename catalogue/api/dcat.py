@@ -26,7 +26,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 from catalogue.api import file_types
 from catalogue.api.base import document, refuse_nul
 from catalogue.errors import CatalogueError, Invalid, NotFound, Problem
-from catalogue.http import catalogue, current_principal, problem
+from catalogue.http import problem, reading
 from catalogue.services import publishing
 
 bp = Blueprint("dcat", __name__)
@@ -250,8 +250,8 @@ def catalog_graph(fmt: str) -> Graph:
     """One page of the catalogue: what the caller may see (open only unless
     include_private), changed since ``modified_since``, by key."""
     page, since, private = _catalog_params()
-    with catalogue().read() as session:
-        records = publishing.published_records(session, current_principal())
+    with reading() as reader:
+        records = publishing.published_records(reader)
     records = [r for r in records if private or r["access"] == "open"]
     if since is not None:
         records = [
@@ -277,8 +277,8 @@ def rdf_response(g: Graph, fmt: str) -> Response:
 
 def dataset_graph(key: str) -> Graph:
     """One published dataset the caller may see; NotFound otherwise (or retired)."""
-    with catalogue().read() as session:
-        record = publishing.published_record(session, current_principal(), key)
+    with reading() as reader:
+        record = publishing.published_record(reader, key)
     if record["status"] != "active":
         raise NotFound(f"dataset {key!r} is retired")
     g = _graph()

@@ -78,10 +78,8 @@ def glossary_index() -> Response:
     """The council's terms, A to Z, optionally of one status or department."""
     principal = signed_in()
     params = load_query(GlossaryQuery)
-    with catalogue().read() as session:
-        terms = glossary.list_terms(
-            session, principal, params.get("status"), params.get("department")
-        )
+    with catalogue().reading(principal) as reader:
+        terms = glossary.list_terms(reader, params.get("status"), params.get("department"))
     return jsonify(terms=terms)
 
 
@@ -115,10 +113,10 @@ def glossary_add() -> Response:
 def glossary_term(slug: str) -> Response:
     """A term with the assets and columns it describes (those you may see) and its history."""
     principal = signed_in()
-    with catalogue().read() as session:
-        record = glossary.get_term(session, slug, principal)
-        linked = glossary.linked_assets(session, record, principal)
-        changes = glossary.history(session, slug, principal)
+    with catalogue().reading(principal) as reader:
+        record = glossary.get_term(reader, slug)
+        linked = glossary.linked_assets(reader, record)
+        changes = glossary.history(reader, slug)
     response = jsonify({**record, "linked_assets": linked, "history": changes})
     response.headers["ETag"] = etag_of(record["version"])
     return response
@@ -149,7 +147,7 @@ def glossary_change(slug: str) -> Response:
             "two people cannot overwrite each other's work"
         )
     with catalogue().write(principal) as writer:
-        current = glossary.get_term(writer.session, slug, principal)
+        current = glossary.get_term(writer, slug)
         if expected is not None and expected != current["version"]:
             raise PreconditionFailed(
                 f"term {slug!r} has changed since you read it: If-Match names version "

@@ -19,7 +19,7 @@ from catalogue.api.base import document, load_body, load_query, signed_in
 from catalogue.api.blueprint import bp
 from catalogue.db import utcnow
 from catalogue.governance import MEASURES, missed_targets
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, reading
 from catalogue.services import registers, reviews
 
 TAG = "governance"
@@ -147,10 +147,9 @@ def reviews_due() -> Response:
     """Active assets you may see whose owner's review is overdue (or due within
     ``within`` days), by ``department`` or ``person``, soonest first."""
     params = load_query(DueQuery)
-    with catalogue().read() as session:
+    with reading() as reader:
         rows = reviews.due_reviews(
-            session,
-            current_principal(),
+            reader,
             catalogue().settings.review_policy,
             utcnow().date(),
             department=params.get("department"),
@@ -174,9 +173,9 @@ def information_asset_register() -> Response:
     same as ``catalogue governance iar --format json``)."""
     principal = signed_in()
     department = load_query(DepartmentQuery).get("department")
-    with catalogue().read() as session:
+    with catalogue().reading(principal) as reader:
         register = registers.information_asset_register(
-            session, principal, catalogue().settings.review_policy, department
+            reader, catalogue().settings.review_policy, department
         )
     return jsonify(asdict(register))
 
@@ -195,10 +194,8 @@ def record_of_processing() -> Response:
     principal = signed_in()
     department = load_query(DepartmentQuery).get("department")
     controller = catalogue().settings.controller
-    with catalogue().read() as session:
-        groups, _register = registers.record_of_processing(
-            session, principal, controller, department
-        )
+    with catalogue().reading(principal) as reader:
+        groups, _register = registers.record_of_processing(reader, controller, department)
     return jsonify(controller=asdict(controller), purposes=groups)
 
 
@@ -221,10 +218,9 @@ def coverage() -> Response:
     principal = signed_in()
     params = load_query(CoverageQuery)
     settings = catalogue().settings
-    with catalogue().read() as session:
+    with catalogue().reading(principal) as reader:
         rows = registers.coverage(
-            session,
-            principal,
+            reader,
             settings.review_policy,
             utcnow(),
             params.get("as_of"),
@@ -252,6 +248,6 @@ def coverage_trend() -> Response:
     the data of the governance page's chart."""
     principal = signed_in()
     settings = catalogue().settings
-    with catalogue().read() as session:
-        points = registers.coverage_over_time(session, principal, settings.review_policy, utcnow())
+    with catalogue().reading(principal) as reader:
+        points = registers.coverage_over_time(reader, settings.review_policy, utcnow())
     return jsonify(points=points)

@@ -146,32 +146,32 @@ def lineage_graph(
     kind, rest = _split(node_id)
     if kind == "datasetField":
         raise _bad_node(node_id, "dataset:… or job:… (use /api/v1/column-lineage for fields)")
-    cat = catalogue()
-    graph = cat.graph()
-    sight = Sight(graph, principal)
-    with cat.read() as session:
-        key, _, _ = resolve_visible(session, sight, kind, rest)
-        past = records_as_of(session, [key], as_of) if key and as_of else {}
+    with catalogue().reading(principal) as reader:
+        sight = Sight(reader)
+        graph = sight.graph
+        key, _, _ = resolve_visible(reader.session, sight, kind, rest)
+        past = records_as_of(reader.session, [key], as_of) if key and as_of else {}
         if key is None or (as_of is not None and not past):
             raise unknown(kind, rest, as_of)
         reached = [
             h.key for h in graph.upstream(key, depth, as_of) + graph.downstream(key, depth, as_of)
         ]
         keys = [k for k in dict.fromkeys([key, *reached]) if sight.visible(k)]
-        names = node_names(session, graph, keys)
+        names = node_names(reader.session, graph, keys)
         # A namespace's source system (#14) is the catalogue's notion: Marquez
         # names the namespace on each dataset instead.
         keys = [k for k in keys if names[k][0] != "system"]
         names = {k: names[k] for k in keys}
-        past = records_as_of(session, keys, as_of) if as_of else {}
-        records = {k: past.get(k) or assets.get(session, k, principal) for k in keys}
+        past = records_as_of(reader.session, keys, as_of) if as_of else {}
+        records = {k: past.get(k) or assets.get(reader, k) for k in keys}
         inward = {k: [h.key for h in graph.upstream(k, 1, as_of) if h.key in names] for k in keys}
         outward: dict[str, list[str]] = {k: [] for k in keys}
         for k, sources in inward.items():
             for source in sources:
                 outward[source].append(k)
         data = {
-            k: _node_data(session, records[k], names, (inward[k], outward[k]), as_of) for k in keys
+            k: _node_data(reader.session, records[k], names, (inward[k], outward[k]), as_of)
+            for k in keys
         }
     return {"graph": [_graph_node(k, names, data[k], inward[k], outward[k]) for k in keys]}
 
@@ -214,9 +214,8 @@ def column_graph(
     stands for (named only as an input) is known to the caller only through the
     edges they may see: with none, it is not found either.
     """
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         key, starts = column_starts(session, sight, node_id, as_of)
         if key is not None and as_of is not None and not records_as_of(session, [key], as_of):
             raise unknown("dataset", _dataset_part(node_id), as_of)

@@ -86,9 +86,8 @@ def events(
 ) -> dict[str, Any]:
     """The run events received between ``after`` and ``before``, as received,
     oldest or newest first, a page at a time."""
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         shown = _visible_events(session, sight, before, after)
         if not ascending:
             shown.reverse()
@@ -102,9 +101,8 @@ def run_facets(principal: Principal, run_id: str, part: str) -> dict[str, Any]:
     """A run's ``run`` or ``job`` facets, merged over its events (a later one
     replacing an earlier one of the same name). NotFound for an unknown run and
     for a run of a job the caller may not see, in the same words."""
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         run = session.scalar(select(LineageRun).where(LineageRun.run_id == run_id))
         if run is None or not sight.visible(run.job_key):
             raise NotFound(f"no run {run_id[:100]!r} in the catalogue")
@@ -129,12 +127,11 @@ def dataset_versions(
 ) -> dict[str, Any]:
     """A dataset's versions, newest first: one per successful run that wrote it,
     each with the record (its columns) as it stood when that run finished."""
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         key = find(session, sight, "dataset", ns, name)
         writes = _writes(session, key)
-        now = assets.get(session, key, principal)
+        now = assets.get(reader, key)
         versions = []
         for run in writes[offset : offset + limit]:
             record = records_as_of(session, [key], run.state_at).get(key) or now
@@ -173,9 +170,8 @@ def _version(
 # -- tags ----------------------------------------------------------------------------------
 def tags(principal: Principal) -> dict[str, Any]:
     """Every tag on a dataset or job the caller may see, by name."""
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         shown = {m.key for m in members(session, sight)}
         pairs = session.execute(
             select(Asset.key, Tag.name)
@@ -213,9 +209,8 @@ def _metric_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def lineage_metrics(principal: Principal, period: str, zone: str | None) -> list[dict[str, Any]]:
     """Run events the caller may see, by type, in each interval (``LineageMetric``)."""
     starts, width = intervals(period, zone, datetime.now(UTC))
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         kept = _visible_events(session, sight, starts[-1] + width, starts[0])
         times = [(e.event_type, e.event_time) for e in kept]
     return _metric_times(lineage_events.counts_by_interval(times, starts, width))
@@ -228,9 +223,8 @@ def interval_metrics(
     ``sourceName``) the caller may see had been created by the end of each
     interval (``IntervalMetric``)."""
     starts, width = intervals(period, zone, datetime.now(UTC))
-    cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with catalogue().reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         found = members(session, sight)
     created = _created(found, asset)
     rows = [{"startInterval": s, "endInterval": s + width} for s in starts]

@@ -102,7 +102,7 @@ def _names(session: Session, sight: Sight, keys: Iterable[str]) -> list[Name]:
 
 
 def job_data(session: Session, sight: Sight, key: str, name: Name) -> dict[str, Any]:
-    record = assets.get(session, key, sight.principal)
+    record = assets.get(sight.reader, key)
     graph = sight.graph
     inputs = _names(session, sight, (h.key for h in graph.upstream(key, 1)))
     outputs = _names(session, sight, graph.successors(key))
@@ -111,7 +111,7 @@ def job_data(session: Session, sight: Sight, key: str, name: Name) -> dict[str, 
 
 
 def dataset_data(session: Session, sight: Sight, key: str, name: Name) -> dict[str, Any]:
-    record = assets.get(session, key, sight.principal)
+    record = assets.get(sight.reader, key)
     return shapes.dataset(record, name, run_health.last_successful_write(session, key))
 
 
@@ -122,8 +122,8 @@ def _page(items: list[Any], limit: int, offset: int) -> list[Any]:
 # -- the resources -----------------------------------------------------------------------
 def namespaces(principal: Principal) -> dict[str, Any]:
     cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with cat.reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         found = members(session, sight)
     spans: dict[str, list[datetime]] = {}
     for m in found:
@@ -165,9 +165,9 @@ def _listing(
     states: set[str] | None = None,
 ) -> dict:
     cat = catalogue()
-    sight = Sight(cat.graph(), principal)
     shape = job_data if kind == "job" else dataset_data
-    with cat.read() as session:
+    with cat.reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         if ns is None:
             found = [m for m in members(session, sight) if m.name[0] == kind]
         else:
@@ -187,8 +187,8 @@ def _last_state(session: Session, key: str) -> str | None:
 def one(principal: Principal, kind: str, ns: str, name: str) -> dict[str, Any]:
     """One job or dataset."""
     cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with cat.reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         key = find(session, sight, kind, ns, name)
         shape = job_data if kind == "job" else dataset_data
         return shape(session, sight, key, (kind, ns, name))
@@ -197,8 +197,8 @@ def one(principal: Principal, kind: str, ns: str, name: str) -> dict[str, Any]:
 def runs(principal: Principal, ns: str, name: str, limit: int, offset: int) -> dict[str, Any]:
     """A job's runs, newest first."""
     cat = catalogue()
-    sight = Sight(cat.graph(), principal)
-    with cat.read() as session:
+    with cat.reading(principal) as reader:
+        session, sight = reader.session, Sight(reader)
         key = find(session, sight, "job", ns, name)
         found = run_health.runs_of(session, key, limit, offset)
         total = session.scalar(
@@ -219,18 +219,18 @@ def search(
 ) -> dict[str, Any]:
     """Datasets and jobs whose name matches ``q``, by name or newest first."""
     cat = catalogue()
-    sight = Sight(cat.graph(), principal)
     wanted = like(q)
-    with cat.read() as session:
+    with cat.reading(principal) as reader:
+        sight = Sight(reader)
         found = [
             m
-            for m in members(session, sight)
+            for m in members(reader.session, sight)
             if wanted.search(m.name[2])
             and (kind is None or m.name[0] == kind)
             and (ns is None or m.name[1] == ns)
         ]
         dated = found if sort == "UPDATE_AT" else found[:limit]
-        updated = {m.key: assets.get(session, m.key, principal)["updated_at"] for m in dated}
+        updated = {m.key: assets.get(reader, m.key)["updated_at"] for m in dated}
     if sort == "UPDATE_AT":
         found.sort(key=lambda m: str(updated[m.key]), reverse=True)
     results = [shapes.search_result(m.name, updated[m.key]) for m in found[:limit]]

@@ -226,7 +226,7 @@ def receive_event() -> tuple[Response, int]:
     facts = event_facts(validate_event(received))
     cat = catalogue()
     with cat.write(principal, happened_at=facts.time) as writer:
-        outcome = apply_facts(writer, facts, cat.graph_for(writer))
+        outcome = apply_facts(writer, facts)
         lineage_events.keep(writer.session, received, facts.time)
     return jsonify(outcome.as_dict()), 201
 

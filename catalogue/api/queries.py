@@ -22,7 +22,7 @@ from catalogue.api.schemas import (
     SearchResultSchema,
     TraceSchema,
 )
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import audit, glossary, run_health
 from catalogue.services import lineage as lineage_service
 from catalogue.services.access import Principal
@@ -35,11 +35,10 @@ BAD_VALUE = "a parameter breaks a rule (e.g. as_of is not a date)"
 # -- data functions ----------------------------------------------------------------
 def search_data(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     """One page of search results with facets and highlights, as the CLI gets them."""
-    cat = catalogue()
-    payload = search_json(params["q"], search_with(cat.views, principal, params))
-    with cat.read() as session:
-        run_health.mark_hits(payload["hits"], session, cat.graph())
-        payload["term"] = glossary.term_named(session, params["q"], principal)
+    with catalogue().reading(principal) as reader:
+        payload = search_json(params["q"], search_with(reader, params))
+        run_health.mark_hits(reader, payload["hits"])
+        payload["term"] = glossary.term_named(reader, params["q"])
     return payload
 
 
@@ -48,11 +47,8 @@ def neighbours_data(
 ) -> dict[str, Any]:
     """Assets ``direction`` of ``key`` (nearest first), now or as of a date."""
     as_of = lineage_service.parse_as_of(params.get("as_of"))
-    cat = catalogue()
-    with cat.read() as session:
-        rows = lineage_service.neighbours(
-            session, cat.graph(), key, direction, principal, params.get("depth"), as_of
-        )
+    with catalogue().reading(principal) as reader:
+        rows = lineage_service.neighbours(reader, key, direction, params.get("depth"), as_of)
     return {
         "key": key,
         "direction": direction,
@@ -112,7 +108,8 @@ def paths(key: str, to: str) -> Response:
     """Every route by which the asset feeds ``to``, shortest first (a restricted
     asset on a route is null)."""
     as_of = lineage_service.parse_as_of(load_query(AsOfQuery).get("as_of"))
-    found = lineage_service.paths(catalogue().graph(), key, to, current_principal(), as_of)
+    with reading() as reader:
+        found = lineage_service.paths(reader, key, to, as_of)
     return jsonify(key=key, to=to, as_of=as_of.isoformat() if as_of else None, paths=found)
 
 
@@ -127,9 +124,8 @@ def trace(key: str) -> Response:
     """Everything upstream with owner, handling and freshness, the sensitivity
     the asset inherits and through which path, and warnings."""
     as_of = lineage_service.parse_as_of(load_query(AsOfQuery).get("as_of"))
-    cat = catalogue()
-    with cat.read() as session:
-        result = lineage_service.trace(session, cat.graph(), key, current_principal(), as_of)
+    with reading() as reader:
+        result = lineage_service.trace(reader, key, as_of)
     return jsonify(result.as_dict())
 
 
@@ -152,10 +148,9 @@ def audit_trail() -> Response:
     params = load_query(AuditQuery)
     since = audit.parse_moment(params.get("since"), "since")
     until = audit.parse_moment(params.get("until"), "until", end_of_day=True)
-    with catalogue().read() as session:
+    with catalogue().reading(principal) as reader:
         entries = audit.audit_entries(
-            session,
-            principal,
+            reader,
             since=since,
             until=until,
             actor=params.get("actor"),

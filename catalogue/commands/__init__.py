@@ -26,7 +26,10 @@ from catalogue.config import Settings, load_settings
 from catalogue.errors import CatalogueError, Invalid
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from catalogue.services.access import Principal
+    from catalogue.services.context import Reader
     from catalogue.store import Catalogue
 
 
@@ -62,6 +65,10 @@ class Context:
             self._catalogue = Catalogue(self.settings)
             self._catalogue.require_initialised()
         return self._catalogue
+
+    def reading(self) -> AbstractContextManager[Reader]:
+        """The context of a read service call, as this command's user."""
+        return self.catalogue.reading(self.principal)
 
     def close(self) -> None:
         if self._catalogue is not None:

@@ -29,8 +29,8 @@ def access_group() -> None:
 def access_requests_command(obj: Context, status: str | None, fmt: str) -> None:
     """Every access request, newest first: who asked for what, why, until when,
     and the answer (``in_force``: approved and not past its date)."""
-    with obj.catalogue.read() as session:
-        rows = access_requests.list_requests(session, obj.principal, "all", utcnow().date(), status)
+    with obj.reading() as reader:
+        rows = access_requests.list_requests(reader, "all", utcnow().date(), status)
     if fmt == "json":
         emit_json(rows)
     elif rows:

@@ -94,8 +94,8 @@ def add_user(
 @pass_context
 def list_users(obj: Context, fmt: str) -> None:
     """Every account, by username."""
-    with obj.catalogue.read() as session:
-        users = accounts.list_users(session, obj.principal)
+    with obj.reading() as reader:
+        users = accounts.list_users(reader)
     if fmt == "json":
         emit_json(users)
     else:
@@ -203,8 +203,8 @@ def create_token(obj: Context, username: str, label: str, expires_in_days: int, 
 @pass_context
 def list_tokens(obj: Context, username: str | None, fmt: str) -> None:
     """API tokens of USERNAME (or everyone's), newest first. Never the secrets."""
-    with obj.catalogue.read() as session:
-        found = tokens.list_tokens(session, obj.principal, username)
+    with obj.reading() as reader:
+        found = tokens.list_tokens(reader, username)
     if fmt == "json":
         emit_json(found)
     else:
@@ -240,10 +240,9 @@ def audit(obj: Context, fmt: str, **options: Any) -> None:
             "nothing could match; swap them",
             param_hint="--since/--until",
         )
-    with obj.catalogue.read() as session:
+    with obj.reading() as reader:
         entries = audit_entries(
-            session,
-            obj.principal,
+            reader,
             since=since,
             until=until,
             actor=options["actor"],

@@ -207,8 +207,8 @@ def retire(obj: Context, key: str, expected_version: int | None) -> None:
 @pass_context
 def show(obj: Context, key: str, fmt: str) -> None:
     """Show every field of asset KEY."""
-    with obj.catalogue.read() as session:
-        show_record(assets.get(session, key, obj.principal), fmt)
+    with obj.reading() as reader:
+        show_record(assets.get(reader, key), fmt)
 
 
 LIST_COLUMNS = ["key", "kind", "title", "department", "owner", "classification", "access"]
@@ -232,10 +232,8 @@ def list_(
     fmt: str,
 ) -> None:
     """List assets, filtered by kind, department, owner or tag."""
-    with obj.catalogue.read() as session:
-        records = assets.list_assets(
-            session, obj.principal, kind, department, owner, tag, include_retired
-        )
+    with obj.reading() as reader:
+        records = assets.list_assets(reader, kind, department, owner, tag, include_retired)
     if fmt == "json":
         emit_json(records)
     elif fmt == "csv":
@@ -252,8 +250,8 @@ def list_(
 @pass_context
 def history(obj: Context, key: str, fmt: str) -> None:
     """Every change to asset KEY and its lineage: when, who, what."""
-    with obj.catalogue.read() as session:
-        changes = assets.history(session, key, obj.principal)
+    with obj.reading() as reader:
+        changes = assets.history(reader, key)
     if fmt == "json":
         emit_json(changes)
         return

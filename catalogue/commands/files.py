@@ -95,9 +95,7 @@ def apply(obj: Context, files: tuple[Path, ...], dry_run: bool, replace: bool) -
         raise Invalid(f"nothing was applied: {len(problems)} file(s) could not be read", problems)
     catalogue = obj.catalogue
     with catalogue.write(obj.actor) as writer:
-        plan = plan_apply(
-            writer.session, records, catalogue.graph_for(writer), obj.principal, replace=replace
-        )
+        plan = plan_apply(writer, records, replace=replace)
         if dry_run:
             describe_plan(plan)
             for line in glossary_files.describe_terms(writer.session, terms):

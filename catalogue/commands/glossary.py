@@ -109,8 +109,8 @@ def glossary_list(obj: Context, status: str | None, department: str | None, fmt:
     """List the glossary's terms, A to Z."""
     from catalogue.services import glossary
 
-    with obj.catalogue.read() as session:
-        terms = glossary.list_terms(session, obj.principal, status, department)
+    with obj.reading() as reader:
+        terms = glossary.list_terms(reader, status, department)
     if fmt == "json":
         emit_json(terms)
         return
@@ -131,10 +131,10 @@ def glossary_show(obj: Context, slug: str, fmt: str) -> None:
     """Show glossary term SLUG: its definition, synonyms, linked assets and history."""
     from catalogue.services import glossary
 
-    with obj.catalogue.read() as session:
-        record = glossary.get_term(session, slug, obj.principal)
-        linked = glossary.linked_assets(session, record, obj.principal)
-        changes = glossary.history(session, slug, obj.principal)
+    with obj.reading() as reader:
+        record = glossary.get_term(reader, slug)
+        linked = glossary.linked_assets(reader, record)
+        changes = glossary.history(reader, slug)
     if fmt == "json":
         emit_json({**record, "linked_assets": linked, "history": changes})
         return

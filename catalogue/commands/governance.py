@@ -80,10 +80,9 @@ def review_due(
     obj: Context, department: str | None, person: str | None, within_days: int, fmt: str
 ) -> None:
     """List assets whose owner's review is overdue (or due soon), soonest first."""
-    with obj.catalogue.read() as session:
+    with obj.reading() as reader:
         rows = reviews.due_reviews(
-            session,
-            obj.principal,
+            reader,
             obj.settings.review_policy,
             utcnow().date(),
             department=department,
@@ -128,9 +127,9 @@ def register_options(department_help: str) -> Callable[[Callable[..., Any]], Cal
 @pass_context
 def governance_iar(obj: Context, department: str | None, fmt: str, output: Path | None) -> None:
     """Export the Information Asset Register: one row per information asset."""
-    with obj.catalogue.read() as session:
+    with obj.reading() as reader:
         register = registers.information_asset_register(
-            session, obj.principal, obj.settings.review_policy, department
+            reader, obj.settings.review_policy, department
         )
     write_register(register, fmt, output)
 
@@ -158,9 +157,9 @@ def write_bytes(data: bytes, fmt: str, output: Path | None, what: str) -> None:
 @pass_context
 def governance_ropa(obj: Context, department: str | None, fmt: str, output: Path | None) -> None:
     """Export the Article 30 record of processing activities, grouped by purpose."""
-    with obj.catalogue.read() as session:
+    with obj.reading() as reader:
         groups, register = registers.record_of_processing(
-            session, obj.principal, obj.settings.controller, department
+            reader, obj.settings.controller, department
         )
     if fmt == "json":
         data = (json.dumps(groups, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -187,10 +186,9 @@ def governance_coverage(
     obj: Context, as_of: datetime | None, department: str | None, fmt: str
 ) -> None:
     """How complete the register is, per department and overall, now or on a past date."""
-    with obj.catalogue.read() as session:
+    with obj.reading() as reader:
         rows = registers.coverage(
-            session,
-            obj.principal,
+            reader,
             obj.settings.review_policy,
             utcnow(),
             as_of.date() if as_of else None,

@@ -243,8 +243,8 @@ def files(
 def review(obj: Context, fmt: str) -> None:
     """Columns a harvest flagged as possibly personal data, for a person to decide:
     mark the column personal (`catalogue update`, the form) or dismiss the flag."""
-    with obj.catalogue.read() as session:
-        rows = review_list(session, obj.principal)
+    with obj.reading() as reader:
+        rows = review_list(reader)
     columns = ("key", "column", "reason", "department", "classification", "flagged_at")
     if fmt == "json":
         emit_json(rows)

@@ -63,7 +63,7 @@ def add(
     """Record that UPSTREAM feeds DOWNSTREAM."""
     catalogue = obj.catalogue
     with catalogue.write(obj.actor) as writer:
-        edges.add_edge(writer, upstream, downstream, catalogue.graph_for(writer), via, description)
+        edges.add_edge(writer, upstream, downstream, via, description)
     click.echo(f"{upstream} now feeds {downstream}.")
 
 
@@ -87,11 +87,8 @@ def _neighbour_command(direction: str) -> click.Command:
     @pass_context
     def command(obj: Context, key: str, depth: int | None, as_of: str | None, fmt: str) -> None:
         moment = parse_as_of(as_of)
-        catalogue = obj.catalogue
-        with catalogue.read() as session:
-            rows = lineage_service.neighbours(
-                session, catalogue.graph(), key, direction, obj.principal, depth, moment
-            )
+        with obj.reading() as reader:
+            rows = lineage_service.neighbours(reader, key, direction, depth, moment)
         if fmt == "json":
             emit_json(rows)
         elif fmt == "csv":
@@ -116,7 +113,8 @@ lineage_group.add_command(_neighbour_command("downstream"))
 @pass_context
 def path(obj: Context, a: str, b: str, as_of: str | None, fmt: str) -> None:
     """Every route by which A feeds B, shortest first."""
-    found = lineage_service.paths(obj.catalogue.graph(), a, b, obj.principal, parse_as_of(as_of))
+    with obj.reading() as reader:
+        found = lineage_service.paths(reader, a, b, parse_as_of(as_of))
     if fmt == "json":
         emit_json(found)
     elif not found:
@@ -138,12 +136,13 @@ def path(obj: Context, a: str, b: str, as_of: str | None, fmt: str) -> None:
 def trace(obj: Context, key: str, as_of: str | None, with_columns: bool, fmt: str) -> None:
     """The auditor's trace: every upstream asset of KEY with owner, handling and
     freshness, and the sensitivity KEY inherits and through which path."""
-    catalogue = obj.catalogue
     moment = parse_as_of(as_of)
-    with catalogue.read() as session:
-        result = lineage_service.trace(session, catalogue.graph(), key, obj.principal, moment)
-        sight = lineage_service.Sight(catalogue.graph(), obj.principal)
-        paths = column_paths(session, key, sight.visible, as_of=moment) if with_columns else {}
+    with obj.reading() as reader:
+        result = lineage_service.trace(reader, key, moment)
+        sight = lineage_service.Sight(reader)
+        paths = (
+            column_paths(reader.session, key, sight.visible, as_of=moment) if with_columns else {}
+        )
     if with_columns:
         for row in result.rows:
             row["column_paths"] = paths.get(row.get("key") or "", [])
@@ -237,7 +236,8 @@ def trace_details(row: dict[str, Any]) -> str:
 def check(obj: Context, fmt: str) -> None:
     """List handling weaker than the sensitivity an asset inherits, stale feeds, and
     retired assets that still feed an active report."""
-    found = lineage_service.check(obj.catalogue.graph(), obj.principal)
+    with obj.reading() as reader:
+        found = lineage_service.check(reader)
     if fmt == "json":
         emit_json(found)
         return
@@ -303,11 +303,10 @@ def columns(
     """Column lineage of KEY: for each column, the columns it comes from and the
     columns it feeds (from views, SQL scripts, OpenLineage, dbt)."""
     moment = parse_as_of(as_of)
-    catalogue = obj.catalogue
-    with catalogue.read() as session:
-        assets.get(session, key, obj.principal)
-        sight = lineage_service.Sight(catalogue.graph(), obj.principal)
-        links = column_links(session, key, sight.visible, direction, column, moment)
+    with obj.reading() as reader:
+        assets.get(reader, key)
+        sight = lineage_service.Sight(reader)
+        links = column_links(reader.session, key, sight.visible, direction, column, moment)
     rows = [link.as_dict() for link in links]
     if fmt == "json":
         emit_json(rows)

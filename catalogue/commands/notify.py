@@ -147,8 +147,8 @@ def notify_run(obj: Context, once: bool, fmt: str) -> None:
 @pass_context
 def notify_log(obj: Context, hook: int | None, limit: int, fmt: str) -> None:
     """The delivery log, newest first: e-mails, digests and webhook calls."""
-    with obj.catalogue.read() as session:
-        rows = webhooks.delivery_log(session, obj.principal, hook, limit)
+    with obj.reading() as reader:
+        rows = webhooks.delivery_log(reader, hook, limit)
     emit_rows(rows, fmt, LOG_COLUMNS, "Nothing delivered yet.")
 
 
@@ -190,8 +190,8 @@ def webhook_add(obj: Context, url: str, description: str | None, fmt: str) -> No
 @pass_context
 def webhook_list(obj: Context, fmt: str) -> None:
     """Registered webhooks (never their secrets)."""
-    with obj.catalogue.read() as session:
-        rows = webhooks.list_webhooks(session, obj.principal)
+    with obj.reading() as reader:
+        rows = webhooks.list_webhooks(reader)
     emit_rows(rows, fmt, ["id", "url", "description", "active", "created_by"], "No webhooks.")
 
 

@@ -56,11 +56,11 @@ def search(
         "sort": sort,
         "all": include_retired,
     }
-    results = search_with(obj.catalogue.views, obj.principal, params)
-    payload = search_json(params["q"], results)
-    hits = payload["hits"]
-    with obj.catalogue.read() as session:
-        run_health.mark_hits(hits, session, obj.catalogue.graph())
+    with obj.reading() as reader:
+        results = search_with(reader, params)
+        payload = search_json(params["q"], results)
+        hits = payload["hits"]
+        run_health.mark_hits(reader, hits)
     if fmt == "json":  # the shape GET /api/v1/search answers
         emit_json(payload)
         return

@@ -218,7 +218,6 @@ def import_dbt(
     outcome = Outcome()
     # Recorded now, by the clock; in effect from when dbt generated the manifest.
     with catalogue.write(principal, happened_at=time) as writer:
-        graph = catalogue.graph_for(writer)
         for facts in nodes.facts(time):
-            apply_facts(writer, facts, graph, outcome)
+            apply_facts(writer, facts, outcome)
     return outcome

@@ -27,6 +27,7 @@ from catalogue.models import Asset, Person, User
 from catalogue.notify_models import Notification
 from catalogue.services.access import Principal, can_read
 from catalogue.services.changes import Writer
+from catalogue.services.context import Reader
 from catalogue.services.record_types import AccessRequestRecord
 from catalogue.services.records import asset_record
 
@@ -237,12 +238,13 @@ def request_record(
 
 
 def list_requests(
-    session: Session, principal: Principal, scope: str, today: date, status: str | None = None
+    reader: Reader, scope: str, today: date, status: str | None = None
 ) -> list[AccessRequestRecord]:
     """Requests, newest first. ``mine``: those the principal made; ``to-decide``:
     pending ones for assets they own or steward (every pending one for an admin);
     ``all``: every request, for auditors and admins. Raises Invalid for an unknown
     scope or status, Forbidden for ``all`` asked by anyone else."""
+    session, principal = reader.session, reader.principal
     if scope not in SCOPES:
         raise Invalid(f"no scope {scope!r}", [Problem(f"one of {', '.join(SCOPES)}", "scope")])
     if status is not None and status not in STATUSES:
@@ -272,11 +274,10 @@ def list_requests(
     ]
 
 
-def get_request(
-    session: Session, principal: Principal, request_id: int, today: date
-) -> AccessRequestRecord:
+def get_request(reader: Reader, request_id: int, today: date) -> AccessRequestRecord:
     """One request, for its requester, the asset's owner and steward, auditors and
     admins; NotFound for anyone else (as for a number that names nothing)."""
+    session, principal = reader.session, reader.principal
     row = session.get(AccessRequest, request_id)
     asset = session.scalar(select(Asset).where(Asset.key == row.asset_key)) if row else None
     record = asset_record(asset) if asset is not None else None

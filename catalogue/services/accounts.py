@@ -28,6 +28,7 @@ from catalogue.errors import (
 )
 from catalogue.models import AuthEvent, SignInSession, User
 from catalogue.services.access import ROLES, Principal
+from catalogue.services.context import Reader
 from catalogue.services.grants import granted_keys
 from catalogue.services.record_types import UserRecord
 
@@ -194,11 +195,11 @@ def add_user(
     return user_record(user)
 
 
-def list_users(session: Session, actor: Principal) -> list[UserRecord]:
+def list_users(reader: Reader) -> list[UserRecord]:
     """Every account, by username (admins and auditors)."""
-    if not actor.sees_everything:
+    if not reader.principal.sees_everything:
         raise Forbidden("only admins and auditors may list users")
-    return [user_record(u) for u in session.scalars(select(User).order_by(User.username))]
+    return [user_record(u) for u in reader.session.scalars(select(User).order_by(User.username))]
 
 
 def set_role(

@@ -32,6 +32,7 @@ from catalogue.services import bulk
 from catalogue.services.access import Principal, can_read, can_write
 from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import Writer
+from catalogue.services.context import Reader
 from catalogue.services.edges import iso_record, upstream_of
 from catalogue.services.record_types import AssetRecord, TimedEdge
 from catalogue.services.records import Resolver, asset_record
@@ -212,16 +213,15 @@ def _whole_record(
 
 
 def plan_apply(
-    session: Session,
+    reader: Reader,
     records: Iterable[SourceRecord],
-    graph: LineageGraph,
-    principal: Principal,
     replace: bool = False,
 ) -> Plan:
     """Work out what applying ``records`` would change: for an asset that exists,
     only the fields its record mentions (all of them, bar the protective marking
     and status, with ``replace``). Raises Invalid listing every problem found,
     each with its file, line, key and field."""
+    session, principal = reader.session, reader.principal
     kinds = asset_service.known_kinds(session)
     steps, problems = _validate(records, kinds)
     plan = Plan(assets=steps)
@@ -251,10 +251,10 @@ def plan_apply(
             if diff and record.get("status") == "retired" and diff.get("status") != "active":
                 message = asset_service.retired_message(step.key)
                 problems.append(Problem(message, "status", step.key, step.source))
-    problems.extend(_plan_edges(session, plan, graph, principal))
+    problems.extend(_plan_edges(session, plan, reader.graph, principal))
     created = [s.key for s in steps if s.values.get("kind") == "source_system"]
     stated = [(s.key, s.values, s.source) for s in steps]
-    problems.extend(source_system_problems(session, principal, stated, created))
+    problems.extend(source_system_problems(reader, stated, created))
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise Invalid(f"nothing was applied: {len(problems)} {noun} found", problems)

@@ -19,6 +19,7 @@ from catalogue.services.access import (
     require_write,
 )
 from catalogue.services.changes import Writer, change_entry
+from catalogue.services.context import Reader
 from catalogue.services.record_types import AssetRecord, ChangeEntry
 from catalogue.services.records import Resolver, asset_record, fill_asset, read_record
 from catalogue.services.source_systems import check_source_system
@@ -44,8 +45,9 @@ def get_asset(session: Session, key: str) -> Asset:
     return asset
 
 
-def get(session: Session, key: str, principal: Principal) -> AssetRecord:
+def get(reader: Reader, key: str) -> AssetRecord:
     """The record of ``key`` if ``principal`` may see it; NotFound otherwise."""
+    session, principal = reader.session, reader.principal
     record = read_record(session, key)
     if record is None:
         raise NotFound(f"no asset with key {key!r}")
@@ -97,7 +99,7 @@ def register(
 
     values = load_asset(data, known_kinds(writer.session), as_given=as_given)
     require_create(writer.principal, values)
-    check_source_system(writer.session, writer.principal, values["key"], values)
+    check_source_system(writer, values["key"], values)
     asset = create_validated(writer, values, resolver or Resolver(writer.session))
     writer.session.flush()
     return asset_record(asset)
@@ -165,7 +167,7 @@ def update(
     kinds = known_kinds(writer.session)
     values = load_asset({**changes, "key": key}, kinds, partial=True, as_given=as_given)
     require_not_retired(asset_record(asset), values)
-    check_source_system(writer.session, writer.principal, key, values)
+    check_source_system(writer, key, values)
     if not can_write(writer.principal, {**asset_record(asset), **as_record_values(values)}):
         raise Forbidden(f"you may not move {key!r} out of your own department")
     return update_validated(writer, asset, values, resolver or Resolver(writer.session))
@@ -217,8 +219,7 @@ def retire(writer: Writer, key: str, expected_version: int | None = None) -> Ass
 
 
 def list_assets(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     kind: str | None = None,
     department: str | None = None,
     owner: str | None = None,
@@ -227,6 +228,7 @@ def list_assets(
 ) -> list[AssetRecord]:
     """Assets ``principal`` may see matching every filter given, by key.
     ``owner`` matches name or email."""
+    session, principal = reader.session, reader.principal
     query = select(Asset).order_by(Asset.key)
     if kind:
         query = query.where(Asset.kind == kind)
@@ -244,24 +246,24 @@ def list_assets(
     return [r for r in records if can_read(principal, r)]
 
 
-def titled(session: Session, principal: Principal, title: str) -> list[AssetRecord]:
+def titled(reader: Reader, title: str) -> list[AssetRecord]:
     """The active assets ``principal`` may see whose title is ``title`` (letter
     case and spaces around it aside), by key: how a person names an asset."""
+    session, principal = reader.session, reader.principal
     wanted = " ".join(title.split()).lower()
     query = select(Asset).where(func.lower(Asset.title) == wanted, Asset.status == "active")
     records = (asset_record(a) for a in session.scalars(query.order_by(Asset.key)).unique())
     return [r for r in records if can_read(principal, r)]
 
 
-def history(
-    session: Session, key: str, principal: Principal, *, checked: bool = False
-) -> list[ChangeEntry]:
+def history(reader: Reader, key: str, *, checked: bool = False) -> list[ChangeEntry]:
     """Every change to this asset and its lineage, oldest first (access requests
     are in the audit trail, not here). ``checked``: the
     caller has just read the asset with ``get`` for this principal in this session,
     so it is not read again."""
+    session, principal = reader.session, reader.principal
     if not checked:
-        get(session, key, principal)
+        get(reader, key)
     # Access requests (#17) name a person and their reason: the audit trail's, not the page's.
     rows = session.scalars(
         select(ChangeLog)

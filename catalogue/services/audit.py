@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from catalogue.errors import Forbidden, Invalid, Problem
 from catalogue.models import AuthEvent, ChangeLog
-from catalogue.services.access import Principal
 from catalogue.services.accounts import find_user
+from catalogue.services.context import Reader
 from catalogue.services.record_types import AuditEntry
 
 AUDIT_COLUMNS = ("time", "source", "seq", "actor", "action", "asset", "detail", "remote_addr")
@@ -155,8 +155,7 @@ def _auth_entries(
 
 
 def audit_entries(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     since: datetime | None = None,
     until: datetime | None = None,
     actor: str | None = None,
@@ -172,6 +171,7 @@ def audit_entries(
     plus ``before``/``after`` snapshots for changes. Raises Forbidden unless the
     principal is an auditor or admin, Invalid for a limit below 1.
     """
+    session, principal = reader.session, reader.principal
     if not principal.sees_everything:
         raise Forbidden("the audit trail is for auditors and admins")
     if limit is not None and limit < 1:

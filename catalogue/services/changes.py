@@ -10,11 +10,11 @@ reads ``seq > applied`` never skips a row that commits late.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,14 +23,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from catalogue.db import utcnow
 from catalogue.models import ChangeLog, LogHead
 from catalogue.services.access import Principal
+from catalogue.services.context import Reader
 from catalogue.services.record_types import ChangeEntry
+
+if TYPE_CHECKING:
+    from catalogue.services.views import Views
+    from lineage import LineageGraph
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Writer:
-    """One write transaction: the session, who is acting, and the time of the change.
+@dataclass(kw_only=True)
+class Writer(Reader):
+    """One write transaction: the session, who is acting, the time of the change,
+    and (as a Reader) the views, its ``graph`` being the graph as this
+    transaction sees the database.
 
     Two times: ``now`` is when the change takes effect (an edge's valid-from, a
     run's start), ``recorded_at`` when the catalogue recorded it (the change
@@ -40,16 +47,24 @@ class Writer:
     Services receive a Writer, never a request: the caller says who acts.
     """
 
-    session: Session
-    principal: Principal
     now: datetime
     head: int
     pending: list[dict[str, Any]] = field(default_factory=list)
     recorded_at: datetime | None = None  # None: the same as ``now``
+    _graph: LineageGraph | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def actor(self) -> str:
         return self.principal.name
+
+    @property
+    def graph(self) -> LineageGraph:
+        """The lineage graph as this transaction sees the database: it holds the
+        log lock, so no other writer can change that meanwhile, and the graph is
+        read once (its own changes reach the graph after the commit)."""
+        if self._graph is None:
+            self._graph = self.views.graph(self.session)
+        return self._graph
 
     # Lineage this transaction has changed so far, for the cycle rule.
     edges_added: list[tuple[str, str]] = field(default_factory=list)
@@ -82,6 +97,7 @@ def writing(
     principal: Principal,
     now: datetime | None = None,
     happened_at: datetime | None = None,
+    views_of: Callable[[], Views] | None = None,
 ) -> Iterator[Writer]:
     """A transaction that commits the change and its change_log rows together.
 
@@ -90,6 +106,8 @@ def writing(
     clock: a source dated in the future takes effect now), and is recorded at
     the clock's time, so an import is always found under the day it was made.
     Anything raised inside rolls everything back: no change, no log row.
+    ``views_of`` gives the writer its graph and index (``Catalogue.write`` passes
+    the process's views).
     """
     if not principal.signed_in or not principal.name:
         raise ValueError("a write needs a signed-in, named actor")
@@ -102,7 +120,12 @@ def writing(
         clock = now or utcnow()
         effective = min(happened_at, clock) if happened_at else clock
         writer = Writer(
-            session=session, principal=principal, now=effective, head=head, recorded_at=clock
+            session=session,
+            principal=principal,
+            views_of=views_of,
+            now=effective,
+            head=head,
+            recorded_at=clock,
         )
         yield writer
         if writer.pending:

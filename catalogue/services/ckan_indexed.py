@@ -26,9 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from catalogue.models import Asset
-from catalogue.services.access import Principal, can_read, visibility
+from catalogue.services.access import can_read, visibility
 from catalogue.services.ckan_filters import FACETABLE, FilterParser, split_q, term
 from catalogue.services.ckan_search import PackageQuery, facet_answer, sort_keys
+from catalogue.services.context import Reader
 from catalogue.services.publishing import (
     PUBLISHED_KINDS,
     THEMES,
@@ -41,7 +42,6 @@ from catalogue.services.publishing import (
 from catalogue.services.record_types import AssetRecord
 from catalogue.services.records import asset_record
 from catalogue.services.search import reading_index
-from catalogue.services.views import Views
 from search.bitmaps import first_in_order, from_ids, to_ids
 from search.facets import DocTable
 
@@ -159,7 +159,7 @@ class _Sets(FilterParser):
 
 
 def search_indexed(
-    views: Views, principal: Principal, query: PackageQuery, include_private: bool
+    reader: Reader, query: PackageQuery, include_private: bool
 ) -> tuple[dict[str, Any], list[AssetRecord]]:
     """(``package_search``'s answer less its results, the records of the window)
     of ``query`` over the packages ``principal`` may see. Raises SearchQueryError
@@ -167,7 +167,7 @@ def search_indexed(
     does not keep."""
     text, q_filter = split_q(query.q)
     filters = [f for f in (q_filter, *query.filters) if f.strip() and f.strip() != "*:*"]
-    seen = visibility(principal)
+    seen = visibility(reader.principal)
 
     def work(table: DocTable, ranked: list[int] | None) -> tuple[dict[str, Any], list[str]]:
         found = table.allowed(seen, include_retired=False)
@@ -196,8 +196,8 @@ def search_indexed(
         return {**answer, "search_facets": rich}, [keys[d] for d in window]
 
     with reading_index():
-        answer, window = views.index().select(text, seen, work)
-    return answer, _records(views, principal, window)
+        answer, window = reader.index.select(text, seen, work)
+    return answer, _records(reader, window)
 
 
 def _facets(table: DocTable, docs: int, fields: list[str]) -> dict[str, dict[str, int]]:
@@ -254,7 +254,7 @@ def _sort_values(table: DocTable, field: str) -> list[str]:
     return table.derived(f"ckan:{field}", lambda: list(map(value, table.columns[column])))
 
 
-def _records(views: Views, principal: Principal, keys: list[str]) -> list[AssetRecord]:
+def _records(reader: Reader, keys: list[str]) -> list[AssetRecord]:
     """The records of ``keys`` in order, read together; one deleted (or hidden)
     since the index answered is left out (the next search no longer finds it)."""
     if not keys:
@@ -270,6 +270,5 @@ def _records(views: Views, principal: Principal, keys: list[str]) -> list[AssetR
             selectinload(Asset.columns),
         )
     )
-    with views.sessions() as session:
-        found = {a.key: asset_record(a) for a in session.scalars(query).unique()}
-    return [found[k] for k in keys if k in found and can_read(principal, found[k])]
+    found = {a.key: asset_record(a) for a in reader.session.scalars(query).unique()}
+    return [found[k] for k in keys if k in found and can_read(reader.principal, found[k])]

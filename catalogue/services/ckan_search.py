@@ -16,7 +16,6 @@ from dataclasses import field as default
 from functools import partial
 from typing import Any
 
-from catalogue.services.access import Principal
 from catalogue.services.ckan_filters import (
     DATE_FIELDS,
     FACETABLE,
@@ -25,9 +24,9 @@ from catalogue.services.ckan_filters import (
     parse_filter,
     split_q,
 )
+from catalogue.services.context import Reader
 from catalogue.services.publishing import package_name
 from catalogue.services.search import MAX_PER_PAGE, search_assets
-from catalogue.services.views import Views
 
 SORTABLE = ("score", *DATE_FIELDS, "name", "title", "title_string", "id")
 DEFAULT_SORT = "score desc, metadata_modified desc"
@@ -144,7 +143,7 @@ def facet_answer(
 
 
 # -- the use case ---------------------------------------------------------------------
-def relevance_ranks(views: Views, principal: Principal, text: str) -> dict[str, int] | None:
+def relevance_ranks(reader: Reader, text: str) -> dict[str, int] | None:
     """The relevance rank of every package (by CKAN name) matching ``text`` in the
     catalogue's own search (what ``q`` is, less its ``field:value`` terms); None
     for no text."""
@@ -153,7 +152,7 @@ def relevance_ranks(views: Views, principal: Principal, text: str) -> dict[str, 
     ranks: dict[str, int] = {}
     page, pages = 1, 1
     while page <= pages:
-        results = search_assets(views, principal, q=text, page=page, per_page=MAX_PER_PAGE)
+        results = search_assets(reader, q=text, page=page, per_page=MAX_PER_PAGE)
         for hit in results.hits:
             ranks.setdefault(package_name(hit.key), len(ranks))
         page, pages = page + 1, results.pages
@@ -175,8 +174,7 @@ class PackageQuery:
 
 
 def search_packages(
-    views: Views,
-    principal: Principal,
+    reader: Reader,
     packages: list[dict[str, Any]],
     query: PackageQuery,
     titles: dict[str, dict[str, str]],
@@ -188,7 +186,7 @@ def search_packages(
     text, q_filter = split_q(query.q)
     filters = [q_filter, *query.filters]
     predicates = [p for f in filters if (p := parse_filter(f)) is not None]
-    ranks = relevance_ranks(views, principal, text)
+    ranks = relevance_ranks(reader, text)
     found = []
     for package in packages:
         doc = document(package)

@@ -35,7 +35,7 @@ from catalogue.services import accounts, assets, edges, reviews
 from catalogue.services.access import Principal, operator
 from catalogue.services.apply import execute_plan, plan_apply
 from catalogue.services.catalogue_file import SourceRecord
-from catalogue.services.changes import Writer, writing
+from catalogue.services.changes import Writer
 from catalogue.services.demo_history import (
     batched,
     history_days,
@@ -125,7 +125,7 @@ def load_demo(catalogue: Catalogue, today: date | None = None) -> dict[str, int]
     )
     with catalogue.write(DEMO_ACTOR, now=loaded_at) as writer:
         source = [SourceRecord(f"borough.yaml record {i + 1}", r) for i, r in enumerate(records)]
-        plan = plan_apply(writer.session, source, catalogue.graph_for(writer), writer.principal)
+        plan = plan_apply(writer, source)
         execute_plan(writer, plan)
     counts = plan.counts()
     counts["terms"], approvals = load_glossary(catalogue, loaded_at, offset)
@@ -247,7 +247,7 @@ def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
         actor = _actor(catalogue, change)
         # The search index catches up once, after the whole history, not after
         # each of its hundreds of transactions (a Whoosh commit each).
-        with writing(catalogue.sessions, actor, now=_moment(change["at"])) as writer:
+        with catalogue.write(actor, now=_moment(change["at"]), update_index=False) as writer:
             if "lineage_end" in change:
                 op = change["lineage_end"]
                 edges.end_edge(writer, op["upstream"], op["downstream"])
@@ -257,7 +257,6 @@ def replay_changes(catalogue: Catalogue, changes: list[dict[str, Any]]) -> int:
                     writer,
                     op["upstream"],
                     op["downstream"],
-                    catalogue.graph_for(writer),
                     via=op.get("via"),
                     description=op.get("description"),
                 )

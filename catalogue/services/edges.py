@@ -67,12 +67,11 @@ def add_edge(
     writer: Writer,
     upstream: str,
     downstream: str,
-    graph: LineageGraph,
     via: str | None = None,
     description: str | None = None,
 ) -> EdgeRecord:
-    """Record that ``upstream`` feeds ``downstream``. ``graph`` is the lineage as
-    this transaction found it (``Catalogue.graph_for(writer)``).
+    """Record that ``upstream`` feeds ``downstream``; the cycle rule reads the
+    lineage as this transaction found it (``writer.graph``).
 
     Raises Invalid naming an unknown key, LineageCycle showing the cycle, or
     Conflict when the edge is already current or an asset it names is retired.
@@ -89,7 +88,7 @@ def add_edge(
             )
     if current_edge(session, upstream, downstream) is not None:
         raise Conflict(f"{upstream!r} already feeds {downstream!r}")
-    cycle = find_cycle(graph, upstream, downstream, writer.edges_added, writer.edges_ended)
+    cycle = find_cycle(writer.graph, upstream, downstream, writer.edges_added, writer.edges_ended)
     if cycle:
         raise LineageCycle(cycle)
     edge = Edge(

@@ -23,6 +23,7 @@ from catalogue.glossary_models import GlossaryTerm
 from catalogue.models import Asset, ChangeLog, Department
 from catalogue.services.access import Principal, can_read
 from catalogue.services.changes import Writer, change_entry
+from catalogue.services.context import Reader
 from catalogue.services.publishing import slug as slug_of
 from catalogue.services.record_types import AssetTerm, ChangeEntry, GlossaryTermRecord, TermLink
 from catalogue.services.records import asset_record
@@ -83,8 +84,9 @@ def find_term(session: Session, slug: str) -> GlossaryTerm | None:
     return session.scalar(select(GlossaryTerm).where(GlossaryTerm.slug == slug))
 
 
-def get_term(session: Session, slug: str, principal: Principal) -> GlossaryTermRecord:
+def get_term(reader: Reader, slug: str) -> GlossaryTermRecord:
     """The record of term ``slug``; NotFound naming it (or to someone not signed in)."""
+    session, principal = reader.session, reader.principal
     require_signed_in(principal, slug)
     term = find_term(session, slug)
     if term is None:
@@ -93,13 +95,13 @@ def get_term(session: Session, slug: str, principal: Principal) -> GlossaryTermR
 
 
 def list_terms(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     status: str | None = None,
     department: str | None = None,
 ) -> list[GlossaryTermRecord]:
     """Terms A–Z by name, optionally only one status or department.
     Raises Invalid (unknown status) or NotFound (unknown department)."""
+    session, principal = reader.session, reader.principal
     require_signed_in(principal)
     if status is not None and status not in STATUSES:
         raise Invalid(
@@ -116,9 +118,10 @@ def list_terms(
     return sorted(records, key=lambda r: normal(r["name"]))
 
 
-def history(session: Session, slug: str, principal: Principal) -> list[ChangeEntry]:
+def history(reader: Reader, slug: str) -> list[ChangeEntry]:
     """Every change to term ``slug``, oldest first."""
-    get_term(session, slug, principal)
+    session = reader.session
+    get_term(reader, slug)
     rows = session.scalars(
         select(ChangeLog).where(ChangeLog.asset_key == log_key(slug)).order_by(ChangeLog.seq)
     )
@@ -291,11 +294,10 @@ def _fill(session: Session, term: GlossaryTerm, values: Mapping[str, Any]) -> No
 # -- reading the glossary beside the assets -------------------------------------------
 
 
-def linked_assets(
-    session: Session, record: Mapping[str, Any], principal: Principal
-) -> list[TermLink]:
+def linked_assets(reader: Reader, record: Mapping[str, Any]) -> list[TermLink]:
     """The assets and columns a term describes that ``principal`` may see:
     ``{key, title, column}``, by title."""
+    session, principal = reader.session, reader.principal
     wanted: dict[str, list[str | None]] = {}
     for link in record.get("assets", []):
         key, _, column = link.partition(":")
@@ -313,9 +315,10 @@ def linked_assets(
     return sorted(rows, key=lambda r: (r["title"].lower(), r["column"] or ""))
 
 
-def terms_for_asset(session: Session, key: str, principal: Principal) -> list[AssetTerm]:
+def terms_for_asset(reader: Reader, key: str) -> list[AssetTerm]:
     """The terms that describe asset ``key`` or one of its columns:
     ``{slug, name, status, column}`` (the glossary is small: read whole)."""
+    session, principal = reader.session, reader.principal
     if not principal.signed_in:
         return []
     out: list[AssetTerm] = []
@@ -337,9 +340,10 @@ def synonym_groups(session: Session) -> dict[str, list[str]]:
     return {name: list(synonyms or []) for name, synonyms in session.execute(query) if synonyms}
 
 
-def term_named(session: Session, query: str, principal: Principal) -> GlossaryTermRecord | None:
+def term_named(reader: Reader, query: str) -> GlossaryTermRecord | None:
     """The approved term whose name or a synonym is exactly ``query`` (case and
     spacing aside), for showing its definition above search results."""
+    session, principal = reader.session, reader.principal
     wanted = normal(query)
     if not wanted or not principal.signed_in:
         return None

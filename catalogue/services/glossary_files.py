@@ -94,7 +94,7 @@ def apply_terms(writer: Writer, records: Iterable[SourceRecord]) -> TermCounts:
     for record, slug in named:
         try:
             if slug in existing:
-                before = glossary.get_term(writer.session, slug, writer.principal)
+                before = glossary.get_term(writer, slug)
                 data = {k: v for k, v in record.data.items() if k != "name"}
                 after = glossary.update_term(
                     writer, slug, data, source=record.source, coming=coming

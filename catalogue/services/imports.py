@@ -47,6 +47,6 @@ def import_ckan(
     notes → description, tags and groups → tags, resources → links)."""
     records = read_ckan_file(path, key_prefix)
     with catalogue.write(principal) as writer:
-        plan = plan_apply(writer.session, records, catalogue.graph_for(writer), principal)
+        plan = plan_apply(writer, records)
         execute_plan(writer, plan, progress)
     return plan

@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from catalogue.models import Asset, Person
 from catalogue.services.access import Principal, readable
 from catalogue.services.assets import department_names
+from catalogue.services.context import Reader
 from catalogue.services.source_systems import KIND
 
 
@@ -34,11 +35,12 @@ class Known:
     people: list[dict[str, str]]
 
 
-def known(session: Session, principal: Principal) -> Known:
+def known(reader: Reader) -> Known:
     """The choices the register and edit forms offer ``principal``: every
     department (their names are not secret), and the source systems, owners
     and stewards of the active assets ``principal`` may see, so a restricted
     asset's owner is not offered to someone who cannot see it."""
+    session, principal = reader.session, reader.principal
     return Known(
         departments=sorted(department_names(session), key=str.lower),
         systems=source_systems(session, principal),

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy.orm import Session
-
 from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
 from catalogue.services import run_health
-from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, Principal, can_read
+from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, can_read
 from catalogue.services.as_of import changed_since, records_as_of
+from catalogue.services.context import Reader
 from catalogue.services.record_types import (
     AssetRecord,
     HandlingMismatch,
@@ -27,7 +26,7 @@ from catalogue.services.record_types import (
     StaleFeed,
     TraceRow,
 )
-from lineage import Hop, Inheritance, LineageGraph
+from lineage import Hop, Inheritance
 
 FLAG_WORDS = {
     "personal_data": "personal data",
@@ -95,9 +94,10 @@ class Sight:
     """What one caller may see of the graph. An asset they may not see stays in a
     trace as a placeholder without its name, so the trace is honest about its shape."""
 
-    def __init__(self, graph: LineageGraph, principal: Principal) -> None:
-        self.graph = graph
-        self.principal = principal
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.graph = reader.graph
+        self.principal = reader.principal
         self._seen: dict[str, bool] = {}
 
     def visible(self, key: str) -> bool:
@@ -202,7 +202,7 @@ def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
 
 
 def attrs_for(
-    session: Session, graph: LineageGraph, keys: Iterable[str], as_of: datetime | None
+    reader: Reader, keys: Iterable[str], as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
     """Node attributes now, or as they stood at ``as_of`` where history allows.
 
@@ -210,6 +210,7 @@ def attrs_for(
     so only the records of assets changed since are read from the change log
     (decoding every record of a long trace was most of an as-of trace's time)."""
     keys = list(keys)
+    graph, session = reader.graph, reader.session
     current = {k: graph.node(k) for k in keys if graph.has(k)}
     if as_of is None:
         return current
@@ -223,20 +224,19 @@ def sight_name(sight: Sight) -> Callable[[str], str]:
 
 
 def trace(
-    session: Session,
-    graph: LineageGraph,
+    reader: Reader,
     key: str,
-    principal: Principal,
     as_of: datetime | None = None,
 ) -> Trace:
     """Everything upstream of ``key`` with owners, handling and freshness, and what
     it inherits and why. Raises NotFound for a key the caller cannot see."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(key)
+    graph = sight.graph
     hops = graph.upstream(key, as_of=as_of)
-    attrs = attrs_for(session, graph, [key, *(h.key for h in hops)], as_of)
+    attrs = attrs_for(reader, [key, *(h.key for h in hops)], as_of)
     # The subject is shown whole: its full record as it stood then, if it had one.
-    then = records_as_of(session, [key], as_of) if as_of is not None else {}
+    then = records_as_of(reader.session, [key], as_of) if as_of is not None else {}
     if key in then:
         attrs[key] = then[key]
     inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
@@ -251,7 +251,7 @@ def trace(
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     # Run health is today's: a trace as of a past date does not show it.
-    risks = run_health.at_risk(session, graph) if as_of is None else {}
+    risks = run_health.at_risk(reader) if as_of is None else {}
     for row in result.rows:
         row["at_risk"] = bool(row["key"] and row["key"] in risks) if as_of is None else None
     result.subject["at_risk"] = key in risks if as_of is None else None
@@ -282,23 +282,21 @@ def trace(
 
 
 def neighbours(
-    session: Session,
-    graph: LineageGraph,
+    reader: Reader,
     key: str,
     direction: str,
-    principal: Principal,
     depth: int | None = None,
     as_of: datetime | None = None,
 ) -> list[TraceRow]:
     """Upstream or downstream assets as rows (see TRACE_COLUMNS), restricted
     ones as placeholders."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(key)
-    return _side(session, sight, key, direction, depth, as_of)[1]
+    return _side(reader, sight, key, direction, depth, as_of)[1]
 
 
 def _side(
-    session: Session,
+    reader: Reader,
     sight: Sight,
     key: str,
     direction: str,
@@ -311,7 +309,7 @@ def _side(
     graph = sight.graph
     walk = graph.upstream if direction == "upstream" else graph.downstream
     hops = walk(key, depth=depth, as_of=as_of)
-    attrs = attrs_for(session, graph, [h.key for h in hops], as_of)
+    attrs = attrs_for(reader, [h.key for h in hops], as_of)
     return hops, hop_rows(hops, attrs, as_of, sight)
 
 
@@ -329,10 +327,8 @@ class Neighbourhood:
 
 
 def neighbourhood(
-    session: Session,
-    graph: LineageGraph,
+    reader: Reader,
     key: str,
-    principal: Principal,
     direction: str = "both",
     depth: int | None = None,
     as_of: datetime | None = None,
@@ -340,15 +336,16 @@ def neighbourhood(
     """What the lineage explorer draws around ``key`` (``direction``: both,
     upstream or downstream). Raises NotFound for a key the caller cannot see and
     Invalid for a depth below 1."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(key)
+    graph = sight.graph
     found = Neighbourhood()
     ids: dict[str, str] = {key: key}  # real key -> node id
     hidden = 0
     for side in ("upstream", "downstream"):
         if direction not in ("both", side):
             continue
-        hops, rows = _side(session, sight, key, side, depth, as_of)
+        hops, rows = _side(reader, sight, key, side, depth, as_of)
         setattr(found, side, rows)
         for hop, row in zip(hops, rows, strict=True):
             if hop.key in ids:
@@ -371,22 +368,21 @@ def neighbourhood(
     return found
 
 
-def paths(
-    graph: LineageGraph, a: str, b: str, principal: Principal, as_of: datetime | None = None
-) -> list[list[str | None]]:
+def paths(reader: Reader, a: str, b: str, as_of: datetime | None = None) -> list[list[str | None]]:
     """Routes by which ``a`` feeds ``b``; a restricted asset on a route is None."""
-    sight = Sight(graph, principal)
+    sight = Sight(reader)
     sight.require(a)
     sight.require(b)
-    return [[sight.name(k) for k in route] for route in graph.paths(a, b, as_of=as_of)]
+    return [[sight.name(k) for k in route] for route in sight.graph.paths(a, b, as_of=as_of)]
 
 
-def check(graph: LineageGraph, principal: Principal, today: date | None = None) -> LineageCheck:
+def check(reader: Reader, today: date | None = None) -> LineageCheck:
     """What an auditor should look at: handling weaker than inherited sensitivity,
     and stale or retired assets that still feed an active report. Needs an auditor or admin: the
     answer names assets across every department."""
-    if not principal.sees_everything:
+    if not reader.principal.sees_everything:
         raise Forbidden("the lineage check is for auditors and admins")
+    graph = reader.graph
     today = today or datetime.now(UTC).date()
     titles: dict[str, str] = {}
     mismatches: list[HandlingMismatch] = []

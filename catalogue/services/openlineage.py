@@ -54,7 +54,6 @@ from catalogue.services.changes import Writer
 from catalogue.services.openlineage_names import digest, key_for, names_for
 from catalogue.services.record_types import ColumnRecord
 from catalogue.services.records import asset_record
-from lineage import LineageGraph
 
 COLUMN_LINEAGE_ACTION = "column_lineage.set"
 
@@ -265,30 +264,28 @@ def _pair_edges(session: Session, upstream: str, downstream: str) -> list[Edge]:
     )
 
 
-def link(
-    writer: Writer, upstream: str, downstream: str, graph: LineageGraph, outcome: Outcome
-) -> None:
+def link(writer: Writer, upstream: str, downstream: str, outcome: Outcome) -> None:
     """Add ``upstream → downstream`` from the Writer's time, unless the catalogue
     already holds that fact then or later, or it would close a cycle (a warning)."""
     for edge in _pair_edges(writer.session, upstream, downstream):
         if edge.valid_to is None or edge.valid_to > writer.now:
             return
-    cycle = edges.find_cycle(graph, upstream, downstream, writer.edges_added, writer.edges_ended)
+    cycle = edges.find_cycle(
+        writer.graph, upstream, downstream, writer.edges_added, writer.edges_ended
+    )
     if cycle:
         outcome.warnings.append("not recorded, it would be circular: " + " → ".join(cycle))
         return
-    edges.add_edge(writer, upstream, downstream, graph)
+    edges.add_edge(writer, upstream, downstream)
     outcome.edges_added += 1
 
 
-def link_system(
-    writer: Writer, system: str, dataset: str, graph: LineageGraph, outcome: Outcome
-) -> None:
+def link_system(writer: Writer, system: str, dataset: str, outcome: Outcome) -> None:
     """``system → dataset``, when the dataset is the principal's to change (an
     input of another department's keeps its lineage as its steward left it)."""
     asset = assets.find(writer.session, dataset)
     if asset is not None and can_write(writer.principal, asset_record(asset)):
-        link(writer, system, dataset, graph, outcome)
+        link(writer, system, dataset, outcome)
 
 
 def _current_job_edges(session: Session, job: str) -> list[Edge]:
@@ -410,7 +407,6 @@ def set_column_lineage(writer: Writer, key: str, facts: DatasetFacts, outcome: O
 def apply_facts(
     writer: Writer,
     facts: LineageFacts,
-    graph: LineageGraph,
     outcome: Outcome | None = None,
 ) -> Outcome:
     """Turn one event's (or dbt node's) facts into assets, edges and column
@@ -438,13 +434,13 @@ def apply_facts(
     outcome.created.extend(dict.fromkeys(new_systems))
     for key, dataset in zip([*described, *inputs, *outputs], named, strict=True):
         if dataset.system:
-            link_system(writer, dataset.system, key, graph, outcome)
+            link_system(writer, dataset.system, key, outcome)
     if facts.job is not None:
         job = upsert(writer, "pipeline", facts.job, outcome)
         for key in dict.fromkeys(inputs):
-            link(writer, key, job, graph, outcome)
+            link(writer, key, job, outcome)
         for key in dict.fromkeys(outputs):
-            link(writer, job, key, graph, outcome)
+            link(writer, job, key, outcome)
         if facts.run_id is not None:
             health_before = run_health.last_finished(writer.session, job)
             run = record_run(writer, facts.run_id, job, facts.event_type, inputs, outputs)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from catalogue.errors import NotFound
 from catalogue.models import Asset
-from catalogue.services.access import Principal
+from catalogue.services.context import Reader
 from catalogue.services.publishing import (
     CKAN_NAME,
     PUBLISHED_KINDS,
@@ -36,19 +36,19 @@ HASHED_NAME = re.compile(r"(?P<base>[a-z0-9_-]+)-[0-9a-f]{8}")
 _KEYS_BY_ID: dict[str, str] = {}
 
 
-def find_package(session: Session, principal: Principal, wanted: str) -> AssetRecord:
+def find_package(reader: Reader, wanted: str) -> AssetRecord:
     """The record of the active package ``principal`` may see whose id or name is
     ``wanted``, else of the package whose key is ``wanted`` (a retired one too, as
     an asset's own address shows it). NotFound as for any asset one may not see."""
-    for key in _candidate_keys(session, wanted):
+    for key in _candidate_keys(reader.session, wanted):
         try:
-            record = published_record(session, principal, key)
+            record = published_record(reader, key)
         except NotFound:
             continue
         named = wanted in (stable_id("asset", key), package_name(key))
         if record["status"] == "active" and named:
             return record
-    return published_record(session, principal, wanted)
+    return published_record(reader, wanted)
 
 
 def _candidate_keys(session: Session, wanted: str) -> list[str]:

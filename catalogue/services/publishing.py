@@ -22,11 +22,9 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from catalogue.errors import NotFound
 from catalogue.services import assets
-from catalogue.services.access import Principal
+from catalogue.services.context import Reader
 from catalogue.services.record_types import AssetRecord
 
 PUBLISHED_KINDS = ("dataset", "report")
@@ -195,16 +193,14 @@ def published(records: Iterable[AssetRecord]) -> list[AssetRecord]:
     return [r for r in records if r["kind"] in PUBLISHED_KINDS]
 
 
-def published_records(
-    session: Session, principal: Principal, include_retired: bool = False
-) -> list[AssetRecord]:
+def published_records(reader: Reader, include_retired: bool = False) -> list[AssetRecord]:
     """Every package ``principal`` may see, by key (one data function for CKAN and DCAT)."""
-    return published(assets.list_assets(session, principal, include_retired=include_retired))
+    return published(assets.list_assets(reader, include_retired=include_retired))
 
 
-def published_record(session: Session, principal: Principal, key: str) -> AssetRecord:
+def published_record(reader: Reader, key: str) -> AssetRecord:
     """One package; NotFound (as for any invisible asset) if it is not published."""
-    record = assets.get(session, key, principal)
+    record = assets.get(reader, key)
     if record["kind"] not in PUBLISHED_KINDS:
         raise NotFound(f"no dataset with key {key!r}")
     return record

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from catalogue.errors import Forbidden, Invalid, Problem
 from catalogue.governance import (
@@ -35,6 +34,7 @@ from catalogue.governance import (
 from catalogue.models import ChangeLog
 from catalogue.services.access import Principal
 from catalogue.services.assets import list_assets
+from catalogue.services.context import Reader
 from catalogue.services.reviews import check_department
 
 
@@ -57,18 +57,17 @@ def require_governance(principal: Principal) -> None:
 
 
 def information_asset_register(
-    session: Session, principal: Principal, policy: ReviewPolicy, department: str | None = None
+    reader: Reader, policy: ReviewPolicy, department: str | None = None
 ) -> Register:
     """One row per active information asset (datasets, reports and source
     systems; pipelines move data but hold none), by department then title.
 
     Raises Forbidden (not an auditor or admin) or NotFound (unknown department).
     """
+    session, principal = reader.session, reader.principal
     require_governance(principal)
     check_department(session, department)
-    records = [
-        r for r in list_assets(session, principal, department=department) if r["kind"] != "pipeline"
-    ]
+    records = [r for r in list_assets(reader, department=department) if r["kind"] != "pipeline"]
     records.sort(key=lambda r: ((r["department"] or "").lower(), r["title"].lower()))
     columns = iar_columns(policy)
     return Register(
@@ -79,16 +78,17 @@ def information_asset_register(
 
 
 def record_of_processing(
-    session: Session, principal: Principal, controller: Controller, department: str | None = None
+    reader: Reader, controller: Controller, department: str | None = None
 ) -> tuple[list[dict[str, Any]], Register]:
     """The Article 30 record of processing activities: the groups (by purpose,
     with lists) and the same as a register of one row per purpose.
 
     Raises Forbidden (not an auditor or admin) or NotFound (unknown department).
     """
+    session, principal = reader.session, reader.principal
     require_governance(principal)
     check_department(session, department)
-    records = list_assets(session, principal, department=department)
+    records = list_assets(reader, department=department)
     groups = processing_activities(records, controller)
     register = Register(
         title="Record of processing activities",
@@ -99,8 +99,7 @@ def record_of_processing(
 
 
 def coverage(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     policy: ReviewPolicy,
     now: datetime,
     as_of: date | None = None,
@@ -112,6 +111,7 @@ def coverage(
     Raises Forbidden (not an auditor or admin), NotFound (unknown department)
     or Invalid (``as_of`` after today).
     """
+    session, principal = reader.session, reader.principal
     require_governance(principal)
     check_department(session, department)
     if as_of is not None and as_of > now.date():
@@ -136,11 +136,10 @@ def coverage(
     return [{**governance_coverage(mine, day, policy)[-1], "department": department}]
 
 
-def coverage_over_time(
-    session: Session, principal: Principal, policy: ReviewPolicy, now: datetime
-) -> list[dict[str, Any]]:
+def coverage_over_time(reader: Reader, policy: ReviewPolicy, now: datetime) -> list[dict[str, Any]]:
     """The overall coverage at the end of each of the last 12 months and today,
     from one read of the change log. Raises Forbidden (not an auditor or admin)."""
+    session, principal = reader.session, reader.principal
     require_governance(principal)
     rows = session.execute(
         select(ChangeLog.at, ChangeLog.asset_key, ChangeLog.after)

@@ -21,6 +21,7 @@ from catalogue.models import Department
 from catalogue.services.access import Principal, require_read
 from catalogue.services.assets import get_asset, list_assets
 from catalogue.services.changes import Writer
+from catalogue.services.context import Reader
 from catalogue.services.record_types import AssetRecord, DueReview
 from catalogue.services.records import asset_record
 
@@ -83,8 +84,7 @@ def check_department(session: Session, department: str | None) -> None:
 
 
 def due_reviews(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     policy: ReviewPolicy,
     today: date,
     *,
@@ -99,10 +99,11 @@ def due_reviews(
 
     Raises NotFound for a department the catalogue does not know.
     """
+    session = reader.session
     check_department(session, department)
     horizon = date.fromordinal(today.toordinal() + within_days)
     rows: list[DueReview] = []
-    for record in list_assets(session, principal, department=department):
+    for record in list_assets(reader, department=department):
         if person and not Principal(person, email=person).is_person_of(record):
             continue
         due = policy.next_review(record)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from catalogue.models import Asset, Edge, LineageRun
 from catalogue.services.changes import Writer
+from catalogue.services.context import Reader
 from catalogue.services.record_types import LastWrite, RunRecord
 from lineage import LineageGraph
 
@@ -84,11 +85,15 @@ def outputs_of(run: LineageRun, graph: LineageGraph) -> list[str]:
     return graph.successors(run.job_key) if graph.has(run.job_key) else []
 
 
-def at_risk(session: Session, graph: LineageGraph) -> dict[str, Risk]:
+def at_risk(reader: Reader) -> dict[str, Risk]:
     """Every asset at risk now, with the first reason found (outputs before what
     lies downstream of them)."""
     risks: dict[str, Risk] = {}
-    for run in failing_runs(session):
+    failing = failing_runs(reader.session)
+    if not failing:  # the usual case: no need to catch the graph up
+        return risks
+    graph = reader.graph
+    for run in failing:
         for output in outputs_of(run, graph):
             reason = Risk(run.job_key, run.run_id, run.state or "FAIL", run.state_at, output)
             risks.setdefault(output, reason)
@@ -98,9 +103,9 @@ def at_risk(session: Session, graph: LineageGraph) -> dict[str, Risk]:
     return risks
 
 
-def mark_hits(hits: list[dict[str, Any]], session: Session, graph: LineageGraph) -> None:
+def mark_hits(reader: Reader, hits: list[dict[str, Any]]) -> None:
     """Add ``at_risk`` to each search hit (a dict with ``key``), as the API and CLI show it."""
-    risky = at_risk(session, graph) if hits else {}
+    risky = at_risk(reader) if hits else {}
     for hit in hits:
         hit["at_risk"] = hit["key"] in risky
 

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from catalogue.errors import Invalid, Problem
-from catalogue.services.access import Principal, visibility
+from catalogue.services.access import visibility
 from catalogue.services.changes import latest_seq
+from catalogue.services.context import Reader
 from catalogue.services.views import Views, all_records, reading_index
 from search import FACET_FIELDS, InvalidQuery, SearchIndex, SearchRequest, SearchResults
 
@@ -20,8 +21,7 @@ MAX_PER_PAGE = 100
 
 
 def search_assets(
-    views: Views,
-    principal: Principal,
+    reader: Reader,
     q: str = "",
     filters: dict[str, list[str]] | None = None,
     page: int = 1,
@@ -42,22 +42,21 @@ def search_assets(
         per_page=per_page,
         sort=sort,
         include_retired=include_retired,
-        visibility=visibility(principal),
+        visibility=visibility(reader.principal),
     )
     try:
         with reading_index():
-            return views.index().search(request)
+            return reader.index.search(request)
     except InvalidQuery as error:
         raise Invalid(str(error), [Problem(str(error), getattr(error, "field", None))]) from None
 
 
-def search_with(views: Views, principal: Principal, params: dict[str, Any]) -> SearchResults:
+def search_with(reader: Reader, params: dict[str, Any]) -> SearchResults:
     """``search_assets`` for a request read by the API's ``SearchQuery`` (``q``, the
     facet filters, ``page``, ``per_page``, ``sort``, ``all``): the one call behind the
     search page, the search API and the command line's ``search``."""
     return search_assets(
-        views,
-        principal,
+        reader,
         q=params.get("q", ""),
         filters={name: params[name] for name in FACET_FIELDS if params.get(name)},
         page=params.get("page", 1),
@@ -88,13 +87,11 @@ def search_json(query: str, results: SearchResults) -> dict[str, Any]:
     }
 
 
-def suggest_titles(
-    views: Views, principal: Principal, prefix: str, limit: int = 8
-) -> list[tuple[str, str]]:
+def suggest_titles(reader: Reader, prefix: str, limit: int = 8) -> list[tuple[str, str]]:
     """(key, title) pairs for a search box's autocomplete, only what the caller may see."""
     with reading_index():
-        return views.index().autocomplete(
-            prefix[:100], limit=max(1, min(limit, 20)), visibility=visibility(principal)
+        return reader.index.autocomplete(
+            prefix[:100], limit=max(1, min(limit, 20)), visibility=visibility(reader.principal)
         )
 
 

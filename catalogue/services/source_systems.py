@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from catalogue.errors import Invalid, NotFound, Problem
 from catalogue.models import Asset
 from catalogue.services.access import Principal, require_read
+from catalogue.services.context import Reader
 from catalogue.services.records import asset_record
 from catalogue.vocab import KEY_PATTERN
 
@@ -54,14 +55,14 @@ def unknown_system(value: str, known: Iterable[str]) -> str:
 
 
 def source_system_problems(
-    session: Session,
-    principal: Principal,
+    reader: Reader,
     records: Iterable[tuple[str | None, Mapping[str, object], str | None]],
     also_systems: Iterable[str] = (),
 ) -> list[Problem]:
     """A problem for each record whose ``source_system`` is key-shaped but names
     no source system ``principal`` may see. ``records`` are (key, values,
     source); ``also_systems`` are source systems the same write creates."""
+    session, principal = reader.session, reader.principal
     wanted = [
         (key, values["source_system"], source)
         for key, values, source in records
@@ -77,10 +78,8 @@ def source_system_problems(
     ]
 
 
-def check_source_system(
-    session: Session, principal: Principal, key: str | None, values: Mapping[str, object]
-) -> None:
+def check_source_system(reader: Reader, key: str | None, values: Mapping[str, object]) -> None:
     """Raise Invalid (422) if ``values`` name a source system that is not there."""
-    problems = source_system_problems(session, principal, [(key, values, None)])
+    problems = source_system_problems(reader, [(key, values, None)])
     if problems:
         raise Invalid(f"source_system: {problems[0].message}", problems)

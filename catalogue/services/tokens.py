@@ -21,6 +21,7 @@ from catalogue.errors import Conflict, Forbidden, Invalid, NotFound, Problem
 from catalogue.models import ApiToken, User
 from catalogue.services.access import Principal
 from catalogue.services.accounts import get_user, record_event, require_admin, token_digest
+from catalogue.services.context import Reader
 from catalogue.services.record_types import TokenRecord
 
 TOKEN_SCHEME = "cat_"
@@ -109,10 +110,9 @@ def create_token(
     return NewToken(token=token_record(token, now), secret=secret)
 
 
-def list_tokens(
-    session: Session, actor: Principal, username: str | None = None
-) -> list[TokenRecord]:
+def list_tokens(reader: Reader, username: str | None = None) -> list[TokenRecord]:
     """Tokens of one user (or of everyone, for admins), newest first."""
+    session, actor = reader.session, reader.principal
     query = select(ApiToken).join(ApiToken.user).order_by(ApiToken.id.desc())
     if username is not None:
         user = get_user(session, username)

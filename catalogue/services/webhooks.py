@@ -27,6 +27,7 @@ from catalogue.errors import NotFound
 from catalogue.notify_models import Notification, Webhook
 from catalogue.services.access import Principal
 from catalogue.services.accounts import require_admin
+from catalogue.services.context import Reader
 from catalogue.services.notify_settings import NotifySettings
 from catalogue.services.record_types import DeliveryRecord, NewWebhook, WebhookRecord
 from catalogue.services.watches import start_listening
@@ -114,7 +115,8 @@ def get_webhook(session: Session, hook_id: int) -> Webhook:
     return hook
 
 
-def list_webhooks(session: Session, actor: Principal) -> list[WebhookRecord]:
+def list_webhooks(reader: Reader) -> list[WebhookRecord]:
+    session, actor = reader.session, reader.principal
     require_admin(actor, "see webhooks")
     return [webhook_record(h) for h in session.scalars(select(Webhook).order_by(Webhook.id))]
 
@@ -144,9 +146,10 @@ def delivery_record(row: Notification) -> DeliveryRecord:
 
 
 def delivery_log(
-    session: Session, actor: Principal, hook_id: int | None = None, limit: int = 100
+    reader: Reader, hook_id: int | None = None, limit: int = 100
 ) -> list[DeliveryRecord]:
     """Newest deliveries first, of one webhook or of every channel (admins only)."""
+    session, actor = reader.session, reader.principal
     require_admin(actor, "read the delivery log")
     query = select(Notification).order_by(Notification.id.desc()).limit(limit)
     if hook_id is not None:

@@ -56,8 +56,8 @@ def access_explained(record: dict[str, Any]) -> dict[str, Any]:
     ]
     grant = None
     if principal.signed_in and record["key"] in principal.granted:
-        with catalogue().read() as session:
-            mine = access_requests.list_requests(session, principal, "mine", _today(), "approved")
+        with catalogue().reading(principal) as reader:
+            mine = access_requests.list_requests(reader, "mine", _today(), "approved")
         grant = next((r for r in mine if r["asset"] == record["key"] and r["in_force"]), None)
     return {
         "allows": allows,
@@ -155,11 +155,11 @@ def access_requests_page() -> str:
     """Requests to decide (owners and stewards), your own, and for auditors every
     request and grant."""
     principal, today = current_principal(), _today()
-    with catalogue().read() as session:
-        to_decide = access_requests.list_requests(session, principal, "to-decide", today)
-        mine = access_requests.list_requests(session, principal, "mine", today)
+    with catalogue().reading(principal) as reader:
+        to_decide = access_requests.list_requests(reader, "to-decide", today)
+        mine = access_requests.list_requests(reader, "mine", today)
         everything = (
-            access_requests.list_requests(session, principal, "all", today)
+            access_requests.list_requests(reader, "all", today)
             if principal.sees_everything
             else None
         )
@@ -188,9 +188,9 @@ def access_request_page(request_id: int) -> str:
 
 def _request_page(request_id: int, values: dict, errors: dict, status: int = 200) -> Any:
     principal = current_principal()
-    with catalogue().read() as session:
-        item = access_requests.get_request(session, principal, request_id, _today())
-        asset = find(session, item["asset"])
+    with catalogue().reading(principal) as reader:
+        item = access_requests.get_request(reader, request_id, _today())
+        asset = find(reader.session, item["asset"])
         record = asset_record(asset) if asset is not None else None
     may_decide = (
         item["status"] == "pending"

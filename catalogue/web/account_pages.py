@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from catalogue.errors import Conflict, Invalid, NotFound
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import accounts, tokens
 from catalogue.services.access import ROLES
 from catalogue.services.record_types import TokenRecord, UserRecord
@@ -42,9 +42,9 @@ def _admins_only() -> None:
 def _account(username: str) -> tuple[UserRecord, list[TokenRecord]]:
     _admins_only()
     principal = current_principal()
-    with catalogue().read() as db:
-        record = accounts.user_record(accounts.get_user(db, username))
-        held = tokens.list_tokens(db, principal, record["username"])
+    with catalogue().reading(principal) as reader:
+        record = accounts.user_record(accounts.get_user(reader.session, username))
+        held = tokens.list_tokens(reader, record["username"])
     return record, held
 
 
@@ -70,9 +70,8 @@ def _account_page(username: str, status: int = 200, **context: Any) -> tuple[str
 def account_list() -> Any:
     """Every account (admins): role, department, source, last sign-in, disabled."""
     _admins_only()
-    principal = current_principal()
-    with catalogue().read() as db:
-        people = accounts.list_users(db, principal)
+    with reading() as reader:
+        people = accounts.list_users(reader)
     return render_template("accounts/accounts.html", people=people), 200, NO_STORE
 
 
@@ -173,8 +172,8 @@ def revoke(token_id: int) -> Any:
 
 def _own_page(status: int = 200, **context: Any) -> tuple[str, int, Any]:
     principal = current_principal()
-    with catalogue().read() as db:
-        held = tokens.list_tokens(db, principal, principal.name)
+    with catalogue().reading(principal) as reader:
+        held = tokens.list_tokens(reader, principal.name)
     context.setdefault("errors", {})
     context.setdefault("values", {})
     page = render_template(

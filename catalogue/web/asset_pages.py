@@ -14,7 +14,7 @@ from typing import Any
 from flask import render_template, request, url_for
 from markupsafe import Markup
 
-from catalogue.http import catalogue, current_principal
+from catalogue.http import current_principal, reading
 from catalogue.services import assets, glossary, lineage
 from catalogue.services.access import HIDDEN_ASSET, can_write
 from catalogue.services.column_links import by_column, column_links
@@ -159,21 +159,20 @@ def presented_history(changes: list[ChangeEntry], sight: lineage.Sight) -> list[
 @bp.get("/assets/<key>")
 def asset(key: str) -> str:
     """Every field of one asset, its neighbours, inherited sensitivity and recent history."""
-    cat = catalogue()
     principal = current_principal()
-    with cat.read() as session:
-        record = assets.get(session, key, principal)
-        graph = cat.graph()
-        upstream = lineage.neighbours(session, graph, key, "upstream", principal, depth=1)
-        downstream = lineage.neighbours(session, graph, key, "downstream", principal, depth=1)
-        traced = lineage.trace(session, graph, key, principal)
+    with reading() as reader:
+        record = assets.get(reader, key)
+        sight = lineage.Sight(reader)
+        graph = sight.graph
+        upstream = lineage.neighbours(reader, key, "upstream", depth=1)
+        downstream = lineage.neighbours(reader, key, "downstream", depth=1)
+        traced = lineage.trace(reader, key)
         inherited = traced.inherited
-        changes = assets.history(session, key, principal, checked=True)
-        harvested = harvest_review.harvest_info(session, key)
-        flags = harvest_review.open_flags(session, key) if harvested else {}
-        sight = lineage.Sight(graph, principal)
-        column_lineage = by_column(column_links(session, key, sight.visible))
-        terms = glossary.terms_for_asset(session, key, principal)
+        changes = assets.history(reader, key, checked=True)
+        harvested = harvest_review.harvest_info(reader.session, key)
+        flags = harvest_review.open_flags(reader.session, key) if harvested else {}
+        column_lineage = by_column(column_links(reader.session, key, sight.visible))
+        terms = glossary.terms_for_asset(reader, key)
     source_system = record.get("source_system")
     all_columns = request.args.get("columns") == "all"
     return render_template(
@@ -204,12 +203,10 @@ def asset(key: str) -> str:
 @bp.get("/assets/<key>/history")
 def asset_history(key: str) -> str:
     """Every change to an asset and its lineage: when, who, and what changed."""
-    cat = catalogue()
-    principal = current_principal()
-    with cat.read() as session:
-        record = assets.get(session, key, principal)
-        changes = assets.history(session, key, principal, checked=True)
-    sight = lineage.Sight(cat.graph(), principal)
+    with reading() as reader:
+        record = assets.get(reader, key)
+        changes = assets.history(reader, key, checked=True)
+        sight = lineage.Sight(reader)
     return render_template(
         "web/history.html", record=record, history=presented_history(changes, sight)
     )

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, render_template, request
 
 from catalogue.errors import Invalid
-from catalogue.http import catalogue, current_principal
+from catalogue.http import reading
 from catalogue.services.record_types import AuditEntry
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import signed_in
@@ -72,10 +72,9 @@ def _entries(filters: dict[str, Any], limit: int | None) -> list[AuditEntry]:
     from catalogue.services.audit import audit_entries
 
     action = filters["action"]
-    with catalogue().read() as session:
+    with reading() as reader:
         entries = audit_entries(
-            session,
-            current_principal(),
+            reader,
             since=filters["since"],
             until=filters["until"],
             actor=filters["actor"] or None,

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from catalogue.api.base import load_query
 from catalogue.api.schemas import SearchQuery
 from catalogue.errors import Invalid, Problem
-from catalogue.http import catalogue, current_principal
+from catalogue.http import current_principal, reading
 from catalogue.services import assets, glossary
 from catalogue.services.record_types import AssetRecord
 from catalogue.services.search import search_assets, search_with, suggest_titles
@@ -30,7 +30,8 @@ SORT_LABELS = {"relevance": "Best match", "title": "Title (A to Z)", "updated": 
 
 def _browse(sort: str = "title", per_page: int = 1) -> SearchResults:
     """Everything the caller may see, as the search service counts it."""
-    return search_assets(catalogue().views, current_principal(), "", per_page=per_page, sort=sort)
+    with reading() as reader:
+        return search_assets(reader, "", per_page=per_page, sort=sort)
 
 
 @bp.get("/")
@@ -121,18 +122,17 @@ def search() -> str | tuple[str, int]:
     params["q"] = q = params["q"].strip()
     chosen = {f: params[f] for f in FACET_FIELDS if params.get(f)}
     sort = params["sort"]
-    views, principal = catalogue().views, current_principal()
-    results = search_with(views, principal, params)
-    if results.pages and params["page"] > results.pages:  # an old link past the end
-        results = search_with(views, principal, {**params, "page": results.pages})
+    with reading() as reader:
+        results = search_with(reader, params)
+        if results.pages and params["page"] > results.pages:  # an old link past the end
+            results = search_with(reader, {**params, "page": results.pages})
+        term = glossary.term_named(reader, q)
     args: dict[str, Any] = {"q": q, "sort": sort, **chosen}
     errors = [
         {"text": f"{sentence_case(p.field or 'search')}: {p.message}",
          "href": _FIELD_ON_PAGE.get(p.field or "", "#search-q")}
         for p in problems
     ]  # fmt: skip
-    with catalogue().read() as session:
-        term = glossary.term_named(session, q, principal)
     page = render_template(
         "web/search.html",
         term=term,
@@ -154,7 +154,10 @@ def search() -> str | tuple[str, int]:
 def suggest() -> Response:
     """Titles for the search box's autocomplete (only what the caller may see)."""
     prefix = request.args.get("q", "")
-    pairs = suggest_titles(catalogue().views, current_principal(), prefix) if prefix.strip() else []
+    pairs: list[tuple[str, str]] = []
+    if prefix.strip():
+        with reading() as reader:
+            pairs = suggest_titles(reader, prefix)
     return jsonify(
         suggestions=[
             {"key": key, "title": title, "url": url_for("web.asset", key=key)}
@@ -178,9 +181,8 @@ def department(slug: str) -> str:
     if slug not in names:
         abort(404, description="There is no department at this address.")
     name = names[slug]
-    cat = catalogue()
-    with cat.read() as session:
-        records = assets.list_assets(session, current_principal(), department=name)
+    with reading() as reader:
+        records = assets.list_assets(reader, department=name)
     by_kind: dict[str, list[AssetRecord]] = {}
     for record in sorted(records, key=lambda r: r["title"].lower()):
         by_kind.setdefault(record["kind"], []).append(record)
@@ -213,9 +215,8 @@ def people_of(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def person(email: str) -> str:
     """What one person owns and stewards, among the assets the caller may see."""
     email = email.strip().lower()
-    cat = catalogue()
-    with cat.read() as session:
-        records = assets.list_assets(session, current_principal())
+    with reading() as reader:
+        records = assets.list_assets(reader)
     owns = [r for r in records if (r.get("owner_email") or "").lower() == email]
     stewards = [r for r in records if (r.get("steward_email") or "").lower() == email]
     me = (current_principal().email or "").lower() == email

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import render_template
 
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import glossary
 from catalogue.services.record_types import ChangeEntry
 from catalogue.web.blueprint import bp
@@ -26,8 +26,8 @@ def letter_of(name: str) -> str:
 @signed_in
 def glossary_index() -> str:
     """Every term, A to Z, with a letter to jump to."""
-    with catalogue().read() as session:
-        terms = glossary.list_terms(session, current_principal())
+    with reading() as reader:
+        terms = glossary.list_terms(reader)
     filed = groupby(terms, key=lambda t: letter_of(t["name"]))
     letters = [(letter, list(group)) for letter, group in filed]
     return render_template("web/glossary.html", letters=letters, total=len(terms))
@@ -38,11 +38,11 @@ def glossary_index() -> str:
 def glossary_term(slug: str) -> str:
     """One term: definition, synonyms, related terms, what it describes, history."""
     principal = current_principal()
-    with catalogue().read() as session:
-        term = glossary.get_term(session, slug, principal)
-        linked = glossary.linked_assets(session, term, principal)
-        changes = glossary.history(session, slug, principal)
-        related = [_related(session, s) for s in term["related"]]
+    with catalogue().reading(principal) as reader:
+        term = glossary.get_term(reader, slug)
+        linked = glossary.linked_assets(reader, term)
+        changes = glossary.history(reader, slug)
+        related = [_related(reader.session, s) for s in term["related"]]
     return render_template(
         "web/glossary_term.html",
         term=term,

@@ -17,7 +17,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from catalogue import spreadsheets
 from catalogue.db import utcnow
 from catalogue.governance import MEASURES, ReviewPolicy, missed_targets
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import registers, reviews
 from catalogue.services.access import Principal
 from catalogue.services.record_types import DueReview
@@ -82,9 +82,9 @@ def person_reviews(email: str) -> str:
     """Reviews overdue or due soon for the assets one person owns or stewards."""
     email = email.strip().lower()
     principal = current_principal()
-    with catalogue().read() as session:
+    with catalogue().reading(principal) as reader:
         rows = reviews.due_reviews(
-            session, principal, _policy(), today(), person=email, within_days=UPCOMING_DAYS
+            reader, _policy(), today(), person=email, within_days=UPCOMING_DAYS
         )
     overdue, upcoming = _split(rows)
     me = (principal.email or "").lower() == email
@@ -108,13 +108,12 @@ def department_reviews(slug: str) -> str:
     """Reviews overdue or due soon in one department."""
     cat = catalogue()
     principal = current_principal()
-    with cat.read() as session:
-        names = {department_slug(n): n for n in reviews.department_names(session)}
+    with cat.reading(principal) as reader:
+        names = {department_slug(n): n for n in reviews.department_names(reader.session)}
         if slug not in names:
             abort(404, description="There is no department at this address.")
         rows = reviews.due_reviews(
-            session,
-            principal,
+            reader,
             _policy(),
             today(),
             department=names[slug],
@@ -137,10 +136,8 @@ def department_reviews(slug: str) -> str:
 
 
 def _register(department: str | None) -> registers.Register:
-    with catalogue().read() as session:
-        return registers.information_asset_register(
-            session, current_principal(), _policy(), department
-        )
+    with reading() as reader:
+        return registers.information_asset_register(reader, _policy(), department)
 
 
 @bp.get("/governance/iar")
@@ -175,10 +172,8 @@ def iar_file(fmt: str) -> Response:
 
 
 def _record_of_processing(department: str | None) -> tuple[list[dict[str, Any]], Any]:
-    with catalogue().read() as session:
-        return registers.record_of_processing(
-            session, current_principal(), catalogue().settings.controller, department
-        )
+    with reading() as reader:
+        return registers.record_of_processing(reader, catalogue().settings.controller, department)
 
 
 @bp.get("/governance/ropa")
@@ -264,9 +259,9 @@ def governance_home() -> tuple[str, int]:
     as_of = form.moment.date() if form.moment and not error else None
     if as_of is not None and as_of > now.date():
         error, as_of = "The date must be today or in the past", None
-    with cat.read() as session:
-        rows = registers.coverage(session, principal, settings.review_policy, now, as_of)
-        trend = registers.coverage_over_time(session, principal, settings.review_policy, now)
+    with cat.reading(principal) as reader:
+        rows = registers.coverage(reader, settings.review_policy, now, as_of)
+        trend = registers.coverage_over_time(reader, settings.review_policy, now)
     targets = settings.coverage_targets
     return render_template(
         "web/governance.html",

@@ -88,11 +88,9 @@ def lineage_view(
 ) -> LineageView:
     """Nodes, edges and table rows around ``key``. Raises NotFound for a key the
     caller cannot see and Invalid for a depth below 1."""
-    with cat.read() as session:
-        centre = assets.get(session, key, principal)
-        around = lineage.neighbourhood(
-            session, cat.graph(), key, principal, direction, depth, as_of
-        )
+    with cat.reading(principal) as reader:
+        centre = assets.get(reader, key)
+        around = lineage.neighbourhood(reader, key, direction, depth, as_of)
     view = LineageView(
         centre=centre,
         direction=direction,
@@ -114,11 +112,11 @@ def column_view(
     (``up``) and what it feeds (``down``), one hop, as the asset page lists them.
     Columns of assets the caller may not see are left out; raises NotFound for a
     key the caller cannot see."""
-    graph = cat.graph()
-    with cat.read() as session:
-        assets.get(session, key, principal)
-        sight = lineage.Sight(graph, principal)
-        grouped = by_column(column_links(session, key, sight.visible, as_of=as_of))
+    with cat.reading(principal) as reader:
+        assets.get(reader, key)
+        sight = lineage.Sight(reader)
+        graph = sight.graph
+        grouped = by_column(column_links(reader.session, key, sight.visible, as_of=as_of))
 
     def other(link: ColumnLink) -> dict[str, Any]:
         known = link.other_key

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from flask import Response, jsonify, render_template, request, url_for
 
 from catalogue.errors import Invalid, Problem
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import lineage
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
 from catalogue.web.blueprint import bp
@@ -137,9 +137,8 @@ def lineage_columns(key: str) -> Response:
 
 
 def _trace(key: str, as_of: datetime | None) -> lineage.Trace:
-    cat = catalogue()
-    with cat.read() as session:
-        return lineage.trace(session, cat.graph(), key, current_principal(), as_of)
+    with reading() as reader:
+        return lineage.trace(reader, key, as_of)
 
 
 @bp.get("/assets/<key>/trace")

@@ -16,7 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from catalogue import vocab
 from catalogue.errors import Conflict, Forbidden, Invalid, LineageCycle, NotFound
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import assets, edges, known, lineage
 from catalogue.services.access import Principal, can_write
 from catalogue.services.record_types import AssetRecord
@@ -45,8 +45,8 @@ def _known(principal: Principal) -> dict[str, Any]:
     """What the catalogue already knows, offered to the steward as they type
     (a ``<datalist>`` beside each text box, so any other value can still be
     entered): see ``services.known``."""
-    with catalogue().read() as session:
-        found = known.known(session, principal)
+    with catalogue().reading(principal) as reader:
+        found = known.known(reader)
     return {
         "known_departments": found.departments,
         "known_systems": found.systems,
@@ -108,8 +108,8 @@ def register() -> Any:
 def _editable(key: str, principal: Principal) -> AssetRecord:
     """The asset's record if ``principal`` may change it: NotFound if they cannot
     see it, Forbidden (a 403 page) if they can see it but not change it."""
-    with catalogue().read() as session:
-        record = assets.get(session, key, principal)
+    with catalogue().reading(principal) as reader:
+        record = assets.get(reader, key)
     if not can_write(principal, record):
         raise Forbidden(
             f"you may not change {record['title']}: stewards change assets of their own "
@@ -154,11 +154,8 @@ def _feeds_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    cat = catalogue()
-    with cat.read() as session:
-        upstream = lineage.neighbours(
-            session, cat.graph(), record["key"], "upstream", current_principal(), depth=1
-        )
+    with reading() as reader:
+        upstream = lineage.neighbours(reader, record["key"], "upstream", depth=1)
     errors = errors or {}
     summary = [{"text": message, "href": f"#{name}"} for name, message in errors.items()]
     return (
@@ -180,10 +177,10 @@ def _named_asset(text: str, principal: Principal) -> tuple[str, str]:
     is neither is passed on as a key, for the service to refuse by name."""
     if not text:
         return "", ""
-    with catalogue().read() as session:
-        if assets.find(session, text) is not None:
+    with catalogue().reading(principal) as reader:
+        if assets.find(reader.session, text) is not None:
             return text, ""
-        matches = assets.titled(session, principal, text)
+        matches = assets.titled(reader, text)
     if len(matches) > 1:
         listed = "; ".join(
             f"{r['key']} ({r.get('department') or 'no department'})" for r in matches
@@ -228,7 +225,6 @@ def feeds(key: str) -> Any:
                 writer,
                 named["upstream"][0],
                 key,
-                cat.graph_for(writer),
                 via=named["via"][0] or None,
                 description=values["description"] or None,
             )

@@ -13,7 +13,7 @@ from flask import Flask, flash, g, redirect, render_template, request, url_for
 
 from catalogue.db import utcnow
 from catalogue.errors import NotFound
-from catalogue.http import catalogue, current_principal
+from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import run_health, watches, webhooks
 from catalogue.services.lineage import Sight, sight_name
 from catalogue.services.record_types import RunRecord
@@ -65,8 +65,8 @@ def change_watch(kind: str, target: str) -> Any:
 @signed_in
 def delivery_log() -> str:
     """The delivery log of e-mails and webhook calls (admins; 403 for others)."""
-    with catalogue().read() as session:
-        rows = webhooks.delivery_log(session, current_principal(), limit=200)
+    with reading() as reader:
+        rows = webhooks.delivery_log(reader, limit=200)
     return render_template("web/delivery_log.html", rows=rows)
 
 
@@ -83,14 +83,13 @@ def resend_delivery(delivery: int) -> Any:
 def run_risk(key: str) -> str | None:
     """Why an asset is at risk from a failed pipeline run, in words (None if it
     is not). Worked out once per request, for every asset at once."""
-    if "run_risks" not in g:
-        cat = catalogue()
-        with cat.read() as session:
-            g.run_risks = run_health.at_risk(session, cat.graph())
-    risk = g.run_risks.get(key)
-    if risk is None:
-        return None
-    sight = Sight(catalogue().graph(), current_principal())
+    with reading() as reader:
+        if "run_risks" not in g:
+            g.run_risks = run_health.at_risk(reader)
+        risk = g.run_risks.get(key)
+        if risk is None:
+            return None
+        sight = Sight(reader)
     return run_health.sentence(key, risk, sight_name(sight))
 
 
@@ -103,12 +102,11 @@ def job_runs(key: str) -> list[RunRecord]:
 def last_write(key: str) -> dict[str, Any] | None:
     """A dataset's last successful write (the latest COMPLETE run that output it):
     its time, run and job, the job None when the person may not see it."""
-    cat = catalogue()
-    with cat.read() as session:
-        run = run_health.last_successful_write(session, key)
-    if run is None:
-        return None
-    sight = Sight(cat.graph(), current_principal())
+    with reading() as reader:
+        run = run_health.last_successful_write(reader.session, key)
+        if run is None:
+            return None
+        sight = Sight(reader)
     return {"at": run.state_at, "run_id": run.run_id, "job": sight.name(run.job_key)}
 
 

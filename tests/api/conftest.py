@@ -110,9 +110,8 @@ def seed_borough(cat: Catalogue) -> None:
     with cat.write(SEEDER) as writer:
         for record in BOROUGH:
             assets.register(writer, record)
-        graph = cat.graph_for(writer)
         for upstream, downstream in EDGES:
-            edges.add_edge(writer, upstream, downstream, graph)
+            edges.add_edge(writer, upstream, downstream)
 
 
 def _app(settings: Settings) -> Flask:

@@ -107,8 +107,8 @@ def requests(rng: random.Random) -> list[dict[str, Any]]:
 
 def full_search(cat: Catalogue, principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     """The answer of the full search (every visible package loaded), or its error."""
-    with cat.read() as session:
-        records = published_records(session, principal)
+    with cat.reading(principal) as reader:
+        records = published_records(reader)
     if not params["include_private"]:
         records = [r for r in records if r["access"] == "open"]
     found = [package_dict(r, f"http://localhost/api/v1/assets/{r['key']}") for r in records]
@@ -128,7 +128,8 @@ def full_search(cat: Catalogue, principal: Principal, params: dict[str, Any]) ->
         facet_mincount=params.get("facet.mincount", 1),
     )
     try:
-        return search_packages(cat.views, principal, found, query, titles)
+        with cat.reading(principal) as reader:
+            return search_packages(reader, found, query, titles)
     except SearchQueryError as error:
         return {"error": f"Search Query Error: {error}"}
 

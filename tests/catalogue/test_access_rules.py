@@ -24,6 +24,7 @@ from catalogue.db import utcnow
 from catalogue.errors import CatalogueError, Forbidden, NotFound
 from catalogue.services import access_requests, accounts, assets, edges, lineage, tokens
 from catalogue.services.access import ANONYMOUS, RESTRICTED_PLACEHOLDER, Principal, operator
+from catalogue.services.context import Reader
 from catalogue.services.search import search_assets, suggest_titles
 from catalogue.store import Catalogue
 from tests.conftest import BACKENDS, Runner, _postgres_copy
@@ -121,7 +122,7 @@ def populate(catalogue: Catalogue) -> Catalogue:
             kind = "report" if key.startswith("rpt-") else "dataset"
             assets.register(writer, {"key": key, "kind": kind, **fields})
         for upstream, downstream in FEEDS:
-            edges.add_edge(writer, upstream, downstream, catalogue.graph_for(writer))
+            edges.add_edge(writer, upstream, downstream)
     return catalogue
 
 
@@ -163,34 +164,34 @@ def leaks(text: str, who: str) -> list[str]:
 # -- read ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("who", "key"), CASES)
 def test_get(seen: Catalogue, who: str, key: str) -> None:
-    with seen.read() as session:
+    with seen.reading(PRINCIPALS[who]) as reader:
         if key in CAN_READ[who]:
-            assert assets.get(session, key, PRINCIPALS[who])["title"] == ASSETS[key]["title"]
+            assert assets.get(reader, key)["title"] == ASSETS[key]["title"]
         else:
             with pytest.raises(NotFound, match=f"no asset with key '{key}'"):
-                assets.get(session, key, PRINCIPALS[who])
+                assets.get(reader, key)
             with pytest.raises(NotFound):
-                assets.history(session, key, PRINCIPALS[who])
+                assets.history(reader, key)
 
 
 @pytest.mark.parametrize("who", PRINCIPALS)
 def test_list_search_facets_and_suggestions(seen: Catalogue, who: str) -> None:
     principal = PRINCIPALS[who]
-    with seen.read() as session:
-        listed = {r["key"] for r in assets.list_assets(session, principal)}
+    with seen.reading(principal) as reader:
+        listed = {r["key"] for r in assets.list_assets(reader)}
+        found = search_assets(reader, q="ledger", per_page=100)
+        suggested = suggest_titles(reader, "ledg", limit=20)
+        by_title = {k: search_assets(reader, q=ASSETS[k]["title"]) for k in hidden_from(who)}
     assert listed == CAN_READ[who]
-    found = search_assets(seen.views, principal, q="ledger", per_page=100)
     assert {hit.key for hit in found.hits} == CAN_READ[who]
     assert found.total == len(CAN_READ[who])
     for field, counts in found.facets.items():
         if field in ("department", "access", "kind", "classification"):
             assert sum(n for _, n in counts) == len(CAN_READ[who]), field
     assert not leaks(repr(found), who)
-    suggested = suggest_titles(seen.views, principal, "ledg", limit=20)
     assert {key for key, _ in suggested} <= CAN_READ[who]
     assert not leaks(repr(suggested), who)
-    for key in hidden_from(who):
-        title_words = search_assets(seen.views, principal, q=ASSETS[key]["title"])
+    for key, title_words in by_title.items():
         assert key not in {hit.key for hit in title_words.hits}
 
 
@@ -205,9 +206,13 @@ TYPOS = {
 
 @pytest.mark.parametrize("who", PRINCIPALS)
 def test_did_you_mean_offers_only_words_the_caller_may_see(seen: Catalogue, who: str) -> None:
-    principal = PRINCIPALS[who]
+    with seen.reading(PRINCIPALS[who]) as reader:
+        _did_you_mean(reader, who)
+
+
+def _did_you_mean(reader: Reader, who: str) -> None:
     for key, (typo, word) in TYPOS.items():
-        results = search_assets(seen.views, principal, q=typo)
+        results = search_assets(reader, q=typo)
         if key in CAN_READ[who]:
             assert results.suggestion == word, f"{who} should be offered {word!r}"
         else:
@@ -215,7 +220,7 @@ def test_did_you_mean_offers_only_words_the_caller_may_see(seen: Catalogue, who:
             assert results.total == 0
         # A correctly spelt hidden word is unknown too: no reading of it reveals it.
         if key not in CAN_READ[who]:
-            assert search_assets(seen.views, principal, q=word).total == 0
+            assert search_assets(reader, q=word).total == 0
 
 
 # -- write -----------------------------------------------------------------------------
@@ -238,8 +243,8 @@ def test_edit(council: Catalogue, who: str) -> None:
         assert type(caught.value) is refusal, case
         if refusal is NotFound:
             assert ASSETS[key]["title"] not in caught.value.message, case
-    with council.read() as session:
-        changed = {r["key"] for r in assets.list_assets(session, PRINCIPALS["admin"])
+    with council.reading(PRINCIPALS["admin"]) as reader:
+        changed = {r["key"] for r in assets.list_assets(reader)
                    if r["version"] == 2}  # fmt: skip
     assert changed == CAN_WRITE[who]
 
@@ -262,16 +267,15 @@ def test_a_steward_cannot_move_an_asset_out_of_their_reach(
 @pytest.mark.parametrize("who", PRINCIPALS)
 def test_lineage_shows_placeholders_for_what_one_may_not_see(seen: Catalogue, who: str) -> None:
     principal = PRINCIPALS[who]
-    graph = seen.graph()
-    with seen.read() as session:
+    with seen.reading(principal) as reader:
         if "rpt-dashboard" not in CAN_READ[who]:
             with pytest.raises(NotFound):
-                lineage.trace(session, graph, "rpt-dashboard", principal)
+                lineage.trace(reader, "rpt-dashboard")
             with pytest.raises(NotFound):
-                lineage.neighbours(session, graph, "rpt-dashboard", "upstream", principal)
+                lineage.neighbours(reader, "rpt-dashboard", "upstream")
             return
-        trace = lineage.trace(session, graph, "rpt-dashboard", principal).as_dict()
-        upstream = lineage.neighbours(session, graph, "h-internal", "upstream", principal)
+        trace = lineage.trace(reader, "rpt-dashboard").as_dict()
+        upstream = lineage.neighbours(reader, "h-internal", "upstream")
     # The shape stays honest: every asset upstream is a row, hidden ones as placeholders.
     assert len(trace["upstream"]) == 5 and len(upstream) == 2
     for row in trace["upstream"] + upstream:
@@ -283,9 +287,10 @@ def test_lineage_shows_placeholders_for_what_one_may_not_see(seen: Catalogue, wh
     assert shown == CAN_READ[who] - {"rpt-dashboard"}
     assert not leaks(json.dumps(trace, default=str) + json.dumps(upstream, default=str), who)
     hidden = hidden_from(who)
-    for key in hidden:
-        with pytest.raises(NotFound):
-            lineage.paths(graph, key, "rpt-dashboard", principal)
+    with seen.reading(principal) as reader:
+        for key in hidden:
+            with pytest.raises(NotFound):
+                lineage.paths(reader, key, "rpt-dashboard")
 
 
 @pytest.mark.parametrize("who", PRINCIPALS)
@@ -296,11 +301,11 @@ def test_the_explorers_neighbourhood_keeps_hidden_assets_anonymous(
     nodes, and a hidden asset only as an opaque ``restricted-N``."""
     principal = PRINCIPALS[who]
     if "rpt-dashboard" not in CAN_READ[who]:
-        with pytest.raises(NotFound), seen.read() as session:
-            lineage.neighbourhood(session, seen.graph(), "rpt-dashboard", principal)
+        with pytest.raises(NotFound), seen.reading(principal) as reader:
+            lineage.neighbourhood(reader, "rpt-dashboard")
         return
-    with seen.read() as session:
-        around = lineage.neighbourhood(session, seen.graph(), "rpt-dashboard", principal)
+    with seen.reading(principal) as reader:
+        around = lineage.neighbourhood(reader, "rpt-dashboard")
     assert len(around.nodes) == len(around.upstream) == 5 and around.downstream == []
     ids = {node_id for node_id, _, _ in around.nodes} | {"rpt-dashboard"}
     for node_id, side, row in around.nodes:
@@ -444,7 +449,7 @@ def test_an_open_asset_says_nothing_of_hidden_assets_handling_or_keys(
             "key": "rpt-open", "kind": "report", "title": "Tenancy support summary",
             "department": "Housing", "access": "open", "source_system": "sys-casework",
         })  # fmt: skip
-        edges.add_edge(writer, "h-special", "rpt-open", council.graph_for(writer))
+        edges.add_edge(writer, "h-special", "rpt-open")
     app, secrets = http
     client = app.test_client()
     headers = {"Authorization": f"Bearer {secrets[who]}"} if who in secrets else {}

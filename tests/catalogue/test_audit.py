@@ -54,11 +54,11 @@ def audit_rows(catalogue: Catalogue) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("role", [None, "viewer", "steward"])
 def test_only_auditors_and_admins_read_the_trail(demo_catalogue: Catalogue, role: str) -> None:
     principal = Principal("x@example.gov.uk", role, "Housing") if role else ANONYMOUS
-    with demo_catalogue.read() as session, pytest.raises(Forbidden):
-        audit_entries(session, principal)
+    with demo_catalogue.reading(principal) as reader, pytest.raises(Forbidden):
+        audit_entries(reader)
     auditor = Principal("fatima.rahman@thamesbury.gov.uk", "auditor", "Finance")
-    with demo_catalogue.read() as session:
-        assert len(audit_entries(session, auditor, limit=5)) == 5
+    with demo_catalogue.reading(auditor) as reader:
+        assert len(audit_entries(reader, limit=5)) == 5
 
 
 def test_catalogue_audit_shows_each_write_of_the_demo_with_its_actor(

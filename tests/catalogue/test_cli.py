@@ -297,10 +297,10 @@ def test_applied_records_log_exactly_what_the_store_holds(
     )
     assert run("apply", str(path)).exit_code == 0
     admin = operator("t")
-    with catalogue.read() as session:
+    with catalogue.reading(admin) as reader:
         for key in ("sys-a", "ds-b"):
-            logged = assets.history(session, key, admin)[0]["after"]
-            assert logged == assets.get(session, key, admin)
-        edge = assets.history(session, "ds-b", admin)[1]["after"]
+            logged = assets.history(reader, key)[0]["after"]
+            assert logged == assets.get(reader, key)
+        edge = assets.history(reader, "ds-b")[1]["after"]
     assert edge["upstream"] == "sys-a" and edge["description"] == "nightly"
     assert [h.key for h in catalogue.graph().upstream("ds-b")] == ["sys-a"]

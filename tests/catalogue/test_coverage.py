@@ -134,8 +134,8 @@ def test_coverage_refuses_a_future_date_an_unknown_department_and_non_auditors(
     assert unknown.exit_code == 1 and "no department called 'Housng'" in unknown.output
     assert "Traceback" not in future.output + unknown.output
     steward = Principal("Sam Jones", "steward", "Housing", "sam@example.gov.uk")
-    with history.read() as session, pytest.raises(Forbidden):
-        registers.coverage(session, steward, ReviewPolicy(), utcnow())
+    with history.reading(steward) as reader, pytest.raises(Forbidden):
+        registers.coverage(reader, ReviewPolicy(), utcnow())
 
 
 def test_the_demo_was_less_complete_a_month_ago(demo_run: Runner) -> None:

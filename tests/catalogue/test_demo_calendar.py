@@ -54,7 +54,8 @@ def loaded_on(make_database: Any, tmp_path: Path) -> Iterator[Any]:
 
 
 def stale_feeds(cat: Catalogue, today: date) -> set[str]:
-    return {f["key"] for f in lineage.check(cat.graph(), AUDITOR, today)["stale_feeds"]}
+    with cat.reading(AUDITOR) as reader:
+        return {f["key"] for f in lineage.check(reader, today)["stale_feeds"]}
 
 
 def newest_change(cat: Catalogue) -> datetime:
@@ -86,20 +87,19 @@ def test_a_trace_as_of_a_date_never_shows_a_value_recorded_after_it(
     reports = ["rpt-housing-arrears-dashboard", "rpt-budget-setting-council"]
     days = [demo_day(d) for d in ("2025-04-02", "2025-06-01", "2025-10-07", "2026-03-01")]
     days.append(demo_today() - timedelta(days=90))  # "as of 3 months ago"
-    graph = demo_catalogue.graph()
-    with demo_catalogue.read() as session:
+    with demo_catalogue.reading(AUDITOR) as reader:
         for report in reports:
             for day in days:
                 as_of = datetime.combine(day, time(23, 59), tzinfo=UTC)
-                trace = lineage.trace(session, graph, report, AUDITOR, as_of)
+                trace = lineage.trace(reader, report, as_of)
                 assert trace.rows, (report, day)
                 for row in trace.rows:
                     shown = row.get("last_updated")
                     assert shown is None or shown <= day.isoformat(), (report, day, row["key"])
     # Before the Housing switch-over the dashboard read the legacy extract.
     june = datetime.combine(demo_day("2025-06-01"), time(12), tzinfo=UTC)
-    with demo_catalogue.read() as session:
-        then = lineage.trace(session, graph, "rpt-housing-arrears-dashboard", AUDITOR, june)
+    with demo_catalogue.reading(AUDITOR) as reader:
+        then = lineage.trace(reader, "rpt-housing-arrears-dashboard", june)
     assert "rent-arrears-legacy-extract" in {r["key"] for r in then.rows}
 
 

@@ -24,8 +24,8 @@ AUDITOR = Principal("fatima.rahman@thamesbury.gov.uk", "auditor", "Finance")
 
 def overall(cat: Catalogue, as_of: date | None) -> dict[str, float]:
     now = datetime.combine(demo_today(), time(23, 59), tzinfo=UTC)
-    with cat.read() as session:
-        row = registers.coverage(session, AUDITOR, ReviewPolicy(), now, as_of)[-1]
+    with cat.reading(AUDITOR) as reader:
+        row = registers.coverage(reader, ReviewPolicy(), now, as_of)[-1]
     return {name: value["percent"] for name, value in row.items() if isinstance(value, dict)}
 
 
@@ -60,10 +60,9 @@ def test_owners_annual_reviews_are_in_the_demo_history(demo_catalogue: Catalogue
     assert review.after["review_date"] == demo_day("2027-03-31").isoformat()
     assert review.after["last_review_note"]
     # Coverage counted the review: a day before it, that asset was due.
-    with demo_catalogue.read() as session:
+    with demo_catalogue.reading(AUDITOR) as reader:
         due = registers.coverage(
-            session,
-            AUDITOR,
+            reader,
             ReviewPolicy(),
             datetime.combine(demo_today(), time(23, 59), tzinfo=UTC),
             reviewed_on,

@@ -76,10 +76,10 @@ def test_a_term_is_added_changed_and_its_history_kept(registered: Catalogue) -> 
             w, "team-around-the-family", {"definition": "Agreed together."}, expected_version=1
         )
     assert changed["version"] == 2 and changed["definition"] == "Agreed together."
-    with registered.read() as session:
-        history = glossary.history(session, "team-around-the-family", VIEWER)
-        linked = glossary.linked_assets(session, changed, VIEWER)
-        on_asset = glossary.terms_for_asset(session, "family-plans", VIEWER)
+    with registered.reading(VIEWER) as reader:
+        history = glossary.history(reader, "team-around-the-family")
+        linked = glossary.linked_assets(reader, changed)
+        on_asset = glossary.terms_for_asset(reader, "family-plans")
     assert [(c["action"], c["actor"]) for c in history] == [
         ("glossary.create", "Priya Shah"),
         ("glossary.update", "test-admin"),
@@ -171,14 +171,18 @@ def test_bad_input_names_the_field_and_writes_nothing(
 
 
 def test_unknown_term_is_not_found(registered: Catalogue) -> None:
-    with registered.read() as session, pytest.raises(NotFound, match="no glossary term 'nope'"):
-        glossary.get_term(session, "nope", VIEWER)
+    with (
+        registered.reading(VIEWER) as reader,
+        pytest.raises(NotFound, match="no glossary term 'nope'"),
+    ):
+        glossary.get_term(reader, "nope")
     with pytest.raises(NotFound), registered.write(ADMIN) as w:
         glossary.update_term(w, "nope", {"definition": "x"})
 
 
 def titles(catalogue: Catalogue, q: str) -> list[str]:
-    return [hit.title for hit in search_assets(catalogue.views, VIEWER, q).hits]
+    with catalogue.reading(VIEWER) as reader:
+        return [hit.title for hit in search_assets(reader, q).hits]
 
 
 def test_an_approved_terms_synonyms_expand_search(registered: Catalogue) -> None:
@@ -210,10 +214,11 @@ def test_another_process_follows_the_glossary_through_the_change_log(
 def test_a_search_naming_a_term_finds_its_definition(registered: Catalogue) -> None:
     with registered.write(ADMIN) as w:
         glossary.add_term(w, TAF)
-    with registered.read() as session:
-        assert glossary.term_named(session, " taf ", VIEWER)["name"] == "Team around the family"
-        assert glossary.term_named(session, "taf plans", VIEWER) is None
-        assert glossary.term_named(session, "taf", ANONYMOUS) is None
+    with registered.reading(VIEWER) as reader:
+        assert glossary.term_named(reader, " taf ")["name"] == "Team around the family"
+        assert glossary.term_named(reader, "taf plans") is None
+    with registered.reading(ANONYMOUS) as reader:
+        assert glossary.term_named(reader, "taf") is None
 
 
 def test_the_cli_adds_updates_lists_and_shows_terms(registered: Catalogue, run: Runner) -> None:

@@ -77,7 +77,8 @@ def test_rebuild_answers_every_search_as_the_old_build_did(
     for principal in callers:
         for q in QUERIES:
             for sort in ("relevance", "title", "updated"):
-                found = search_assets(demo_catalogue.views, principal, q=q, sort=sort, per_page=50)
+                with demo_catalogue.reading(principal) as reader:
+                    found = search_assets(reader, q=q, sort=sort, per_page=50)
                 request = SearchRequest(
                     q=q, sort=sort, per_page=50, visibility=visibility(principal)
                 )

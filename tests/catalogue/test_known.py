@@ -6,14 +6,13 @@ steward may not see."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from catalogue.models import Asset
 from catalogue.services import assets, known
 from catalogue.services.access import ANONYMOUS, Principal, readable
+from catalogue.services.context import Reader
 from catalogue.store import Catalogue
 from tests.catalogue.test_access_rules import ASSETS, CAN_READ, PRINCIPALS, seen  # noqa: F401
 
@@ -35,10 +34,10 @@ DEMO = {
 }
 
 
-def before(session: Any, principal: Principal) -> known.Known:
+def before(reader: Reader) -> known.Known:
     """What the edit form offered before #17's queries: every visible asset
     loaded, then filtered in Python."""
-    records = assets.list_assets(session, principal)
+    records = assets.list_assets(reader)
     people: dict[str, dict[str, str]] = {}
     for record in records:
         for role in ("owner", "steward"):
@@ -46,7 +45,7 @@ def before(session: Any, principal: Principal) -> known.Known:
             if email:
                 people.setdefault(email, {"name": record.get(role) or email, "email": email})
     return known.Known(
-        departments=sorted(assets.department_names(session), key=str.lower),
+        departments=sorted(assets.department_names(reader.session), key=str.lower),
         systems=sorted(
             ((r["key"], r["title"]) for r in records if r["kind"] == "source_system"),
             key=lambda pair: pair[1].lower(),
@@ -57,9 +56,9 @@ def before(session: Any, principal: Principal) -> known.Known:
 
 @pytest.mark.parametrize("who", DEMO)
 def test_the_lists_are_those_the_full_load_gave(demo_catalogue: Catalogue, who: str) -> None:
-    with demo_catalogue.read() as session:
-        found = known.known(session, DEMO[who])
-        assert found == before(session, DEMO[who])
+    with demo_catalogue.reading(DEMO[who]) as reader:
+        found = known.known(reader)
+        assert found == before(reader)
     systems = dict(found.systems)
     if who in ("housing-steward", "auditor"):
         assert systems["sys-northgate-housing"] == "Northgate housing management system"

@@ -57,8 +57,8 @@ def change(client: FlaskClient, current: str, new: str, confirm: str | None = No
 
 
 def audit_kinds(catalogue: Catalogue) -> list[tuple[str, str | None]]:
-    with catalogue.read() as session:
-        entries = audit_entries(session, ADMIN, actor="aisha.begum")
+    with catalogue.reading(ADMIN) as reader:
+        entries = audit_entries(reader, actor="aisha.begum")
     return [(e["action"].removeprefix("auth."), e["detail"]) for e in entries]
 
 

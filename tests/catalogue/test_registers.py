@@ -153,9 +153,12 @@ def test_the_register_of_one_department(filled: Catalogue, run: Runner) -> None:
 @pytest.mark.parametrize("role", ["viewer", "steward", None])
 def test_only_auditors_and_admins_produce_the_register(filled: Catalogue, role: str | None) -> None:
     someone = Principal("Priya Shah", role, "Housing", "priya.shah@example.gov.uk")
-    with filled.read() as session, pytest.raises(Forbidden, match="only auditors and admins"):
-        registers.information_asset_register(session, someone, POLICY)
+    with (
+        filled.reading(someone) as reader,
+        pytest.raises(Forbidden, match="only auditors and admins"),
+    ):
+        registers.information_asset_register(reader, POLICY)
     auditor = Principal("Ann", "auditor", None, "ann@example.gov.uk")
-    with filled.read() as session:
-        register = registers.information_asset_register(session, auditor, POLICY)
+    with filled.reading(auditor) as reader:
+        register = registers.information_asset_register(reader, POLICY)
     assert len(register.rows) == 2

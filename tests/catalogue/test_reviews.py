@@ -79,9 +79,9 @@ def test_an_owner_review_is_recorded_in_the_history_and_moves_the_next_review(
     assert record["last_reviewed_by"] == "priya.shah@example.gov.uk"
     assert record["last_review_note"] == "Checked columns and owner"
     assert record["review_date"] == "2027-04-02"
-    with registered.read() as session:
-        history = assets.history(session, "rent-accounts", ADMIN)
-        stored = assets.get(session, "rent-accounts", ADMIN)
+    with registered.reading(ADMIN) as reader:
+        history = assets.history(reader, "rent-accounts")
+        stored = assets.get(reader, "rent-accounts")
     last = history[-1]
     assert (last["action"], last["actor"]) == ("asset.review", "Priya Shah")
     assert last["before"]["last_reviewed"] is None
@@ -114,8 +114,8 @@ def test_only_the_owner_steward_or_an_admin_may_review_and_nothing_is_written(
     if error is Forbidden:
         assert "only its owner, its steward or an admin" in str(raised.value)
     assert log_count(registered) == before
-    with registered.read() as session:
-        assert all(r["last_reviewed"] is None for r in assets.list_assets(session, ADMIN))
+    with registered.reading(ADMIN) as reader:
+        assert all(r["last_reviewed"] is None for r in assets.list_assets(reader))
 
 
 def test_a_note_too_long_is_refused_naming_the_field(registered: Catalogue) -> None:
@@ -127,33 +127,33 @@ def test_a_note_too_long_is_refused_naming_the_field(registered: Catalogue) -> N
 
 def test_overdue_reviews_by_person_and_department(registered: Catalogue) -> None:
     today = REGISTERED.date() + timedelta(days=200)  # reports (6 months) are overdue
-    with registered.read() as session:
-        due = reviews.due_reviews(session, ADMIN, POLICY, today)
+    with registered.reading(ADMIN) as reader:
+        due = reviews.due_reviews(reader, POLICY, today)
         assert [(r["key"], r["due"], r["overdue"]) for r in due] == [
             ("arrears-report", "2025-09-10", True)
         ]
         later = REGISTERED.date() + timedelta(days=400)
-        assert [r["key"] for r in reviews.due_reviews(session, ADMIN, POLICY, later)] == [
+        assert [r["key"] for r in reviews.due_reviews(reader, POLICY, later)] == [
             "arrears-report",
             "library-loans",
             "rent-accounts",
         ]
-        mine = reviews.due_reviews(session, ADMIN, POLICY, later, person=PRIYA.email)
+        mine = reviews.due_reviews(reader, POLICY, later, person=PRIYA.email)
         assert [r["key"] for r in mine] == ["arrears-report", "rent-accounts"]
-        culture = reviews.due_reviews(session, ADMIN, POLICY, later, department="Culture")
+        culture = reviews.due_reviews(reader, POLICY, later, department="Culture")
         assert [r["key"] for r in culture] == ["library-loans"]
-        soon = reviews.due_reviews(session, ADMIN, POLICY, today, within_days=200)
+        soon = reviews.due_reviews(reader, POLICY, today, within_days=200)
         assert [(r["key"], r["overdue"]) for r in soon][-1] == ("rent-accounts", False)
         with pytest.raises(NotFound, match="no department called 'Cultur'.*Culture, Housing"):
-            reviews.due_reviews(session, ADMIN, POLICY, later, department="Cultur")
+            reviews.due_reviews(reader, POLICY, later, department="Cultur")
 
 
 def test_a_review_takes_an_asset_off_the_overdue_list(registered: Catalogue) -> None:
     later = REGISTERED + timedelta(days=400)
     with registered.write(PRIYA, now=later) as w:
         reviews.record_review(w, "rent-accounts", POLICY)
-    with registered.read() as session:
-        keys = [r["key"] for r in reviews.due_reviews(session, ADMIN, POLICY, later.date())]
+    with registered.reading(ADMIN) as reader:
+        keys = [r["key"] for r in reviews.due_reviews(reader, POLICY, later.date())]
     assert keys == ["arrears-report", "library-loans"]
 
 

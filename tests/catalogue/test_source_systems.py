@@ -48,8 +48,8 @@ def dataset(**fields: object) -> dict:
 
 
 def stored(catalogue: Catalogue) -> dict[str, str | None]:
-    with catalogue.read() as session:
-        return {r["key"]: r["source_system"] for r in assets.list_assets(session, ADMIN)}
+    with catalogue.reading(ADMIN) as reader:
+        return {r["key"]: r["source_system"] for r in assets.list_assets(reader)}
 
 
 @pytest.mark.parametrize(

@@ -50,8 +50,8 @@ def record(**fields: object) -> dict:
 
 
 def stored_keys(catalogue: Catalogue) -> set[str]:
-    with catalogue.read() as session:
-        return {r["key"] for r in assets.list_assets(session, ADMIN)}
+    with catalogue.reading(ADMIN) as reader:
+        return {r["key"] for r in assets.list_assets(reader)}
 
 
 @pytest.mark.parametrize("url", SCRIPT_LINKS)
@@ -80,9 +80,9 @@ def test_web_addresses_and_paths_are_kept(catalogue: Catalogue) -> None:
             links = [{"name": "Download", "url": url}]
             assets.register(writer, record(key=f"a{n}", links=links, location=location))
         assets.register(writer, record(key="paths", location=GOOD_LOCATIONS[-1]))
-    with catalogue.read() as session:
-        assert assets.get(session, "a2", ADMIN)["links"][0]["url"] == "mailto:x@y.gov.uk"
-        assert assets.get(session, "a1", ADMIN)["location"] == "S:\\Housing\\Lettings"
+    with catalogue.reading(ADMIN) as reader:
+        assert assets.get(reader, "a2")["links"][0]["url"] == "mailto:x@y.gov.uk"
+        assert assets.get(reader, "a1")["location"] == "S:\\Housing\\Lettings"
 
 
 def test_a_catalogue_file_with_a_script_link_is_refused_naming_the_line(
@@ -144,8 +144,8 @@ def test_the_api_refuses_script_links_and_locations(
         headers=admin_headers | {"If-Match": etag},
     )
     assert patched.status_code == 422 and "location" in json.dumps(patched.json["errors"])
-    with catalogue.read() as session:
-        assert assets.get(session, "rents", ADMIN)["location"] is None
+    with catalogue.reading(ADMIN) as reader:
+        assert assets.get(reader, "rents")["location"] is None
 
 
 def test_an_openlineage_event_naming_a_script_is_refused(

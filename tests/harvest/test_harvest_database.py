@@ -35,13 +35,13 @@ def harvest(run: Runner, source: Source, *extra: str) -> Any:
 
 
 def record(catalogue: Catalogue, key: str) -> dict[str, Any]:
-    with catalogue.read() as session:
-        return assets.get(session, key, READER)
+    with catalogue.reading(READER) as reader:
+        return assets.get(reader, key)
 
 
 def history(catalogue: Catalogue, key: str) -> list[dict[str, Any]]:
-    with catalogue.read() as session:
-        return assets.history(session, key, READER)
+    with catalogue.reading(READER) as reader:
+        return assets.history(reader, key)
 
 
 def head(run: Runner) -> int:
@@ -128,7 +128,7 @@ def test_drift_is_exactly_the_changes_and_curated_fields_survive(
     assert harvest(run, source).exit_code == 0
     key = f"housing-db.{source.prefix}"
     with catalogue.write("aisha.begum") as writer:  # a steward curates the register
-        current = assets.get(writer.session, key + "tenants", writer.principal)
+        current = assets.get(writer, key + "tenants")
         columns = [{**c, "personal": c["name"] == "forename"} for c in current["columns"]]
         assets.update(
             writer,

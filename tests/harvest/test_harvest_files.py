@@ -66,8 +66,8 @@ def write_ods(path: Path) -> None:
 
 
 def record(catalogue: Catalogue, key: str) -> dict[str, Any]:
-    with catalogue.read() as session:
-        return assets.get(session, key, READER)
+    with catalogue.reading(READER) as reader:
+        return assets.get(reader, key)
 
 
 def columns(catalogue: Catalogue, key: str) -> dict[str, str]:

@@ -41,8 +41,8 @@ def test_personal_columns_are_flagged_and_a_person_decides(
         assert (key, "id") not in flagged
         assert (f"housing-db.{source.prefix}rents", "amount") not in flagged
         # The harvest decides nothing: handling fields stay as a new asset's.
-        with catalogue.read() as session:
-            tenants = assets.get(session, key, READER)
+        with catalogue.reading(READER) as reader:
+            tenants = assets.get(reader, key)
         assert (tenants["classification"], tenants["access"], tenants["lawful_basis"]) == (
             "OFFICIAL",
             "internal",

@@ -85,10 +85,10 @@ def test_scripts_become_datasets_with_table_and_column_lineage(
     # Again: nothing changes.
     again = run("harvest", "sql", str(folder), "--source-system", "warehouse", "--format", "json")
     assert json.loads(again.stdout)["sources"][0]["changes"] == 0
-    with catalogue.read() as session:
+    with catalogue.reading(operator("reader")) as reader:
         from catalogue.services import assets
 
-        record = assets.get(session, "warehouse.reporting.dashboard", operator("reader"))
+        record = assets.get(reader, "warehouse.reporting.dashboard")
     assert record["location"].endswith("nested/03_dashboard.sql")
 
 

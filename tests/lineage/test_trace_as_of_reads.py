@@ -14,6 +14,7 @@ from sqlalchemy import select
 from catalogue.models import ChangeLog
 from catalogue.services import lineage
 from catalogue.services.access import Principal, operator
+from catalogue.services.context import Reader
 from catalogue.store import Catalogue
 
 #: The demo's history is dated relative to the day it is loaded.
@@ -23,14 +24,15 @@ PEOPLE = (operator("test-admin"), Principal("Pat Viewer", "viewer", "Housing"))
 
 
 def every_record_read(
-    session: Any, graph: Any, keys: Any, as_of: datetime | None
+    reader: Reader, keys: Any, as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
     """Node attributes as the trace read them before #21: every key's record."""
     keys = list(keys)
+    graph = reader.graph
     current = {k: graph.node(k) for k in keys if graph.has(k)}
     if as_of is None:
         return current
-    past = lineage.records_as_of(session, keys, as_of)
+    past = lineage.records_as_of(reader.session, keys, as_of)
     return {k: past.get(k, current.get(k, {})) for k in keys}
 
 
@@ -51,16 +53,21 @@ def test_trace_as_of_answers_as_when_every_record_was_read(
         when = moments(session)
         assert when[0] < when[1]
         compared = changed = 0
+        readers = [
+            Reader(session=session, principal=who, views_of=lambda: demo_catalogue.views)
+            for who in PEOPLE
+        ]
         for as_of in when:
             changed += len(lineage.changed_since(session, graph.asset_keys(), as_of))
             for key in graph.asset_keys():
-                for who in PEOPLE:
-                    if not lineage.Sight(graph, who).visible(key):
+                for reader in readers:
+                    who = reader.principal
+                    if not lineage.Sight(reader).visible(key):
                         continue
-                    now = lineage.trace(session, graph, key, who, as_of=as_of).as_dict()
+                    now = lineage.trace(reader, key, as_of=as_of).as_dict()
                     with monkeypatch.context() as patch:
                         patch.setattr(lineage, "attrs_for", every_record_read)
-                        before = lineage.trace(session, graph, key, who, as_of=as_of).as_dict()
+                        before = lineage.trace(reader, key, as_of=as_of).as_dict()
                     assert now == before, (key, who.role, as_of)
                     compared += 1
     # Both kinds of hop were met: assets changed since the moment, and not.

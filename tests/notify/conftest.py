@@ -54,7 +54,7 @@ def chain(catalogue: Catalogue) -> Catalogue:
         for record in ASSETS:
             assets.register(writer, record)
         for up, down in zip(CHAIN, CHAIN[1:], strict=False):
-            edges.add_edge(writer, up, down, catalogue.graph_for(writer))
+            edges.add_edge(writer, up, down)
     with catalogue.sessions() as session, session.begin():
         for username, email, role, dept in (
             ("joanne.whitaker", OWNER, "steward", "Finance"),

@@ -147,8 +147,8 @@ def test_a_relay_down_for_a_day_is_given_up_on_and_the_log_says_why(
     tries = [tell(chain, settings, T0 + timedelta(minutes=m)) for m in (0, 2, 6, 15, 31, 70)]
     assert [t.retrying for t in tries[:4]] == [1, 1, 1, 1]
     assert sum(t.failed for t in tries) == 1
-    with chain.read() as session:
-        [row] = notify.webhooks.delivery_log(session, ADMIN)
+    with chain.reading(ADMIN) as reader:
+        [row] = notify.webhooks.delivery_log(reader)
     assert row["state"] == "failed" and "SMTP relay" in row["last_error"]
 
 

@@ -76,8 +76,8 @@ def test_a_wrong_password_or_an_untrusted_certificate_is_retried_not_lost(
     untrusted = replace(wrong, smtp_password="s3cret", smtp_ca_file="")
     assert tell(chain, untrusted, T0 + timedelta(minutes=2)).retrying == 1
     assert starttls_box.messages == []
-    with chain.read() as session:
-        [row] = notify.webhooks.delivery_log(session, notify.webhooks.Principal("a", "admin"))
+    with chain.reading(notify.webhooks.Principal("a", "admin")) as reader:
+        [row] = notify.webhooks.delivery_log(reader)
     assert "certificate verify failed" in row["last_error"]
 
 

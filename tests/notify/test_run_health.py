@@ -85,7 +85,7 @@ def test_a_failed_run_puts_the_report_at_risk_until_a_run_completes(
         title = "Arrears committee report"
         record = {"key": REPORT, "kind": "report", "title": title, "department": "Finance"}
         assets.register(writer, record)
-        edges.add_edge(writer, OUTPUT_KEY, REPORT, cat.graph_for(writer))
+        edges.add_edge(writer, OUTPUT_KEY, REPORT)
     auditor = tokens.headers("fatima.rahman", "auditor", "Finance")
     viewer = tokens.headers("priya.shah", "viewer", "Finance")
     with cat.sessions() as session, session.begin():

@@ -52,8 +52,8 @@ def form_values(html: str) -> dict[str, Any]:
 
 
 def record(app: Flask, key: str) -> dict[str, Any]:
-    with app.extensions["catalogue"].read() as session:
-        return assets.get(session, key, ADMIN)
+    with app.extensions["catalogue"].reading(ADMIN) as reader:
+        return assets.get(reader, key)
 
 
 # -- who may ------------------------------------------------------------------------

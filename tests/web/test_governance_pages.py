@@ -54,8 +54,8 @@ def text_of(html: str, element_id: str, end: str = "div|table|form|p") -> str:
 
 
 def changes(app: Flask, key: str) -> int:
-    with app.extensions["catalogue"].read() as session:
-        return len(assets.history(session, key, ADMIN))
+    with app.extensions["catalogue"].reading(ADMIN) as reader:
+        return len(assets.history(reader, key))
 
 
 # -- reviews -----------------------------------------------------------------------------
@@ -196,17 +196,17 @@ def test_the_record_of_processing_page_and_download(pages: Pages) -> None:
 
 def test_the_article_30_fields_in_the_form_and_on_the_page(pages: Pages, demo_app: Flask) -> None:
     pages.sign_in("steward")
-    with demo_app.extensions["catalogue"].read() as session:
-        before = assets.get(session, "tenancies", ADMIN)
+    with demo_app.extensions["catalogue"].reading(ADMIN) as reader:
+        before = assets.get(reader, "tenancies")
     values = form_values(pages.text("/assets/tenancies/edit"))
     assert values["data_subjects"] == "Council tenants and their household members\nFormer tenants"
     assert pages.post("/assets/tenancies/edit", values).status_code == 302
-    with demo_app.extensions["catalogue"].read() as session:  # untouched: nothing changed
-        assert assets.get(session, "tenancies", ADMIN)["version"] == before["version"]
+    with demo_app.extensions["catalogue"].reading(ADMIN) as reader:  # untouched: nothing changed
+        assert assets.get(reader, "tenancies")["version"] == before["version"]
     values["recipients"] = "Repairs contractors\r\nHousing Ombudsman\r\n\r\nPolice, on request"
     assert pages.post("/assets/tenancies/edit", values).status_code == 302
-    with demo_app.extensions["catalogue"].read() as session:
-        after = assets.get(session, "tenancies", ADMIN)
+    with demo_app.extensions["catalogue"].reading(ADMIN) as reader:
+        after = assets.get(reader, "tenancies")
     assert after["recipients"] == ["Repairs contractors", "Housing Ombudsman", "Police, on request"]
     html = unescape(pages.text("/assets/tenancies"))
     personal = text_of(html, "personal-data", "dl")

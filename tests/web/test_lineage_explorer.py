@@ -139,7 +139,7 @@ def live_server(
         event_type="COMPLETE",
     )
     with cat.write("peter.ng") as writer:
-        outcome = apply_facts(writer, facts, cat.graph_for(writer))
+        outcome = apply_facts(writer, facts)
     assert outcome.column_lineage, outcome
     FEED["summary"] = outcome.column_lineage[0]
     with served_in_thread(app) as base:

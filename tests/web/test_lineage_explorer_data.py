@@ -58,7 +58,7 @@ def _feed(app: Flask) -> None:
         event_type="COMPLETE",
     )
     with cat.write("peter.ng") as writer:
-        apply_facts(writer, facts, cat.graph_for(writer))
+        apply_facts(writer, facts)
         for name in ("rent_summary", "tenancies_extract", "care_packages"):
             KEYS[name] = lookup_key(writer.session, "dataset", NS, f"public.{name}") or ""
         housing = {"department": "Housing", "access": "internal"}

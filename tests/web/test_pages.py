@@ -87,7 +87,8 @@ def test_home_browses_by_department_and_kind_with_counts(pages: Pages) -> None:
 # -- search ----------------------------------------------------------------------------
 def test_search_lists_what_the_search_service_finds(pages: Pages, demo_app: Flask) -> None:
     html = pages.sign_in("viewer").text("/search?q=council+tax")
-    expected = search_assets(demo_app.extensions["catalogue"].views, HOUSING_VIEWER, "council tax")
+    with demo_app.extensions["catalogue"].reading(HOUSING_VIEWER) as reader:
+        expected = search_assets(reader, "council tax")
     results = html.split('id="results"')[1].split("</ol>")[0]
     assert keys_linked(results) == [hit.key for hit in expected.hits]
     assert f"{expected.total} results for ‘council tax’" in html
@@ -306,13 +307,11 @@ def test_trace_as_of_a_past_date_and_its_csv(pages: Pages, demo_app: Flask) -> N
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert list(rows[0]) == list(TRACE_COLUMNS)
     cat = demo_app.extensions["catalogue"]
-    with cat.read() as session:
-        auditor = Principal("fatima.rahman@thamesbury.gov.uk", "auditor", "Finance")
+    auditor = Principal("fatima.rahman@thamesbury.gov.uk", "auditor", "Finance")
+    with cat.reading(auditor) as reader:
         trace = lineage.trace(
-            session,
-            cat.graph(),
+            reader,
             "rpt-housing-arrears-dashboard",
-            auditor,
             lineage.parse_as_of(JUNE_2025.isoformat()),
         )
     assert [r["key"] for r in rows] == [r["key"] for r in trace.rows]

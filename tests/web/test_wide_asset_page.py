@@ -104,12 +104,12 @@ def test_the_record_read_as_rows_is_the_record_of_the_mapped_asset(demo_app: Fla
     """assets.get reads columns as plain rows; every asset's record (the wide one
     included) is exactly what records.asset_record builds from mapped objects."""
     catalogue = demo_app.extensions["catalogue"]
-    with catalogue.read() as session:
-        keys = [r["key"] for r in assets.list_assets(session, ADMIN, include_retired=True)]
+    with catalogue.reading(ADMIN) as reader:
+        keys = [r["key"] for r in assets.list_assets(reader, include_retired=True)]
     assert WIDE in keys and len(keys) > 20
     for key in keys:
-        with catalogue.read() as session:
-            as_rows = assets.get(session, key, ADMIN)
+        with catalogue.reading(ADMIN) as reader:
+            as_rows = assets.get(reader, key)
         with catalogue.read() as session:
             mapped = asset_record(assets.get_asset(session, key))
         assert as_rows == mapped, key

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from catalogue.errors import NotFound
 from catalogue.models import Asset, HarvestedAsset, HarvestReview
-from catalogue.services.access import Principal, can_read, require_write
+from catalogue.services.access import can_read, require_write
 from catalogue.services.assets import get_asset
 from catalogue.services.changes import Writer
+from catalogue.services.context import Reader
 from catalogue.services.records import asset_record
 
 DISMISS = "column_review.dismiss"
@@ -52,8 +53,9 @@ def open_flags(session: Session, key: str) -> dict[str, str]:
     return {r.column: r.reason for r in rows if r.column not in personal}
 
 
-def review_list(session: Session, principal: Principal) -> list[dict[str, Any]]:
+def review_list(reader: Reader) -> list[dict[str, Any]]:
     """Every open flag on an asset ``principal`` may see, by asset key and column."""
+    session, principal = reader.session, reader.principal
     rows = list(
         session.execute(
             select(HarvestReview, Asset)

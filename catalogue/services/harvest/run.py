@@ -44,7 +44,6 @@ def harvest_source(
         with catalogue.write(principal) as writer:
             summary = harvest_into(
                 writer,
-                catalogue.graph_for(writer),
                 source_system,
                 reading,
                 department,

@@ -171,7 +171,6 @@ def _loaded(session: Session, model: Any, column: Any, keys: list[str]) -> dict[
 
 def harvest_into(
     writer: Writer,
-    graph: LineageGraph,
     source_system: str,
     reading: Reading,
     department: str | None = None,
@@ -205,7 +204,7 @@ def harvest_into(
         if progress:
             progress(1)
     _retire(writer, source_system, reading, set(found_keys), resolver, summary)
-    _plan_edges(session, graph, plan, set(current), source_system, reading, keys, summary)
+    _plan_edges(session, writer.graph, plan, set(current), source_system, reading, keys, summary)
     execute_plan(writer, plan)
     _column_lineage(writer, source_system, reading, keys, summary)
     _remember(session, writer, source_system, reading, keys)
