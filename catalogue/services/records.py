@@ -52,15 +52,16 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def asset_record(asset: Asset) -> AssetRecord:
-    """The record of an asset as it is now, with version and timestamps."""
+def asset_record(asset: Asset, columns: Sequence[Any] | None = None) -> AssetRecord:
+    """The record of an asset as it is now, with version and timestamps; its
+    columns are ``columns`` if given (rows read apart), else its mapped ones."""
     return record_of(
         asset,
         asset.department.name if asset.department else None,
         asset.owner,
         asset.steward,
         [t.name for t in asset.tags],
-        asset.columns,
+        asset.columns if columns is None else columns,
     )
 
 
@@ -72,14 +73,7 @@ def read_record(session: Session, key: str) -> AssetRecord | None:
     asset = session.scalar(select(Asset).where(Asset.key == key).options(lazyload(Asset.columns)))
     if asset is None:
         return None
-    return record_of(
-        asset,
-        asset.department.name if asset.department else None,
-        asset.owner,
-        asset.steward,
-        [t.name for t in asset.tags],
-        column_rows(session, asset.id),
-    )
+    return asset_record(asset, column_rows(session, asset.id))
 
 
 def column_rows(session: Session, asset_id: int) -> Sequence[Row[Any]]:
