@@ -137,7 +137,7 @@ def live_server(
     app.extensions["catalogue"].close()
 
 
-@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("width", [1280, 375, 320])
 def test_the_wide_page_and_all_its_columns_have_no_wcag_violations(page: Any, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, "viewer")
