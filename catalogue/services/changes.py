@@ -28,7 +28,6 @@ from catalogue.services.record_types import ChangeEntry
 
 if TYPE_CHECKING:
     from catalogue.services.views import Views
-    from lineage import LineageGraph
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +50,10 @@ class Writer(Reader):
     head: int
     pending: list[dict[str, Any]] = field(default_factory=list)
     recorded_at: datetime | None = None  # None: the same as ``now``
-    _graph: LineageGraph | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def actor(self) -> str:
         return self.principal.name
-
-    @property
-    def graph(self) -> LineageGraph:
-        """The lineage graph as this transaction sees the database: it holds the
-        log lock, so no other writer can change that meanwhile, and the graph is
-        read once (its own changes reach the graph after the commit)."""
-        if self._graph is None:
-            self._graph = self.views.graph(self.session)
-        return self._graph
 
     # Lineage this transaction has changed so far, for the cycle rule.
     edges_added: list[tuple[str, str]] = field(default_factory=list)

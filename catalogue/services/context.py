@@ -39,6 +39,7 @@ class Reader:
     session: Session
     principal: Principal
     views_of: Callable[[], Views] | None = field(default=None, repr=False, compare=False)
+    _graph: LineageGraph | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def views(self) -> Views:
@@ -48,10 +49,14 @@ class Reader:
 
     @property
     def graph(self) -> LineageGraph:
-        """The lineage graph with every change this session can see applied; in a
-        write transaction (which holds the log lock) exactly the database as the
-        transaction sees it, its own uncommitted changes aside."""
-        return self.views.graph(self.session)
+        """The lineage graph with every change this session can see applied, caught
+        up once per context: every service call of one read sees the same graph,
+        and a write transaction (which holds the log lock) sees exactly the
+        database as it found it, its own changes reaching the graph after the
+        commit."""
+        if self._graph is None:
+            self._graph = self.views.graph(self.session)
+        return self._graph
 
     @property
     def index(self) -> SearchIndex:
