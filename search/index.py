@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,31 +24,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from whoosh import index as windex
-from whoosh.index import EmptyIndexError, LockError
+from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
 from search.facets import DocTable, SegmentValues, segment_id
 from search.generations import (
     DEFAULT_PROCS,
     POINTER,
-    REBUILD_LOCK,
-    WRITER_OPTIONS,
+    IndexUnreadable,
     create_first_generation,
     current_name,
-    fill,
-    flock,
-    new_generation,
-    point_to,
     read_seq,
-    remove_old_generations,
-    write_seq,
 )
 from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
-from search.schema import document_for, index_fields
+from search.schema import document_for
 from search.searching import rank_matches, run_autocomplete, run_search
 from search.spelling import SPELLING_FIELDS, Corrections, SpellingDictionary
 from search.synonyms import load_synonyms
+from search.updating import apply_changes, rebuild_generation
 
 T = TypeVar("T")
 
@@ -57,20 +50,6 @@ T = TypeVar("T")
 #: Tries at opening an index that another process is committing to.
 OPEN_ATTEMPTS = 8
 _WHOOSH_CODE = os.path.dirname(windex.__file__) + os.sep
-
-
-class IndexUnreadable(Exception):
-    """The index's files are not what Whoosh wrote (overwritten, truncated, a table
-    of contents missing): nothing can be read from it until it is rebuilt from the
-    database (`SearchIndex.rebuild`, which never opens the old files)."""
-
-    def __init__(self, path: Path, error: BaseException) -> None:
-        self.path = path
-        #: Safe to show anyone: what kind of damage, without the server's paths.
-        self.reason = f"its files are damaged: {type(error).__name__}"
-        super().__init__(
-            f"the search index in {path} cannot be read ({type(error).__name__}: {error})"
-        )
 
 
 def _raised_reading_files(error: BaseException) -> bool:
@@ -232,57 +211,9 @@ class SearchIndex:
         without raising if another writer held the lock for lock_timeout seconds:
         the caller answers from the index as it is and catches up later. Applying
         the same entries again is harmless. Raises KeyError for an entry without
-        seq/action/key.
+        seq/action/key, IndexUnreadable if the generation's files are damaged.
         """
-        if not changes:
-            return True
-        for _ in range(3):
-            gen = current_name(self.path)
-            path = self.path / gen
-            if max(c["seq"] for c in changes) <= read_seq(path):
-                return True
-            try:
-                ix = windex.open_dir(str(path))
-                writer = ix.writer(timeout=self.lock_timeout, **WRITER_OPTIONS)
-            except LockError:
-                return False
-            except (OSError, EmptyIndexError):
-                continue  # the generation was swapped out meanwhile
-            except Exception as error:  # noqa: BLE001 - only Whoosh's file reading runs here
-                raise IndexUnreadable(path, error) from error
-            if gen != current_name(self.path):
-                writer.cancel()
-                continue
-            try:
-                newest = self._write_changes(writer, changes, read_seq(path))
-            except BaseException:
-                writer.cancel()
-                raise
-            write_seq(path, max(newest, read_seq(path)))
-            return True
-        return False
-
-    @staticmethod
-    def _write_changes(writer: object, changes: Sequence[Mapping[str, Any]], done: int) -> int:
-        """Write the asset changes newer than `done` (the last per key wins) and
-        commit; return the newest seq seen."""
-        latest: dict[str, Mapping[str, Any]] = {}
-        newest = done
-        for change in sorted(changes, key=lambda c: c["seq"]):
-            newest = max(newest, change["seq"])
-            if change["seq"] > done and change["action"].startswith("asset."):
-                latest[change["key"]] = change
-        if not latest:
-            writer.cancel()  # type: ignore[attr-defined]
-            return newest
-        for key, change in latest.items():
-            after = change.get("after")
-            if after is None or after.get("key", key) != key:
-                writer.delete_by_term("key", key)  # type: ignore[attr-defined]
-            if after is not None:
-                writer.update_document(**index_fields(document_for(after)))  # type: ignore[attr-defined]
-        writer.commit()  # type: ignore[attr-defined]
-        return newest
+        return apply_changes(self.path, changes, self.lock_timeout)
 
     def rebuild(self, records: Iterable[Mapping[str, Any]], seq: int) -> int:
         """Index `records` (asset records) as a new generation at sequence `seq`,
@@ -292,20 +223,12 @@ class SearchIndex:
         Waits for any other rebuild of the same directory. Raises ValueError for a
         record without a title or a key seen twice (the index is then unchanged).
         """
-        self.path.mkdir(parents=True, exist_ok=True)  # it may have been deleted
-        with flock(self.path / REBUILD_LOCK):
-            gen = new_generation(self.path)
-            try:
-                count = fill(gen, records, self.rebuild_procs)
-            except BaseException:
-                shutil.rmtree(gen, ignore_errors=True)
-                raise
-            write_seq(gen, seq)
-            point_to(self.path, gen.name)
+
+        def swapped() -> None:
             with self._lock:
                 self._fresh_searcher()
-            remove_old_generations(self.path, keep=gen.name)
-        return count
+
+        return rebuild_generation(self.path, records, seq, self.rebuild_procs, swapped)
 
     # -- reading -----------------------------------------------------------
 
