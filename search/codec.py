@@ -34,10 +34,12 @@ from whoosh.codec.whoosh3 import (
     W3PerDocReader,
     W3PerDocWriter,
     W3Segment,
+    W3TermInfo,
 )
 from whoosh.columns import Column, PickleColumn, VarBytesColumn
 from whoosh.fields import Schema
 from whoosh.matching import Matcher
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 
@@ -45,54 +47,59 @@ class _FieldWriter(W3FieldWriter):
     def add_postings(self, schema: Schema, lengths: object, items: Iterable) -> None:
         super().add_postings(schema, None, items)
 
-    def add_term_postings(
-        self, docnums: Sequence[int], weights: Sequence[float], values: Sequence[bytes]
+    def write_term(
+        self,
+        btext: bytes,
+        docnums: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes],
     ) -> None:
-        """Write the current term's postings (document order), a block at a time.
+        """Write term `btext` of the current field with all its postings (in
+        document order): the bytes ``start_term``, one ``add(docnum, weight,
+        value, 0)`` per posting and ``finish_term`` write (search.segments writes
+        whole segments with it; a test compares the files).
 
-        The bytes W3PostingsWriter writes for one ``add(docnum, weight, value, 0)``
-        per posting, then ``finish_term`` (search.segments writes whole segments
-        with it; a test compares the files): blocks of up to 128 postings, the last
-        marked by a negative length; a value kept only if not empty; the block's
-        largest weight as add_posting keeps it. Each block is encoded with C-speed
-        list operations rather than W3's Python per posting (delta coding, weight
-        checks), and the term's statistics are kept by W3's own TermInfo.add_block.
+        That is: blocks of up to 128 postings after a header, the last marked by a
+        negative length, a value kept only if not empty, each block's largest
+        weight as W3PostingsWriter.add_posting keeps it, and the term's statistics
+        as W3TermInfo.add_block sums them. Each block is encoded with C-speed list
+        operations rather than W3's Python per posting (delta coding, weight
+        checks), and the term's statistics are worked out once per term.
         """
-        writer = self._postwriter
-        postfile = self._postfile
-        terminfo = writer._terminfo
-        limit = writer._blocklimit
+        postfile = self._postfile.file
+        offset = postfile.tell()
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+        limit = self._codec._blocklimit
+        comp = self._codec._compression
         fixedsize = self._format.fixed_value_size()
         count = len(docnums)
+        total_weight: float = 0
+        most: float = 0
         for start in range(0, count, limit):
             end = start + limit
             ids = docnums[start:end]
             block_weights = weights[start:end]
             floats = array("f", block_weights)
-            writer._ids = ids
-            writer._weights = floats
-            writer._maxweight = max(0, max(block_weights))
-            terminfo.add_block(writer)  # minimum/maximum length stay None/0
-            if not writer._blockcount:
-                postfile.write(WHOOSH3_HEADER_MAGIC)
-            kept = [v for v in values[start:end] if v]
+            block_most = max(0, max(block_weights))
+            total_weight += sum(floats)
+            most = max(most, block_most)
             data = (
                 tuple(map(sub, ids, [0, *ids[:-1]])),
                 _mini_weights(floats),
-                _mini_values(kept, fixedsize),
+                _mini_values([v for v in values[start:end] if v], fixedsize),
             )
             databytes = dumps(data, 2)
-            comp = writer._compression
             if comp:
                 databytes = zlib.compress(databytes, comp)
-            info = (len(ids), ids[-1], writer._maxweight, comp, _NO_LENGTH, _ZERO_LENGTH)
-            infobytes = dumps(info, 2)
+            infobytes = dumps((len(ids), ids[-1], block_most, comp, _NO_LENGTH, _ZERO_LENGTH), 2)
             length = len(infobytes) + len(databytes)
-            postfile.write_int(-length if end >= count else length)
+            postfile.write(pack_int(-length if end >= count else length))
             postfile.write(infobytes)
             postfile.write(databytes)
-            writer._blockcount += 1
-        writer._new_block()  # empty: finish_postings writes no block of its own
+        terminfo = W3TermInfo(weight=total_weight, df=count, maxweight=most)
+        terminfo._minid, terminfo._maxid = docnums[0], docnums[-1]
+        terminfo.set_extent(offset, postfile.tell() - offset)
+        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
 
 
 _NO_LENGTH = length_to_byte(None)

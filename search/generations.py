@@ -25,6 +25,7 @@ import secrets
 import shutil
 import signal
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
@@ -178,36 +179,38 @@ def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_P
     ValueError for a key seen twice or a record without a title (nothing is then
     added to the index's table of contents).
 
-    Records are taken CHUNK at a time; a chunk of at least PARALLEL_THRESHOLD
-    records is split between `procs` forked helper processes, each writing its
-    share as one segment in bulk (search.segments), while this process reads
-    the next chunk. Every segment joins the index in one commit at the end.
+    With one process, each CHUNK records are written as a segment in bulk
+    (search.segments). With more, each CHUNK / `procs` records go to a forked
+    helper process as soon as they are read, up to `procs` helpers at a time,
+    so this process reads the next share while the helpers write; the last
+    share, if at least PARALLEL_THRESHOLD records, is split between `procs`
+    helpers. Every segment joins the index in one commit at the end.
     """
     records = iter(records)
     ix = windex.open_dir(str(gen))
+    size = CHUNK // procs if procs > 1 else CHUNK
     seen: set[str] = set()
     segments: list[Any] = []
-    running: list[_Helper] = []
+    running: deque[_Helper] = deque()
+    ahead: list[Mapping[str, Any]] = []
     global _helpers_parent
     try:
-        while chunk := list(islice(records, CHUNK)):
-            for record in chunk:
+        while share := ahead + list(islice(records, size - len(ahead))):
+            for record in share:
                 key = record["key"]
                 if key in seen:
                     raise ValueError(f"asset key {key!r} appears twice")
                 seen.add(key)
-            segments += _finished(running)
-            if len(chunk) >= PARALLEL_THRESHOLD and procs > 1:
-                _register_fork_hook()
-                _helpers_parent = os.getpid()
-                share = -(-len(chunk) // procs)
-                running = [
-                    _Helper(ix, chunk[start : start + share])
-                    for start in range(0, len(chunk), share)
-                ]
-            else:
-                segments.append(_write_share(ix, chunk))
-        segments += _finished(running)
+            ahead = list(islice(records, 1))  # is this share the last?
+            if procs == 1 or (not ahead and len(share) < PARALLEL_THRESHOLD):
+                segments.append(_write_share(ix, share))
+                continue
+            part = size if ahead else -(-len(share) // procs)
+            for start in range(0, len(share), part):
+                if len(running) >= procs:
+                    segments.append(running.popleft().result())
+                running.append(_Helper(ix, share[start : start + part]))
+        segments += [helper.result() for helper in running]
         commit_segments(ix, segments)
     finally:
         for helper in running:
@@ -229,6 +232,9 @@ class _Helper:
     segment, or what went wrong, comes back through a pipe."""
 
     def __init__(self, ix: Any, records: Sequence[Mapping[str, Any]]) -> None:
+        global _helpers_parent
+        _register_fork_hook()
+        _helpers_parent = os.getpid()
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(target=_helper_main, args=(ix, records, send))
@@ -263,17 +269,6 @@ def _helper_main(ix: Any, records: Sequence[Mapping[str, Any]], send: Any) -> No
             send.send(("error", error))
         except Exception:  # noqa: BLE001 - an error that cannot be pickled
             send.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
-
-
-def _finished(helpers: list[_Helper]) -> list[Any]:
-    """Wait for `helpers` and return their segments (emptying the list); the
-    first error raised in one is raised here, after the others are stopped."""
-    try:
-        return [helper.result() for helper in helpers]
-    finally:
-        for helper in helpers:
-            helper.stop()
-        helpers.clear()
 
 
 class flock:

@@ -101,7 +101,7 @@ class SearchIndex:
             create_first_generation(self.path)
         try:
             with self._lock:
-                self._fresh_searcher()
+                self._fresh_searcher(table=False)  # the table waits for a first read
         except IndexUnreadable:
             pass  # remembered: check() and every read say so; rebuild() replaces it
 
@@ -151,8 +151,10 @@ class SearchIndex:
         self._unreadable = (gen, found)
         return found
 
-    def _fresh_searcher(self) -> Searcher:
-        """Return an up-to-date searcher and make sure the DocTable matches it."""
+    def _fresh_searcher(self, table: bool = True) -> Searcher:
+        """Return an up-to-date searcher and, unless `table` is False, make sure the
+        DocTable matches it (decoding every document's ``meta``: a command that
+        only rebuilds the index never needs it)."""
         st = os.stat(self.path / POINTER)
         sig = (st.st_ino, st.st_mtime_ns)
         if sig != self._pointer_sig or self._searcher is None:
@@ -167,10 +169,10 @@ class SearchIndex:
                 # The generation vanished under us (rebuilt elsewhere): follow CURRENT.
                 self._pointer_sig = None
                 self._gen = None
-                return self._fresh_searcher()
+                return self._fresh_searcher(table)
         assert self._searcher is not None
         reader = self._searcher.reader()
-        if self._table is None or self._table.reader is not reader:
+        if table and (self._table is None or self._table.reader is not reader):
             try:
                 self._table = DocTable(reader, self._segments)
             except Exception as error:
@@ -225,8 +227,14 @@ class SearchIndex:
         """
 
         def swapped() -> None:
+            # Let go of the old generation's files; the new one is opened (and
+            # its table decoded) by the next read, not by a rebuild that may be
+            # the process's last act (`catalogue index rebuild`).
             with self._lock:
-                self._fresh_searcher()
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = self._ix = self._table = None
+                self._gen = self._pointer_sig = None
 
         return rebuild_generation(self.path, records, seq, self.rebuild_procs, swapped)
 

@@ -48,9 +48,7 @@ def write_segment(
     for fieldname in sorted(gathered):
         fieldwriter.start_field(fieldname, schema[fieldname])
         for tbytes, docnums, weights, values in gathered[fieldname].terms():
-            fieldwriter.start_term(tbytes)
-            fieldwriter.add_term_postings(docnums, weights, values)
-            fieldwriter.finish_term()
+            fieldwriter.write_term(tbytes, docnums, weights, values)
         fieldwriter.finish_field()
     fieldwriter.close()
     segment.set_doc_count(len(docs))
