@@ -1,8 +1,9 @@
 """SearchIndex: the on-disk Whoosh index that mirrors the catalogue's assets.
 
 It is kept in step by change-log entries (apply), rebuilt from records beside the
-old one and swapped in (rebuild; see search.generations for the layout), and read
-with the bitmap engine in search.searching.
+old one and swapped in (rebuild; see search.generations for the layout), both
+written by search.updating, and read here with the bitmap engine in
+search.searching.
 
 Processes may share a directory: one writer at a time (Whoosh's lock, which apply()
 waits for only `lock_timeout` seconds before returning False), readers never wait.
