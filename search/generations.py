@@ -211,7 +211,8 @@ def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_P
                     segments.append(running.popleft().result())
                 running.append(_Helper(ix, share[start : start + part]))
         segments += [helper.result() for helper in running]
-        commit_segments(ix, segments)
+        if segments:
+            commit_segments(ix, segments)
     finally:
         for helper in running:
             helper.stop()
