@@ -213,3 +213,15 @@ def test_a_bad_record_in_a_bulk_rebuild_leaves_the_index_as_it_was(
         assert index.applied_seq() == 1
         generations_left = sorted(p.name for p in index.path.glob("gen-*"))
         assert len(generations_left) == 1
+
+
+def test_a_rebuild_of_no_records_leaves_an_empty_index_that_takes_changes(tmp_path: Path) -> None:
+    log = ChangeLog()
+    with SearchIndex(tmp_path / "index", rebuild_procs=2) as index:
+        index.rebuild(varied_records(3), 1)
+        assert index.rebuild([], 1) == 0
+        assert index.documents() == {}
+        assert index.search(SearchRequest(q="council")).total == 0
+        log.seq = 1
+        assert index.apply([log.create(record("bins", "Bin collections"))])
+        assert index.search(SearchRequest(q="bin collections")).total == 1
