@@ -223,9 +223,11 @@ class TermFrequencies(Frequency):
 
     def word_values(self, value: str | list[str], analyzer: Analyzer, **kwargs: object) -> Iterator:
         """Postings for `value`: text, or a list of terms already analysed."""
-        fb = self.field_boost
-        counts = Counter(stems(value) if isinstance(value, str) else value)
-        return ((w, f, f * fb, pack_uint(f)) for w, f in counts.items())
+        return _postings(self.term_counts(value), self.field_boost)
+
+    def term_counts(self, value: str | list[str]) -> Counter[str]:
+        """How often each term occurs in `value` (a bulk rebuild's postings)."""
+        return Counter(stems(value) if isinstance(value, str) else value)
 
 
 class BodyFrequencies(Frequency):
@@ -238,20 +240,27 @@ class BodyFrequencies(Frequency):
     """
 
     def word_values(self, value: tuple[str, str], analyzer: Analyzer, **kwargs: object) -> Iterator:
-        fb = self.field_boost
+        return _postings(self.term_counts(value), self.field_boost)
+
+    def term_counts(self, value: tuple[str, str]) -> Counter[str]:
         title, text = value if isinstance(value, tuple) else ("", value)
         in_title = set(stems(title))
-        counts = Counter(t for t in stems(text) if t not in in_title)
-        return ((w, f, f * fb, pack_uint(f)) for w, f in counts.items())
+        return Counter(t for t in stems(text) if t not in in_title)
 
 
 class PrefixFrequencies(Frequency):
     """Frequency postings of word_prefixes(), like PrefixTokenizer but in one pass."""
 
     def word_values(self, value: str, analyzer: Analyzer, **kwargs: object) -> Iterator:
-        fb = self.field_boost
-        counts = Counter(word_prefixes(value))
-        return ((w, f, f * fb, pack_uint(f)) for w, f in counts.items())
+        return _postings(self.term_counts(value), self.field_boost)
+
+    def term_counts(self, value: str) -> Counter[str]:
+        return Counter(word_prefixes(value))
+
+
+def _postings(counts: Counter[str], field_boost: float) -> Iterator:
+    """Whoosh's (term, frequency, weight, encoded frequency) of each term counted."""
+    return ((w, f, f * field_boost, pack_uint(f)) for w, f in counts.items())
 
 
 def text_analyzer() -> Analyzer:

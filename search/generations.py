@@ -19,12 +19,14 @@ import ctypes
 import ctypes.util
 import fcntl
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
 import signal
 import time
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from search.codec import CatalogueCodec
 from search.schema import INDEX_FORMAT, build_schema, document_for, index_fields
+from search.segments import commit_segments, write_segment
 
 POINTER = "CURRENT"
 SEQ_FILE = "applied.json"
@@ -41,15 +44,29 @@ REBUILD_LOCK = "REBUILD.lock"
 GEN_PREFIX = "gen-"
 #: Rebuilds index CHUNK records at a time; a chunk of at least PARALLEL_THRESHOLD
 #: records is split between the processes ``fill`` is given (DEFAULT_PROCS unless
-#: the caller says otherwise: a threaded web worker asks for one).
+#: the caller says otherwise: a threaded web worker asks for one), a segment each.
 CHUNK = 20_000
 PARALLEL_THRESHOLD = 5000
 DEFAULT_PROCS = min(2, os.cpu_count() or 1)
-WRITER_MB = 256
 #: Every writer: the faster codec (search.codec), and segments kept as separate
 #: files, because Whoosh opens a file inside a compound segment by copying it into
 #: memory, which made each reader open (after every commit) cost ~15 ms per file.
-WRITER_OPTIONS = {"codec": CatalogueCodec(), "compound": False}
+CODEC = CatalogueCodec()
+WRITER_OPTIONS = {"codec": CODEC, "compound": False}
+
+
+class IndexUnreadable(Exception):
+    """The index's files are not what Whoosh wrote (overwritten, truncated, a table
+    of contents missing): nothing can be read from it until it is rebuilt from the
+    database (`SearchIndex.rebuild`, which never opens the old files)."""
+
+    def __init__(self, path: Path, error: BaseException) -> None:
+        self.path = path
+        #: Safe to show anyone: what kind of damage, without the server's paths.
+        self.reason = f"its files are damaged: {type(error).__name__}"
+        super().__init__(
+            f"the search index in {path} cannot be read ({type(error).__name__}: {error})"
+        )
 
 
 def new_generation(root: Path) -> Path:
@@ -158,41 +175,101 @@ def _register_fork_hook() -> None:
 
 
 def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_PROCS) -> int:
-    """Add `records` to the empty index at `gen`; return how many.
+    """Add `records` to the empty index at `gen`; return how many. Raises
+    ValueError for a key seen twice or a record without a title (nothing is then
+    added to the index's table of contents).
 
-    Large inputs are written in chunks of CHUNK records, each by `procs`
-    processes into segments of its own: Whoosh sorts a segment's postings in
-    Python, which grows faster than linearly, so several mid-sized segments are
-    built much faster than one big one and search just as fast here.
+    With one process, each CHUNK records are written as a segment in bulk
+    (search.segments). With more, each CHUNK / `procs` records go to a forked
+    helper process as soon as they are read, up to `procs` helpers at a time,
+    so this process reads the next share while the helpers write; the last
+    share, if at least PARALLEL_THRESHOLD records, is split between `procs`
+    helpers. Every segment joins the index in one commit at the end.
     """
     records = iter(records)
     ix = windex.open_dir(str(gen))
+    size = CHUNK // procs if procs > 1 else CHUNK
     seen: set[str] = set()
-    while chunk := list(islice(records, CHUNK)):
-        parallel = len(chunk) >= PARALLEL_THRESHOLD and procs > 1
-        options = {"limitmb": WRITER_MB, **WRITER_OPTIONS}
-        global _helpers_parent
-        _helpers_parent = os.getpid() if parallel else None
-        try:
-            if parallel:
-                _register_fork_hook()
-                writer = ix.writer(procs=procs, multisegment=True, **options)
-            else:
-                writer = ix.writer(**options)
-            try:
-                for record in chunk:
-                    doc = document_for(record)
-                    if doc["key"] in seen:
-                        raise ValueError(f"asset key {doc['key']!r} appears twice")
-                    seen.add(doc["key"])
-                    writer.add_document(**index_fields(doc))
-                writer.commit(merge=False)
-            except BaseException:
-                writer.cancel()
-                raise
-        finally:
-            _helpers_parent = None
+    segments: list[Any] = []
+    running: deque[_Helper] = deque()
+    ahead: list[Mapping[str, Any]] = []
+    global _helpers_parent
+    try:
+        while share := ahead + list(islice(records, size - len(ahead))):
+            for record in share:
+                key = record["key"]
+                if key in seen:
+                    raise ValueError(f"asset key {key!r} appears twice")
+                seen.add(key)
+            ahead = list(islice(records, 1))  # is this share the last?
+            if procs == 1 or (not ahead and len(share) < PARALLEL_THRESHOLD):
+                segments.append(_write_share(ix, share))
+                continue
+            part = size if ahead else -(-len(share) // procs)
+            for start in range(0, len(share), part):
+                if len(running) >= procs:
+                    segments.append(running.popleft().result())
+                running.append(_Helper(ix, share[start : start + part]))
+        segments += [helper.result() for helper in running]
+        if segments:
+            commit_segments(ix, segments)
+    finally:
+        for helper in running:
+            helper.stop()
+        _helpers_parent = None
+        shutil.rmtree(gen / f"{ix.indexname}.tmp", ignore_errors=True)
     return len(seen)
+
+
+def _write_share(ix: Any, records: Sequence[Mapping[str, Any]]) -> Any:
+    """Write `records` as one new segment of `ix` (not yet committed)."""
+    docs = [index_fields(document_for(record)) for record in records]
+    return write_segment(ix.storage, ix.indexname, ix.schema, CODEC, docs)
+
+
+class _Helper:
+    """A forked process writing one share of a chunk as a segment; the records
+    reach it by the fork itself (nothing is pickled on the way in) and the
+    segment, or what went wrong, comes back through a pipe."""
+
+    def __init__(self, ix: Any, records: Sequence[Mapping[str, Any]]) -> None:
+        global _helpers_parent
+        _register_fork_hook()
+        _helpers_parent = os.getpid()
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_helper_main, args=(ix, records, send))
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        """The helper's segment; re-raises its error. Raises RuntimeError if it
+        died without a word (killed)."""
+        try:
+            outcome, value = self._receive.recv()
+        except EOFError:
+            raise RuntimeError("an index helper process died while writing") from None
+        finally:
+            self._process.join()
+            self._receive.close()
+        if outcome == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+def _helper_main(ix: Any, records: Sequence[Mapping[str, Any]], send: Any) -> None:
+    try:
+        send.send(("ok", _write_share(ix, records)))
+    except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
+        try:
+            send.send(("error", error))
+        except Exception:  # noqa: BLE001 - an error that cannot be pickled
+            send.send(("error", RuntimeError(f"{type(error).__name__}: {error}")))
 
 
 class flock:

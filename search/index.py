@@ -1,8 +1,9 @@
 """SearchIndex: the on-disk Whoosh index that mirrors the catalogue's assets.
 
 It is kept in step by change-log entries (apply), rebuilt from records beside the
-old one and swapped in (rebuild; see search.generations for the layout), and read
-with the bitmap engine in search.searching.
+old one and swapped in (rebuild; see search.generations for the layout), both
+written by search.updating, and read here with the bitmap engine in
+search.searching.
 
 Processes may share a directory: one writer at a time (Whoosh's lock, which apply()
 waits for only `lock_timeout` seconds before returning False), readers never wait.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,31 +25,25 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from whoosh import index as windex
-from whoosh.index import EmptyIndexError, LockError
+from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
 from search.facets import DocTable, SegmentValues, segment_id
 from search.generations import (
     DEFAULT_PROCS,
     POINTER,
-    REBUILD_LOCK,
-    WRITER_OPTIONS,
+    IndexUnreadable,
     create_first_generation,
     current_name,
-    fill,
-    flock,
-    new_generation,
-    point_to,
     read_seq,
-    remove_old_generations,
-    write_seq,
 )
 from search.matching import TermBitmaps
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
-from search.schema import document_for, index_fields
+from search.schema import document_for
 from search.searching import rank_matches, run_autocomplete, run_search
 from search.spelling import SPELLING_FIELDS, Corrections, SpellingDictionary
 from search.synonyms import load_synonyms
+from search.updating import apply_changes, rebuild_generation
 
 T = TypeVar("T")
 
@@ -57,20 +51,6 @@ T = TypeVar("T")
 #: Tries at opening an index that another process is committing to.
 OPEN_ATTEMPTS = 8
 _WHOOSH_CODE = os.path.dirname(windex.__file__) + os.sep
-
-
-class IndexUnreadable(Exception):
-    """The index's files are not what Whoosh wrote (overwritten, truncated, a table
-    of contents missing): nothing can be read from it until it is rebuilt from the
-    database (`SearchIndex.rebuild`, which never opens the old files)."""
-
-    def __init__(self, path: Path, error: BaseException) -> None:
-        self.path = path
-        #: Safe to show anyone: what kind of damage, without the server's paths.
-        self.reason = f"its files are damaged: {type(error).__name__}"
-        super().__init__(
-            f"the search index in {path} cannot be read ({type(error).__name__}: {error})"
-        )
 
 
 def _raised_reading_files(error: BaseException) -> bool:
@@ -122,7 +102,7 @@ class SearchIndex:
             create_first_generation(self.path)
         try:
             with self._lock:
-                self._fresh_searcher()
+                self._fresh_searcher(table=False)  # the table waits for a first read
         except IndexUnreadable:
             pass  # remembered: check() and every read say so; rebuild() replaces it
 
@@ -172,8 +152,10 @@ class SearchIndex:
         self._unreadable = (gen, found)
         return found
 
-    def _fresh_searcher(self) -> Searcher:
-        """Return an up-to-date searcher and make sure the DocTable matches it."""
+    def _fresh_searcher(self, table: bool = True) -> Searcher:
+        """Return an up-to-date searcher and, unless `table` is False, make sure the
+        DocTable matches it (decoding every document's ``meta``: a command that
+        only rebuilds the index never needs it)."""
         st = os.stat(self.path / POINTER)
         sig = (st.st_ino, st.st_mtime_ns)
         if sig != self._pointer_sig or self._searcher is None:
@@ -188,10 +170,10 @@ class SearchIndex:
                 # The generation vanished under us (rebuilt elsewhere): follow CURRENT.
                 self._pointer_sig = None
                 self._gen = None
-                return self._fresh_searcher()
+                return self._fresh_searcher(table)
         assert self._searcher is not None
         reader = self._searcher.reader()
-        if self._table is None or self._table.reader is not reader:
+        if table and (self._table is None or self._table.reader is not reader):
             try:
                 self._table = DocTable(reader, self._segments)
             except Exception as error:
@@ -232,57 +214,9 @@ class SearchIndex:
         without raising if another writer held the lock for lock_timeout seconds:
         the caller answers from the index as it is and catches up later. Applying
         the same entries again is harmless. Raises KeyError for an entry without
-        seq/action/key.
+        seq/action/key, IndexUnreadable if the generation's files are damaged.
         """
-        if not changes:
-            return True
-        for _ in range(3):
-            gen = current_name(self.path)
-            path = self.path / gen
-            if max(c["seq"] for c in changes) <= read_seq(path):
-                return True
-            try:
-                ix = windex.open_dir(str(path))
-                writer = ix.writer(timeout=self.lock_timeout, **WRITER_OPTIONS)
-            except LockError:
-                return False
-            except (OSError, EmptyIndexError):
-                continue  # the generation was swapped out meanwhile
-            except Exception as error:  # noqa: BLE001 - only Whoosh's file reading runs here
-                raise IndexUnreadable(path, error) from error
-            if gen != current_name(self.path):
-                writer.cancel()
-                continue
-            try:
-                newest = self._write_changes(writer, changes, read_seq(path))
-            except BaseException:
-                writer.cancel()
-                raise
-            write_seq(path, max(newest, read_seq(path)))
-            return True
-        return False
-
-    @staticmethod
-    def _write_changes(writer: object, changes: Sequence[Mapping[str, Any]], done: int) -> int:
-        """Write the asset changes newer than `done` (the last per key wins) and
-        commit; return the newest seq seen."""
-        latest: dict[str, Mapping[str, Any]] = {}
-        newest = done
-        for change in sorted(changes, key=lambda c: c["seq"]):
-            newest = max(newest, change["seq"])
-            if change["seq"] > done and change["action"].startswith("asset."):
-                latest[change["key"]] = change
-        if not latest:
-            writer.cancel()  # type: ignore[attr-defined]
-            return newest
-        for key, change in latest.items():
-            after = change.get("after")
-            if after is None or after.get("key", key) != key:
-                writer.delete_by_term("key", key)  # type: ignore[attr-defined]
-            if after is not None:
-                writer.update_document(**index_fields(document_for(after)))  # type: ignore[attr-defined]
-        writer.commit()  # type: ignore[attr-defined]
-        return newest
+        return apply_changes(self.path, changes, self.lock_timeout)
 
     def rebuild(self, records: Iterable[Mapping[str, Any]], seq: int) -> int:
         """Index `records` (asset records) as a new generation at sequence `seq`,
@@ -292,20 +226,18 @@ class SearchIndex:
         Waits for any other rebuild of the same directory. Raises ValueError for a
         record without a title or a key seen twice (the index is then unchanged).
         """
-        self.path.mkdir(parents=True, exist_ok=True)  # it may have been deleted
-        with flock(self.path / REBUILD_LOCK):
-            gen = new_generation(self.path)
-            try:
-                count = fill(gen, records, self.rebuild_procs)
-            except BaseException:
-                shutil.rmtree(gen, ignore_errors=True)
-                raise
-            write_seq(gen, seq)
-            point_to(self.path, gen.name)
+
+        def swapped() -> None:
+            # Let go of the old generation's files; the new one is opened (and
+            # its table decoded) by the next read, not by a rebuild that may be
+            # the process's last act (`catalogue index rebuild`).
             with self._lock:
-                self._fresh_searcher()
-            remove_old_generations(self.path, keep=gen.name)
-        return count
+                if self._searcher is not None:
+                    self._searcher.close()
+                self._searcher = self._ix = self._table = None
+                self._gen = self._pointer_sig = None
+
+        return rebuild_generation(self.path, records, seq, self.rebuild_procs, swapped)
 
     # -- reading -----------------------------------------------------------
 
