@@ -6,8 +6,11 @@ columns each, so 250,000 assets × 20 columns is 5 million columns indexed), the
 runs a mix of at least 200 distinct queries in six classes (benchmarks/
 search_mix.py: word, typo, prefix, phrase, exact title, faceted):
 
-- cold: each query the first time this process sees it (a freshly opened index,
-  so per-term bitmaps are built on first use, as after a worker starts);
+- cold: each query the first time this process sees it, on an index opened and
+  warmed as `catalogue serve`'s master does before forking its workers
+  (SearchIndex.warm: the spelling dictionary, common words' bitmaps, facet
+  tables; its cost is printed), so rarer words' bitmaps are built on first use,
+  as in a worker just started;
 - warm: the same queries again, ``--rounds`` times;
 - against two FTS5 baselines: lean (top 20 by bm25 + count) and full (with the
   same six facets), each also *spelt*: with a spelling step of its own when it
@@ -94,7 +97,15 @@ def _request(query: MixQuery) -> SearchRequest:
     return SearchRequest(q=query.q, filters=query.filters)
 
 
-ENGINES = ("cold", "warm", "lean", "full", "lean spelt", "full spelt")
+ENGINES = ("cold", "warm", "lean", "full", "lean spelt", "full spelt", "cold cpu", "warm cpu")
+
+
+def _search_ms(index: SearchIndex, query: MixQuery) -> tuple[float, float]:
+    """(wall-clock, CPU) milliseconds of one search: on a busy machine the CPU
+    time is what the code costs, the wall clock adds the waits for a core."""
+    started, cpu = time.perf_counter(), time.process_time()
+    index.search(_request(query))
+    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
 
 def measure(
@@ -105,14 +116,18 @@ def measure(
     ms: dict[str, dict[str, list[float]]] = {e: {c: [] for c in CLASSES} for e in ENGINES}
     answered = {e: dict.fromkeys(CLASSES, 0) for e in ("catalogue", "FTS5", "FTS5 spelt")}
     for query in mix:  # the first time each query is asked
-        ms["cold"][query.kind] += timed(lambda q=query: index.search(_request(q)), 1)
+        wall, cpu = _search_ms(index, query)
+        ms["cold"][query.kind].append(wall)
+        ms["cold cpu"][query.kind].append(cpu)
     for query in mix:  # FTS5 once over, so both engines are warm
         answered["catalogue"][query.kind] += index.search(_request(query)).total > 0
         answered["FTS5"][query.kind] += bool(fts_full(db, query))
         answered["FTS5 spelt"][query.kind] += bool(fts_spelt(db, query, fts_full))
     for _ in range(rounds):
         for query in mix:
-            ms["warm"][query.kind] += timed(lambda q=query: index.search(_request(q)), 1)
+            wall, cpu = _search_ms(index, query)
+            ms["warm"][query.kind].append(wall)
+            ms["warm cpu"][query.kind].append(cpu)
             ms["lean"][query.kind] += timed(lambda q=query: fts_lean(db, q), 1)
             ms["full"][query.kind] += timed(lambda q=query: fts_full(db, q), 1)
             ms["lean spelt"][query.kind] += timed(lambda q=query: fts_spelt(db, q, fts_lean), 1)
@@ -132,6 +147,7 @@ def class_rows(ms: dict[str, dict], answered: dict[str, dict[str, int]]) -> list
             return answered[engine][kind] if kind != "all" else sum(answered[engine].values())
 
         cold, warm = of("cold"), of("warm")
+        cold_cpu, warm_cpu = of("cold cpu"), of("warm cpu")
         lean, full, lean_spelt, full_spelt = (
             of("lean"),
             of("full"),
@@ -155,6 +171,8 @@ def class_rows(ms: dict[str, dict], answered: dict[str, dict[str, int]]) -> list
                 "warm/full p95": round(warm["p95_ms"] / full_spelt["p95_ms"], 2),
                 "warm/lean p95": round(warm["p95_ms"] / lean_spelt["p95_ms"], 2),
                 "cold/warm p95": round(cold["p95_ms"] / warm["p95_ms"], 2),
+                "CPU: cold / warm p95": f"{cold_cpu['p95_ms']:.2f} / {warm_cpu['p95_ms']:.2f}",
+                "CPU: cold/warm p95": round(cold_cpu["p95_ms"] / warm_cpu["p95_ms"], 2),
                 "found: catalogue / FTS5 spelt / FTS5": (
                     f"{found('catalogue')}/{found('FTS5 spelt')}/{found('FTS5')}"
                 ),
@@ -184,8 +202,12 @@ def main() -> None:
     db, fts_build_s = build_fts(records)
     del records
     with SearchIndex(folder) as index:
+        started, cpu = time.perf_counter(), time.process_time()
+        index.warm()  # as `catalogue serve`'s master before it forks workers
+        warm_s, warm_cpu_s = time.perf_counter() - started, time.process_time() - cpu
         index.search(SearchRequest(q=""))  # opens the searcher: not a query's cost
         ms, answered = measure(index, db, mix, args.rounds)
+        preloaded_mb = index.preloaded_bytes / 1e6
     rows = class_rows(ms, answered)
     every = rows[-1]
     result = {
@@ -194,11 +216,15 @@ def main() -> None:
         "queries": len(mix),
         "rounds": args.rounds,
         "index_build_s": round(build_s, 1),
+        "warm_up_s": round(warm_s, 2),
+        "warm_up_cpu_s": round(warm_cpu_s, 2),
+        "preloaded_mb": round(preloaded_mb, 1),
         "fts5_build_s": round(fts_build_s, 1),
         "classes": rows,
         "warm_p95_ms": every["warm p95"],
         "cold_p95_ms": every["cold p95"],
         "cold_over_warm_p95": every["cold/warm p95"],
+        "cold_over_warm_p95_cpu": every["CPU: cold/warm p95"],
         "worst_warm_over_lean_p50": max(r["warm/lean p50"] for r in rows[:-1]),
         "warm_over_full_p95": every["warm/full p95"],
         "warm_over_lean_p95": every["warm/lean p95"],
@@ -206,11 +232,13 @@ def main() -> None:
     print_table(
         f"Search, {args.assets:,} assets, {columns:,} columns, {len(mix)} distinct queries "
         f"(cold once, warm ×{args.rounds}), milliseconds; index built in {build_s:.1f} s "
-        f"(index alone), FTS5 in {fts_build_s:.1f} s",
+        f"(index alone), FTS5 in {fts_build_s:.1f} s; warmed in {warm_s:.2f} s "
+        f"({warm_cpu_s:.2f} s CPU, common words' bitmaps {preloaded_mb:.1f} MB)",
         rows,
     )
     print(
-        f"targets: warm p95 ≤ {P95_TARGET_MS:g} ms; cold/warm p95 ≤ {COLD_RATIO_TARGET:g}; "
+        f"targets: warm p95 ≤ {P95_TARGET_MS:g} ms; cold/warm p95 ≤ {COLD_RATIO_TARGET:g} "
+        "(also given in CPU time, which a busy machine moves least); "
         f"warm/lean p50 ≤ {LEAN_P50_RATIO_TARGET:g} in every class; warm/full p95 < 1 "
         "(FTS5 with its spelling step; 'no correction' columns without it)"
     )

@@ -8,8 +8,9 @@ is the only per-member work, and searches avoid it for large sets.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
 
 _BIT = [1 << i for i in range(8)]
 #: Bytes b"0"/b"1" to 0/1, the selectors itertools.compress wants.
@@ -17,13 +18,28 @@ _ZERO_ONE = bytes.maketrans(b"01", b"\x00\x01")
 _ONE_MORE = (1).__add__
 #: At one member per this many bits or more, to_ids picks by bit, not by gap.
 _DENSE_FROM = 5
+#: At one member per this many documents or more, from_ids writes binary digits.
+_DIGITS_FROM = 12
+_ONE_DIGIT = ord("1")
 
 
 def from_ids(ids: Iterable[int], size: int = 0) -> int:
-    """Return the bitmap of document numbers `ids` (`size` presizes the buffer)."""
+    """Return the bitmap of document numbers `ids` (`size` presizes the buffer).
+
+    Few members are set one by one in a byte buffer. Many (a common word's
+    postings, read on its first use) are written as the bitmap's binary digits,
+    one ASCII byte a document, by a C-level map over the ids, and parsed with
+    ``int(…, 2)``, which is linear for base 2: a third less work per member, for
+    about 1.5 ns a document of the index.
+    """
     ids = ids if isinstance(ids, list | tuple) else list(ids)
     if ids:
         size = max(size, max(ids) + 1)
+    if len(ids) * _DIGITS_FROM >= size > 0:
+        digits = bytearray(b"0") * size
+        deque(map(digits.__setitem__, ids, repeat(_ONE_DIGIT)), maxlen=0)
+        digits.reverse()  # the most significant digit first
+        return int(digits, 2)
     buf = bytearray((size >> 3) + 1)
     bit = _BIT
     for docnum in ids:

@@ -114,6 +114,7 @@ class DocTable:
         self.segments: list[tuple[SegmentValues, int]] = []
         self.live = 0
         in_use: set[str] = set()
+        ids: list[str] = []
         for segreader, offset in reader.leaf_readers():
             seg_id = segment_id(segreader)
             values = cache.get(seg_id) if seg_id else None
@@ -122,12 +123,17 @@ class DocTable:
                 if seg_id:
                     cache[seg_id] = values
             in_use.add(seg_id)
+            ids.append(seg_id)
             self.segments.append((values, offset))
             for name, column in values.columns.items():
                 self.columns[name].extend(column)
             self.live |= _live(segreader, values.size) << offset
         for stale in set(cache) - in_use:
             del cache[stale]
+        #: (segment id, offset) of each segment, in order ("" for an unnamed one)
+        self.segment_ids = [
+            (seg, offset) for seg, (_, offset) in zip(ids, self.segments, strict=True)
+        ]
         self.size = len(self.columns["title_sort"])
         self._bitmaps: OrderedDict[tuple[str, frozenset[str]], int] = OrderedDict()
         self._allowed: dict[tuple[Visibility, bool], int] = {}
@@ -136,6 +142,28 @@ class DocTable:
         self._lengths: list[int] | None = None
         self._counts: OrderedDict[tuple[str, int], list[tuple[str, int]]] = OrderedDict()
         self._by_value: dict[str, dict[str, int]] = {}
+
+    @classmethod
+    def for_reader(
+        cls, reader: IndexReader, cache: dict[str, SegmentValues], previous: DocTable | None
+    ) -> DocTable:
+        """The table of `reader`: `previous` (an earlier reader's), pointed at
+        `reader`, when it holds the same documents (the same segments at the same
+        offsets, with the same deletions: the same files opened again, as in a
+        worker forked from a warmed master, which so shares the master's table and
+        all it worked out); otherwise a new one."""
+        if previous is not None:
+            leaves = [(segment_id(r), offset, r) for r, offset in reader.leaf_readers()]
+            if [(seg, offset) for seg, offset, _ in leaves] == previous.segment_ids and all(
+                seg in cache for seg, _, _ in leaves
+            ):
+                live = 0
+                for seg, offset, segreader in leaves:
+                    live |= _live(segreader, cache[seg].size) << offset
+                if live == previous.live:
+                    previous.reader = reader
+                    return previous
+        return cls(reader, cache)
 
     # -- sets ------------------------------------------------------------
 
@@ -284,6 +312,17 @@ class DocTable:
             # Newest first; "" (undated) sorts lowest, so last; ties keep A-Z.
             ids.sort(key=self.columns["last_updated"].__getitem__, reverse=True)
         return ids
+
+    def prepare(self) -> None:
+        """Build now what first searches would build: the value bitmaps of facet
+        fields counted by value and the orders of the whole index that ranking and
+        browsing walk (see search.index's warm-up). Nothing a searcher may see
+        depends on it: visibility is applied per search."""
+        for name in FACET_FIELDS:
+            if len(self.distinct(name)) <= MAX_VALUE_BITMAPS:
+                self.by_value(name)
+        for sort in ("short", "title"):
+            self._order(sort)
 
     def _order(self, sort: str) -> list[int]:
         if sort not in self._orders:

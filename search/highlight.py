@@ -66,12 +66,15 @@ class Marker:
         needles |= self.prefixes
         needles.discard("")
         alternation = "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True))
-        self._regex = re.compile(rf"\b(?:{alternation})\w*", re.IGNORECASE) if needles else None
+        self._alternation = alternation if needles else None
         # Most text is ASCII: lower-cased, it can be scanned with a pattern that
         # starts with the words themselves, which the regex engine skips to about
         # twice as fast; a match inside a word is then dropped by hand (what \b did).
         plain = needles and all(n.isascii() for n in needles)
         self._ascii = re.compile(rf"(?:{alternation.lower()})\w*") if plain else None
+        # The pattern for other text is compiled when some turns up: compiling is
+        # most of what a query's first search costs here, and most text is ASCII.
+        self._any_text: re.Pattern[str] | None = None
         #: word as written -> (the term it matched or None, whether it starts a prefix)
         self._seen: dict[str, tuple[str | None, bool]] = {}
 
@@ -87,18 +90,24 @@ class Marker:
         self._seen[written] = verdict
         return verdict
 
+    def _any(self) -> re.Pattern[str]:
+        """The pattern for any text (see __init__), compiled on first use."""
+        if self._any_text is None:
+            self._any_text = re.compile(rf"\b(?:{self._alternation})\w*", re.IGNORECASE)
+        return self._any_text
+
     def find(self, text: str, prefixes: bool) -> tuple[list[tuple[int, int]], set[str]]:
         """Return (spans of matched words, the index terms they matched) in `text`."""
         spans: list[tuple[int, int]] = []
         found: set[str] = set()
-        if self._regex is None or not text:
+        if self._alternation is None or not text:
             return spans, found
         seen = self._seen
         if self._ascii is not None and text.isascii():
             matches = self._ascii.finditer(text.lower())
             lowered = True
         else:
-            matches = self._regex.finditer(text)
+            matches = self._any().finditer(text)
             lowered = False
         for m in matches:
             start, end = m.span()

@@ -37,7 +37,7 @@ from search.generations import (
     current_name,
     read_seq,
 )
-from search.matching import TermBitmaps
+from search.matching import TermBitmaps, common_terms
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import document_for
 from search.searching import rank_matches, run_autocomplete, run_search
@@ -98,6 +98,7 @@ class SearchIndex:
         self._spelling_segments: set[str] = set()
         self._corrections = Corrections()
         self._unreadable: tuple[str, IndexUnreadable] | None = None
+        self.preloaded_bytes = 0
         if not self.exists():
             create_first_generation(self.path)
         try:
@@ -175,7 +176,7 @@ class SearchIndex:
         reader = self._searcher.reader()
         if table and (self._table is None or self._table.reader is not reader):
             try:
-                self._table = DocTable(reader, self._segments)
+                self._table = DocTable.for_reader(reader, self._segments, self._table)
             except Exception as error:
                 if _raised_reading_files(error):
                     raise self._damaged(self._gen or "", error) from error
@@ -329,6 +330,21 @@ class SearchIndex:
             return run_autocomplete(searcher, table, self._terms, allowed, prefix, limit)
 
         return self._read(work)
+
+    def warm(self) -> None:
+        """Build what first searches would (the spelling dictionary, the bitmaps
+        of common words, facet value bitmaps, the index's sort orders), then close
+        the open files: a process about to fork (`catalogue serve`'s master)
+        shares what was built with its workers, and each reopens the files on its
+        first read. Sets `preloaded_bytes` to what the common words' bitmaps take."""
+        with self._lock:
+            searcher = self._fresh_searcher()
+            words = common_terms(searcher.reader(), self.spelling(searcher))
+            self.preloaded_bytes = self._terms.preload(searcher.reader(), words)
+            assert self._table is not None
+            self._table.prepare()
+            searcher.close()
+            self._searcher = None
 
     def spelling(self, searcher: Searcher) -> SpellingDictionary:
         """Return the spelling dictionary for `searcher`'s index, first adding the

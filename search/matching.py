@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from whoosh.reading import IndexReader
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import IndexReader, TermNotFound
 
 from search.bitmaps import from_ids, to_ids
 from search.codec import doc_ids
 from search.facets import DocTable, segment_id
 from search.querying import QueryPlan, Unit, prefixable
+from search.spelling import SpellingDictionary
 from search.synonyms import Member
 
 TITLE, FACTS, ORG, BODY, PREFIX = 4.0, 2.0, 0.5, 1.0, 1.5
@@ -44,6 +46,9 @@ MAX_RELAXED_UNITS = 8
 #: answer: partial matches are added (see Matcher.match).
 WEAK_BELOW = 5
 TEXT_FIELDS = ("title", "facts", "org", "body")
+#: Words in at least one in this many documents of a segment are read when the
+#: index is warmed (see common_terms).
+PRELOAD_SHARE = 100
 
 
 class _BitmapCache:
@@ -52,7 +57,7 @@ class _BitmapCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._items: OrderedDict[tuple, int] = OrderedDict()
-        self._bytes = 0
+        self.bytes = 0
 
     def get(self, key: tuple) -> int | None:
         found = self._items.get(key)
@@ -62,14 +67,14 @@ class _BitmapCache:
 
     def put(self, key: tuple, bitmap: int) -> None:
         self._items[key] = bitmap
-        self._bytes += bitmap.bit_length() // 8 + 64
-        while self._bytes > self.max_bytes and self._items:
+        self.bytes += bitmap.bit_length() // 8 + 64
+        while self.bytes > self.max_bytes and self._items:
             _, old = self._items.popitem(last=False)
-            self._bytes -= old.bit_length() // 8 + 64
+            self.bytes -= old.bit_length() // 8 + 64
 
     def clear(self) -> None:
         self._items.clear()
-        self._bytes = 0
+        self.bytes = 0
 
 
 class TermBitmaps:
@@ -90,16 +95,42 @@ class TermBitmaps:
         key = (seg_id, name, term)
         found = self._segments.get(key) if seg_id else None
         if found is None:
-            found = 0
-            if (name, term) in segreader:
-                ids = doc_ids(segreader.postings(name, term))
-                found = from_ids(ids, segreader.doc_count_all())
+            # One look-up in the segment's term table, not two (``in`` then
+            # postings): on a first use that look-up is most of the cost.
+            try:
+                postings = segreader.postings(name, term)
+            except TermNotFound:
+                found = 0
+            else:
+                # Deleted documents stay in (get() removes them): a deletion keeps
+                # the segment's id, so a bitmap read before it must equal one read
+                # after, or a word's rarity would depend on when it was first read.
+                if isinstance(postings, FilterMatcher):
+                    postings = postings.child
+                found = from_ids(doc_ids(postings), segreader.doc_count_all())
             if seg_id:
                 self._segments.put(key, found)
         return found
 
-    def get(self, reader: IndexReader, name: str, term: str) -> int:
-        """Return the bitmap of documents of `reader` with `term` in field `name`."""
+    def preload(self, reader: IndexReader, terms: Iterable[str]) -> int:
+        """Read the segment bitmaps of `terms` in every text field now, within the
+        cache's budget, so their first searches skip the postings (a common
+        word's are the longest to read); return the bytes they take. Called where
+        the index is warmed before workers fork, so the workers share them."""
+        before = self._segments.bytes
+        budget = self._segments.max_bytes // 2
+        leaves = [(r, segment_id(r)) for r, _ in reader.leaf_readers()]
+        for term in terms:
+            for name in TEXT_FIELDS:
+                for segreader, seg_id in leaves:
+                    self._segment_bitmap(segreader, seg_id, name, term)
+            if self._segments.bytes - before > budget:
+                break
+        return self._segments.bytes - before
+
+    def get(self, reader: IndexReader, name: str, term: str, live: int) -> int:
+        """Return the bitmap of documents of `reader` with `term` in field `name`
+        (`live`: the reader's undeleted documents)."""
         if reader is not self._reader:
             self._reader = reader
             self._combined.clear()
@@ -110,8 +141,18 @@ class TermBitmaps:
             found = 0
             for segreader, offset, seg_id in self._leaves:
                 found |= self._segment_bitmap(segreader, seg_id, name, term) << offset
+            found &= live
             self._combined.put(key, found)
         return found
+
+
+def common_terms(reader: IndexReader, dictionary: SpellingDictionary) -> list[str]:
+    """The words of `dictionary` in at least 1/PRELOAD_SHARE of some segment's
+    documents, commonest first: those whose first search reads long postings."""
+    largest = max((r.doc_count_all() for r, _ in reader.leaf_readers()), default=0)
+    at_least = max(1, largest // PRELOAD_SHARE)
+    found = [(-n, w) for w, n in dictionary.frequencies.items() if n >= at_least]
+    return [w for _, w in sorted(found)]
 
 
 def _all(bitmaps: list[int]) -> int:
@@ -143,7 +184,7 @@ class Matcher:
 
     def docs(self, name: str, term: str) -> int:
         """Documents with `term` in field `name`."""
-        return self.terms.get(self.reader, name, term)
+        return self.terms.get(self.reader, name, term, self.table.live)
 
     def _idf(self, docs: int) -> float:
         df = docs.bit_count()

@@ -70,13 +70,16 @@ class CatalogueServer(BaseApplication):
 
 def share_before_fork(app: Any) -> None:
     """In the master, before each worker is forked: bring the lineage graph up to
-    the change log's head (loading it the first time), close the database
-    connections that took (no worker may inherit one), and freeze every object
-    the master holds out of the cyclic garbage collector, whose passes would
-    otherwise write to (and so unshare) each page in every worker.
+    the change log's head (loading it the first time), build what the search
+    index's first queries would (SearchIndex.warm: the spelling dictionary, common
+    words' bitmaps, facet tables; its files are closed again, each worker opens
+    its own), close the database connections that took (no worker may inherit
+    one), and freeze every object the master holds out of the cyclic garbage
+    collector, whose passes would otherwise write to (and so unshare) each page
+    in every worker.
 
     A master that cannot (the database is down) forks anyway: each worker loads
-    its own graph when the database is back."""
+    its own graph and index when the database is back."""
     cat = app.extensions["catalogue"]
     started = time.perf_counter()
     try:
@@ -89,6 +92,17 @@ def share_before_fork(app: Any) -> None:
         )
     else:
         log.debug("lineage graph ready to share in %.1f s", time.perf_counter() - started)
+    started = time.perf_counter()
+    try:
+        cat.views.index().warm()
+    except Exception as error:  # noqa: BLE001 - each worker opens its own index anyway
+        log.warning(
+            "search index not warmed before starting workers: %s",
+            error,
+            extra={"error_type": type(error).__name__},
+        )
+    else:
+        log.debug("search index warmed to share in %.1f s", time.perf_counter() - started)
     finally:
         cat.engine.dispose()
         gc.collect()

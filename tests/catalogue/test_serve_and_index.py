@@ -51,8 +51,9 @@ def test_scottish_import_is_idempotent_and_verified(run: Runner) -> None:
 
 
 def test_a_worker_started_after_a_write_answers_with_it(demo_run: Runner, tmp_path: Path) -> None:
-    """The workers share a lineage graph loaded in the master before they start
-    (#21): one started after a write must still catch up from the change log."""
+    """The workers share a lineage graph loaded and a search index warmed in the
+    master before they start (#21): one started after a write must still catch
+    up from the change log, in both."""
     route = "/api/v1/assets/late-source/paths/late-report"
     (tmp_path / "late.json").write_text(
         '[{"key": "late-source", "kind": "dataset", "title": "Late", "access": "open"},\n'
@@ -70,7 +71,9 @@ def test_a_worker_started_after_a_write_answers_with_it(demo_run: Runner, tmp_pa
             assert time.monotonic() < deadline, server.stderr()
             time.sleep(0.1)
         answers = [fetch(server.base + route, timeout=30) for _ in range(8)]
+        found = [fetch(server.base + "/api/v1/search?q=late+report", timeout=30) for _ in range(4)]
     assert {a.status for a in answers} == {200}
+    assert all(f.json()["hits"][0]["key"] == "late-report" for f in found)
     assert {tuple(map(tuple, a.json()["paths"])) for a in answers} == {
         (("late-source", "late-report"),)
     }
