@@ -33,11 +33,14 @@ class LineageGraph:
 
     Attributes:
         applied_seq: the highest change-log ``seq`` applied (0 when empty).
+        rebases: how many times the compact store's overlay was folded into a
+            new base since this graph was built (``CompactStore.rebased``).
     """
 
     def __init__(self, store: CompactStore | LineageStore | None = None) -> None:
         """An empty graph in ``store`` (default: a new ``CompactStore``)."""
         self.applied_seq: int = 0
+        self.rebases = 0
         self._store = CompactStore() if store is None else store
 
     # -- building and keeping in step -------------------------------------------
@@ -89,6 +92,11 @@ class LineageGraph:
         elif after is not None and action.startswith("edge."):
             self._store.put_edge(EdgeRecord.from_record(after))
         self.applied_seq = seq
+        store = self._store
+        if isinstance(store, CompactStore) and store.rebase_due():
+            # One assignment: a reader already walking the old store finishes on it.
+            self._store = store.rebased()
+            self.rebases += 1
 
     # -- nodes and edges ---------------------------------------------------------
 
