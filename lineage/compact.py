@@ -54,6 +54,7 @@ class CompactStore:
         self.rebase_after = rebase_after
         self._base = _EMPTY
         self._assets: dict[str, Mapping[str, Any]] = {}
+        self._added_assets = 0  # keys of ``_assets`` that are no asset of the base
         self._created: dict[str, int] = {}
         self._created_ids: dict[int, int] = {}  # the same, by base id, for base nodes
         self._extra: dict[str, None] = {}  # node keys the base lacks, in order seen
@@ -111,6 +112,8 @@ class CompactStore:
         """
         key = snapshot["key"]
         created = micros(parse_time(snapshot.get("created_at")))
+        if key not in self._assets and not self._in_base_assets(key):
+            self._added_assets += 1  # counted here: ``len(graph)`` is asked often
         self._assets[key] = snapshot
         self._created[key] = created
         node = self._base.index.get(key)
@@ -145,9 +148,7 @@ class CompactStore:
     # -- nodes ----------------------------------------------------------------------
 
     def asset_count(self) -> int:
-        base = self._base
-        added = sum(1 for key in self._assets if not self._in_base_assets(key))
-        return base.asset_count + added
+        return self._base.asset_count + self._added_assets
 
     def _in_base_assets(self, key: str) -> bool:
         node = self._base.index.get(key)

@@ -49,12 +49,13 @@ class LineageGraph:
     def build(
         cls,
         assets: Iterable[Mapping[str, Any]],
-        edges: Iterable[Mapping[str, Any]],
+        edges: Iterable[Mapping[str, Any] | EdgeRecord],
         seq: int,
         store: CompactStore | LineageStore | None = None,
     ) -> LineageGraph:
         """Build the graph from asset snapshots and ALL edge records (ended ones
-        too), as of change-log sequence ``seq``, in an empty ``store`` (default:
+        too: dicts, or ``EdgeRecord`` objects, which are kept as they are), as of
+        change-log sequence ``seq``, in an empty ``store`` (default:
         a new ``CompactStore``).
 
         Raises:
@@ -63,7 +64,9 @@ class LineageGraph:
             ValueError: a date-time field is not ISO 8601.
         """
         graph = cls(store)
-        graph._store.load(assets, (EdgeRecord.from_record(record) for record in edges))
+        graph._store.load(
+            assets, (e if isinstance(e, EdgeRecord) else EdgeRecord.from_record(e) for e in edges)
+        )
         graph.applied_seq = seq
         return graph
 
