@@ -140,3 +140,52 @@ def rows(results: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
         {"measure": measure, **{name: show(r) for name, r in results.items()}}
         for measure, show in measures.items()
     ]
+
+
+def overlay_and_rebase(catalogue: Catalogue, records: int, traces: int) -> dict[str, Any]:
+    """The compact graph with ``records`` changes in its overlay (half asset
+    updates, half new edges into reports), then folded into a new base: CPU
+    time of the fold, and mean CPU time of a trace and of a change's apply
+    before and after it (#21)."""
+    graph = build(catalogue, lambda: CompactStore(rebase_after=records + 10**6))
+    keys = graph.asset_keys()
+    reports = [k for k in keys if k.startswith("report-")]
+    rng = random.Random(5)
+    seq = graph.applied_seq
+    record_id = max((e.id for e in graph._store.records()), default=0)
+
+    def change(i: int) -> dict[str, Any]:
+        nonlocal seq, record_id
+        seq += 1
+        if i % 2:
+            after: dict[str, Any] = dict(graph.node(rng.choice(keys)), title=f"Changed {i}")
+            return {"seq": seq, "action": "asset.update", "after": after}
+        record_id += 1
+        edge = {"id": record_id, "upstream": rng.choice(keys), "downstream": rng.choice(reports)}
+        return {"seq": seq, "action": "edge.add", "after": edge | {"valid_from": "2020-01-01"}}
+
+    for i in range(records):
+        graph.apply(change(i))
+    sample = rng.choices(reports, k=traces)
+
+    def cpu_ms(work: Callable[[], Any], times: int) -> float:
+        started = time.process_time()
+        for _ in range(times):
+            work()
+        return round((time.process_time() - started) * 1000 / times, 3)
+
+    it = iter(sample)
+    before = {"trace": cpu_ms(lambda: graph.upstream(next(it)), traces)}
+    before["apply"] = cpu_ms(lambda: (graph.apply(change(1)), len(graph)), 50)
+    started = time.process_time()
+    graph._store = graph._store.rebased()  # what LineageGraph.apply does at the limit
+    rebase_s = time.process_time() - started
+    it = iter(sample)
+    after = {"trace": cpu_ms(lambda: graph.upstream(next(it)), traces)}
+    after["apply"] = cpu_ms(lambda: (graph.apply(change(1)), len(graph)), 50)
+    return {
+        "records": records,
+        "rebase_cpu_s": round(rebase_s, 2),
+        "before": before,
+        "after": after,
+    }

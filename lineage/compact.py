@@ -12,6 +12,14 @@ forked from it however much they walk it. Every later change (``put_asset``,
   *touched*: their adjacency is worked out from the records rather than read
   from the base's precomputed current pairs.
 
+The overlay is private to the process that writes it, holds plain objects and
+makes its touched assets slower to walk, so it is not left to grow: once it
+holds ``rebase_after`` records (``rebase_due``), ``rebased`` builds a new base
+from the old one and the overlay, in memory, and the graph swaps the new store
+in with one assignment (``LineageGraph.apply``): a reader holding the old store
+finishes on it, a reader after the swap sees the new one, and both answer the
+same.
+
 Answers are those of ``lineage.store.LineageStore`` (the NetworkX store kept
 as the reference); the property tests check that on generated graphs.
 """
@@ -28,15 +36,25 @@ from lineage.records import EdgeRecord, freeze, parse_time
 
 _EMPTY = FrozenBase({}, [])
 
+#: Fold the overlay into a new base once it holds this many records (assets and
+#: edges) or a tenth of the base's edge records, whichever is more: see
+#: docs/performance.md for the measurements behind the figures.
+REBASE_AT_LEAST = 5_000
+REBASE_SHARE = 10
+
 
 class CompactStore:
     """Asset snapshots by key and edge records by id, in a frozen base and an
     overlay. Every write is a replacement by key (assets) or id (edges), so
     writing the same record twice leaves the store as it was."""
 
-    def __init__(self) -> None:
+    def __init__(self, rebase_after: int | None = None) -> None:
+        """An empty store; ``rebase_after`` overrides when ``rebase_due`` says
+        the overlay should be folded into the base (see the module doc)."""
+        self.rebase_after = rebase_after
         self._base = _EMPTY
         self._assets: dict[str, Mapping[str, Any]] = {}
+        self._added_assets = 0  # keys of ``_assets`` that are no asset of the base
         self._created: dict[str, int] = {}
         self._created_ids: dict[int, int] = {}  # the same, by base id, for base nodes
         self._extra: dict[str, None] = {}  # node keys the base lacks, in order seen
@@ -65,6 +83,26 @@ class CompactStore:
             by_id = {record.id: record for record in edges}
             self._base = FrozenBase(by_key, list(by_id.values()))
 
+    def overlay_size(self) -> int:
+        """Records held in the overlay: asset snapshots and edge records."""
+        return len(self._assets) + len(self._edges)
+
+    def rebase_due(self) -> bool:
+        """True once the overlay has grown to its limit (see the module doc)."""
+        limit = self.rebase_after
+        if limit is None:
+            limit = max(REBASE_AT_LEAST, len(self._base.rec_id) // REBASE_SHARE)
+        return self.overlay_size() >= limit
+
+    def rebased(self) -> CompactStore:
+        """A new store with the same answers, its overlay folded into a new base
+        built from this store's base and overlay (not from the database). This
+        store is left as it was, so readers still walking it are undisturbed."""
+        store = CompactStore(self.rebase_after)
+        with collector_paused():
+            store._base = self._base.rebased(self._assets, self._edges, self._extra)
+        return store
+
     def put_asset(self, snapshot: Mapping[str, Any]) -> None:
         """Add or replace an asset snapshot (kept by reference).
 
@@ -74,6 +112,8 @@ class CompactStore:
         """
         key = snapshot["key"]
         created = micros(parse_time(snapshot.get("created_at")))
+        if key not in self._assets and not self._in_base_assets(key):
+            self._added_assets += 1  # counted here: ``len(graph)`` is asked often
         self._assets[key] = snapshot
         self._created[key] = created
         node = self._base.index.get(key)
@@ -108,9 +148,7 @@ class CompactStore:
     # -- nodes ----------------------------------------------------------------------
 
     def asset_count(self) -> int:
-        base = self._base
-        added = sum(1 for key in self._assets if not self._in_base_assets(key))
-        return base.asset_count + added
+        return self._base.asset_count + self._added_assets
 
     def _in_base_assets(self, key: str) -> bool:
         node = self._base.index.get(key)

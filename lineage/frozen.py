@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import accumulate, repeat
 from typing import Any
 
@@ -40,6 +40,9 @@ from lineage.sensitivity import SENSITIVE_CLASSIFICATIONS
 # Bits of a node's handling code: what the sensitivity rules read.
 PERSONAL, SPECIAL, SENSITIVE, ASSET = 1, 2, 4, 8
 
+#: What the base keeps of a node: packed snapshot, created, kind, access, handling.
+_NodeRow = tuple[bytes, int, str | None, str | None, int]
+
 
 class FrozenBase:
     """Assets and edge records as they were at build time (see the module doc)."""
@@ -49,29 +52,124 @@ class FrozenBase:
         named = set(assets)
         named.update(k for e in edges for k in (e.upstream, e.downstream))
         keys = sorted(named)
+        self._fill_nodes(keys, (_node_row(assets.get(k)) for k in keys), len(assets))
+        ids = {key: i for i, key in enumerate(keys)}
+        self._fill_edges(
+            array("q", (e.id for e in edges)),
+            array("i", (ids[e.upstream] for e in edges)),
+            array("i", (ids[e.downstream] for e in edges)),
+            [e.via for e in edges],
+            [e.description for e in edges],
+            array("q", (micros(e.valid_from) for e in edges)),
+            array("q", (micros(e.valid_to, OPEN_END) for e in edges)),
+        )
+
+    def rebased(
+        self,
+        assets: Mapping[str, Mapping[str, Any]],
+        edges: Mapping[int, EdgeRecord],
+        extra: Iterable[str],
+    ) -> FrozenBase:
+        """A new base equal to this one with an overlay folded in: ``assets``
+        replace the snapshots of their keys, ``edges`` the records of their ids,
+        and ``extra`` are node keys this base lacks. Built from memory: what the
+        overlay leaves alone is copied from this base's arrays (snapshots stay
+        packed), so none of it is turned back into records."""
+        new = FrozenBase.__new__(FrozenBase)
+        old_keys = [self.keys[i] for i in range(len(self))]
+        added = list(extra)
+        keys = sorted(old_keys + added) if added else old_keys
+        old_node = self.index.get
+        rows = (_node_row(assets[k]) if k in assets else self._row(old_node(k)) for k in keys)
+        new_assets = sum(1 for k in assets if not self._has_asset(k))
+        new._fill_nodes(keys, rows, self.asset_count + new_assets)
+
+        def node(key: str) -> int:
+            found = new.index.get(key)
+            assert found is not None  # every key of the overlay is in ``keys``
+            return found
+
+        remap = array("i", map(node, old_keys)) if added else array("i", range(len(keys)))
+        kept = [e for e, i in enumerate(self.rec_id) if i not in edges]
+        later = sorted(edges.values(), key=lambda e: e.id)
+        rec_id = array("q", map(self.rec_id.__getitem__, kept))
+        rec_id.extend(e.id for e in later)
+        order = sorted(range(len(rec_id)), key=rec_id.__getitem__)
+
+        def column(code: str, base: Iterable[Any], overlay: Iterable[Any]) -> array:
+            values = array(code, base)
+            values.extend(overlay)
+            return array(code, map(values.__getitem__, order))
+
+        def strings(base: Iterable[str | None], overlay: Iterable[str | None]) -> list:
+            values = [*base, *overlay]
+            return [values[i] for i in order]
+
+        up, down, valid_from, valid_to = self.up, self.down, self.valid_from, self.valid_to
+        new._fill_edges(
+            array("q", map(rec_id.__getitem__, order)),
+            column("i", (remap[up[e]] for e in kept), (node(e.upstream) for e in later)),
+            column("i", (remap[down[e]] for e in kept), (node(e.downstream) for e in later)),
+            strings(map(self.via_of, kept), (e.via for e in later)),
+            strings(map(self.description_of, kept), (e.description for e in later)),
+            column("q", map(valid_from.__getitem__, kept), (micros(e.valid_from) for e in later)),
+            column(
+                "q",
+                map(valid_to.__getitem__, kept),
+                (micros(e.valid_to, OPEN_END) for e in later),
+            ),
+        )
+        return new
+
+    def _fill_nodes(self, keys: list[str], rows: Iterable[_NodeRow], count: int) -> None:
+        """Per-node tables, one row per key (see ``_node_row``)."""
         self.keys = StringTable(keys)
         self.index = KeyIndex(self.keys)
-        ids = {key: i for i, key in enumerate(keys)}
-        self._load_nodes(keys, assets)
-        self.rec_id = array("q", (e.id for e in edges))
-        self.up = array("i", (ids[e.upstream] for e in edges))
-        self.down = array("i", (ids[e.downstream] for e in edges))
-        self.names, self.via = interned(e.via for e in edges)
-        self.descriptions, self.description = interned(e.description for e in edges)
-        self.valid_from = array("q", (micros(e.valid_from) for e in edges))
-        self.valid_to = array("q", (micros(e.valid_to, OPEN_END) for e in edges))
-        self.out_off, self.out_edge = _csr(len(keys), self.up)
-        self.in_off, self.in_edge = _csr(len(keys), self.down)
-        self._load_current(len(keys))
+        columns = tuple(zip(*rows, strict=True)) or ((),) * 5
+        snapshots, created, kinds, accesses, handling = columns
+        self.snapshots = BlobTable(snapshots)
+        self.created = array("q", created)
+        self.kinds, self.kind = interned(kinds)
+        self.accesses, self.access = interned(accesses)
+        self.handling = array("B", handling)
+        self.asset_count = count
 
-    def _load_nodes(self, keys: list[str], assets: Mapping[str, Mapping[str, Any]]) -> None:
-        empty = pack_snapshot({})
-        self.snapshots = BlobTable(pack_snapshot(assets[k]) if k in assets else empty for k in keys)
-        self.created = array("q", (_created(assets.get(k)) for k in keys))
-        self.kinds, self.kind = interned(_text(assets.get(k), "kind") for k in keys)
-        self.accesses, self.access = interned(_text(assets.get(k), "access") for k in keys)
-        self.handling = array("B", (_handling_code(assets.get(k)) for k in keys))
-        self.asset_count = len(assets)
+    def _fill_edges(
+        self,
+        rec_id: array,
+        up: array,
+        down: array,
+        vias: list[str | None],
+        descriptions: list[str | None],
+        valid_from: array,
+        valid_to: array,
+    ) -> None:
+        """Edge columns (in record id order) and their adjacency indexes."""
+        n = len(self.keys)
+        self.rec_id, self.up, self.down = rec_id, up, down
+        self.names, self.via = interned(vias)
+        self.descriptions, self.description = interned(descriptions)
+        self.valid_from, self.valid_to = valid_from, valid_to
+        self.out_off, self.out_edge = _csr(n, up)
+        self.in_off, self.in_edge = _csr(n, down)
+        self._load_current(n)
+
+    def _row(self, node: int | None) -> _NodeRow:
+        """This base's row of ``node``, as ``_node_row`` makes one of a snapshot."""
+        if node is None:
+            return _node_row(None)
+        kind, access = self.kind[node], self.access[node]
+        return (
+            self.snapshots.raw(node),
+            self.created[node],
+            None if kind < 0 else self.kinds[kind],
+            None if access < 0 else self.accesses[access],
+            self.handling[node],
+        )
+
+    def _has_asset(self, key: str) -> bool:
+        node = self.index.get(key)
+        return node is not None and self.is_asset(node)
 
     def _load_current(self, n: int) -> None:
         pairs: dict[tuple[int, int], set[str]] = {}
@@ -152,6 +250,10 @@ class FrozenBase:
         code = self.via[edge]
         return None if code < 0 else self.names[code]
 
+    def description_of(self, edge: int) -> str | None:
+        code = self.description[edge]
+        return None if code < 0 else self.descriptions[code]
+
     def position(self, record_id: int) -> int | None:
         """The position of the record with ``record_id``, or None."""
         lo, hi = 0, len(self.rec_id)
@@ -166,13 +268,13 @@ class FrozenBase:
 
     def record(self, edge: int) -> EdgeRecord:
         """A fresh ``EdgeRecord`` equal to the one loaded at ``edge``."""
-        code, valid_to = self.description[edge], self.valid_to[edge]
+        valid_to = self.valid_to[edge]
         return EdgeRecord(
             self.rec_id[edge],
             self.keys[self.up[edge]],
             self.keys[self.down[edge]],
             self.via_of(edge),
-            None if code < 0 else self.descriptions[code],
+            self.description_of(edge),
             moment_of(self.valid_from[edge]),
             None if valid_to == OPEN_END else moment_of(valid_to),
         )
@@ -186,6 +288,23 @@ def _csr(n: int, sources: array) -> tuple[array, array]:
     counts = Counter(sources)
     offsets = array("i", accumulate(map(counts.get, range(n), repeat(0, n)), initial=0))
     return offsets, order
+
+
+_EMPTY_SNAPSHOT = pack_snapshot({})
+
+
+def _node_row(asset: Mapping[str, Any] | None) -> _NodeRow:
+    """(packed snapshot, created, kind, access, handling code) of a node: what
+    the base keeps of it; an empty row for a key that is no asset."""
+    if asset is None:
+        return _EMPTY_SNAPSHOT, NO_TIME, None, None, 0
+    return (
+        pack_snapshot(asset),
+        _created(asset),
+        _text(asset, "kind"),
+        _text(asset, "access"),
+        _handling_code(asset),
+    )
 
 
 def _created(asset: Mapping[str, Any] | None) -> int:

@@ -33,11 +33,14 @@ class LineageGraph:
 
     Attributes:
         applied_seq: the highest change-log ``seq`` applied (0 when empty).
+        rebases: how many times the compact store's overlay was folded into a
+            new base since this graph was built (``CompactStore.rebased``).
     """
 
     def __init__(self, store: CompactStore | LineageStore | None = None) -> None:
         """An empty graph in ``store`` (default: a new ``CompactStore``)."""
         self.applied_seq: int = 0
+        self.rebases = 0
         self._store = CompactStore() if store is None else store
 
     # -- building and keeping in step -------------------------------------------
@@ -46,12 +49,13 @@ class LineageGraph:
     def build(
         cls,
         assets: Iterable[Mapping[str, Any]],
-        edges: Iterable[Mapping[str, Any]],
+        edges: Iterable[Mapping[str, Any] | EdgeRecord],
         seq: int,
         store: CompactStore | LineageStore | None = None,
     ) -> LineageGraph:
         """Build the graph from asset snapshots and ALL edge records (ended ones
-        too), as of change-log sequence ``seq``, in an empty ``store`` (default:
+        too: dicts, or ``EdgeRecord`` objects, which are kept as they are), as of
+        change-log sequence ``seq``, in an empty ``store`` (default:
         a new ``CompactStore``).
 
         Raises:
@@ -60,7 +64,9 @@ class LineageGraph:
             ValueError: a date-time field is not ISO 8601.
         """
         graph = cls(store)
-        graph._store.load(assets, (EdgeRecord.from_record(record) for record in edges))
+        graph._store.load(
+            assets, (e if isinstance(e, EdgeRecord) else EdgeRecord.from_record(e) for e in edges)
+        )
         graph.applied_seq = seq
         return graph
 
@@ -89,6 +95,11 @@ class LineageGraph:
         elif after is not None and action.startswith("edge."):
             self._store.put_edge(EdgeRecord.from_record(after))
         self.applied_seq = seq
+        store = self._store
+        if isinstance(store, CompactStore) and store.rebase_due():
+            # One assignment: a reader already walking the old store finishes on it.
+            self._store = store.rebased()
+            self.rebases += 1
 
     # -- nodes and edges ---------------------------------------------------------
 

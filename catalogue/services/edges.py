@@ -6,8 +6,9 @@ can be rebuilt for an audit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import cast
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -19,6 +20,8 @@ from catalogue.services.changes import Writer
 from catalogue.services.record_types import EdgeRecord, TimedEdge
 from catalogue.services.records import asset_record, edge_record
 from lineage import LineageGraph
+from lineage.records import BEGINNING_OF_TIME
+from lineage.records import EdgeRecord as LineageEdge
 
 
 def _asset(session: Session, key: str, role: str, principal: Principal) -> Asset:
@@ -124,14 +127,7 @@ def _edge_records(
 ) -> list[TimedEdge]:
     """Edge records from one joined query on the connection (no ORM rows: the
     lineage view loads 300,000 of these). Times are timezone-aware datetimes."""
-    up, down, via = aliased(Asset), aliased(Asset), aliased(Asset)
-    query = (
-        select(Edge.id, up.key, down.key, via.key, Edge.description, Edge.valid_from, Edge.valid_to)
-        .join(up, Edge.upstream_id == up.id)
-        .join(down, Edge.downstream_id == down.id)
-        .outerjoin(via, Edge.via_id == via.id)
-        .order_by(Edge.id)
-    )
+    query, down = _edge_query()
     if current_only:
         query = query.where(Edge.valid_to.is_(None))
     if downstream is None:
@@ -143,6 +139,33 @@ def _edge_records(
             rows.extend(session.connection().execute(chunk))
         rows.sort(key=lambda row: row[0])
     return [cast("TimedEdge", dict(zip(EDGE_FIELDS, row, strict=True))) for row in rows]
+
+
+def _edge_query() -> tuple[Any, Any]:
+    """Every edge record as (id, upstream, downstream, via, description,
+    valid_from, valid_to), in id order; and the downstream asset's alias."""
+    up, down, via = aliased(Asset), aliased(Asset), aliased(Asset)
+    query = (
+        select(Edge.id, up.key, down.key, via.key, Edge.description, Edge.valid_from, Edge.valid_to)
+        .join(up, Edge.upstream_id == up.id)
+        .join(down, Edge.downstream_id == down.id)
+        .outerjoin(via, Edge.via_id == via.id)
+        .order_by(Edge.id)
+    )
+    return query, down
+
+
+def graph_edges(session: Session) -> Iterator[LineageEdge]:
+    """Every edge record, current or ended, as the lineage graph keeps it, in id
+    order, straight from the rows: a graph load reads 750,000 of them at 250,000
+    assets, so no dict is made and no time is parsed again on the way (#21)."""
+    rows = session.connection().execute(_edge_query()[0])
+    for id_, up, down, via, description, valid_from, valid_to in cast(
+        "Iterable[tuple[int, str, str, str | None, str | None, datetime | None, datetime | None]]",
+        rows,
+    ):
+        start = BEGINNING_OF_TIME if valid_from is None else valid_from
+        yield LineageEdge(id_, up, down, via, description, start, valid_to)
 
 
 def upstream_of(session: Session, keys: Iterable[str] | None = None) -> dict[str, list[TimedEdge]]:

@@ -136,10 +136,10 @@ class Views:
     def _sync_graph(self, session: Session) -> LineageGraph:
         head = latest_seq(session)
         if self._graph is None or head - self._graph.applied_seq > REBUILD_AFTER:
-            from catalogue.services.edges import all_edges
+            from catalogue.services.edges import graph_edges
             from lineage import LineageGraph
 
-            self._graph = LineageGraph.build(graph_nodes(session), all_edges(session), head)
+            self._graph = LineageGraph.build(graph_nodes(session), graph_edges(session), head)
             # Rows read above may be newer than ``head``; replaying from head is harmless.
         while self._graph.applied_seq < head:
             batch = changes_after(session, self._graph.applied_seq, CATCH_UP_BATCH)

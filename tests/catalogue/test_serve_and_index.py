@@ -77,3 +77,32 @@ def test_a_worker_started_after_a_write_answers_with_it(demo_run: Runner, tmp_pa
     assert {tuple(map(tuple, a.json()["paths"])) for a in answers} == {
         (("late-source", "late-report"),)
     }
+
+
+def test_a_reload_with_hup_answers_with_changes_made_since_the_start(
+    demo_run: Runner, tmp_path: Path
+) -> None:
+    """`kill -HUP` on the master (a reload) replaces every worker with one forked
+    from the master's graph, which catches up from the change log first (#21):
+    lineage written by another process while it served is in every answer after."""
+    route = "/api/v1/assets/hup-source/paths/hup-report"
+    (tmp_path / "hup.json").write_text(
+        '[{"key": "hup-source", "kind": "dataset", "title": "Reloaded", "access": "open"},\n'
+        ' {"key": "hup-report", "kind": "report", "title": "Reloaded report", "access": "open",'
+        ' "upstream": ["hup-source"]}]\n'
+    )
+    with serving(demo_run.env, tmp_path) as server:
+        assert fetch(server.base + route).status == 404  # not written yet
+        first = server.worker_pids()
+        assert demo_run("apply", str(tmp_path / "hup.json")).exit_code == 0
+        os.kill(server.process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        while not (len(server.worker_pids()) == 2 and not server.worker_pids() & first):
+            assert time.monotonic() < deadline, server.stderr()
+            time.sleep(0.1)
+        answers = [fetch(server.base + route, timeout=30) for _ in range(8)]
+        log = server.stderr()
+    assert {a.status for a in answers} == {200}, log
+    assert {tuple(map(tuple, a.json()["paths"])) for a in answers} == {
+        (("hup-source", "hup-report"),)
+    }

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lineage import LineageGraph
+from lineage.compact import CompactStore
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 KINDS = ("dataset", "report", "source_system", "pipeline")
@@ -155,9 +156,12 @@ class ModelCatalogue:
                 graph.add_edge(e["upstream"], e["downstream"])
         return graph
 
-    def built(self) -> LineageGraph:
+    def built(self, store: CompactStore | None = None) -> LineageGraph:
         return LineageGraph.build(
-            reversed(list(self.assets.values())), reversed(list(self.edges.values())), len(self.log)
+            reversed(list(self.assets.values())),
+            reversed(list(self.edges.values())),
+            len(self.log),
+            store,
         )
 
 
