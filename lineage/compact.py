@@ -195,7 +195,7 @@ class CompactStore:
         keys = self._base.keys
         for node in range(len(keys)):
             yield keys[node]
-        yield from self._extra
+        yield from tuple(self._extra)
 
     def exists(self, key: str, when: datetime | None) -> bool:
         """True if ``key`` existed at ``when`` (always, for None or no ``created_at``)."""
@@ -237,7 +237,9 @@ class CompactStore:
             for position, via in self._gather_base(node, upstream, at):
                 self._note(found, base.keys[position], via)
         overlay = self._into if upstream else self._out_of
-        for record in overlay.get(key, {}).values():
+        # tuple(): a copy taken at once (C code, under the GIL), so another
+        # thread's catch-up adding to this key cannot break the walk midway
+        for record in tuple(overlay.get(key, {}).values()):
             if at is None:
                 if record.valid_to is not None:
                     continue
@@ -299,7 +301,7 @@ class CompactStore:
         for edge in range(len(base.rec_id)):
             if base.rec_id[edge] not in self._edges:
                 yield base.record(edge)
-        yield from self._edges.values()
+        yield from tuple(self._edges.values())
 
     def edges_at(self, when: datetime | None) -> list[EdgeRecord]:
         """The current edge records (None), or those valid at ``when`` between

@@ -146,3 +146,40 @@ def test_keys_and_snapshots_of_any_text_survive_the_packing() -> None:
     assert compact.upstream("大阪-feed", as_of="2024-02-01T09:00:00.000001Z")[0].via == ()
     assert compact.upstream("大阪-feed", as_of="2024-02-01T09:00:00Z") == []
     assert compact.export("graphml") == reference.export("graphml")
+
+
+def test_a_walk_is_not_broken_by_a_catch_up_in_another_thread() -> None:
+    """A web worker's threads share one graph: a request walking a key's edges
+    while another request's catch-up adds edges to that key must answer, not fail
+    with "dictionary changed size during iteration" (a 500 for the user)."""
+    import sys
+    import threading
+
+    from lineage.records import EdgeRecord
+
+    store = CompactStore()
+    store.put_asset({"key": "report", "created_at": START.isoformat()})
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def catch_up() -> None:
+        for i in range(20_000):
+            store.put_edge(EdgeRecord(i, f"source-{i}", "report", None, None, START, None))
+        done.set()
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as CPython allows
+    writer = threading.Thread(target=catch_up)
+    try:
+        writer.start()
+        while not done.is_set():
+            try:
+                list(store.neighbours("report", True, None))
+            except RuntimeError as error:
+                failures.append(error)
+                break
+    finally:
+        writer.join()
+        sys.setswitchinterval(switch)
+    assert not failures, failures
+    assert len(list(store.neighbours("report", True, None))) == 20_000
