@@ -24,7 +24,7 @@ from catalogue.config import Settings
 from catalogue.db import make_engine, make_session_factory
 from catalogue.errors import CatalogueError
 from catalogue.services.access import Principal, operator
-from catalogue.services.changes import Writer, writing
+from catalogue.services.changes import Writer, writing, written_entries
 from catalogue.services.context import Reader
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class Catalogue:
             yield writer
         if writer.pending and update_index:
             try:
-                self.views.catch_up_index()
+                self.views.catch_up_index(written_entries(writer))
             except Exception as error:  # noqa: BLE001 - see below
                 # The change is committed; the index is a view and the next
                 # search catches up. Whatever stopped it (a file problem, the

@@ -10,7 +10,7 @@ import click
 from catalogue.commands import Context, pass_context, progress_for, write_output
 from catalogue.errors import Invalid
 from catalogue.services.apply import Plan, execute_plan, plan_apply
-from catalogue.services.catalogue_file import FORMATS, read_catalogue_file
+from catalogue.services.catalogue_file import FORMATS, read_catalogue
 from catalogue.services.demo import load_demo
 from catalogue.services.exporting import export_text
 
@@ -87,8 +87,9 @@ def apply(obj: Context, files: tuple[Path, ...], dry_run: bool, replace: bool) -
     problems = []
     for path in files:
         try:
-            records.extend(read_catalogue_file(path))
-            terms.extend(glossary_files.read_term_records(path))
+            found = read_catalogue(path)
+            records.extend(found.assets)
+            terms.extend(found.terms)
         except Invalid as error:
             problems.extend(error.problems)
     if problems:

@@ -17,134 +17,49 @@ lists are ended (kept in the history), new ones added.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from catalogue import vocab
 from catalogue.errors import Invalid, Problem
 from catalogue.models import Asset, Edge
-from catalogue.schemas import ASSET_FIELDS, load_asset, suggest_field
+from catalogue.schemas import ASSET_FIELDS, load_asset
 from catalogue.services import assets as asset_service
 from catalogue.services import bulk
 from catalogue.services.access import Principal, can_read, can_write
+from catalogue.services.apply_edges import plan_edges
+from catalogue.services.apply_plan import (
+    KEPT_UNLESS_STATED,
+    AssetStep,
+    EdgeStep,
+    Plan,
+    Upstream,
+    lowers_protection,
+    parse_upstream,
+    states_only_what_is_stored,
+)
 from catalogue.services.catalogue_file import SourceRecord
 from catalogue.services.changes import Writer
 from catalogue.services.context import Reader
-from catalogue.services.edges import iso_record, upstream_of
-from catalogue.services.record_types import AssetRecord, TimedEdge
-from catalogue.services.records import Resolver, asset_record
+from catalogue.services.edges import iso_record
+from catalogue.services.record_stream import records_by_key
+from catalogue.services.record_types import AssetRecord
+from catalogue.services.records import Resolver
 from catalogue.services.source_systems import source_system_problems
-from lineage import LineageGraph
+
+__all__ = [
+    "AssetStep",
+    "EdgeStep",
+    "Plan",
+    "Upstream",
+    "execute_plan",
+    "lowers_protection",
+    "plan_apply",
+]
 
 Progress = Callable[[int], None]
 CHUNK = 500
-
-#: Fields that are only ever changed by a record that states them, even with
-#: ``replace``: an omission must never lower an asset's protection or revive it.
-KEPT_UNLESS_STATED = ("classification", "access", "personal_data", "special_category", "status")
-
-#: The order of protection of each protective field, lowest first.
-PROTECTION_ORDER: dict[str, tuple[Any, ...]] = {
-    "classification": vocab.CLASSIFICATIONS,
-    "access": vocab.ACCESS_LEVELS,
-    "personal_data": (False, True),
-    "special_category": (False, True),
-}
-
-
-def lowers_protection(name: str, old: Any, new: Any) -> bool:
-    """True when changing ``name`` from ``old`` to ``new`` lowers the asset's protection."""
-    order = PROTECTION_ORDER.get(name)
-    if order is None or old not in order or new not in order:
-        return False
-    return order.index(new) < order.index(old)
-
-
-@dataclass(frozen=True)
-class Upstream:
-    key: str
-    via: str | None = None
-    description: str | None = None
-
-
-@dataclass
-class AssetStep:
-    source: str
-    key: str
-    action: str  # create | update | unchanged
-    values: dict[str, Any]
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    upstream: list[Upstream] | None = None  # None: the record does not speak of lineage
-    data: dict[str, Any] = field(default_factory=dict)  # the record as read, for a new asset
-
-    @property
-    def lowered(self) -> dict[str, tuple[Any, Any]]:
-        """The changes that lower this asset's protective marking."""
-        return {n: c for n, c in self.changes.items() if lowers_protection(n, *c)}
-
-
-@dataclass
-class EdgeStep:
-    action: str  # add | end
-    upstream: str
-    downstream: str
-    source: str
-    via: str | None = None
-    description: str | None = None
-
-
-@dataclass
-class Plan:
-    assets: list[AssetStep] = field(default_factory=list)
-    edges: list[EdgeStep] = field(default_factory=list)
-    existing: dict[str, Asset] = field(default_factory=dict)
-    current_edges: dict[tuple[str, str], TimedEdge] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        out = {"create": 0, "update": 0, "unchanged": 0, "edges added": 0, "edges ended": 0}
-        for step in self.assets:
-            out[step.action] += 1
-        for edge in self.edges:
-            out["edges added" if edge.action == "add" else "edges ended"] += 1
-        return out
-
-    @property
-    def lowered(self) -> list[AssetStep]:
-        """The steps that lower an asset's protective marking (each stated in its record)."""
-        return [step for step in self.assets if step.lowered]
-
-    @property
-    def size(self) -> int:
-        return len(self.assets) + len(self.edges)
-
-
-def parse_upstream(value: Any, source: str, key: str) -> tuple[list[Upstream], list[Problem]]:
-    """Read an ``upstream`` list: keys, or ``{key, via, description}`` mappings."""
-    if not isinstance(value, list):
-        return [], [Problem("must be a list of asset keys", "upstream", key, source)]
-    refs, problems = [], []
-    for i, item in enumerate(value):
-        if isinstance(item, str):
-            refs.append(Upstream(item.strip()))
-        elif isinstance(item, dict) and isinstance(item.get("key"), str):
-            unknown = set(item) - {"key", "via", "description"}
-            for name in sorted(unknown):
-                message = suggest_field(name, ("key", "via", "description"))
-                problems.append(Problem(message, f"upstream.{i}.{name}", key, source))
-            refs.append(Upstream(item["key"], item.get("via"), item.get("description")))
-        else:
-            problems.append(
-                Problem(
-                    "each item must be a key or {key, via, description}",
-                    f"upstream.{i}",
-                    key,
-                    source,
-                )
-            )
-    return refs, problems
 
 
 def _existing(session: Session, keys: Sequence[str]) -> dict[str, Asset]:
@@ -156,7 +71,7 @@ def _existing(session: Session, keys: Sequence[str]) -> dict[str, Asset]:
 
 
 def _validate(
-    records: Iterable[SourceRecord], kinds: list[str]
+    records: Sequence[SourceRecord], kinds: list[str], stored: Stored, replace: bool
 ) -> tuple[list[AssetStep], list[Problem]]:
     steps: list[AssetStep] = []
     problems: list[Problem] = []
@@ -169,9 +84,16 @@ def _validate(
         if "upstream" in data:
             upstream, found = parse_upstream(data.pop("upstream"), record.source, key or "")
             problems.extend(found)
+        current = None if replace or key is None else stored.record(key)
+        # A record that states only what is stored changes nothing: no schema pass.
+        same = current is not None and states_only_what_is_stored(data, current, kinds)
+        whole = None if same else _load_whole(data, kinds, stored, replace)
         try:
             # Only what the record states; defaults are filled for new assets alone.
-            values = load_asset(data, kinds, partial=True)
+            if same or whole is not None:
+                values = whole or {"key": key}
+            else:
+                values = load_asset(data, kinds, partial=True)
         except Invalid as error:
             problems.extend(Problem(p.message, p.field, key, record.source) for p in error.problems)
             continue
@@ -184,10 +106,54 @@ def _validate(
             )
             continue
         seen[values["key"]] = record.source
-        steps.append(
-            AssetStep(record.source, values["key"], "create", values, upstream=upstream, data=data)
+        stated = {} if same else values
+        step = AssetStep(
+            record.source, values["key"], "create", stated, upstream=upstream, data=data
         )
+        step.whole = whole
+        steps.append(step)
     return steps, problems
+
+
+def _load_whole(
+    data: dict[str, Any], kinds: list[str], stored: Stored, replace: bool
+) -> dict[str, Any] | None:
+    """The record loaded whole, with defaults, if it will have to be (a new asset,
+    or any under ``replace``) and is valid: one marshmallow pass instead of a
+    partial one and then a whole one (#21). None otherwise; the partial load then
+    finds a record's problems exactly as it always did."""
+    raw_key = data.get("key")
+    if not isinstance(raw_key, str) or (not replace and stored.has(raw_key.strip())):
+        return None
+    try:
+        values = load_asset(data, kinds)
+    except Invalid:
+        return None
+    return values if replace or not stored.has(values["key"]) else None
+
+
+class Stored:
+    """The stored records of the assets a file names, by key, read as plain rows
+    in batches (reading mapped objects, each with its tags, people and columns,
+    was most of re-applying an unchanged register: #21)."""
+
+    def __init__(self, session: Session, keys: Iterable[str]) -> None:
+        self.session = session
+        self.read: set[str] = set()
+        self.found: dict[str, tuple[int, AssetRecord]] = {}
+        self.fetch(keys)
+
+    def fetch(self, keys: Iterable[str]) -> None:
+        wanted = set(keys) - self.read
+        self.found.update(records_by_key(self.session, wanted))
+        self.read |= wanted
+
+    def has(self, key: str) -> bool:
+        return key in self.found
+
+    def record(self, key: str) -> AssetRecord | None:
+        found = self.found.get(key)
+        return found[1] if found else None
 
 
 def _whole_record(
@@ -198,10 +164,13 @@ def _whole_record(
     and status stay as they are unless the record states them)."""
     if current is not None and not replace:
         return []
-    try:
-        values = load_asset(step.data, kinds)
-    except Invalid as error:
-        return [Problem(p.message, p.field, step.key, step.source) for p in error.problems]
+    if step.whole is not None:
+        values = step.whole
+    else:
+        try:
+            values = load_asset(step.data, kinds)
+        except Invalid as error:
+            return [Problem(p.message, p.field, step.key, step.source) for p in error.problems]
     if current is not None:
         # Fields with no default (owner, lawful basis…) are cleared, not kept.
         values = {name: values.get(name) for name in ASSET_FIELDS}
@@ -223,12 +192,14 @@ def plan_apply(
     each with its file, line, key and field."""
     session, principal = reader.session, reader.principal
     kinds = asset_service.known_kinds(session)
-    steps, problems = _validate(records, kinds)
+    records = list(records)
+    stored = Stored(session, _stated_keys(records))
+    steps, problems = _validate(records, kinds, stored, replace)
+    stored.fetch(s.key for s in steps)
     plan = Plan(assets=steps)
-    plan.existing = _existing(session, [s.key for s in steps])
+    plan.ids = {s.key: stored.found[s.key][0] for s in steps if stored.has(s.key)}
     for step in steps:
-        current = plan.existing.get(step.key)
-        record = asset_record(current) if current is not None else None
+        record = stored.record(step.key)
         found = _whole_record(step, kinds, record, replace)
         if found:
             problems.extend(found)
@@ -251,7 +222,8 @@ def plan_apply(
             if diff and record.get("status") == "retired" and diff.get("status") != "active":
                 message = asset_service.retired_message(step.key)
                 problems.append(Problem(message, "status", step.key, step.source))
-    problems.extend(_plan_edges(session, plan, reader.graph, principal))
+    plan.existing = _existing(session, [s.key for s in steps if s.action == "update"])
+    problems.extend(plan_edges(reader, plan))
     created = [s.key for s in steps if s.values.get("kind") == "source_system"]
     stated = [(s.key, s.values, s.source) for s in steps]
     problems.extend(source_system_problems(reader, stated, created))
@@ -259,6 +231,12 @@ def plan_apply(
         noun = "problem" if len(problems) == 1 else "problems"
         raise Invalid(f"nothing was applied: {len(problems)} {noun} found", problems)
     return plan
+
+
+def _stated_keys(records: Iterable[SourceRecord]) -> list[str]:
+    """The keys the records state, as a valid one will be read (blanks trimmed)."""
+    keys = (r.data.get("key") for r in records if isinstance(r.data, dict))
+    return [k.strip() for k in keys if isinstance(k, str)]
 
 
 def _may_apply(principal: Principal, record: AssetRecord | None, values: dict[str, Any]) -> bool:
@@ -270,86 +248,6 @@ def _may_apply(principal: Principal, record: AssetRecord | None, values: dict[st
         and can_write(principal, record)
         and (can_write(principal, merged))
     )
-
-
-def _plan_edges(
-    session: Session, plan: Plan, graph: LineageGraph, principal: Principal
-) -> list[Problem]:
-    """Add to ``plan`` the lineage changes its records declare (``upstream:``), in
-    three steps: which keys a record may name, what differs from the edges now,
-    and which new edges would close a cycle. Returns what is wrong."""
-    declared = [s for s in plan.assets if s.upstream is not None]
-    known = _nameable_keys(session, plan, declared, principal)
-    current = upstream_of(session, [s.key for s in declared if s.key in plan.existing])
-    problems: list[Problem] = []
-    adds: list[EdgeStep] = []
-    for step in declared:
-        problems += _unknown_keys(step, known)
-        adds += _edge_changes(plan, step, current.get(step.key, []))
-    problems += _keep_acyclic(plan, graph, adds)
-    return problems
-
-
-def _nameable_keys(
-    session: Session, plan: Plan, declared: list[AssetStep], principal: Principal
-) -> set[str]:
-    """Keys an ``upstream`` or ``via`` may name: the files' own, those already in the
-    catalogue that the plan updates, and others the applier may see."""
-    wanted = {r.key for s in declared for r in s.upstream or []}
-    wanted |= {r.via for s in declared for r in s.upstream or [] if r.via}
-    in_files = {s.key for s in plan.assets}
-    others = _existing(session, sorted(wanted - in_files))
-    visible = {k for k, a in others.items() if can_read(principal, asset_record(a))}
-    return in_files | set(plan.existing) | visible
-
-
-def _unknown_keys(step: AssetStep, known: set[str]) -> list[Problem]:
-    problems = []
-    for ref in step.upstream or []:
-        for name, key in (("upstream", ref.key), ("via", ref.via)):
-            if key and key not in known:
-                message = f"no asset with key {key!r} in the catalogue or in these files"
-                problems.append(Problem(message, name, step.key, step.source))
-    return problems
-
-
-def _edge_changes(plan: Plan, step: AssetStep, current: list[TimedEdge]) -> list[EdgeStep]:
-    """Record in ``plan`` the edges into ``step`` to end (gone, or changed) and
-    return those to add (new, or changed: a changed edge is ended and added again)."""
-    have = {e["upstream"]: e for e in current}
-    want = {r.key: r for r in step.upstream or []}
-    adds = []
-    for ref in want.values():
-        edge = have.get(ref.key)
-        same = edge is not None and (edge["via"], edge["description"]) == (
-            ref.via,
-            ref.description,
-        )
-        if edge is not None and not same:
-            plan.edges.append(EdgeStep("end", ref.key, step.key, step.source))
-        if not same:
-            adds.append(EdgeStep("add", ref.key, step.key, step.source, ref.via, ref.description))
-    for up_key, edge in have.items():
-        plan.current_edges[(up_key, step.key)] = edge
-        if up_key not in want:
-            plan.edges.append(EdgeStep("end", up_key, step.key, step.source))
-    return adds
-
-
-def _keep_acyclic(plan: Plan, graph: LineageGraph, adds: list[EdgeStep]) -> list[Problem]:
-    """Add to ``plan`` the new edges that close no cycle (after the plan's ends);
-    each one that would is a problem naming the cycle."""
-    ended = [(e.upstream, e.downstream) for e in plan.edges]
-    refused = dict(graph.refused_edges([(e.upstream, e.downstream) for e in adds], ended))
-    problems = []
-    for edge in adds:
-        cycle = refused.get((edge.upstream, edge.downstream))
-        if cycle:
-            message = "this lineage would create a cycle: " + " → ".join(cycle)
-            problems.append(Problem(message, "upstream", edge.downstream, edge.source))
-        else:
-            plan.edges.append(edge)
-    return problems
 
 
 def execute_plan(writer: Writer, plan: Plan, progress: Progress | None = None) -> None:
@@ -377,6 +275,7 @@ def _write_assets(writer: Writer, plan: Plan, progress: Progress | None) -> dict
         if progress:
             progress(1)
     writer.session.flush()
+    ids.update(plan.ids)
     ids.update({key: asset.id for key, asset in plan.existing.items()})
     missing = sorted({k for e in plan.edges for k in (e.upstream, e.via) if k} - set(ids))
     ids.update({key: a.id for key, a in _existing(writer.session, missing).items()})

@@ -161,6 +161,24 @@ def change_entry(row: ChangeLog) -> ChangeEntry:
     }
 
 
+def written_entries(writer: Writer) -> list[ChangeEntry]:
+    """The change_log rows a committed write transaction added, as the views
+    receive them (the same as ``change_entry`` of each row read back: the rows
+    were stored as JSON, so they hold only JSON's types)."""
+    return [
+        {
+            "seq": row["seq"],
+            "action": row["action"],
+            "key": row["asset_key"],
+            "actor": row["actor"],
+            "time": row["at"].isoformat(),
+            "before": row["before"],
+            "after": row["after"],
+        }
+        for row in writer.pending
+    ]
+
+
 def latest_seq(session: Session) -> int:
     """The newest committed sequence number (one indexed read)."""
     return session.scalar(select(LogHead.seq).where(LogHead.id == 1)) or 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -27,41 +26,6 @@ from catalogue.services.publishing import slug as slug_of
 
 #: The fields of a term as a file holds it (bookkeeping left out).
 FILE_FIELDS = glossary.FIELDS
-
-
-def read_term_records(path: Path) -> list[SourceRecord]:
-    """The ``terms:`` records of a YAML catalogue file, each with its line; none
-    for other files or a file without the section. Raises Invalid naming the
-    file and line when the section is not a list of mappings."""
-    if path.suffix.lower() not in (".yaml", ".yml"):
-        return []
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(path.read_text(encoding="utf-8-sig"))
-    try:
-        root = loader.get_single_node()
-        if not isinstance(root, yaml.MappingNode):
-            return []
-        section = next((v for k, v in root.value if k.value == "terms"), None)
-        if section is None:
-            return []
-        if not isinstance(section, yaml.SequenceNode):
-            where = f"{path}:{section.start_mark.line + 1}"
-            raise Invalid(
-                f"{where}: terms must be a list of glossary term records",
-                [Problem("must be a list of term records", "terms", source=where)],
-            )
-        records = []
-        for node in section.value:
-            where = f"{path}:{node.start_mark.line + 1}"
-            data = loader.construct_object(node, True)
-            if not isinstance(data, dict):
-                raise Invalid(
-                    f"{where}: a term must be a mapping of field names to values",
-                    [Problem("not a mapping of fields", source=where)],
-                )
-            records.append(SourceRecord(where, data))
-        return records
-    finally:
-        loader.dispose()
 
 
 def refused(problems: list[Problem]) -> Invalid:

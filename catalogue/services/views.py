@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -191,8 +191,12 @@ class Views:
             self._index = SearchIndex(self.index_dir, synonyms=self.synonyms, **procs)
         return self._index
 
-    def catch_up_index(self) -> bool:
+    def catch_up_index(self, written: Sequence[ChangeEntry] = ()) -> bool:
         """Apply what the index lacks; False if another writer held the lock.
+        ``written``: the entries this process just committed, in order. If the
+        index had everything before them, they are applied as they are, with one
+        index writer and one commit, instead of read back from the change log or
+        (thousands of them) rebuilding the whole index from the database (#21).
         Raises IndexUnreadable if the index's files are damaged."""
         with self._index_lock:
             index = self._opened_index()
@@ -200,6 +204,10 @@ class Views:
             head = latest_seq(session)
             self._follow_glossary(session, index, head)
             applied = index.applied_seq()
+            if written and applied == written[0]["seq"] - 1:
+                if not index.apply(written):
+                    return False
+                applied = index.applied_seq()
             if applied >= head:
                 return True
             if applied == 0 or head - applied > REBUILD_AFTER:
