@@ -21,7 +21,7 @@ from catalogue.services.access import (
 from catalogue.services.changes import Writer, change_entry
 from catalogue.services.context import Reader
 from catalogue.services.record_types import AssetRecord, ChangeEntry
-from catalogue.services.records import Resolver, asset_record, fill_asset, read_record
+from catalogue.services.records import Resolver, asset_record, fill_asset, read_shown
 from catalogue.services.source_systems import check_source_system
 
 # What a change compares; version and timestamps follow from a change, they are not one.
@@ -47,12 +47,17 @@ def get_asset(session: Session, key: str) -> Asset:
 
 def get(reader: Reader, key: str) -> AssetRecord:
     """The record of ``key`` if ``principal`` may see it; NotFound otherwise."""
-    session, principal = reader.session, reader.principal
-    record = read_record(session, key)
-    if record is None:
+    return get_shown(reader, key, None)[0]
+
+
+def get_shown(reader: Reader, key: str, shown: int | None) -> tuple[AssetRecord, int]:
+    """As ``get``, with only the first ``shown`` columns (all if None) and how
+    many the asset has in all: what an asset page shows (#21)."""
+    found = read_shown(reader.session, key, shown)
+    if found is None:
         raise NotFound(f"no asset with key {key!r}")
-    require_read(principal, record, key)
-    return record
+    require_read(reader.principal, found[0], key)
+    return found
 
 
 def as_record_values(values: Mapping[str, Any]) -> dict[str, Any]:

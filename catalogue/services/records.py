@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, lazyload
 
@@ -68,21 +68,42 @@ def asset_record(asset: Asset, columns: Sequence[Any] | None = None) -> AssetRec
 def read_record(session: Session, key: str) -> AssetRecord | None:
     """The record of the asset ``key`` (None if there is none), its columns read
     as plain rows: mapping a wide dataset's 1,000 columns to objects cost more
-    than the rest of its page (issue #21). The asset itself is mapped as usual,
-    its columns left unloaded until someone touches them."""
+    than the rest of its page (issue #21)."""
+    found = read_shown(session, key, None)
+    return None if found is None else found[0]
+
+
+def read_shown(session: Session, key: str, shown: int | None) -> tuple[AssetRecord, int] | None:
+    """The record of the asset ``key`` with only its first ``shown`` columns (all
+    of them if None), and how many columns it has in all; None if there is no
+    such asset. An asset page shows the first 200 of a wide dataset's columns:
+    reading the other 800 cost it time for nothing (#21). The asset itself is
+    mapped as usual, its columns left unloaded until someone touches them."""
     asset = session.scalar(select(Asset).where(Asset.key == key).options(lazyload(Asset.columns)))
     if asset is None:
         return None
-    return asset_record(asset, column_rows(session, asset.id))
+    columns = column_rows(session, asset.id, shown)
+    total = len(columns)
+    if shown is not None and total >= shown:
+        table = AssetColumn.__table__
+        total = (
+            session.scalar(
+                select(func.count()).select_from(table).where(table.c.asset_id == asset.id)
+            )
+            or 0
+        )
+    return asset_record(asset, columns), total
 
 
-def column_rows(session: Session, asset_id: int) -> Sequence[Row[Any]]:
-    """The columns of one asset in order, as rows (name, type, description, personal)."""
+def column_rows(session: Session, asset_id: int, limit: int | None = None) -> Sequence[Row[Any]]:
+    """The columns of one asset in order, as rows (name, type, description,
+    personal): the first ``limit`` of them, or all if None."""
     table = AssetColumn.__table__
     return session.execute(
         select(table.c.name, table.c.type, table.c.description, table.c.personal)
         .where(table.c.asset_id == asset_id)
         .order_by(table.c.position, table.c.id)
+        .limit(limit)
     ).all()
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from catalogue.models import Asset, Edge, LineageRun
@@ -60,21 +60,24 @@ def last_finished(session: Session, job: str) -> LineageRun | None:
 
 def failing_runs(session: Session) -> list[LineageRun]:
     """The latest finished run of each job whose latest finished run failed."""
-    latest = (
-        select(LineageRun.job_key, func.max(LineageRun.state_at).label("at"))
-        .where(LineageRun.state.in_(FINISHED))
-        .group_by(LineageRun.job_key)
-        .subquery()
+    return list(session.scalars(_FAILING))
+
+
+# Built once, not per call: every asset page asks this twice (#21).
+_LATEST = (
+    select(LineageRun.job_key, func.max(LineageRun.state_at).label("at"))
+    .where(LineageRun.state.in_(FINISHED))
+    .group_by(LineageRun.job_key)
+    .subquery()
+)
+_FAILING = (
+    select(LineageRun)
+    .join(
+        _LATEST, and_(LineageRun.job_key == _LATEST.c.job_key, LineageRun.state_at == _LATEST.c.at)
     )
-    query = (
-        select(LineageRun)
-        .join(
-            latest, and_(LineageRun.job_key == latest.c.job_key, LineageRun.state_at == latest.c.at)
-        )  # fmt: skip
-        .where(LineageRun.state.in_(FAILED))
-        .order_by(LineageRun.job_key)
-    )
-    return list(session.scalars(query))
+    .where(LineageRun.state.in_(FAILED))
+    .order_by(LineageRun.job_key)
+)
 
 
 def outputs_of(run: LineageRun, graph: LineageGraph) -> list[str]:
@@ -165,15 +168,19 @@ def run_history(session: Session, job: str, limit: int = 10) -> list[RunRecord]:
 def writers_of(session: Session, key: str) -> list[str]:
     """The pipelines that have ever fed ``key``, ended feeds included: a job that
     no longer writes a dataset may still have written it last."""
-    upstream, downstream = aliased(Asset), aliased(Asset)
-    query = (
-        select(upstream.key)
-        .join(Edge, Edge.upstream_id == upstream.id)
-        .join(downstream, Edge.downstream_id == downstream.id)
-        .where(downstream.key == key, upstream.kind == "pipeline")
-        .distinct()
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_WRITERS, {"key": key}))
+
+
+# Built once: an aliased Asset set up afresh for every asset page cost it more
+# than the query itself (#21).
+_UPSTREAM, _DOWNSTREAM = aliased(Asset), aliased(Asset)
+_WRITERS = (
+    select(_UPSTREAM.key)
+    .join(Edge, Edge.upstream_id == _UPSTREAM.id)
+    .join(_DOWNSTREAM, Edge.downstream_id == _DOWNSTREAM.id)
+    .where(_DOWNSTREAM.key == bindparam("key"), _UPSTREAM.kind == "pipeline")
+    .distinct()
+)
 
 
 def last_successful_write(

@@ -161,7 +161,8 @@ def asset(key: str) -> str:
     """Every field of one asset, its neighbours, inherited sensitivity and recent history."""
     principal = current_principal()
     with reading() as reader:
-        record = assets.get(reader, key)
+        all_columns = request.args.get("columns") == "all"
+        record, column_count = assets.get_shown(reader, key, None if all_columns else COLUMNS_SHOWN)
         sight = lineage.Sight(reader)
         graph = sight.graph
         upstream = lineage.neighbours(reader, key, "upstream", depth=1)
@@ -174,10 +175,10 @@ def asset(key: str) -> str:
         column_lineage = by_column(column_links(reader.session, key, sight.visible))
         terms = glossary.terms_for_asset(reader, key)
     source_system = record.get("source_system")
-    all_columns = request.args.get("columns") == "all"
     return render_template(
         "web/asset.html",
-        columns=record["columns"] if all_columns else record["columns"][:COLUMNS_SHOWN],
+        columns=record["columns"],
+        column_count=column_count,
         record=lineage.shown_record(record, sight),
         hidden_source_system=bool(source_system)
         and not lineage.shown_record(record, sight)["source_system"],
@@ -186,7 +187,7 @@ def asset(key: str) -> str:
         inherited=inherited,
         hidden_upstream=traced.hidden_upstream,
         titles={k: graph.node(k).get("title") for i in inherited for k in i["path"] if k},
-        history=presented_history(changes, sight)[:RECENT_CHANGES],
+        history=presented_history(changes[-RECENT_CHANGES:], sight),
         more_history=max(0, len(changes) - RECENT_CHANGES),
         can_edit=can_write(principal, record),
         review=review_state(record, principal),

@@ -121,6 +121,23 @@ def test_the_api_gives_every_column_in_order(pages: Pages) -> None:
     assert [c["personal"] for c in record["columns"]] == [i % 40 == 0 for i in range(WIDTH)]
 
 
+def test_the_page_reads_only_the_columns_it_shows_and_counts_the_rest(demo_app: Flask) -> None:
+    """The page's record holds the first COLUMNS_SHOWN columns, read with a LIMIT,
+    and the number the dataset has in all; asked for all, every column (#21)."""
+    catalogue = demo_app.extensions["catalogue"]
+    with catalogue.reading(ADMIN) as reader:
+        whole = assets.get(reader, WIDE)
+        first, total = assets.get_shown(reader, WIDE, COLUMNS_SHOWN)
+        every, every_total = assets.get_shown(reader, WIDE, None)
+        exact, exact_total = assets.get_shown(reader, WIDE, WIDTH)
+        small, small_total = assets.get_shown(reader, "rent-arrears-weekly", COLUMNS_SHOWN)
+    assert first["columns"] == whole["columns"][:COLUMNS_SHOWN] and total == WIDTH
+    assert {**first, "columns": whole["columns"]} == whole
+    assert every == whole and every_total == WIDTH
+    assert exact == whole and exact_total == WIDTH
+    assert small_total == len(small["columns"]) > 0
+
+
 # -- in a browser: both forms of the page are accessible at a desktop's and a phone's width
 @pytest.fixture(scope="module")
 def live_server(
