@@ -345,6 +345,14 @@ class LineageGraph:
         """
         return self._inherited(key, parse_time(as_of), self._attrs_lookup(attrs))
 
+    def inherited_along(
+        self, key: str, hops: Iterable[Hop], attrs: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> list[Inheritance]:
+        """``inherited`` read along ``hops``, the full upstream trace of ``key``
+        already walked (``upstream(key, as_of=…)``, in its order): the same answer
+        without walking the graph again. ``attrs`` as for ``inherited``."""
+        return sensitivity.trace_inheritance(key, hops, self._attrs_lookup(attrs))
+
     def _inherited(
         self,
         key: str,

@@ -16,7 +16,8 @@ from catalogue import vocab
 from catalogue.errors import Forbidden, Invalid, NotFound, Problem
 from catalogue.services import run_health
 from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, can_read
-from catalogue.services.as_of import changed_since, records_as_of
+from catalogue.services.as_of import records_as_of as records_as_of  # for the Marquez API
+from catalogue.services.as_of import records_then
 from catalogue.services.context import Reader
 from catalogue.services.record_types import (
     AssetRecord,
@@ -26,7 +27,7 @@ from catalogue.services.record_types import (
     StaleFeed,
     TraceRow,
 )
-from lineage import Hop, Inheritance
+from lineage import Hop, Inheritance, LineageGraph
 
 FLAG_WORDS = {
     "personal_data": "personal data",
@@ -99,10 +100,16 @@ class Sight:
         self.graph = reader.graph
         self.principal = reader.principal
         self._seen: dict[str, bool] = {}
+        #: Current snapshots read to decide what the caller sees, for reuse.
+        self.nodes: dict[str, dict[str, Any]] = {}
 
     def visible(self, key: str) -> bool:
         if key not in self._seen:
-            self._seen[key] = self.graph.has(key) and can_read(self.principal, self.graph.node(key))
+            if self.principal.sees_everything:  # no record to read to know that
+                self._seen[key] = self.graph.has(key)
+            else:
+                node = self.nodes[key] = current_node(self.graph, key) or {}
+                self._seen[key] = bool(node) and can_read(self.principal, node)
         return self._seen[key]
 
     def require(self, key: str) -> None:
@@ -181,7 +188,7 @@ def hop_rows(
             rows.append(placeholder_row(hop, sight))
             continue
         a = attrs.get(hop.key) or {}
-        row = {name: a.get(name) for name in TRACE_COLUMNS}
+        row = dict(zip(TRACE_COLUMNS, map(a.get, TRACE_COLUMNS), strict=True))
         row.update(
             hops=hop.hops,
             key=hop.key,
@@ -201,6 +208,14 @@ def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
     return f"{names[0]} contains {FLAG_WORDS[inheritance.flag]} via {via}"
 
 
+def current_node(graph: LineageGraph, key: str) -> dict[str, Any] | None:
+    """A copy of the asset's snapshot now, or None for a key that is no asset."""
+    try:
+        return graph.node(key)
+    except KeyError:
+        return None
+
+
 def attrs_for(
     reader: Reader, keys: Iterable[str], as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
@@ -209,13 +224,34 @@ def attrs_for(
     An asset with no change recorded since ``as_of`` stood then as it stands now,
     so only the records of assets changed since are read from the change log
     (decoding every record of a long trace was most of an as-of trace's time)."""
+    return attrs_then(reader, None, keys, as_of)[0]
+
+
+def attrs_then(
+    reader: Reader,
+    subject: str | None,
+    keys: Iterable[str],
+    as_of: datetime | None,
+    nodes: Mapping[str, dict[str, Any]] | None = None,
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """As ``attrs_for``, with ``subject`` (if given) shown whole: its full record
+    as it stood at ``as_of``, if it had one. Also says whether it had one (always
+    True now). One read of the change log for all of it (#21). ``nodes``: current
+    snapshots already read (``Sight.nodes``), not read again."""
     keys = list(keys)
-    graph, session = reader.graph, reader.session
-    current = {k: graph.node(k) for k in keys if graph.has(k)}
-    if as_of is None:
-        return current
-    past = records_as_of(session, sorted(changed_since(session, keys, as_of)), as_of)
-    return {k: past.get(k, current.get(k, {})) for k in keys}
+    then = records_then(reader.session, keys, as_of, subject) if as_of is not None else {}
+    graph, nodes = reader.graph, nodes or {}
+    found: dict[str, dict[str, Any]] = {}
+    for k in keys:
+        if k in then:
+            found[k] = then[k]
+            continue
+        node = nodes[k] if k in nodes else current_node(graph, k)
+        if node:
+            found[k] = node
+        elif as_of is not None:
+            found[k] = {}  # no asset now: nothing known of it then either
+    return found, as_of is None or subject in then
 
 
 def sight_name(sight: Sight) -> Callable[[str], str]:
@@ -234,12 +270,10 @@ def trace(
     sight.require(key)
     graph = sight.graph
     hops = graph.upstream(key, as_of=as_of)
-    attrs = attrs_for(reader, [key, *(h.key for h in hops)], as_of)
     # The subject is shown whole: its full record as it stood then, if it had one.
-    then = records_as_of(reader.session, [key], as_of) if as_of is not None else {}
-    if key in then:
-        attrs[key] = then[key]
-    inherited = graph.inherited(key, as_of=as_of, attrs=attrs if as_of else None)
+    attrs, existed = attrs_then(reader, key, [key, *(h.key for h in hops)], as_of, sight.nodes)
+    # What it inherits is read along the trace just walked, not a second walk.
+    inherited = graph.inherited_along(key, hops, attrs=attrs if as_of else None)
     titles = {
         k: (v.get("title") or k) if sight.visible(k) else HIDDEN_ASSET for k, v in attrs.items()
     }
@@ -247,7 +281,7 @@ def trace(
     # inherited from one the caller may not see is not theirs to learn.
     shown = [i for i in inherited if sight.visible(i.source)]
     result = Trace(key=key, as_of=as_of, subject=dict(attrs.get(key) or {}))
-    if as_of is not None and not then:
+    if not existed:
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     # Run health is today's: a trace as of a past date does not show it.

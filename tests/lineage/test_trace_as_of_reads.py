@@ -1,7 +1,9 @@
 """The auditor's trace as of a past date reads from the change log only the
-records of assets changed since that date (#21): its answers must be those of
-reading every hop's record, for every asset of the demo borough, at moments
-throughout its history, for someone who sees everything and for staff who do not."""
+records of assets changed since that date, and the subject's, in one read (#21):
+its answers must be those of reading every hop's record and then the subject's,
+and of walking the graph again for what the subject inherits, for every asset
+of the demo borough, at moments throughout its history, for someone who sees
+everything and for staff who do not."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from catalogue.models import ChangeLog
+from catalogue.services import as_of as change_log
 from catalogue.services import lineage
 from catalogue.services.access import Principal, operator
 from catalogue.services.context import Reader
@@ -24,16 +27,21 @@ PEOPLE = (operator("test-admin"), Principal("Pat Viewer", "viewer", "Housing"))
 
 
 def every_record_read(
-    reader: Reader, keys: Any, as_of: datetime | None
-) -> dict[str, dict[str, Any]]:
-    """Node attributes as the trace read them before #21: every key's record."""
+    reader: Reader, subject: str | None, keys: Any, as_of: datetime | None, nodes: Any = None
+) -> tuple[dict[str, dict[str, Any]], bool]:
+    """Node attributes as the trace read them before #21: every key's record,
+    then the subject's record again (and every snapshot now read afresh)."""
     keys = list(keys)
     graph = reader.graph
     current = {k: graph.node(k) for k in keys if graph.has(k)}
     if as_of is None:
-        return current
-    past = lineage.records_as_of(reader.session, keys, as_of)
-    return {k: past.get(k, current.get(k, {})) for k in keys}
+        return current, True
+    past = change_log.records_as_of(reader.session, keys, as_of)
+    attrs = {k: past.get(k, current.get(k, {})) for k in keys}
+    then = change_log.records_as_of(reader.session, [subject], as_of) if subject else {}
+    if subject in then:
+        attrs[subject] = then[subject]
+    return attrs, subject in then
 
 
 def moments(session: Any) -> list[datetime]:
@@ -57,8 +65,9 @@ def test_trace_as_of_answers_as_when_every_record_was_read(
             Reader(session=session, principal=who, views_of=lambda: demo_catalogue.views)
             for who in PEOPLE
         ]
-        for as_of in when:
-            changed += len(lineage.changed_since(session, graph.asset_keys(), as_of))
+        for as_of in [*when, None]:  # None: the trace now, its inheritance read along it
+            if as_of is not None:
+                changed += len(change_log.changed_since(session, graph.asset_keys(), as_of))
             for key in graph.asset_keys():
                 for reader in readers:
                     who = reader.principal
@@ -66,7 +75,15 @@ def test_trace_as_of_answers_as_when_every_record_was_read(
                         continue
                     now = lineage.trace(reader, key, as_of=as_of).as_dict()
                     with monkeypatch.context() as patch:
-                        patch.setattr(lineage, "attrs_for", every_record_read)
+                        patch.setattr(lineage, "attrs_then", every_record_read)
+                        # What it inherits, as found before #21: by a second walk.
+                        patch.setattr(
+                            type(graph),
+                            "inherited_along",
+                            lambda g, k, hops, attrs=None, at=as_of: g.inherited(
+                                k, as_of=at, attrs=attrs
+                            ),
+                        )
                         before = lineage.trace(reader, key, as_of=as_of).as_dict()
                     assert now == before, (key, who.role, as_of)
                     compared += 1
