@@ -107,9 +107,19 @@ def test_apply_killed_at_random_moments_is_all_or_nothing(
     mid_write = 0
     # Early and later in the write, and once while still reading and planning. The
     # window was measured on a first (cold) run; later runs write faster on a quiet
-    # machine, so the kills fall in its first 60 %.
+    # machine, so the kills fall in its first 60 %. Each attempt applies to an empty
+    # catalogue of its own, as the measured run did: after a kill that came once the
+    # write had committed, the next apply would find every asset unchanged and
+    # finish before any kill (a re-apply writes nothing and takes a fraction of it).
     moments = [("writing", 0.05, 0.3), ("reading", 0.0, 0.0), ("writing", 0.3, 0.6)]
     for attempt, (phase, low, high) in enumerate(moments):
+        run = Runner(
+            {
+                **run.env,
+                "CATALOGUE_DATABASE_URL": make_database(),
+                "CATALOGUE_INDEX_DIR": str(tmp_path / f"index-{attempt}"),
+            }
+        )
         before = counts(run)
         process = catalogue_process(run.env, "apply", str(path))
         if phase == "writing":
