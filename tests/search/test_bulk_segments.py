@@ -127,17 +127,23 @@ def keyed_contents(index: SearchIndex) -> dict[str, Any]:
     """What an index finds, by asset key rather than document number (segments
     may hold the documents in any order)."""
     with index._lock:
-        reader = index._fresh_searcher().reader()
-        keys = {d: f["record"]["key"] for d, f in reader.iter_docs()}
-        terms = {}
-        for field, term in reader.all_terms():
-            matcher = reader.postings(field, term)
-            postings = set()
-            while matcher.is_active():
-                postings.add((keys[matcher.id()], matcher.weight(), matcher.value()))
-                matcher.next()
-            terms[(field, term)] = postings
+        terms = keyed_terms(index._fresh_searcher().reader())
         return {"terms": terms, "documents": index.documents()}
+
+
+def keyed_terms(reader: Any) -> dict[tuple[str, Any], set[tuple[str, float, Any]]]:
+    """Every (field, term) of a Whoosh reader with its postings as (asset key,
+    weight, value)."""
+    keys = {d: f["record"]["key"] for d, f in reader.iter_docs()}
+    terms = {}
+    for field, term in reader.all_terms():
+        matcher = reader.postings(field, term)
+        postings = set()
+        while matcher.is_active():
+            postings.add((keys[matcher.id()], matcher.weight(), matcher.value()))
+            matcher.next()
+        terms[(field, term)] = postings
+    return terms
 
 
 @pytest.fixture
@@ -158,16 +164,7 @@ def test_a_parallel_bulk_rebuild_finds_what_one_whoosh_writer_does(tmp_path: Pat
         assert len(list(reader.leaf_readers())) == 8
     ix = whoosh_written(tmp_path / "plain", records)
     with ix.searcher() as searcher:
-        reader = searcher.reader()
-        keys = {d: f["record"]["key"] for d, f in reader.iter_docs()}
-        expected = {}
-        for field, term in reader.all_terms():
-            matcher = reader.postings(field, term)
-            postings = set()
-            while matcher.is_active():
-                postings.add((keys[matcher.id()], matcher.weight(), matcher.value()))
-                matcher.next()
-            expected[(field, term)] = postings
+        expected = keyed_terms(searcher.reader())
     assert found["terms"] == expected
     assert found["documents"] == {r["key"]: document_for(r) for r in records}
 
