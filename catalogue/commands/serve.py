@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import click
@@ -81,32 +82,34 @@ def share_before_fork(app: Any) -> None:
     A master that cannot (the database is down) forks anyway: each worker loads
     its own graph and index when the database is back."""
     cat = app.extensions["catalogue"]
-    started = time.perf_counter()
     try:
-        cat.views.graph()
-    except Exception as error:  # noqa: BLE001 - the workers load it themselves later
-        log.warning(
-            "lineage graph not loaded before starting workers: %s",
-            error,
-            extra={"error_type": type(error).__name__},
+        _share("lineage graph not loaded", "lineage graph ready to share", cat.views.graph)
+        _share(
+            "search index not warmed",
+            "search index warmed to share",
+            lambda: cat.views.index().warm(),
         )
-    else:
-        log.debug("lineage graph ready to share in %.1f s", time.perf_counter() - started)
-    started = time.perf_counter()
-    try:
-        cat.views.index().warm()
-    except Exception as error:  # noqa: BLE001 - each worker opens its own index anyway
-        log.warning(
-            "search index not warmed before starting workers: %s",
-            error,
-            extra={"error_type": type(error).__name__},
-        )
-    else:
-        log.debug("search index warmed to share in %.1f s", time.perf_counter() - started)
     finally:
         cat.engine.dispose()
         gc.collect()
         gc.freeze()
+
+
+def _share(failed: str, done: str, work: Callable[[], object]) -> None:
+    """Do ``work`` in the master for the workers to share; if it fails, say so
+    and go on: each worker loads or opens its own later."""
+    started = time.perf_counter()
+    try:
+        work()
+    except Exception as error:  # noqa: BLE001 - the workers do it themselves later
+        log.warning(
+            "%s before starting workers: %s",
+            failed,
+            error,
+            extra={"error_type": type(error).__name__},
+        )
+    else:
+        log.debug("%s in %.1f s", done, time.perf_counter() - started)
 
 
 def warm_up(app: Any) -> None:
