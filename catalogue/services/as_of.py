@@ -39,26 +39,6 @@ def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dic
     return found
 
 
-def changed_since(session: Session, keys: Iterable[str], as_of: datetime) -> set[str]:
-    """Which of ``keys`` have an asset change recorded after ``as_of`` (an indexed
-    read of keys alone: no record is decoded)."""
-    keys = list(keys)
-    found: set[str] = set()
-    for start in range(0, len(keys), KEYS_PER_QUERY):
-        found.update(
-            session.scalars(
-                select(ChangeLog.asset_key)
-                .where(
-                    ChangeLog.asset_key.in_(keys[start : start + KEYS_PER_QUERY]),
-                    ChangeLog.at > as_of,
-                    ChangeLog.action.like("asset.%"),
-                )
-                .distinct()
-            )
-        )
-    return found
-
-
 def _then_statement() -> Select[tuple[str, Any]]:
     """The read of ``records_then``, built once (parameters: keys, as_of, subject)."""
     log = cast("Table", ChangeLog.__table__)
@@ -97,8 +77,8 @@ def records_then(
     An asset unchanged since ``as_of`` stood then as it stands now, so only the
     changed ones need their record; a key absent from the answer had none by
     then (or, but for ``subject``, has not changed since). Only each key's latest
-    record by ``as_of`` is decoded. The same answers as ``records_as_of`` over
-    ``changed_since`` and the subject, which took three reads.
+    record by ``as_of`` is decoded. The same answers as ``records_as_of`` of the
+    keys changed since and of the subject, which took three reads.
     """
     keys = list(dict.fromkeys([*keys, *([subject] if subject is not None else [])]))
     found: dict[str, dict] = {}
