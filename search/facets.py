@@ -11,18 +11,20 @@ facets (tags, owners) count the documents of small result sets directly.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from array import array
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
 
 from whoosh.reading import IndexReader
 
-from search.bitmaps import first_in_order, from_ids, to_ids
+from search.bitmaps import first_ranked, from_ids, to_ids
 from search.model import FACET_FIELDS, Visibility
 from search.schema import FIELD_SEP, META_FIELDS, MULTI_FIELDS, VALUE_SEP
 
 _MULTI = [META_FIELDS.index(name) for name in MULTI_FIELDS]
+_TITLE_TERMS = META_FIELDS.index("title_terms")
 _UNIQUE = ("title_sort", "title_terms", "key", "title", "created", "modified")
 #: Fields with at most this many values are counted with one bitmap per value.
 FEW_VALUES = 64
@@ -55,6 +57,9 @@ class SegmentValues:
                 column.append(value)
         for number in _MULTI:
             columns[number] = [tuple(v.split(VALUE_SEP)) if v else () for v in columns[number]]
+        # A title's words between spaces, so a phrase is found in it with one `in`
+        # (search.matching checks phrases in titles at C speed).
+        columns[_TITLE_TERMS] = [f" {v} " for v in columns[_TITLE_TERMS]]
         for number, name in enumerate(META_FIELDS):
             if name not in _UNIQUE:  # share one string object per value: a tenth the memory
                 shared: dict = {}
@@ -138,6 +143,8 @@ class DocTable:
         self._bitmaps: OrderedDict[tuple[str, frozenset[str]], int] = OrderedDict()
         self._allowed: dict[tuple[Visibility, bool], int] = {}
         self._orders: dict[str, list[int]] = {}
+        self._ranks: dict[str, array[int]] = {}
+        self._distinct: dict[str, frozenset[str]] = {}
         self._derived: dict[str, list] = {}
         self._lengths: list[int] | None = None
         self._counts: OrderedDict[tuple[str, int], list[tuple[str, int]]] = OrderedDict()
@@ -168,8 +175,12 @@ class DocTable:
     # -- sets ------------------------------------------------------------
 
     def distinct(self, name: str) -> frozenset[str]:
-        """Return the values field `name` takes in the index."""
-        return frozenset().union(*(values.distinct(name) for values, _ in self.segments))
+        """Return the values field `name` takes in the index (worked out once per
+        table: every facet count asks)."""
+        if name not in self._distinct:
+            found = frozenset().union(*(values.distinct(name) for values, _ in self.segments))
+            self._distinct[name] = found
+        return self._distinct[name]
 
     def bitmap(self, name: str, values: Iterable[str]) -> int:
         """Return the documents whose field `name` has any of `values` (cached)."""
@@ -322,12 +333,21 @@ class DocTable:
             if len(self.distinct(name)) <= MAX_VALUE_BITMAPS:
                 self.by_value(name)
         for sort in ("short", "title"):
-            self._order(sort)
+            self._rank(sort)
 
     def _order(self, sort: str) -> list[int]:
         if sort not in self._orders:
             self._orders[sort] = self.sort(list(range(self.size)), sort)
         return self._orders[sort]
+
+    def _rank(self, sort: str) -> array[int]:
+        """Each document's position in the `sort` order of the whole index."""
+        if sort not in self._ranks:
+            order = self._order(sort)
+            rank = array("l", [0]) * len(order)
+            deque(map(rank.__setitem__, order, range(len(order))), maxlen=0)
+            self._ranks[sort] = rank
+        return self._ranks[sort]
 
     def first(self, docs: int, sort: str, limit: int) -> list[int]:
         """Return the first `limit` documents of bitmap `docs` in `sort` order."""
@@ -338,7 +358,7 @@ class DocTable:
         # limit * size / members steps; decoding and sorting costs a few per member.
         if members <= SORT_DIRECTLY or 3 * members * members <= limit * self.size:
             return self.sort(to_ids(docs), sort)[:limit]
-        return first_in_order(docs, self._order(sort), limit)
+        return first_ranked(docs, self._order(sort), self._rank(sort), limit)
 
 
 def _live(segreader: IndexReader, size: int) -> int:

@@ -22,7 +22,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import combinations
+from itertools import combinations, compress, repeat
+from operator import contains
 
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader, TermNotFound
@@ -293,9 +294,10 @@ class Matcher:
     def _phrase_in_title(self, terms: tuple[str, ...], candidates: int) -> int:
         if not candidates or candidates.bit_count() > PHRASE_CHECK_LIMIT:
             return 0
-        titles = self.table.columns["title_terms"]
-        phrase = f" {' '.join(terms)} "
-        return from_ids(d for d in to_ids(candidates) if phrase in f" {titles[d]} ")
+        titles = self.table.columns["title_terms"]  # " words of the title "
+        ids = to_ids(candidates)
+        inside = map(contains, map(titles.__getitem__, ids), repeat(f" {' '.join(terms)} "))
+        return from_ids(list(compress(ids, inside)), self.table.size)
 
 
 def relaxations(plan: QueryPlan) -> Iterator[tuple[list[Unit], Callable[[list[int]], int]]]:
