@@ -24,12 +24,23 @@ lean FTS5 at p50 in every class; ahead of full FTS5 (p95). The index build here
 is the index alone, from records in memory; what a user runs, `catalogue index
 rebuild` from the database, is measured by bench_http (and bench_rebuild).
 
+Two aids for changing the search code: ``--keep`` reuses the index an earlier run
+built for the same assets and columns (250,000 assets take minutes to index), and
+``--digest`` prints one hash of every query's results (hits, scores, highlights,
+facets and counts, on pages 1 and 2 and for a viewer of open assets only) and
+writes each query's own hash to a file, so runs before and after a change can be
+compared.
+
     python -m benchmarks.bench_search [--assets 100000] [--columns 4] [--rounds 3]
+        [--keep] [--digest]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
+import json
 import shutil
 import time
 from datetime import UTC, datetime
@@ -46,7 +57,7 @@ from benchmarks.search_mix import (
     fts_spelt,
     query_mix,
 )
-from search import SearchIndex, SearchRequest
+from search import SearchIndex, SearchRequest, Visibility
 
 #: Terms other benchmarks (bench_http) send as staff would.
 QUERIES = [
@@ -135,6 +146,43 @@ def measure(
     return ms, answered
 
 
+#: The requests each query is asked as for --digest: the first page, the second,
+#: and the first as a viewer who may see open assets only.
+DIGEST_VARIANTS: tuple[dict[str, Any], ...] = (
+    {},
+    {"page": 2},
+    {"visibility": Visibility(access=frozenset({"open"}))},
+)
+
+
+def results_digest(index: SearchIndex, mix: list[MixQuery]) -> tuple[str, list[str]]:
+    """(one hash of every query's results, a line per query: its hash and text)."""
+    every, lines = hashlib.sha256(), []
+    for query in mix:
+        one = hashlib.sha256()
+        for variant in DIGEST_VARIANTS:
+            found = index.search(SearchRequest(q=query.q, filters=query.filters, **variant))
+            one.update(repr(dataclasses.asdict(found)).encode())
+        every.update(one.digest())
+        lines.append(f"{one.hexdigest()[:16]} {query.kind}: {query.q} {query.filters}")
+    return every.hexdigest()[:16], lines
+
+
+def build_index(folder: Any, records: list[dict], columns: int, keep: bool) -> float | None:
+    """Index `records` into `folder`; seconds taken, or None when `keep` found an
+    index built there for the same assets and columns."""
+    marker = folder / "bench-search.json"
+    built_for = {"assets": len(records), "columns": columns}
+    if keep and marker.exists() and json.loads(marker.read_text()) == built_for:
+        return None
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    with SearchIndex(folder) as built:
+        built.rebuild(records, 1)
+    marker.write_text(json.dumps(built_for))
+    return time.perf_counter() - started
+
+
 def class_rows(ms: dict[str, dict], answered: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     rows = []
     for kind in (*CLASSES, "all"):
@@ -189,15 +237,17 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=4, help="columns per dataset")
     parser.add_argument("--per-class", type=int, default=40, help="distinct queries per class")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--keep", action="store_true", help="reuse an index built for the same assets and columns"
+    )
+    parser.add_argument(
+        "--digest", action="store_true", help="print a hash of every query's results"
+    )
     args = parser.parse_args()
     records = as_records(args.assets, args.columns)
     columns = sum(len(r.get("columns", [])) for r in records)
     folder = WORK / f"search-{args.assets}"
-    shutil.rmtree(folder, ignore_errors=True)
-    started = time.perf_counter()
-    with SearchIndex(folder) as built:
-        built.rebuild(records, 1)
-    build_s = time.perf_counter() - started
+    build_s = build_index(folder, records, args.columns, args.keep)
     mix = query_mix(records, args.per_class)
     db, fts_build_s = build_fts(records)
     del records
@@ -208,6 +258,7 @@ def main() -> None:
         index.search(SearchRequest(q=""))  # opens the searcher: not a query's cost
         ms, answered = measure(index, db, mix, args.rounds)
         preloaded_mb = index.preloaded_bytes / 1e6
+        digest = results_digest(index, mix) if args.digest else None
     rows = class_rows(ms, answered)
     every = rows[-1]
     result = {
@@ -215,7 +266,7 @@ def main() -> None:
         "columns": columns,
         "queries": len(mix),
         "rounds": args.rounds,
-        "index_build_s": round(build_s, 1),
+        "index_build_s": None if build_s is None else round(build_s, 1),
         "warm_up_s": round(warm_s, 2),
         "warm_up_cpu_s": round(warm_cpu_s, 2),
         "preloaded_mb": round(preloaded_mb, 1),
@@ -229,9 +280,10 @@ def main() -> None:
         "warm_over_full_p95": every["warm/full p95"],
         "warm_over_lean_p95": every["warm/lean p95"],
     }
+    built = "kept from an earlier run" if build_s is None else f"built in {build_s:.1f} s"
     print_table(
         f"Search, {args.assets:,} assets, {columns:,} columns, {len(mix)} distinct queries "
-        f"(cold once, warm ×{args.rounds}), milliseconds; index built in {build_s:.1f} s "
+        f"(cold once, warm ×{args.rounds}), milliseconds; index {built} "
         f"(index alone), FTS5 in {fts_build_s:.1f} s; warmed in {warm_s:.2f} s "
         f"({warm_cpu_s:.2f} s CPU, common words' bitmaps {preloaded_mb:.1f} MB)",
         rows,
@@ -242,6 +294,11 @@ def main() -> None:
         f"warm/lean p50 ≤ {LEAN_P50_RATIO_TARGET:g} in every class; warm/full p95 < 1 "
         "(FTS5 with its spelling step; 'no correction' columns without it)"
     )
+    if digest is not None:
+        result["results_digest"] = digest[0]
+        lines = WORK / f"search-{args.assets}-digest.txt"
+        lines.write_text("\n".join(digest[1]) + "\n", encoding="utf-8")
+        print(f"results digest {digest[0]} (each query's in {lines})")
     # 100,000 assets is make bench's step; any other size (--large's 250,000) keeps its own file
     save("search" if args.assets == 100_000 else f"search-{args.assets}", result)
 
