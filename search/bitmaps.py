@@ -111,4 +111,10 @@ def first_ranked(bitmap: int, order: Sequence[int], rank: Sequence[int], limit: 
     found, complete = _walk(bitmap, order, limit, steps)
     if complete:
         return found
-    return [order[r] for r in heapq.nsmallest(limit, map(rank.__getitem__, to_ids(bitmap)))]
+    return by_rank(to_ids(bitmap), order, rank, limit)
+
+
+def by_rank(ids: Iterable[int], order: Sequence[int], rank: Sequence[int], limit: int) -> list[int]:
+    """Return the first `limit` of document numbers `ids` in `order` (`rank` its
+    inverse permutation): one look-up per member and a heap of `limit`, not a sort."""
+    return [order[r] for r in heapq.nsmallest(limit, map(rank.__getitem__, ids))]

@@ -19,7 +19,7 @@ from operator import itemgetter
 
 from whoosh.reading import IndexReader
 
-from search.bitmaps import first_ranked, from_ids, to_ids
+from search.bitmaps import by_rank, first_ranked, from_ids, to_ids
 from search.model import FACET_FIELDS, Visibility
 from search.schema import FIELD_SEP, META_FIELDS, MULTI_FIELDS, VALUE_SEP
 
@@ -261,8 +261,12 @@ class DocTable:
 
     # -- counting --------------------------------------------------------
 
-    def count(self, docs: int, name: str) -> list[tuple[str, int]]:
-        """Return [(value, documents)] of field `name` among `docs`, most first."""
+    def count(
+        self, docs: int, name: str, decoded: dict[int, list[int]] | None = None
+    ) -> list[tuple[str, int]]:
+        """Return [(value, documents)] of field `name` among `docs`, most first.
+        `decoded` keeps the members of sets counted document by document, for a
+        caller counting several fields over the same documents."""
         cache_key = (name, docs)
         if cache_key in self._counts:
             self._counts.move_to_end(cache_key)
@@ -273,7 +277,11 @@ class DocTable:
         elif self._per_value(len(values), docs):
             counted = {v: (docs & bitmap).bit_count() for v, bitmap in self.by_value(name).items()}
         else:
-            ids = to_ids(docs)
+            ids = decoded.get(docs) if decoded is not None else None
+            if ids is None:
+                ids = to_ids(docs)
+                if decoded is not None:
+                    decoded[docs] = ids
             column = self.columns[name]
             found = itemgetter(*ids)(column) if len(ids) > 1 else (column[ids[0]],)
             multi = name in MULTI_FIELDS
@@ -349,15 +357,23 @@ class DocTable:
             self._ranks[sort] = rank
         return self._ranks[sort]
 
-    def first(self, docs: int, sort: str, limit: int) -> list[int]:
-        """Return the first `limit` documents of bitmap `docs` in `sort` order."""
+    def first(
+        self, docs: int, sort: str, limit: int, decoded: dict[int, list[int]] | None = None
+    ) -> list[int]:
+        """Return the first `limit` documents of bitmap `docs` in `sort` order
+        (`decoded`: members of sets already decoded in this search, by set)."""
         if limit <= 0 or not docs:
             return []
         members = docs.bit_count()
         # Walking the index's order finds `limit` members after about
         # limit * size / members steps; decoding and sorting costs a few per member.
         if members <= SORT_DIRECTLY or 3 * members * members <= limit * self.size:
-            return self.sort(to_ids(docs), sort)[:limit]
+            ids = decoded.get(docs) if decoded is not None else None
+            if ids is None:
+                ids = to_ids(docs)
+            if sort in self._ranks:  # each member's place in the order, not a sort
+                return by_rank(ids, self._orders[sort], self._ranks[sort], limit)
+            return self.sort(list(ids), sort)[:limit]
         return first_ranked(docs, self._order(sort), self._rank(sort), limit)
 
 
@@ -389,19 +405,25 @@ def _meta_column(segreader: IndexReader) -> Sequence[bytes | str]:
 
 
 def filter_and_count(
-    table: DocTable, base: int, filters: Mapping[str, frozenset[str]]
+    table: DocTable,
+    base: int,
+    filters: Mapping[str, frozenset[str]],
+    decoded: dict[int, list[int]] | None = None,
 ) -> tuple[int, dict[str, list[tuple[str, int]]]]:
     """Apply `filters` to the documents of bitmap `base` and count facet values.
 
     Returns (documents passing every filter, facets). A field's facet counts apply
     every filter except its own, so a person can see and add other values of a
     field they already filtered on; fields without a filter count the final set.
+    Sets decoded to count them are kept in `decoded` (for the page's ranking).
     """
     passing = {name: base & table.bitmap(name, wanted) for name, wanted in filters.items()}
     final = base
     for docs in passing.values():
         final &= docs
     facets = {}
+    if decoded is None:
+        decoded = {}  # owners and tags are often counted over the same set
     for name in FACET_FIELDS:
         docs = final
         if name in passing:
@@ -409,5 +431,5 @@ def filter_and_count(
             for other, other_docs in passing.items():
                 if other != name:
                     docs &= other_docs
-        facets[name] = table.count(docs, name)
+        facets[name] = table.count(docs, name, decoded)
     return final, facets

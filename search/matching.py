@@ -276,8 +276,16 @@ class Matcher:
         strong = (_all(ev.in_title) | ev.exact | ev.key) & found
         return units >= 2 and not strong and found.bit_count() < WEAK_BELOW
 
-    def rank(self, plan: QueryPlan, ev: Evidence, docs: int, limit: int) -> list[tuple[int, float]]:
-        """Return the best `limit` of bitmap `docs` as (document, score), best first."""
+    def rank(
+        self,
+        plan: QueryPlan,
+        ev: Evidence,
+        docs: int,
+        limit: int,
+        decoded: dict[int, list[int]] | None = None,
+    ) -> list[tuple[int, float]]:
+        """Return the best `limit` of bitmap `docs` as (document, score), best first
+        (`decoded`: members of sets this search has already decoded, by set)."""
         in_title = _all(ev.in_title) & docs
         tiers = [(ev.key & docs, KEY_TIER), (ev.exact & docs, EXACT_TIER), (in_title, TITLE_TIER)]
         if len(plan.typed_terms) > 1:
@@ -288,12 +296,17 @@ class Matcher:
             need = limit - len(ranked)
             if need <= 0:
                 break
-            ranked += [(d, score) for d in self.table.first(bitmap, "short", need)]
+            ranked += [(d, score) for d in self.table.first(bitmap, "short", need, decoded)]
         return ranked
 
     def _phrase_in_title(self, terms: tuple[str, ...], candidates: int) -> int:
         if not candidates or candidates.bit_count() > PHRASE_CHECK_LIMIT:
             return 0
+        # Only a title with every word of the phrase as a word of its own can hold
+        # it (the title field's terms are the title's terms): candidates matched
+        # by a typed prefix ("mon case") are left out before any title is read.
+        for term in set(terms):
+            candidates &= self.docs("title", term)
         titles = self.table.columns["title_terms"]  # " words of the title "
         ids = to_ids(candidates)
         inside = map(contains, map(titles.__getitem__, ids), repeat(f" {' '.join(terms)} "))

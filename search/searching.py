@@ -40,8 +40,9 @@ def run_search(
     remembers spelling corrections between searches (see spelling.Corrections)."""
     read = _read_and_match(searcher, table, terms, synonyms, spelling, request, corrections)
     matcher, plan, evidence, matched, relaxed_text, partial = read
-    final, facets = filter_and_count(table, matched, filters)
-    hits = _page(searcher, table, matcher, plan, evidence, final, request)
+    decoded: dict[int, list[int]] = {}  # sets whose members counting decoded, for ranking
+    final, facets = filter_and_count(table, matched, filters, decoded)
+    hits = _page(searcher, table, matcher, plan, evidence, final, request, decoded)
     total = final.bit_count()
     return SearchResults(
         total=total,
@@ -129,15 +130,16 @@ def _page(
     evidence: Evidence | None,
     final: int,
     request: SearchRequest,
+    decoded: dict[int, list[int]],
 ) -> list[Hit]:
     """The requested page of `final`, in the requested order, explained."""
     start = (request.page - 1) * request.per_page
     limit = start + request.per_page
     if evidence is None or request.sort != "relevance":
         sort = "title" if request.sort == "relevance" else request.sort
-        ranked = [(d, 0.0) for d in table.first(final, sort, limit)]
+        ranked = [(d, 0.0) for d in table.first(final, sort, limit, decoded)]
     else:
-        ranked = matcher.rank(plan, evidence, final, limit)
+        ranked = matcher.rank(plan, evidence, final, limit, decoded)
     marker = marker_for(plan)
     return [_hit(searcher, plan, marker, docnum, score) for docnum, score in ranked[start:]]
 
