@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, compress, islice, repeat
 
 _BIT = [1 << i for i in range(8)]
@@ -93,9 +93,11 @@ def _walk(bitmap: int, order: Sequence[int], limit: int, steps: int) -> tuple[li
     return out, steps >= len(order)
 
 
-def first_ranked(bitmap: int, order: Sequence[int], rank: Sequence[int], limit: int) -> list[int]:
-    """Return the first `limit` members of `bitmap` in `order`, where `rank` is
-    the inverse permutation (``rank[order[i]] == i``).
+def first_ranked(
+    bitmap: int, order: Sequence[int], ranks: Callable[[], Sequence[int]], limit: int
+) -> list[int]:
+    """Return the first `limit` members of `bitmap` in `order`; `ranks()` gives
+    the inverse permutation (``ranks()[order[i]] == i``), asked for only if needed.
 
     Walking `order` finds them after about ``limit * len(order) / members`` steps
     when the members are spread through it; but a set that sorts late (the
@@ -111,7 +113,7 @@ def first_ranked(bitmap: int, order: Sequence[int], rank: Sequence[int], limit: 
     found, complete = _walk(bitmap, order, limit, steps)
     if complete:
         return found
-    return by_rank(to_ids(bitmap), order, rank, limit)
+    return by_rank(to_ids(bitmap), order, ranks(), limit)
 
 
 def by_rank(ids: Iterable[int], order: Sequence[int], rank: Sequence[int], limit: int) -> list[int]:

@@ -334,14 +334,15 @@ class DocTable:
 
     def prepare(self) -> None:
         """Build now what first searches would build: the value bitmaps of facet
-        fields counted by value and the orders of the whole index that ranking and
-        browsing walk (see search.index's warm-up). Nothing a searcher may see
-        depends on it: visibility is applied per search."""
+        fields counted by value, the orders of the whole index that ranking and
+        browsing walk, and each document's place in the ranking's order (see
+        search.index's warm-up). Nothing a searcher may see depends on it:
+        visibility is applied per search."""
         for name in FACET_FIELDS:
             if len(self.distinct(name)) <= MAX_VALUE_BITMAPS:
                 self.by_value(name)
-        for sort in ("short", "title"):
-            self._rank(sort)
+        self._rank("short")  # the order ranking pages through
+        self._order("title")
 
     def _order(self, sort: str) -> list[int]:
         if sort not in self._orders:
@@ -374,7 +375,7 @@ class DocTable:
             if sort in self._ranks:  # each member's place in the order, not a sort
                 return by_rank(ids, self._orders[sort], self._ranks[sort], limit)
             return self.sort(list(ids), sort)[:limit]
-        return first_ranked(docs, self._order(sort), self._rank(sort), limit)
+        return first_ranked(docs, self._order(sort), lambda: self._rank(sort), limit)
 
 
 def _live(segreader: IndexReader, size: int) -> int:
