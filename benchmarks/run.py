@@ -77,6 +77,10 @@ def steps(pg: str | None, large: bool = False) -> list[tuple[str, list[str]]]:
         ("notify", ["benchmarks.bench_notify", "--watchers", "1000", "--changes", "10000"]),
         ("grants", ["benchmarks.bench_grants", "--assets", "10000", "--requests", "20000"]),
     ]
+    if pg:  # the wide page's statements and connections on PostgreSQL (#21)
+        out.append(
+            ("wide page postgresql", ["benchmarks.bench_wide_page", "--assets", "2000", *on_pg])
+        )
     if pg:  # a harvest of a generated PostgreSQL source (#15): PostgreSQL only
         out.append(
             ("harvest", ["benchmarks.bench_harvest", "--tables", "2000", "--views", "500", *on_pg])

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from catalogue.config import SettingError
@@ -106,4 +106,32 @@ def _make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that note in ``info["wrote"]`` whether they ever wrote (see ``end_read``)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "do_orm_execute", _note_write)
+    event.listen(factory, "after_flush", _note_flush)
+    return factory
+
+
+def _note_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def end_read(session: Session) -> None:
+    """End a session that was meant only to read: COMMIT its transaction if it
+    wrote nothing (the same as a rollback for a transaction that only read),
+    else roll back as closing it would have.
+
+    Why: psycopg forgets every statement it has prepared on a connection when a
+    transaction there rolls back, and a session that is closed without a commit
+    rolls back. Every page and API read did, so on PostgreSQL no statement was
+    ever prepared and the server parsed and planned each one afresh (#21).
+    Committing a read leaves them prepared (psycopg prepares a statement after
+    its fifth run on a connection)."""
+    if session.in_transaction() and not session.info.get("wrote"):
+        session.commit()

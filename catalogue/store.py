@@ -21,7 +21,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from catalogue.config import Settings
-from catalogue.db import make_engine, make_session_factory
+from catalogue.db import end_read, make_engine, make_session_factory
 from catalogue.errors import CatalogueError
 from catalogue.services.access import Principal, operator
 from catalogue.services.changes import Writer, writing, written_entries
@@ -98,6 +98,7 @@ class Catalogue:
         ``reading``'s context instead."""
         with self.sessions() as session:
             yield session
+            end_read(session)
 
     @contextmanager
     def reading(self, principal: Principal) -> Iterator[Reader]:
@@ -105,6 +106,7 @@ class Catalogue:
         process's graph and index when the call first wants them."""
         with self.sessions() as session:
             yield Reader(session=session, principal=principal, views_of=lambda: self.views)
+            end_read(session)
 
     @contextmanager
     def write(

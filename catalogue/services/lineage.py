@@ -263,9 +263,12 @@ def trace(
     reader: Reader,
     key: str,
     as_of: datetime | None = None,
+    risks: dict[str, run_health.Risk] | None = None,
 ) -> Trace:
     """Everything upstream of ``key`` with owners, handling and freshness, and what
-    it inherits and why. Raises NotFound for a key the caller cannot see."""
+    it inherits and why. Raises NotFound for a key the caller cannot see.
+    ``risks``: ``run_health.at_risk`` as the caller has just read it (an asset
+    page shows it too), so it is not read twice."""
     sight = Sight(reader)
     sight.require(key)
     graph = sight.graph
@@ -285,7 +288,10 @@ def trace(
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
     # Run health is today's: a trace as of a past date does not show it.
-    risks = run_health.at_risk(reader) if as_of is None else {}
+    if as_of is not None:
+        risks = {}
+    elif risks is None:
+        risks = run_health.at_risk(reader)
     for row in result.rows:
         row["at_risk"] = bool(row["key"] and row["key"] in risks) if as_of is None else None
     result.subject["at_risk"] = key in risks if as_of is None else None

@@ -15,7 +15,7 @@ from flask import render_template, request, url_for
 from markupsafe import Markup
 
 from catalogue.http import current_principal, reading
-from catalogue.services import assets, glossary, lineage
+from catalogue.services import assets, glossary, lineage, run_health
 from catalogue.services.access import HIDDEN_ASSET, can_write
 from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
@@ -25,6 +25,7 @@ from catalogue.services.record_types import ChangeEntry
 from catalogue.web.blueprint import bp
 from catalogue.web.governance_pages import review_state
 from catalogue.web.presenters import ACTIONS
+from catalogue.web.watch_pages import last_write_in, risk_sentence, watch_state_in
 
 RECENT_CHANGES = 5
 #: Columns shown on an asset's page until someone asks for all of them
@@ -158,7 +159,13 @@ def presented_history(changes: list[ChangeEntry], sight: lineage.Sight) -> list[
 
 @bp.get("/assets/<key>")
 def asset(key: str) -> str:
-    """Every field of one asset, its neighbours, inherited sensitivity and recent history."""
+    """Every field of one asset, its neighbours, inherited sensitivity and recent history.
+
+    Everything the page shows is read here, in one session: the template asks
+    the database nothing. Each session is a connection taken from the pool and
+    a transaction begun and rolled back, three round trips on PostgreSQL before
+    the first query; the page's helpers (watching, run health, last write)
+    each took their own until #21."""
     principal = current_principal()
     with reading() as reader:
         all_columns = request.args.get("columns") == "all"
@@ -167,13 +174,21 @@ def asset(key: str) -> str:
         graph = sight.graph
         upstream = lineage.neighbours(reader, key, "upstream", depth=1)
         downstream = lineage.neighbours(reader, key, "downstream", depth=1)
-        traced = lineage.trace(reader, key)
+        risks = run_health.at_risk(reader)
+        traced = lineage.trace(reader, key, risks=risks)
         inherited = traced.inherited
-        changes = assets.history(reader, key, checked=True)
+        changes, change_count = assets.recent_history(reader, key, RECENT_CHANGES)
         harvested = harvest_review.harvest_info(reader.session, key)
         flags = harvest_review.open_flags(reader.session, key) if harvested else {}
         column_lineage = by_column(column_links(reader.session, key, sight.visible))
         terms = glossary.terms_for_asset(reader, key)
+        pipeline = record["kind"] == "pipeline"
+        page_state = {
+            "risk": risk_sentence(reader, key, risks),
+            "write": None if pipeline else last_write_in(reader, key),
+            "runs": run_health.run_history(reader.session, key) if pipeline else [],
+            "watch": watch_state_in(reader.session, principal, "asset", key),
+        }
     source_system = record.get("source_system")
     return render_template(
         "web/asset.html",
@@ -187,8 +202,8 @@ def asset(key: str) -> str:
         inherited=inherited,
         hidden_upstream=traced.hidden_upstream,
         titles={k: graph.node(k).get("title") for i in inherited for k in i["path"] if k},
-        history=presented_history(changes[-RECENT_CHANGES:], sight),
-        more_history=max(0, len(changes) - RECENT_CHANGES),
+        history=presented_history(changes, sight),
+        more_history=max(0, change_count - RECENT_CHANGES),
         can_edit=can_write(principal, record),
         review=review_state(record, principal),
         source_system_link=source_system
@@ -198,6 +213,7 @@ def asset(key: str) -> str:
         flags=flags,
         column_lineage=column_lineage,
         terms=terms,
+        **page_state,
     )
 
 

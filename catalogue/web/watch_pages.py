@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, flash, g, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 
 from catalogue.db import utcnow
 from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import run_health, watches, webhooks
+from catalogue.services.access import Principal
+from catalogue.services.context import Reader
 from catalogue.services.lineage import Sight, sight_name
 from catalogue.services.record_types import RunRecord
 from catalogue.web.blueprint import bp
@@ -27,11 +30,21 @@ def watch_state(kind: str, target: str) -> dict[str, Any] | None:
     if not principal.signed_in:
         return None
     with catalogue().read() as session:
-        try:
-            user = watches.account_of(session, principal)
-        except NotFound:
-            return None
-        return {"watching": watches.is_watching(session, user, watches.Target(kind, target))}
+        return watch_state_in(session, principal, kind, target)
+
+
+def watch_state_in(
+    session: Session, principal: Principal, kind: str, target: str
+) -> dict[str, Any] | None:
+    """``watch_state`` in a session the caller holds (an asset page reads
+    everything it shows in one: #21)."""
+    if not principal.signed_in:
+        return None
+    try:
+        user = watches.account_of(session, principal)
+    except NotFound:
+        return None
+    return {"watching": watches.is_watching(session, user, watches.Target(kind, target))}
 
 
 def _back(kind: str, target: str) -> Any:
@@ -86,11 +99,15 @@ def run_risk(key: str) -> str | None:
     with reading() as reader:
         if "run_risks" not in g:
             g.run_risks = run_health.at_risk(reader)
-        risk = g.run_risks.get(key)
-        if risk is None:
-            return None
-        sight = Sight(reader)
-    return run_health.sentence(key, risk, sight_name(sight))
+        return risk_sentence(reader, key, g.run_risks)
+
+
+def risk_sentence(reader: Reader, key: str, risks: dict[str, run_health.Risk]) -> str | None:
+    """``run_risk`` from risks the caller has read (``run_health.at_risk``)."""
+    risk = risks.get(key)
+    if risk is None:
+        return None
+    return run_health.sentence(key, risk, sight_name(Sight(reader)))
 
 
 def job_runs(key: str) -> list[RunRecord]:
@@ -103,11 +120,15 @@ def last_write(key: str) -> dict[str, Any] | None:
     """A dataset's last successful write (the latest COMPLETE run that output it):
     its time, run and job, the job None when the person may not see it."""
     with reading() as reader:
-        run = run_health.last_successful_write(reader.session, key)
-        if run is None:
-            return None
-        sight = Sight(reader)
-    return {"at": run.state_at, "run_id": run.run_id, "job": sight.name(run.job_key)}
+        return last_write_in(reader, key)
+
+
+def last_write_in(reader: Reader, key: str) -> dict[str, Any] | None:
+    """``last_write`` in a context the caller holds."""
+    run = run_health.last_successful_write(reader.session, key)
+    if run is None:
+        return None
+    return {"at": run.state_at, "run_id": run.run_id, "job": Sight(reader).name(run.job_key)}
 
 
 def register_watch_helpers(app: Flask) -> None:
