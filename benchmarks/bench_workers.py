@@ -5,7 +5,9 @@ with ``--database-url``): `catalogue index rebuild`, then `catalogue serve
 --workers 4` as a user starts it. Measured:
 
 - ready after start: seconds from starting the command until /readyz answers
-  and every worker has logged that it warmed up (graph caught up, index open);
+  and every worker has logged that it warmed up (graph caught up, index open),
+  and the CPU time the master spent until then (the graph loader it forks
+  included: on a busy machine the steadier figure);
 - memory of each worker after a spell of traces and asset pages, read from
   ``/proc/PID/smaps_rollup``: RSS (counts every page it maps, shared or not),
   USS (its private pages: what stopping it would free) and PSS (its own pages
@@ -16,16 +18,20 @@ Targets (#21): each worker ≤ 250 MB (its PSS: RSS counts the shared graph once
 per worker), the sum for 4 workers ≤ 1.2 GB, ready ≤ 20 s at 250,000 assets.
 
     python -m benchmarks.bench_workers [--assets 100000] [--database-url URL]
-        [--workers 4] [--duration 10] [--discard]
+        [--workers 4] [--duration 10] [--discard] [--keep] [--reuse-index]
 
 A catalogue kept by bench_lineage in the same run is reused (and left for the
-next step unless ``--discard``); otherwise one is made and dropped after.
+next step unless ``--discard``); otherwise one is made and dropped after, or
+kept for the next run with ``--keep``. ``--reuse-index`` skips `catalogue index
+rebuild` when the kept catalogue's index is there (start-up measured again on
+the same 250,000 assets without minutes of rebuilding).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,12 @@ from benchmarks.loadgen import drive
 WORKER_MB_TARGET = 250.0
 SUM_MB_TARGET = 1200.0
 READY_S_TARGET = 20.0
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds of a process and of the children it has waited for."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(ticks) for ticks in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def smaps_mb(pid: int) -> dict[str, float]:
@@ -85,18 +97,24 @@ def bench(
     duration: float,
     discard: bool = False,
     work: Path = WORK,
+    keep: bool = False,
+    reuse_index: bool = False,
 ) -> dict[str, Any]:
     """Serve a catalogue (one a previous step kept, else a new one) and measure.
-    A catalogue made here is discarded after; a kept one only with ``discard``."""
+    A catalogue made here is discarded after unless ``keep``; a kept one only
+    with ``discard``."""
     found = catalogues.kept(assets, server_url, work)
     built = found or catalogues.build(assets, server_url, work)
     try:
-        rebuild_s = run_cli(built.env(), "index", "rebuild")
+        rebuild_s = None
+        if not (found and reuse_index):
+            rebuild_s = run_cli(built.env(), "index", "rebuild")
         paths, bearer = prepare_requests(built)
         env = {**built.env(), "CATALOGUE_LOG_FORMAT": "json"}
         server = Server(env, built.folder, workers)
         try:
             ready_s = wait_warmed(server, workers)
+            master_cpu_s = cpu_s(server.process.pid)
             # Traces (the auditor) and asset pages (staff) on fresh connections,
             # so every worker walks its graph and renders pages before memory is read.
             outcomes = {}
@@ -109,15 +127,19 @@ def bench(
         finally:
             server.stop()
     finally:
-        if discard or not found:
+        if discard or not (found or keep):
             built.discard()
+        elif keep:
+            built.keep()
     return {
         "backend": built.backend,
         "assets": built.assets,
         "edges": built.edges,
         "workers": workers,
-        "index_rebuild_s": round(rebuild_s, 1),
+        "index_rebuild_s": None if rebuild_s is None else round(rebuild_s, 1),
         "ready_s": round(ready_s, 1),
+        "master_cpu_s": round(master_cpu_s, 1),
+        "load_average": round(os.getloadavg()[0], 1),
         "worker_memory": list(memory.values()),
         "master_memory": master,
         "pss_sum_mb": round(sum(m["pss_mb"] for m in memory.values()) + master["pss_mb"], 1),
@@ -134,6 +156,11 @@ def rows_for(result: dict[str, Any]) -> list[dict[str, str]]:
             "measure": f"`catalogue serve --workers {n}` ready (every worker warmed up)",
             "value": f"{result['ready_s']} s",
             "target": f"≤ {READY_S_TARGET:.0f} s at 250k",
+        },
+        {
+            "measure": "CPU time of the master until then (its graph loader included)",
+            "value": f"{result['master_cpu_s']} s",
+            "target": "",
         },
         {
             "measure": "each worker's memory, PSS (largest)",
@@ -170,8 +197,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--discard", action="store_true", help="drop a kept catalogue after")
+    parser.add_argument("--keep", action="store_true", help="keep the catalogue for a later run")
+    parser.add_argument(
+        "--reuse-index", action="store_true", help="a kept catalogue's index as it is"
+    )
     args = parser.parse_args()
-    result = bench(args.assets, args.database_url, args.workers, args.duration, args.discard)
+    result = bench(
+        args.assets,
+        args.database_url,
+        args.workers,
+        args.duration,
+        args.discard,
+        keep=args.keep,
+        reuse_index=args.reuse_index,
+    )
     print_table(
         f"Workers sharing memory, {result['assets']:,} assets / {result['edges']:,} edges "
         f"({result['backend']})",

@@ -23,7 +23,7 @@ from typing import Any
 from benchmarks.common import summary_ms, timed
 from catalogue.services.changes import latest_seq
 from catalogue.services.edges import all_edges
-from catalogue.services.views import graph_nodes
+from catalogue.services.graph_rows import graph_nodes
 from catalogue.store import Catalogue
 from lineage import LineageGraph
 from lineage.compact import CompactStore
@@ -70,7 +70,8 @@ def private_growth_mb(walk: Callable[[], None]) -> float:
 def build(catalogue: Catalogue, store: Callable[[], CompactStore | LineageStore]) -> LineageGraph:
     with catalogue.read() as session:
         head = latest_seq(session)
-        return LineageGraph.build(graph_nodes(session), all_edges(session), head, store=store())
+        nodes = (values for _, values in graph_nodes(session))
+        return LineageGraph.build(nodes, all_edges(session), head, store=store())
 
 
 def compare(catalogue: Catalogue, traces: int) -> dict[str, dict[str, Any]]:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from lineage.frozen import FrozenBase
+from lineage.frozen import EdgeColumns, FrozenBase
 from lineage.packed import NO_TIME, OPEN_END, collector_paused, micros
 from lineage.records import EdgeRecord, freeze, parse_time
 
@@ -82,6 +82,21 @@ class CompactStore:
         with collector_paused():
             by_id = {record.id: record for record in edges}
             self._base = FrozenBase(by_key, list(by_id.values()))
+
+    def load_numbered(
+        self, assets: Iterable[tuple[int, Mapping[str, Any]]], edges: EdgeColumns
+    ) -> None:
+        """Fill an empty store in bulk from numbered assets and edge columns
+        (``FrozenBase.numbered``): as ``load`` of the same snapshots and records.
+
+        Raises:
+            RuntimeError: the store is not empty.
+            KeyError, ValueError: as ``FrozenBase.numbered``.
+        """
+        if len(self._base) or self._assets or self._edges:
+            raise RuntimeError("load_numbered() fills an empty store")
+        with collector_paused():
+            self._base = FrozenBase.numbered(assets, edges)
 
     def overlay_size(self) -> int:
         """Records held in the overlay: asset snapshots and edge records."""

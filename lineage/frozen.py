@@ -19,7 +19,8 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import accumulate, repeat
+from dataclasses import dataclass
+from itertools import accumulate, pairwise, repeat
 from typing import Any
 
 from lineage.packed import (
@@ -34,7 +35,7 @@ from lineage.packed import (
     pack_snapshot,
     unpack_snapshot,
 )
-from lineage.records import EdgeRecord, parse_time
+from lineage.records import BEGINNING_OF_TIME, EdgeRecord, parse_time
 from lineage.sensitivity import SENSITIVE_CLASSIFICATIONS
 
 # Bits of a node's handling code: what the sensitivity rules read.
@@ -42,6 +43,28 @@ PERSONAL, SPECIAL, SENSITIVE, ASSET = 1, 2, 4, 8
 
 #: What the base keeps of a node: packed snapshot, created, kind, access, handling.
 _NodeRow = tuple[bytes, int, str | None, str | None, int]
+
+
+#: ``valid_from`` of an edge record that has none (valid since the beginning).
+ALWAYS = micros(BEGINNING_OF_TIME)
+
+
+@dataclass(frozen=True)
+class EdgeColumns:
+    """Every edge record as columns, in ascending record id order, its ends and
+    via named by asset *numbers* (any integer per asset, such as the database's
+    row id: see ``FrozenBase.numbered``): what a load from the database hands
+    the base without an object per edge (#21). Times are microseconds since
+    1970 UTC (``lineage.packed.micros``): ``ALWAYS`` for no ``valid_from``,
+    ``OPEN_END`` for no ``valid_to``; a via of -1 is none."""
+
+    ids: array  # "q"
+    ups: array  # "q"
+    downs: array  # "q"
+    vias: array  # "q"
+    descriptions: list[str | None]
+    valid_from: array  # "q"
+    valid_to: array  # "q"
 
 
 class FrozenBase:
@@ -58,11 +81,53 @@ class FrozenBase:
             array("q", (e.id for e in edges)),
             array("i", (ids[e.upstream] for e in edges)),
             array("i", (ids[e.downstream] for e in edges)),
-            [e.via for e in edges],
-            [e.description for e in edges],
+            interned([e.via for e in edges]),
+            interned([e.description for e in edges]),
             array("q", (micros(e.valid_from) for e in edges)),
             array("q", (micros(e.valid_to, OPEN_END) for e in edges)),
         )
+
+    @classmethod
+    def numbered(
+        cls, assets: Iterable[tuple[int, Mapping[str, Any]]], edges: EdgeColumns
+    ) -> FrozenBase:
+        """The base of ``assets`` (each with its number) and ``edges`` (naming
+        them by number): the same base as ``FrozenBase`` of the same snapshots
+        and records, built from columns (the ends are mapped to node ids with
+        C-level look-ups, not a dict look-up per key per edge).
+
+        Raises:
+            KeyError: an edge names a number no asset has, or an asset lacks ``key``.
+            ValueError: the record ids are not ascending, or a ``created_at``
+                is not ISO 8601.
+        """
+        by_number = dict(assets)
+        key_of = {number: snapshot["key"] for number, snapshot in by_number.items()}
+        order = sorted(by_number, key=key_of.__getitem__)
+        base = cls.__new__(cls)
+        keys = [key_of[number] for number in order]
+        base._fill_nodes(keys, (_node_row(by_number[n]) for n in order), len(keys))
+        node_of = array("i", [-1]) * (max(order, default=-1) + 1)
+        for node, number in enumerate(order):
+            node_of[number] = node
+        vias = sorted(set(edges.vias) - {-1})
+        via_code = {number: code for code, number in enumerate(vias)}
+        via_code[-1] = -1
+        if any(earlier >= later for earlier, later in pairwise(edges.ids)):
+            raise ValueError("edge records must come in ascending id order")
+        base._fill_edges(
+            edges.ids,
+            _nodes_of(node_of, edges.ups),
+            _nodes_of(node_of, edges.downs),
+            (
+                StringTable(map(key_of.__getitem__, vias)),
+                array("i", map(via_code.__getitem__, edges.vias)),
+            ),
+            interned(edges.descriptions),
+            edges.valid_from,
+            edges.valid_to,
+        )
+        return base
 
     def rebased(
         self,
@@ -110,8 +175,8 @@ class FrozenBase:
             array("q", map(rec_id.__getitem__, order)),
             column("i", (remap[up[e]] for e in kept), (node(e.upstream) for e in later)),
             column("i", (remap[down[e]] for e in kept), (node(e.downstream) for e in later)),
-            strings(map(self.via_of, kept), (e.via for e in later)),
-            strings(map(self.description_of, kept), (e.description for e in later)),
+            interned(strings(map(self.via_of, kept), (e.via for e in later))),
+            interned(strings(map(self.description_of, kept), (e.description for e in later))),
             column("q", map(valid_from.__getitem__, kept), (micros(e.valid_from) for e in later)),
             column(
                 "q",
@@ -139,16 +204,17 @@ class FrozenBase:
         rec_id: array,
         up: array,
         down: array,
-        vias: list[str | None],
-        descriptions: list[str | None],
+        vias: tuple[StringTable, array],
+        descriptions: tuple[StringTable, array],
         valid_from: array,
         valid_to: array,
     ) -> None:
-        """Edge columns (in record id order) and their adjacency indexes."""
+        """Edge columns (in record id order; via keys and descriptions interned)
+        and their adjacency indexes."""
         n = len(self.keys)
         self.rec_id, self.up, self.down = rec_id, up, down
-        self.names, self.via = interned(vias)
-        self.descriptions, self.description = interned(descriptions)
+        self.names, self.via = vias
+        self.descriptions, self.description = descriptions
         self.valid_from, self.valid_to = valid_from, valid_to
         self.out_off, self.out_edge = _csr(n, up)
         self.in_off, self.in_edge = _csr(n, down)
@@ -278,6 +344,23 @@ class FrozenBase:
             moment_of(self.valid_from[edge]),
             None if valid_to == OPEN_END else moment_of(valid_to),
         )
+
+
+def _nodes_of(node_of: array, numbers: array) -> array:
+    """The node id of each asset number (see ``FrozenBase.numbered``).
+
+    Raises:
+        KeyError: a number is no asset's.
+    """
+    if not numbers:
+        return array("i")
+    for number in (min(numbers), max(numbers)):
+        if not 0 <= number < len(node_of):
+            raise KeyError(f"an edge names asset number {number}, which no asset has")
+    nodes = array("i", map(node_of.__getitem__, numbers))
+    if -1 in nodes:
+        raise KeyError(f"an edge names asset number {numbers[nodes.index(-1)]}, which no asset has")
+    return nodes
 
 
 def _csr(n: int, sources: array) -> tuple[array, array]:

@@ -19,6 +19,7 @@ import networkx as nx
 
 from lineage import cycles, export, sensitivity
 from lineage.compact import CompactStore
+from lineage.frozen import EdgeColumns
 from lineage.records import EdgeRecord, parse_time
 from lineage.results import Hop, Inheritance, Mismatch, path_between
 from lineage.store import LineageStore
@@ -67,6 +68,25 @@ class LineageGraph:
         graph._store.load(
             assets, (e if isinstance(e, EdgeRecord) else EdgeRecord.from_record(e) for e in edges)
         )
+        graph.applied_seq = seq
+        return graph
+
+    @classmethod
+    def build_numbered(
+        cls, assets: Iterable[tuple[int, Mapping[str, Any]]], edges: EdgeColumns, seq: int
+    ) -> LineageGraph:
+        """As ``build`` (compact store), from a database's rows without an object
+        per edge: each asset snapshot with its number (e.g. its row id), and
+        every edge record, ended ones too, as ``EdgeColumns`` naming assets by
+        number (#21).
+
+        Raises:
+            KeyError: an edge names a number no asset has; an asset lacks ``key``.
+            ValueError: record ids not ascending; ``created_at`` not ISO 8601.
+        """
+        graph = cls()
+        assert isinstance(graph._store, CompactStore)
+        graph._store.load_numbered(assets, edges)
         graph.applied_seq = seq
         return graph
 

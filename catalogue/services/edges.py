@@ -6,8 +6,7 @@ can be rebuilt for an audit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import select
@@ -20,8 +19,6 @@ from catalogue.services.changes import Writer
 from catalogue.services.record_types import EdgeRecord, TimedEdge
 from catalogue.services.records import asset_record, edge_record
 from lineage import LineageGraph
-from lineage.records import BEGINNING_OF_TIME
-from lineage.records import EdgeRecord as LineageEdge
 
 
 def _asset(session: Session, key: str, role: str, principal: Principal) -> Asset:
@@ -153,19 +150,6 @@ def _edge_query() -> tuple[Any, Any]:
         .order_by(Edge.id)
     )
     return query, down
-
-
-def graph_edges(session: Session) -> Iterator[LineageEdge]:
-    """Every edge record, current or ended, as the lineage graph keeps it, in id
-    order, straight from the rows: a graph load reads 750,000 of them at 250,000
-    assets, so no dict is made and no time is parsed again on the way (#21)."""
-    rows = session.connection().execute(_edge_query()[0])
-    for id_, up, down, via, description, valid_from, valid_to in cast(
-        "Iterable[tuple[int, str, str, str | None, str | None, datetime | None, datetime | None]]",
-        rows,
-    ):
-        start = BEGINNING_OF_TIME if valid_from is None else valid_from
-        yield LineageEdge(id_, up, down, via, description, start, valid_to)
 
 
 def upstream_of(session: Session, keys: Iterable[str] | None = None) -> dict[str, list[TimedEdge]]:

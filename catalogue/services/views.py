@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from catalogue.errors import Unavailable
-from catalogue.models import Asset, ChangeLog, Department, Person
+from catalogue.models import ChangeLog
 from catalogue.services.changes import changes_after, latest_seq
 from catalogue.services.record_stream import stream_records
 from catalogue.services.record_types import AssetRecord, ChangeEntry
@@ -65,42 +65,6 @@ def graph_change(change: ChangeEntry) -> ChangeEntry:
     return {**change, "before": node_attrs(change["before"]), "after": node_attrs(change["after"])}
 
 
-def graph_nodes(session: Session) -> Iterator[dict[str, Any]]:
-    """Node attributes of every asset in one query (no per-asset loading)."""
-    owner, steward = aliased(Person), aliased(Person)
-    query = (
-        select(
-            Asset.key,
-            Asset.kind,
-            Asset.title,
-            Department.name,
-            owner.name,
-            owner.email,
-            steward.name,
-            steward.email,
-            Asset.classification,
-            Asset.access,
-            Asset.personal_data,
-            Asset.special_category,
-            Asset.status,
-            Asset.update_frequency,
-            Asset.last_updated,
-            Asset.created_at,
-        )
-        .outerjoin(Department, Asset.department_id == Department.id)
-        .outerjoin(owner, Asset.owner_id == owner.id)
-        .outerjoin(steward, Asset.steward_id == steward.id)
-    )
-    for row in session.execute(query):
-        values = dict(zip(NODE_FIELDS, row, strict=True))
-        values["personal_data"] = bool(values["personal_data"])
-        values["special_category"] = bool(values["special_category"])
-        for name in ("last_updated", "created_at"):
-            if values[name] is not None:
-                values[name] = values[name].isoformat()
-        yield values
-
-
 class Views:
     """One process's lineage graph and search index, caught up on demand."""
 
@@ -136,10 +100,12 @@ class Views:
     def _sync_graph(self, session: Session) -> LineageGraph:
         head = latest_seq(session)
         if self._graph is None or head - self._graph.applied_seq > REBUILD_AFTER:
-            from catalogue.services.edges import graph_edges
+            from catalogue.services.graph_rows import graph_edge_columns, graph_nodes
             from lineage import LineageGraph
 
-            self._graph = LineageGraph.build(graph_nodes(session), graph_edges(session), head)
+            self._graph = LineageGraph.build_numbered(
+                graph_nodes(session), graph_edge_columns(session), head
+            )
             # Rows read above may be newer than ``head``; replaying from head is harmless.
         while self._graph.applied_seq < head:
             batch = changes_after(session, self._graph.applied_seq, CATCH_UP_BATCH)
@@ -148,6 +114,17 @@ class Views:
             for change in batch:
                 self._graph.apply(graph_change(change))
         return self._graph
+
+    def has_graph(self) -> bool:
+        """True once this process holds a graph (loaded, or adopted)."""
+        return self._graph is not None
+
+    def adopt_graph(self, graph: LineageGraph) -> None:
+        """Take ``graph``, loaded from this database by another process forked
+        from this one (`catalogue serve`'s graph loader, #21), as this process's
+        graph; the next look catches it up from the change log as usual."""
+        with self._graph_lock:
+            self._graph = graph
 
     def reset_graph(self) -> None:
         with self._graph_lock:

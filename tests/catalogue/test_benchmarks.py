@@ -63,6 +63,7 @@ def test_workers_benchmark_reads_the_memory_of_every_worker(tmp_path: Path) -> N
         assert 0 < memory["uss_mb"] <= memory["pss_mb"] <= memory["rss_mb"], memory
     assert result["pss_sum_mb"] > max(m["pss_mb"] for m in result["worker_memory"])
     assert result["ready_s"] > 0
+    assert result["master_cpu_s"] > 0  # the master's start, its graph loader included
     assert result["load"]["trace"]["requests"] > 0 and result["load"]["trace"]["errors"] == 0
     rows = bench_workers.rows_for(result)
     assert [r["target"] for r in rows if r["target"]] == ["≤ 20 s at 250k", "≤ 250 MB", "≤ 1200 MB"]

@@ -11,14 +11,19 @@ cycles, inherited sensitivity and mismatches, export, and every node.
 
 from __future__ import annotations
 
+from array import array
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lineage import LineageGraph
 from lineage.compact import CompactStore
+from lineage.frozen import ALWAYS, EdgeColumns
+from lineage.packed import OPEN_END, micros
+from lineage.records import parse_time
 from lineage.store import LineageStore
 from tests.lineage.test_lineage_properties import START, model_of, operations
 
@@ -183,3 +188,56 @@ def test_a_walk_is_not_broken_by_a_catch_up_in_another_thread() -> None:
         sys.setswitchinterval(switch)
     assert not failures, failures
     assert len(list(store.neighbours("report", True, None))) == 20_000
+
+
+@settings(max_examples=80, deadline=None)
+@given(operations, st.data())
+def test_a_graph_built_from_numbered_columns_answers_as_one_built_from_records(
+    ops: list[tuple[Any, ...]], data: st.DataObject
+) -> None:
+    """A load from the database hands the base numbered assets and edge columns
+    (#21): it answers as the base built from the same snapshots and records,
+    then with the rest of the log applied on top of both."""
+    split = data.draw(st.integers(0, len(ops)), label="operations in the frozen base")
+    model, early = model_of(ops), model_of(ops[:split])
+    job = {"key": "job", "kind": "pipeline", "title": "Job", "created_at": START.isoformat()}
+    assets = [*early.assets.values(), job]  # in the database every via is an asset
+    numbers = data.draw(st.permutations(range(1, 3 * len(assets) + 1)), label="asset row ids")
+    number_of = {a["key"]: n for a, n in zip(assets, numbers, strict=False)}
+    records = sorted(early.edges.values(), key=lambda e: e["id"])
+
+    def micros_of(value: Any, missing: int) -> int:
+        return missing if value is None else micros(parse_time(value))
+
+    columns = EdgeColumns(
+        array("q", (e["id"] for e in records)),
+        array("q", (number_of[e["upstream"]] for e in records)),
+        array("q", (number_of[e["downstream"]] for e in records)),
+        array("q", (number_of[e["via"]] if e["via"] else -1 for e in records)),
+        [e["description"] for e in records],
+        array("q", (micros_of(e["valid_from"], ALWAYS) for e in records)),
+        array("q", (micros_of(e["valid_to"], OPEN_END) for e in records)),
+    )
+    seq = len(early.log)
+    from_records = LineageGraph.build(assets, records, seq)
+    numbered = LineageGraph.build_numbered(((number_of[a["key"]], a) for a in assets), columns, seq)
+    for entry in model.log[seq:]:
+        from_records.apply(entry)
+        numbered.apply(entry)
+    keys = sorted(set(model.assets) | {"job", "never-heard-of"})
+    assert numbered.signature() == from_records.signature()
+    assert_same_answers(from_records, numbered, keys, len(model.log), data)
+
+
+def test_an_edge_naming_a_number_no_asset_has_is_refused() -> None:
+    columns = EdgeColumns(
+        array("q", [1]),
+        array("q", [5]),
+        array("q", [9]),
+        array("q", [-1]),
+        [None],
+        array("q", [ALWAYS]),
+        array("q", [OPEN_END]),
+    )
+    with pytest.raises(KeyError, match="asset number 9"):
+        LineageGraph.build_numbered([(5, {"key": "a"})], columns, 1)
