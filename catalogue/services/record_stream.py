@@ -12,29 +12,37 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import ColumnElement, Row, Table, func, null, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalogue.models import Asset, AssetColumn, Department, Person, Tag, asset_tags
 from catalogue.services.record_types import AssetRecord
 from catalogue.services.records import record_of
+from search.schema import RECORD_FIELDS
 
 BATCH = 2000
 KEYS_PER_QUERY = 500
 
 
 def stream_records(
-    session: Session, batch: int = BATCH, after: int = 0, upto: int | None = None
+    session: Session,
+    batch: int = BATCH,
+    after: int = 0,
+    upto: int | None = None,
+    fields: Collection[str] | None = None,
 ) -> Iterator[AssetRecord]:
     """Every asset's record (retired ones included), in id order: those with an id
-    above ``after`` and, if ``upto`` is given, not above it."""
+    above ``after`` and, if ``upto`` is given, not above it. Given ``fields``, only
+    the asset's columns those record fields need are read: the others are None
+    (or empty lists) in the records."""
     lookups = _Lookups(session)
     assets = cast(Table, Asset.__table__)
+    read = assets.c if fields is None else [_read_if(column, fields) for column in assets.c]
     while True:
-        query = select(assets).where(assets.c.id > after)
+        query = select(*read).where(assets.c.id > after)
         if upto is not None:
             query = query.where(assets.c.id <= upto)
         rows = session.execute(query.order_by(assets.c.id).limit(batch)).all()
@@ -43,6 +51,19 @@ def stream_records(
         for _id, record in _records_of(session, rows, lookups, by_range=True):
             yield record
         after = rows[-1].id
+
+
+#: Asset columns every record needs, whatever fields are asked for.
+_RECORD_KEYS = ("id", "department_id", "owner_id", "steward_id")
+
+
+def _read_if(column: ColumnElement[Any], fields: Collection[str]) -> ColumnElement[Any]:
+    """The asset ``column`` if a record field in ``fields`` needs it, else NULL under
+    its name: a rebuild of the search index leaves the JSON lists of the record of
+    processing undecoded, a sixth of reading a record (#21)."""
+    if column.key in fields or column.key in _RECORD_KEYS:
+        return column
+    return null().label(column.key)
 
 
 def asset_count(session: Session) -> int:
@@ -69,8 +90,9 @@ def record_shares(session: Session, sessions: sessionmaker, parts: int) -> list[
 
 class RecordShare:
     """The records of the assets with an id above ``after`` and up to ``upto``
-    (no upper end if None), read by whoever calls it: a rebuild's helper process,
-    forked from the process that made this share (search.generations)."""
+    (no upper end if None), as far as the search index reads them, read by
+    whoever calls it: a rebuild's helper process, forked from the process that
+    made this share (search.generations)."""
 
     def __init__(self, sessions: sessionmaker, after: int, upto: int | None) -> None:
         self.sessions, self.after, self.upto = sessions, after, upto
@@ -80,7 +102,9 @@ class RecordShare:
         if os.getpid() != self._maker:
             _own_connections(self.sessions)
         with self.sessions() as session:
-            yield from stream_records(session, after=self.after, upto=self.upto)
+            yield from stream_records(
+                session, after=self.after, upto=self.upto, fields=RECORD_FIELDS
+            )
 
 
 #: Connection pools a forked process inherited, kept until it exits (see below).
