@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -165,3 +167,26 @@ def test_a_helper_that_fails_fails_the_rebuild_and_keeps_the_index(
     assert index_state(demo_run) == before
     verify = demo_run("index", "verify")
     assert verify.exit_code == 0 and "0 difference(s)" in verify.output, verify.output
+
+
+START_UP = """
+import sys
+from cli import main
+try:
+    main(["index", "status"])
+except SystemExit as done:
+    assert not done.code, done.code
+print(sorted(m for m in ("networkx", "lineage") if m in sys.modules))
+"""
+
+
+def test_the_index_commands_start_without_the_lineage_graphs_libraries(run: Runner) -> None:
+    """A rebuild's start-up runs before its helpers can share the work: importing
+    NetworkX for the search command's run-health marks cost it a quarter of it."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, **run.env}
+    done = subprocess.run(
+        [sys.executable, "-c", START_UP], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
