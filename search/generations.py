@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import json
 import multiprocessing
 import os
@@ -347,6 +348,10 @@ class _Helper:
 
 
 def _helper_main(work: Callable[[], Any], send: Any) -> None:
+    # A helper lives for one share, and what it builds stays alive until its
+    # segment is written: the cyclic garbage collector would only walk those
+    # objects again and again, a sixth of a helper's time (#21).
+    gc.disable()
     try:
         send.send(("ok", work()))
     except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
