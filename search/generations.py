@@ -286,11 +286,9 @@ def _write_share(ix: Any, records: Iterable[Mapping[str, Any]]) -> Any:
 def _read_and_write_share(ix: Any, share: Share) -> tuple[Any, list[str]]:
     """In a helper: read `share`, write its records as one new segment of `ix`
     (not yet committed; None if it has none) and return it with their keys."""
-    docs = [index_fields(document_for(record)) for record in share()]
-    if not docs:
-        return None, []
-    segment = write_segment(ix.storage, ix.indexname, ix.schema, CODEC, docs)
-    return segment, [doc["key"] for doc in docs]
+    records = list(share())
+    keys = [record["key"] for record in records]
+    return (_write_share(ix, records) if records else None), keys
 
 
 def _stop_helpers(gen: Path, ix: Any, helpers: Iterable[_Helper]) -> None:
