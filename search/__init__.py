@@ -5,6 +5,7 @@ records and change-log entries as plain dicts (docs/records.md) and renders what
 `SearchIndex.search` returns.
 """
 
+from search.generations import HelperDied, Share, share_count
 from search.index import IndexUnreadable, SearchIndex
 from search.model import (
     FACET_FIELDS,
@@ -17,11 +18,14 @@ from search.model import (
 
 __all__ = [
     "FACET_FIELDS",
+    "HelperDied",
     "Hit",
     "IndexUnreadable",
     "InvalidQuery",
     "SearchIndex",
     "SearchRequest",
     "SearchResults",
+    "Share",
     "Visibility",
+    "share_count",
 ]

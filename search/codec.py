@@ -68,13 +68,13 @@ class _FieldWriter(W3FieldWriter):
         """
         postfile = self._postfile.file
         offset = postfile.tell()
-        postfile.write(WHOOSH3_HEADER_MAGIC)
         limit = self._codec._blocklimit
         comp = self._codec._compression
         fixedsize = self._format.fixed_value_size()
         count = len(docnums)
         total_weight: float = 0
         most: float = 0
+        parts = [WHOOSH3_HEADER_MAGIC]
         for start in range(0, count, limit):
             end = start + limit
             ids = docnums[start:end]
@@ -93,12 +93,12 @@ class _FieldWriter(W3FieldWriter):
                 databytes = zlib.compress(databytes, comp)
             infobytes = dumps((len(ids), ids[-1], block_most, comp, _NO_LENGTH, _ZERO_LENGTH), 2)
             length = len(infobytes) + len(databytes)
-            postfile.write(pack_int(-length if end >= count else length))
-            postfile.write(infobytes)
-            postfile.write(databytes)
+            parts += (pack_int(-length if end >= count else length), infobytes, databytes)
+        written = b"".join(parts)  # one write a term: most terms have a posting or two
+        postfile.write(written)
         terminfo = W3TermInfo(weight=total_weight, df=count, maxweight=most)
         terminfo._minid, terminfo._maxid = docnums[0], docnums[-1]
-        terminfo.set_extent(offset, postfile.tell() - offset)
+        terminfo.set_extent(offset, len(written))
         self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
+import gc
 import json
 import multiprocessing
 import os
@@ -26,8 +27,10 @@ import shutil
 import signal
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from itertools import islice
+from multiprocessing.connection import wait as connection_wait
 from pathlib import Path
 from typing import Any
 
@@ -193,14 +196,9 @@ def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_P
     segments: list[Any] = []
     running: deque[_Helper] = deque()
     ahead: list[Mapping[str, Any]] = []
-    global _helpers_parent
     try:
         while share := ahead + list(islice(records, size - len(ahead))):
-            for record in share:
-                key = record["key"]
-                if key in seen:
-                    raise ValueError(f"asset key {key!r} appears twice")
-                seen.add(key)
+            _check_keys(seen, (record["key"] for record in share))
             ahead = list(islice(records, 1))  # is this share the last?
             if procs == 1 or (not ahead and len(share) < PARALLEL_THRESHOLD):
                 segments.append(_write_share(ix, share))
@@ -209,49 +207,134 @@ def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_P
             for start in range(0, len(share), part):
                 if len(running) >= procs:
                     segments.append(running.popleft().result())
-                running.append(_Helper(ix, share[start : start + part]))
+                running.append(_Helper(partial(_write_share, ix, share[start : start + part])))
         segments += [helper.result() for helper in running]
         if segments:
             commit_segments(ix, segments)
     finally:
-        for helper in running:
-            helper.stop()
-        _helpers_parent = None
-        shutil.rmtree(gen / f"{ix.indexname}.tmp", ignore_errors=True)
+        _stop_helpers(gen, ix, running)
     return len(seen)
 
 
-def _write_share(ix: Any, records: Sequence[Mapping[str, Any]]) -> Any:
+#: A share of the records of a rebuild that a helper process reads for itself
+#: (``fill_shares``): called in the helper, it returns the share's records.
+Share = Callable[[], Iterable[Mapping[str, Any]]]
+
+
+def share_count(records: int, procs: int) -> int:
+    """How many shares ``fill_shares`` should be given for a rebuild of about
+    `records` records: nearly equal, at most CHUNK / `procs` records each (a
+    segment each, as ``fill`` writes them), and a multiple of `procs` so that the
+    helpers finish together. 0 when one process should read and write them all
+    (``fill``): one process allowed, or fewer than PARALLEL_THRESHOLD records."""
+    if procs < 2 or records < PARALLEL_THRESHOLD:
+        return 0
+    segments = -(-records // (CHUNK // procs))
+    return -(-segments // procs) * procs
+
+
+def fill_shares(gen: Path, shares: Sequence[Share], procs: int = DEFAULT_PROCS) -> int:
+    """Add the records of `shares` to the empty index at `gen`; return how many.
+
+    Each share is read, analysed and written as a segment by a forked helper
+    process of its own, up to `procs` at a time, so all of a rebuild's work runs
+    on every core: the records never pass through this process, which waits and
+    then adds the segments to the index in one commit, in the order of `shares`
+    (documents are numbered in the order the shares read them, as ``fill``
+    numbers its records). Raises ValueError for a key seen twice or a record
+    without a title, whatever reading a share raised (a database error), and
+    HelperDied if a helper was killed; nothing is then added to the index's
+    table of contents.
+    """
+    ix = windex.open_dir(str(gen))
+    waiting = deque(enumerate(shares))
+    running: dict[int, _Helper] = {}
+    done: dict[int, tuple[Any, list[str]]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(procs, 1):
+                number, share = waiting.popleft()
+                running[number] = _Helper(partial(_read_and_write_share, ix, share))
+            ready = connection_wait([helper.receiver for helper in running.values()])
+            for number in [n for n, helper in running.items() if helper.receiver in ready]:
+                done[number] = running.pop(number).result()
+        seen: set[str] = set()
+        for number in range(len(shares)):
+            _check_keys(seen, done[number][1])
+        segments = [done[n][0] for n in range(len(shares)) if done[n][0] is not None]
+        if segments:
+            commit_segments(ix, segments)
+    finally:
+        _stop_helpers(gen, ix, running.values())
+    return len(seen)
+
+
+def _check_keys(seen: set[str], keys: Iterable[str]) -> None:
+    """Add `keys` to `seen`; ValueError naming a key seen before."""
+    for key in keys:
+        if key in seen:
+            raise ValueError(f"asset key {key!r} appears twice")
+        seen.add(key)
+
+
+def _write_share(ix: Any, records: Iterable[Mapping[str, Any]]) -> Any:
     """Write `records` as one new segment of `ix` (not yet committed)."""
     docs = [index_fields(document_for(record)) for record in records]
     return write_segment(ix.storage, ix.indexname, ix.schema, CODEC, docs)
 
 
-class _Helper:
-    """A forked process writing one share of a chunk as a segment; the records
-    reach it by the fork itself (nothing is pickled on the way in) and the
-    segment, or what went wrong, comes back through a pipe."""
+def _read_and_write_share(ix: Any, share: Share) -> tuple[Any, list[str]]:
+    """In a helper: read `share`, write its records as one new segment of `ix`
+    (not yet committed; None if it has none) and return it with their keys."""
+    records = list(share())
+    keys = [record["key"] for record in records]
+    return (_write_share(ix, records) if records else None), keys
 
-    def __init__(self, ix: Any, records: Sequence[Mapping[str, Any]]) -> None:
+
+def _stop_helpers(gen: Path, ix: Any, helpers: Iterable[_Helper]) -> None:
+    """After a fill, done or failed: kill the helpers still running and remove
+    the files they were writing (a finished segment's files are in place)."""
+    global _helpers_parent
+    for helper in helpers:
+        helper.stop()
+    _helpers_parent = None
+    shutil.rmtree(gen / f"{ix.indexname}.tmp", ignore_errors=True)
+
+
+class HelperDied(RuntimeError):
+    """A rebuild's helper process ended without a word (killed, e.g. by the
+    kernel when memory ran out): the rebuild failed and the index is unchanged."""
+
+
+class _Helper:
+    """A forked process doing one piece of a rebuild (`work`, which returns a
+    segment): what it needs reaches it by the fork itself (nothing is pickled on
+    the way in) and what it returns, or what went wrong, comes back through a
+    pipe."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
         global _helpers_parent
         _register_fork_hook()
         _helpers_parent = os.getpid()
         context = multiprocessing.get_context("fork")
-        self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_helper_main, args=(ix, records, send))
+        self.receiver, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_helper_main, args=(work, send))
         self._process.start()
         send.close()
 
     def result(self) -> Any:
-        """The helper's segment; re-raises its error. Raises RuntimeError if it
-        died without a word (killed)."""
+        """What the helper's work returned; re-raises its error. Raises HelperDied
+        if it ended without a word."""
         try:
-            outcome, value = self._receive.recv()
+            outcome, value = self.receiver.recv()
         except EOFError:
-            raise RuntimeError("an index helper process died while writing") from None
+            self._process.join()
+            code = self._process.exitcode or 0
+            how = f"was killed (signal {-code})" if code < 0 else f"exited with status {code}"
+            raise HelperDied(f"an index helper process {how} while writing") from None
         finally:
             self._process.join()
-            self._receive.close()
+            self.receiver.close()
         if outcome == "error":
             raise value
         return value
@@ -262,9 +345,13 @@ class _Helper:
         self._process.join()
 
 
-def _helper_main(ix: Any, records: Sequence[Mapping[str, Any]], send: Any) -> None:
+def _helper_main(work: Callable[[], Any], send: Any) -> None:
+    # A helper lives for one share, and what it builds stays alive until its
+    # segment is written: the cyclic garbage collector would only walk those
+    # objects again and again, a sixth of a helper's time (#21).
+    gc.disable()
     try:
-        send.send(("ok", _write_share(ix, records)))
+        send.send(("ok", work()))
     except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
         try:
             send.send(("error", error))

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,8 +34,11 @@ from search.generations import (
     DEFAULT_PROCS,
     POINTER,
     IndexUnreadable,
+    Share,
     create_first_generation,
     current_name,
+    fill,
+    fill_shares,
     read_seq,
 )
 from search.matching import TermBitmaps, common_terms
@@ -227,18 +231,27 @@ class SearchIndex:
         Waits for any other rebuild of the same directory. Raises ValueError for a
         record without a title or a key seen twice (the index is then unchanged).
         """
+        build = partial(fill, records=records, procs=self.rebuild_procs)
+        return rebuild_generation(self.path, build, seq, self._swapped)
 
-        def swapped() -> None:
-            # Let go of the old generation's files; the new one is opened (and
-            # its table decoded) by the next read, not by a rebuild that may be
-            # the process's last act (`catalogue index rebuild`).
-            with self._lock:
-                if self._searcher is not None:
-                    self._searcher.close()
-                self._searcher = self._ix = self._table = None
-                self._gen = self._pointer_sig = None
+    def rebuild_in_shares(self, shares: Sequence[Share], seq: int) -> int:
+        """``rebuild`` from records read in `shares` (as many as ``share_count``
+        says for this index's ``rebuild_procs``), each read, analysed and written
+        by a helper process of its own (``generations.fill_shares``). Raises as
+        ``rebuild`` does, whatever reading a share raised, and HelperDied if a
+        helper was killed; the index is then unchanged."""
+        build = partial(fill_shares, shares=shares, procs=self.rebuild_procs)
+        return rebuild_generation(self.path, build, seq, self._swapped)
 
-        return rebuild_generation(self.path, records, seq, self.rebuild_procs, swapped)
+    def _swapped(self) -> None:
+        """After a rebuild: let go of the old generation's files. The new one is
+        opened (and its table decoded) by the next read, not by a rebuild that
+        may be the process's last act (`catalogue index rebuild`)."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+            self._searcher = self._ix = self._table = None
+            self._gen = self._pointer_sig = None
 
     # -- reading -----------------------------------------------------------
 

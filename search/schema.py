@@ -156,6 +156,18 @@ def _columns(value: Any) -> list[dict[str, str | None]]:
     return out
 
 
+#: The fields of an asset record that ``document_for`` reads: a rebuild may read
+#: only these from the database (catalogue.services.record_stream).
+RECORD_FIELDS = frozenset(
+    (
+        *("key", "kind", "title", "description", "tags", "department", "source_system"),
+        *("owner", "owner_email", "steward", "steward_email", "classification", "access"),
+        *("status", "last_updated", "columns", "version", "licence", "update_frequency"),
+        *("links", "source_created", "created_at", "source_modified", "updated_at"),
+    )
+)
+
+
 def document_for(record: Mapping[str, Any]) -> dict:
     """Return the stored fields the index keeps for an asset `record` (records.md).
 

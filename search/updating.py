@@ -10,7 +10,7 @@ redo harmless work (updates are by key).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from search.generations import (
     WRITER_OPTIONS,
     IndexUnreadable,
     current_name,
-    fill,
     flock,
     new_generation,
     point_to,
@@ -88,21 +87,18 @@ def _write_changes(writer: Any, changes: Sequence[Mapping[str, Any]], done: int)
 
 
 def rebuild_generation(
-    root: Path,
-    records: Iterable[Mapping[str, Any]],
-    seq: int,
-    procs: int,
-    swapped: Callable[[], None],
+    root: Path, build: Callable[[Path], int], seq: int, swapped: Callable[[], None]
 ) -> int:
-    """Index `records` as a new generation under `root` at sequence `seq`, point
-    CURRENT at it, call `swapped()` and remove the old generations; return the
-    number of documents (see SearchIndex.rebuild). Raises ValueError for a bad
-    record, leaving the index as it was."""
+    """Have `build` index the records into a new, empty generation under `root`
+    (``generations.fill`` or ``fill_shares``) and return how many; then make it
+    the generation in use at sequence `seq`, call `swapped()` and remove the old
+    generations (see SearchIndex.rebuild). Whatever `build` raises (a bad record:
+    ValueError) leaves the index as it was."""
     root.mkdir(parents=True, exist_ok=True)  # it may have been deleted
     with flock(root / REBUILD_LOCK):
         gen = new_generation(root)
         try:
-            count = fill(gen, records, procs)
+            count = build(gen)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise

@@ -7,7 +7,6 @@ from typing import Any
 import click
 
 from catalogue.commands import Context, emit_json, format_option, pass_context
-from catalogue.services import run_health
 from catalogue.services.search import index_status, search_json, search_with, verify_index
 from catalogue.text import shown_safely
 from search import FACET_FIELDS
@@ -56,6 +55,10 @@ def search(
         "sort": sort,
         "all": include_retired,
     }
+    # Imported here: it brings the lineage package and NetworkX, which the index
+    # commands (a rebuild's start-up, before its helpers fork) do not need (#21).
+    from catalogue.services import run_health
+
     with obj.reading() as reader:
         results = search_with(reader, params)
         payload = search_json(params["q"], results)

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from catalogue.errors import Unavailable
 from catalogue.models import ChangeLog
 from catalogue.services.changes import changes_after, latest_seq
-from catalogue.services.record_stream import stream_records
+from catalogue.services.record_stream import asset_count, record_shares, stream_records
 from catalogue.services.record_types import AssetRecord, ChangeEntry
-from search import IndexUnreadable, SearchIndex
+from search import HelperDied, IndexUnreadable, SearchIndex, share_count
 
 if TYPE_CHECKING:  # the graph is imported when first built: a write needs only the index
     from lineage import LineageGraph
@@ -224,9 +224,22 @@ class Views:
             return self._rebuild(session, latest_seq(session))
 
     def _rebuild(self, session: Session, head: int) -> int:
+        """Rebuild the index at ``head``. With helper processes allowed and enough
+        assets, each helper reads its own run of assets from the database and
+        writes it; else this process reads every record. Raises Unavailable if a
+        helper was killed (the index is then as it was)."""
         with self._index_lock:
             index = self._opened_index()
-        return index.rebuild(all_records(session), head)
+        parts = share_count(asset_count(session), index.rebuild_procs)
+        if not parts:
+            return index.rebuild(all_records(session), head)
+        try:
+            return index.rebuild_in_shares(record_shares(session, self.sessions, parts), head)
+        except HelperDied as error:
+            raise Unavailable(
+                f"the search index was not rebuilt: {error}; the index in use is "
+                "unchanged, and `catalogue index rebuild` can be run again"
+            ) from error
 
     def close(self) -> None:
         if self._index is not None:
