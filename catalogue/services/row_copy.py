@@ -24,12 +24,16 @@ from sqlalchemy.orm import Session
 
 #: Rows a statement carries on SQLite (a multi-row INSERT … RETURNING).
 BATCH = 1000
+#: Fewer rows than this go in by INSERT everywhere: an ordinary write (one
+#: change, a few log rows) keeps the statement every other write uses.
+COPY_FROM = 100
 
 
-def uses_copy(session: Session) -> bool:
-    """True when the session's database takes rows by ``COPY`` (PostgreSQL with psycopg)."""
+def uses_copy(session: Session, rows: int = COPY_FROM) -> bool:
+    """True when ``rows`` new rows go in by ``COPY``: PostgreSQL with psycopg,
+    and enough of them."""
     dialect = session.get_bind().dialect
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+    return rows >= COPY_FROM and dialect.name == "postgresql" and dialect.driver == "psycopg"
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -37,7 +41,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     needs one) into ``table`` in this session's transaction."""
     if not rows:
         return
-    if uses_copy(session):
+    if uses_copy(session, len(rows)):
         _copy(session, table, rows)
     else:
         session.execute(insert(table), list(rows))
@@ -48,7 +52,7 @@ def insert_with_ids(session: Session, table: Table, rows: Sequence[Mapping[str, 
     numbers) and return their new ids, in the rows' order, ascending."""
     if not rows:
         return []
-    if uses_copy(session):
+    if uses_copy(session, len(rows)):
         ids = _new_ids(session, table, len(rows))
         _copy(session, table, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)])
         return ids

@@ -35,7 +35,7 @@ def log_rows(first_seq: int) -> list[dict[str, Any]]:
             "before": None if n % 2 else {"title": "Rent 'ledger'\t\\ \u00e9", "tags": []},
             "after": {"title": f"Rent ledger {n}", "nested": {"n": n, "ok": True, "x": None}},
         }
-        for n in range(4)
+        for n in range(row_copy.COPY_FROM)
     ]
 
 
@@ -61,8 +61,10 @@ def test_rows_copied_are_stored_as_an_insert_stores_them(catalogue: Catalogue) -
         row_copy.insert_rows(session, TABLE, log_rows(2001))
         copying = row_copy.uses_copy(session)
     assert copying == (catalogue.engine.dialect.name == "postgresql")
-    inserted, copied = stored(catalogue, range(1001, 1005)), stored(catalogue, range(2001, 2005))
-    assert len(copied) == 4
+    count = row_copy.COPY_FROM
+    inserted = stored(catalogue, range(1001, 1001 + count))
+    copied = stored(catalogue, range(2001, 2001 + count))
+    assert len(copied) == count
     assert copied == inserted
     assert copied[1][4] is False and copied[1][5] == "null"  # JSON null, not SQL NULL
 
@@ -75,7 +77,7 @@ def test_applied_edges_are_logged_with_the_ids_they_are_stored_under(
     ]
     records += [
         {"key": f"rent-{n}", "kind": "dataset", "title": f"Rent {n}", "upstream": ["sys-housing"]}
-        for n in range(5)
+        for n in range(row_copy.COPY_FROM + 20)  # enough to be copied on PostgreSQL
     ]
     path = tmp_path / "register.yaml"
     path.write_text(yaml.safe_dump(records), encoding="utf-8")
@@ -87,7 +89,9 @@ def test_applied_edges_are_logged_with_the_ids_they_are_stored_under(
             row.after or {}
             for row in session.scalars(select(ChangeLog).where(ChangeLog.action == "edge.add"))
         ]
-    assert sorted(ids.values()) == list(range(min(ids.values()), min(ids.values()) + 6))
-    assert len(logged) == 5
+    first = min(ids.values())
+    assert sorted(ids.values()) == list(range(first, first + len(records)))
+    assert ids["sys-housing"] == first  # numbered in the file's order, as INSERTs number them
+    assert len(logged) == len(records) - 1
     for record in logged:
         assert edges[record["id"]] == (ids[record["upstream"]], ids[record["downstream"]])
