@@ -8,22 +8,19 @@ back (a test holds them to that).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 
 from catalogue.models import Asset, AssetColumn, Edge, asset_tags
 from catalogue.services.changes import Writer
 from catalogue.services.records import ARTICLE_30_LISTS, PLAIN_FIELDS, Resolver
+from catalogue.services.row_copy import insert_rows, insert_with_ids
 
-BATCH = 1000
-# Core inserts on the tables, not ORM-enabled ones: with RETURNING, the ORM's bulk
-# insert joins each page's rows onto all before it, which at 10,000 rows cost
-# more than the inserts themselves.
-#: The tables themselves: new rows go in by Core inserts (the ORM's bulk insert
-#: re-read earlier batches).
+#: The tables themselves: new rows go in by Core inserts, or COPY on PostgreSQL
+#: (services/row_copy.py; the ORM's bulk insert re-read earlier batches).
 ASSETS = cast(Table, Asset.__table__)
 EDGES = cast(Table, Edge.__table__)
 COLUMNS = cast(Table, AssetColumn.__table__)
@@ -78,12 +75,8 @@ def create_assets(
         )
         row.update({name: list(values.get(name, [])) for name in ARTICLE_30_LISTS})
         rows.append(row)
-    ids: dict[str, int] = {}
-    for start in range(0, len(rows), BATCH):
-        result = session.execute(
-            insert(ASSETS).returning(ASSETS.c.id, ASSETS.c.key), rows[start : start + BATCH]
-        )
-        ids.update({key: id_ for id_, key in cast("Iterable[tuple[int, str]]", result)})
+    new_ids = insert_with_ids(session, ASSETS, rows)
+    ids = {values["key"]: id_ for values, id_ in zip(creates, new_ids, strict=True)}
     columns: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []
     for values, (department, owner, steward, tags) in zip(creates, refs, strict=True):
@@ -99,10 +92,8 @@ def create_assets(
             None,
             _new_record(values, writer, department, owner, steward),
         )
-    if columns:
-        session.execute(insert(COLUMNS), columns)
-    if tag_rows:
-        session.execute(insert(asset_tags), tag_rows)
+    insert_rows(session, COLUMNS, columns)
+    insert_rows(session, asset_tags, tag_rows)
     return ids
 
 
@@ -156,29 +147,15 @@ def add_edges(
         for up, down, via, description in adds
     ]
     now = writer.now.isoformat()
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        result = session_insert_edges(writer, chunk)
-        for (edge_id, up_id, down_id), row in zip(result, chunk, strict=True):
-            record: dict[str, Any] = {
-                "id": edge_id,
-                "upstream": keys[up_id],
-                "downstream": keys[down_id],
-                "via": keys[row["via_id"]] if row["via_id"] else None,
-                "description": row["description"],
-                "valid_from": now,
-                "valid_to": None,
-            }
-            writer.log("edge.add", record["downstream"], None, record)
-
-
-def session_insert_edges(writer: Writer, rows: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
-    """Insert edge rows, returning (id, upstream_id, downstream_id) in row order."""
-    table = EDGES
-    result = writer.session.execute(
-        insert(table).returning(
-            table.c.id, table.c.upstream_id, table.c.downstream_id, sort_by_parameter_order=True
-        ),
-        rows,
-    )
-    return [(r[0], r[1], r[2]) for r in result]
+    edge_ids = insert_with_ids(writer.session, EDGES, rows)
+    for edge_id, row in zip(edge_ids, rows, strict=True):
+        record: dict[str, Any] = {
+            "id": edge_id,
+            "upstream": keys[row["upstream_id"]],
+            "downstream": keys[row["downstream_id"]],
+            "via": keys[row["via_id"]] if row["via_id"] else None,
+            "description": row["description"],
+            "valid_from": now,
+            "valid_to": None,
+        }
+        writer.log("edge.add", record["downstream"], None, record)
