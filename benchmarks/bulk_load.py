@@ -6,7 +6,7 @@ plan (every record checked by the schema, every name resolved, every row's id
 read back) that took 150-175 s a backend, about half the run. The generated
 records are valid by construction, so here the same rows are computed once in
 Python, with ids handed out in the order apply's inserts give them, and written
-in large batches: Core ``executemany`` on SQLite, ``COPY`` on PostgreSQL. The
+in large batches: the driver's ``executemany`` on SQLite, ``COPY`` on PostgreSQL. The
 change log holds the same entries (``asset.create`` then ``edge.add``, in the
 same order, the asset records built by apply's own ``bulk._new_record``), so
 the graph, the search index and the as-of traces read the same catalogue; a
@@ -21,7 +21,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, Table, func, insert, select, text, update
+from sqlalchemy import JSON, Connection, Table, func, select, text, update
 
 from catalogue.db import utcnow
 from catalogue.models import (
@@ -188,8 +188,7 @@ def load(catalogue: Catalogue, records: Sequence[dict[str, Any]], actor: str) ->
             if conn.dialect.name == "postgresql":
                 _copy(conn, TABLES[name], table_rows)
             else:
-                for start in range(0, len(table_rows), BATCH):
-                    conn.execute(insert(TABLES[name]), table_rows[start : start + BATCH])
+                _executemany(conn, TABLES[name], table_rows)
         conn.execute(update(LogHead).where(LogHead.id == 1).values(seq=len(rows.log)))
         if conn.dialect.name == "postgresql":
             for name in SEQUENCED:
@@ -201,6 +200,22 @@ def load(catalogue: Catalogue, records: Sequence[dict[str, Any]], actor: str) ->
                 )
     refresh_statistics(catalogue.engine)  # as apply does after a large write
     return len(rows.tables["edges"])
+
+
+def _executemany(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows with the driver's ``executemany``, each value through its
+    column type's own conversion (the text SQLite stores for a time, a date,
+    JSON), as a Core insert would convert it, without its per-row bookkeeping."""
+    if not rows:
+        return
+    names = list(rows[0])
+    dialect = conn.dialect
+    convert = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    pairs = list(zip(names, convert, strict=True))
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        conn.exec_driver_sql(sql, [tuple(c(r[n]) if c else r[n] for n, c in pairs) for r in batch])
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
