@@ -119,6 +119,19 @@ def step_row(name: str, seconds: float, cpu: float, returncode: int) -> dict[str
     }
 
 
+def print_steps(took: list[dict[str, Any]], started: float, quick: bool, large: bool) -> None:
+    """The table of each step's time and the whole run's; saved as steps.json."""
+    total = time.perf_counter() - started
+    rows = [*took, step_row("make bench, in all", total, children_cpu(), 0)]
+    print_table(
+        "Each step's time: wall seconds, and CPU seconds of its processes (their "
+        "servers' included; not PostgreSQL's)",
+        rows,
+    )
+    save("steps", {"quick": quick, "large": large, "steps": rows})
+    print(f"\n[make bench: {total:.0f} s in all]", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -145,18 +158,13 @@ def main() -> None:
             took.append(step_row(name, seconds, children_cpu() - cpu, done.returncode))
             if done.returncode != 0:
                 failed.append(name)
+    except KeyboardInterrupt:  # stopped (Ctrl-C): the steps' times so far, then stop
+        print_steps(took, started_run, args.quick, args.large)
+        raise
     finally:
         discard_kept()
     print_summary(quick=args.quick, postgres=pg is not None)
-    total = time.perf_counter() - started_run
-    took.append(step_row("make bench, in all", total, children_cpu(), 0))
-    print_table(
-        "Each step's time: wall seconds, and CPU seconds of its processes (their "
-        "servers' included; not PostgreSQL's)",
-        took,
-    )
-    save("steps", {"quick": args.quick, "large": args.large, "steps": took})
-    print(f"\n[make bench: {total:.0f} s in all]")
+    print_steps(took, started_run, args.quick, args.large)
     if failed:
         raise SystemExit(f"benchmarks failed: {', '.join(failed)}")
 
