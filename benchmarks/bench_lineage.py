@@ -10,6 +10,11 @@ the NetworkX one it replaced (``benchmarks.graph_stores``): memory, load,
 traces and what a forked worker makes private by walking it.
 
     python -m benchmarks.bench_lineage [--assets 100000] [--database-url URL] [--keep]
+        [--no-store-comparison]
+
+``--no-store-comparison`` leaves out the stores side by side and the overlay's
+fold (both in memory, the same on either backend: `make bench` runs them once,
+on SQLite).
 
 ``--database-url`` names a PostgreSQL server: the benchmark makes its own
 database there and drops it afterwards (``--keep`` leaves it, and the SQLite
@@ -49,10 +54,12 @@ SELECT a.key FROM up JOIN assets a ON a.id = up.id
 """)
 
 
-def bench(assets: int, server_url: str | None, traces: int, keep: bool = False) -> dict:
+def bench(
+    assets: int, server_url: str | None, traces: int, keep: bool = False, stores: bool = True
+) -> dict:
     built = catalogues.build(assets, server_url)
     try:
-        result = measure(built, traces)
+        result = measure(built, traces, stores)
     except BaseException:
         built.discard()
         raise
@@ -63,7 +70,7 @@ def bench(assets: int, server_url: str | None, traces: int, keep: bool = False) 
     return result
 
 
-def measure(built: catalogues.BenchCatalogue, traces: int) -> dict:
+def measure(built: catalogues.BenchCatalogue, traces: int, stores: bool = True) -> dict:
     catalogue = Catalogue(built.settings)
     setup_s, edge_count = built.setup_s, built.edges
 
@@ -133,15 +140,17 @@ def measure(built: catalogues.BenchCatalogue, traces: int) -> dict:
         cpu = time.process_time()
         as_of_ms = timed(lambda: trace(reader, next(it), as_of=loaded_at), len(quarter))
         as_of_cpu_ms = (time.process_time() - cpu) * 1000 / len(quarter)
-    stores = graph_stores.compare(catalogue, traces)
-    limit = max(REBASE_AT_LEAST, edge_count // REBASE_SHARE)  # the store's own limit
-    rebase = graph_stores.overlay_and_rebase(catalogue, limit, traces)
+    compared = rebase = None
+    if stores:
+        compared = graph_stores.compare(catalogue, traces)
+        limit = max(REBASE_AT_LEAST, edge_count // REBASE_SHARE)  # the store's own limit
+        rebase = graph_stores.overlay_and_rebase(catalogue, limit, traces)
     catalogue.close()
     return {
         "backend": built.backend,
         "assets": built.assets,
         "edges": edge_count,
-        "setup_apply_s": round(setup_s, 1),
+        "setup_bulk_load_s": round(setup_s, 1),
         "graph_load_s": round(load_s, 2),
         "graph_memory_mb": round(graph_mb, 1),
         "apply_one_change_ms": summary_ms(apply_ms),
@@ -155,7 +164,7 @@ def measure(built: catalogues.BenchCatalogue, traces: int) -> dict:
         "trace_service_now_cpu_mean_ms": round(now_cpu_ms, 3),
         "trace_service_as_of_cpu_mean_ms": round(as_of_cpu_ms, 3),
         "reports_traced": traces,
-        "stores": stores,
+        "stores": compared,
         "overlay_rebase": rebase,
     }
 
@@ -172,8 +181,14 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--traces", type=int, default=400)
     parser.add_argument("--keep", action="store_true", help="keep the catalogue for bench_http")
+    parser.add_argument(
+        "--no-store-comparison",
+        dest="stores",
+        action="store_false",
+        help="leave out the NetworkX store beside the compact one, and the overlay's fold",
+    )
     args = parser.parse_args()
-    result = bench(args.assets, args.database_url, args.traces, args.keep)
+    result = bench(args.assets, args.database_url, args.traces, args.keep, args.stores)
     rows = [
         {
             "measure": "graph load from database",
@@ -232,6 +247,11 @@ def main() -> None:
         f"Lineage, {result['assets']:,} assets / {result['edges']:,} edges ({result['backend']})",
         rows,
     )
+    # 100,000 keeps its old name (the HTTP benchmark and the summary read it).
+    size = "" if result["assets"] == 100_000 else f"-{result['assets']}"
+    save(f"lineage-{result['backend']}{size}", result)
+    if result["stores"] is None:
+        return
     print_table(
         f"The graph's store, before and after (#21), {result['assets']:,} assets",
         graph_stores.rows(result["stores"]),
@@ -256,9 +276,6 @@ def main() -> None:
             }
         ],
     )
-    # 100,000 keeps its old name (the HTTP benchmark and the summary read it).
-    size = "" if result["assets"] == 100_000 else f"-{result['assets']}"
-    save(f"lineage-{result['backend']}{size}", result)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,13 @@ def _lineage_rows(data: Any) -> Iterator[Row]:
         )
         ratio = as_of_ratio(data)
         yield _row(f"  as of ÷ the same trace now, p95, {n}", b, ratio, "×", 2 if full else None)
+    # The memory target's "before": the NetworkX graph beside the compact one, measured
+    # where the run compared them (once, on SQLite; the size is in the measure).
+    for store, result in (data.get("stores") or {}).items():
+        memory = result["graph_memory_mb"]
+        yield _row(f"graph memory, {store} store, {n}", b, memory, "MB", None)
+        growth = result["worker_private_growth_mb"]
+        yield _row(f"  a forked worker's private growth, {store}, {n}", b, growth, "MB", None)
 
 
 def _workers_rows(data: Any) -> Iterator[Row]:
