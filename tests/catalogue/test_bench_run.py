@@ -5,11 +5,8 @@ with a table of each step's seconds. No timing is asserted."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from benchmarks.run import QUICK, step_row, steps
 from benchmarks.summary import _lineage_rows
@@ -74,37 +71,3 @@ def test_a_failed_step_is_marked_in_the_table_of_times() -> None:
         "outcome": "ok",
     }
     assert step_row("http", 3.0, 1.0, 1)["outcome"] == "FAILED"
-
-
-def test_a_run_stopped_midway_prints_the_times_of_the_steps_it_ran(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Ctrl-C during the second step: the first step's time is printed and saved,
-    the kept catalogues are dropped, and the run stops."""
-    from benchmarks import common, run
-
-    ran: list[list[str]] = []
-    dropped: list[bool] = []
-
-    def fake_run(argv: list[str]) -> subprocess.CompletedProcess[str]:
-        ran.append(argv)
-        if len(ran) == 2:
-            raise KeyboardInterrupt
-        return subprocess.CompletedProcess(argv, 0)
-
-    monkeypatch.setattr(run.subprocess, "run", fake_run)
-    monkeypatch.setattr(run, "RESULTS", tmp_path)
-    monkeypatch.setattr(common, "RESULTS", tmp_path)
-    monkeypatch.setattr(run, "discard_kept", lambda: dropped.append(True))
-    monkeypatch.setattr(run, "postgres_server_url", lambda: None)
-    monkeypatch.setattr(run.sys, "argv", ["benchmarks.run", "--quick"])
-
-    with pytest.raises(KeyboardInterrupt):
-        run.main()
-
-    printed = capsys.readouterr().out
-    assert "Each step's time" in printed and "| apply " in printed
-    assert "| demo " not in printed  # the step stopped midway has no row
-    saved = json.loads((tmp_path / "steps.json").read_text())
-    assert [r["step"] for r in saved["steps"]] == ["apply", "make bench, in all"]
-    assert dropped == [True]
