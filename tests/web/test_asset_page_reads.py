@@ -80,10 +80,11 @@ def test_the_page_shows_the_latest_changes_and_counts_the_rest(
     assert f"See every change ({total - 5} more)" in html
 
 
+# Prepared statements are PostgreSQL's: this test runs on that backend only.
+@pytest.mark.parametrize("web_backend", ["postgres"], indirect=True, scope="session")
 def test_postgresql_keeps_the_pages_statements_prepared(demo_app: Flask, pages: Pages) -> None:
     catalogue = demo_app.extensions["catalogue"]
-    if catalogue.engine.dialect.name != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
+    assert catalogue.engine.dialect.name == "postgresql"
     pages.sign_in("viewer")
     for _ in range(30):  # psycopg prepares a statement on its fifth run on a connection
         pages.text(f"/assets/{DATASET}")
