@@ -184,8 +184,8 @@ def asset(key: str) -> str:
         terms = glossary.terms_for_asset(reader, key)
         pipeline = record["kind"] == "pipeline"
         page_state = {
-            "risk": risk_sentence(reader, key, risks),
-            "write": None if pipeline else last_write_in(reader, key),
+            "risk": risk_sentence(sight, key, risks),
+            "write": None if pipeline else last_write_in(sight, key),
             "runs": run_health.run_history(reader.session, key) if pipeline else [],
             "watch": watch_state_in(reader.session, principal, "asset", key),
         }

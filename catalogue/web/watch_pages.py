@@ -17,7 +17,6 @@ from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import run_health, watches, webhooks
 from catalogue.services.access import Principal
-from catalogue.services.context import Reader
 from catalogue.services.lineage import Sight, sight_name
 from catalogue.services.record_types import RunRecord
 from catalogue.web.blueprint import bp
@@ -99,15 +98,16 @@ def run_risk(key: str) -> str | None:
     with reading() as reader:
         if "run_risks" not in g:
             g.run_risks = run_health.at_risk(reader)
-        return risk_sentence(reader, key, g.run_risks)
+        return risk_sentence(Sight(reader), key, g.run_risks)
 
 
-def risk_sentence(reader: Reader, key: str, risks: dict[str, run_health.Risk]) -> str | None:
-    """``run_risk`` from risks the caller has read (``run_health.at_risk``)."""
+def risk_sentence(sight: Sight, key: str, risks: dict[str, run_health.Risk]) -> str | None:
+    """``run_risk`` from risks the caller has read (``run_health.at_risk``), named
+    as ``sight``'s caller may see them (an asset page passes its own)."""
     risk = risks.get(key)
     if risk is None:
         return None
-    return run_health.sentence(key, risk, sight_name(Sight(reader)))
+    return run_health.sentence(key, risk, sight_name(sight))
 
 
 def job_runs(key: str) -> list[RunRecord]:
@@ -120,15 +120,15 @@ def last_write(key: str) -> dict[str, Any] | None:
     """A dataset's last successful write (the latest COMPLETE run that output it):
     its time, run and job, the job None when the person may not see it."""
     with reading() as reader:
-        return last_write_in(reader, key)
+        return last_write_in(Sight(reader), key)
 
 
-def last_write_in(reader: Reader, key: str) -> dict[str, Any] | None:
-    """``last_write`` in a context the caller holds."""
-    run = run_health.last_successful_write(reader.session, key)
+def last_write_in(sight: Sight, key: str) -> dict[str, Any] | None:
+    """``last_write`` in a context the caller holds, named as ``sight``'s caller may see it."""
+    run = run_health.last_successful_write(sight.reader.session, key)
     if run is None:
         return None
-    return {"at": run.state_at, "run_id": run.run_id, "job": Sight(reader).name(run.job_key)}
+    return {"at": run.state_at, "run_id": run.run_id, "job": sight.name(run.job_key)}
 
 
 def register_watch_helpers(app: Flask) -> None:
