@@ -71,13 +71,15 @@ def asset_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Asset.__table__)) or 0
 
 
-def record_shares(session: Session, sessions: sessionmaker, parts: int) -> list[RecordShare]:
-    """The assets in ``parts`` runs of consecutive ids of nearly equal size, for
-    a rebuild's helper processes to read each with a connection of its own. The
-    last run has no upper end, so an asset added since it was counted is read too
-    (the change log's catch-up would apply it anyway)."""
+def record_shares(
+    session: Session, sessions: sessionmaker, parts: int, count: int
+) -> list[RecordShare]:
+    """The ``count`` assets (``asset_count``, as the caller has just read it) in
+    ``parts`` runs of consecutive ids of nearly equal size, for a rebuild's helper
+    processes to read each with a connection of its own. The last run has no
+    upper end, so an asset added since it was counted is read too (the change
+    log's catch-up would apply it anyway)."""
     assets = cast(Table, Asset.__table__)
-    count = asset_count(session)
     bounds = [0]  # the last id of each run but the last
     for part in range(1, parts):
         position = count * part // parts

@@ -230,11 +230,13 @@ class Views:
         helper was killed (the index is then as it was)."""
         with self._index_lock:
             index = self._opened_index()
-        parts = share_count(asset_count(session), index.rebuild_procs)
+        count = asset_count(session)
+        parts = share_count(count, index.rebuild_procs)
         if not parts:
             return index.rebuild(all_records(session), head)
+        shares = record_shares(session, self.sessions, parts, count)
         try:
-            return index.rebuild_in_shares(record_shares(session, self.sessions, parts), head)
+            return index.rebuild_in_shares(shares, head)
         except HelperDied as error:
             raise Unavailable(
                 f"the search index was not rebuilt: {error}; the index in use is "

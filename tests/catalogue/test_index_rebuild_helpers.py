@@ -21,7 +21,7 @@ from sqlalchemy import Engine, event
 from catalogue.services import assets
 from catalogue.services.access import operator
 from catalogue.services.changes import latest_seq
-from catalogue.services.record_stream import record_shares, stream_records
+from catalogue.services.record_stream import asset_count, record_shares, stream_records
 from catalogue.store import Catalogue
 from search import SearchIndex, generations, share_count
 from search.schema import RECORD_FIELDS, document_for
@@ -81,7 +81,7 @@ def test_runs_of_assets_hold_every_asset_once(catalogue: Catalogue) -> None:
             assets.register(writer, {"key": f"a-{n}", "kind": "dataset", "title": f"A {n}"})
     for parts in (1, 2, 3, 7, 10):
         with catalogue.read() as session:
-            shares = record_shares(session, catalogue.sessions, parts)
+            shares = record_shares(session, catalogue.sessions, parts, asset_count(session))
         if parts == 3:  # an asset added after the runs were drawn is read by the last
             with catalogue.write(admin) as writer:
                 assets.register(writer, {"key": "late", "kind": "dataset", "title": "Late"})
