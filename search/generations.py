@@ -180,19 +180,46 @@ def _register_fork_hook() -> None:
 def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_PROCS) -> int:
     """Add `records` to the empty index at `gen`; return how many. Raises
     ValueError for a key seen twice or a record without a title (nothing is then
-    added to the index's table of contents).
+    added to the index's table of contents). The records are written as segments
+    by ``write_segments``, and every segment joins the index in one commit at the
+    end.
+    """
+    ix = windex.open_dir(str(gen))
+    seen: set[str] = set()
+    try:
+        segments = write_segments(ix, records, procs, seen)
+        if segments:
+            commit_segments(ix, segments)
+    finally:
+        shutil.rmtree(gen / f"{ix.indexname}.tmp", ignore_errors=True)
+    return len(seen)
+
+
+def write_segments(
+    ix: Any,
+    records: Iterable[Mapping[str, Any]],
+    procs: int,
+    seen: set[str],
+    parallel_from: int | None = None,
+) -> list[Any]:
+    """Write `records` as new segments of index `ix` and return them, not yet in
+    its table of contents (the caller commits them: ``fill``, or an apply's
+    writer, #21); their keys are added to `seen`. Raises ValueError for a key
+    seen twice or a record without a title, HelperDied if a helper was killed;
+    the helpers still running are then killed, and a finished segment's files
+    are left for the next commit's clean-up.
 
     With one process, each CHUNK records are written as a segment in bulk
     (search.segments). With more, each CHUNK / `procs` records go to a forked
     helper process as soon as they are read, up to `procs` helpers at a time,
     so this process reads the next share while the helpers write; the last
-    share, if at least PARALLEL_THRESHOLD records, is split between `procs`
-    helpers. Every segment joins the index in one commit at the end.
+    share, if at least `parallel_from` (PARALLEL_THRESHOLD) records, is split
+    between `procs` helpers.
     """
+    if parallel_from is None:
+        parallel_from = PARALLEL_THRESHOLD
     records = iter(records)
-    ix = windex.open_dir(str(gen))
     size = CHUNK // procs if procs > 1 else CHUNK
-    seen: set[str] = set()
     segments: list[Any] = []
     running: deque[_Helper] = deque()
     ahead: list[Mapping[str, Any]] = []
@@ -200,7 +227,7 @@ def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_P
         while share := ahead + list(islice(records, size - len(ahead))):
             _check_keys(seen, (record["key"] for record in share))
             ahead = list(islice(records, 1))  # is this share the last?
-            if procs == 1 or (not ahead and len(share) < PARALLEL_THRESHOLD):
+            if procs == 1 or (not ahead and len(share) < parallel_from):
                 segments.append(_write_share(ix, share))
                 continue
             part = size if ahead else -(-len(share) // procs)
@@ -208,12 +235,11 @@ def fill(gen: Path, records: Iterable[Mapping[str, Any]], procs: int = DEFAULT_P
                 if len(running) >= procs:
                     segments.append(running.popleft().result())
                 running.append(_Helper(partial(_write_share, ix, share[start : start + part])))
-        segments += [helper.result() for helper in running]
-        if segments:
-            commit_segments(ix, segments)
+        while running:
+            segments.append(running.popleft().result())
     finally:
-        _stop_helpers(gen, ix, running)
-    return len(seen)
+        _stop_helpers(running)
+    return segments
 
 
 #: A share of the records of a rebuild that a helper process reads for itself
@@ -265,7 +291,8 @@ def fill_shares(gen: Path, shares: Sequence[Share], procs: int = DEFAULT_PROCS) 
         if segments:
             commit_segments(ix, segments)
     finally:
-        _stop_helpers(gen, ix, running.values())
+        _stop_helpers(running.values())
+        shutil.rmtree(gen / f"{ix.indexname}.tmp", ignore_errors=True)
     return len(seen)
 
 
@@ -291,14 +318,13 @@ def _read_and_write_share(ix: Any, share: Share) -> tuple[Any, list[str]]:
     return (_write_share(ix, records) if records else None), keys
 
 
-def _stop_helpers(gen: Path, ix: Any, helpers: Iterable[_Helper]) -> None:
-    """After a fill, done or failed: kill the helpers still running and remove
-    the files they were writing (a finished segment's files are in place)."""
+def _stop_helpers(helpers: Iterable[_Helper]) -> None:
+    """After writing segments, done or failed: kill the helpers still running
+    (a finished segment's files are in place)."""
     global _helpers_parent
     for helper in helpers:
         helper.stop()
     _helpers_parent = None
-    shutil.rmtree(gen / f"{ix.indexname}.tmp", ignore_errors=True)
 
 
 class HelperDied(RuntimeError):

@@ -32,6 +32,7 @@ from whoosh.searching import Searcher
 from search.facets import DocTable, SegmentValues, segment_id
 from search.generations import (
     DEFAULT_PROCS,
+    PARALLEL_THRESHOLD,
     POINTER,
     IndexUnreadable,
     Share,
@@ -71,6 +72,10 @@ def _raised_reading_files(error: BaseException) -> bool:
 class SearchIndex:
     """The catalogue's search index in `index_dir` (see the module docstring)."""
 
+    #: From how many assets new to the index one apply() writes them in bulk, as
+    #: whole segments, rather than one at a time through Whoosh's writer (#21).
+    bulk_from: int = PARALLEL_THRESHOLD
+
     def __init__(
         self,
         index_dir: str | Path,
@@ -87,7 +92,8 @@ class SearchIndex:
         self.synonyms = load_synonyms(synonyms)
         self.lock_timeout = lock_timeout
         #: Processes a large rebuild may fork (1 in a threaded web worker, where a
-        #: fork while another thread holds a lock can hang the child).
+        #: fork while another thread holds a lock can hang the child); an apply of
+        #: many new assets too.
         self.rebuild_procs = rebuild_procs
         self._lock = threading.RLock()
         self._gen: str | None = None
@@ -219,9 +225,13 @@ class SearchIndex:
         without raising if another writer held the lock for lock_timeout seconds:
         the caller answers from the index as it is and catches up later. Applying
         the same entries again is harmless. Raises KeyError for an entry without
-        seq/action/key, IndexUnreadable if the generation's files are damaged.
+        seq/action/key, IndexUnreadable if the generation's files are damaged,
+        HelperDied if a helper writing many new assets in bulk was killed (the
+        index is then as it was).
         """
-        return apply_changes(self.path, changes, self.lock_timeout)
+        return apply_changes(
+            self.path, changes, self.lock_timeout, self.rebuild_procs, self.bulk_from
+        )
 
     def rebuild(self, records: Iterable[Mapping[str, Any]], seq: int) -> int:
         """Index `records` (asset records) as a new generation at sequence `seq`,

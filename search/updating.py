@@ -5,6 +5,12 @@ them out; search.segments writes a rebuild's segments in bulk).
 SearchIndex (search.index) reads and delegates its writes here. applied.json is
 written after the Whoosh commit; a crash in between only makes the next apply()
 redo harmless work (updates are by key).
+
+Many new assets at once (a register applied, #21) are not fed to Whoosh's
+writer one document at a time: they are written as whole segments by the
+rebuild's machinery (``generations.write_segments``, in helper processes when
+allowed), while the writer does the updates and deletions, and the segments join
+the index in the writer's own commit, under its lock throughout.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from whoosh import index as windex
 from whoosh.index import EmptyIndexError, LockError
 
 from search.generations import (
+    PARALLEL_THRESHOLD,
     REBUILD_LOCK,
     WRITER_OPTIONS,
     IndexUnreadable,
@@ -27,14 +34,23 @@ from search.generations import (
     point_to,
     read_seq,
     remove_old_generations,
+    write_segments,
     write_seq,
 )
 from search.schema import document_for, index_fields
 
 
-def apply_changes(root: Path, changes: Sequence[Mapping[str, Any]], lock_timeout: float) -> bool:
+def apply_changes(
+    root: Path,
+    changes: Sequence[Mapping[str, Any]],
+    lock_timeout: float,
+    procs: int = 1,
+    bulk_from: int = PARALLEL_THRESHOLD,
+) -> bool:
     """Apply `changes` to the generation in use under `root` (see SearchIndex.apply);
-    False if another writer held the lock for `lock_timeout` seconds."""
+    False if another writer held the lock for `lock_timeout` seconds. At least
+    `bulk_from` assets new to the index are written in bulk, by up to `procs`
+    processes (``_write_changes``)."""
     if not changes:
         return True
     for _ in range(3):
@@ -55,7 +71,7 @@ def apply_changes(root: Path, changes: Sequence[Mapping[str, Any]], lock_timeout
             writer.cancel()
             continue
         try:
-            newest = _write_changes(writer, changes, read_seq(path))
+            newest = _write_changes(writer, changes, read_seq(path), procs, bulk_from)
         except BaseException:
             writer.cancel()
             raise
@@ -64,9 +80,14 @@ def apply_changes(root: Path, changes: Sequence[Mapping[str, Any]], lock_timeout
     return False
 
 
-def _write_changes(writer: Any, changes: Sequence[Mapping[str, Any]], done: int) -> int:
+def _write_changes(
+    writer: Any, changes: Sequence[Mapping[str, Any]], done: int, procs: int, bulk_from: int
+) -> int:
     """Write the asset changes newer than `done` (the last per key wins) and
-    commit; return the newest seq seen."""
+    commit; return the newest seq seen. If at least `bulk_from` of them create
+    assets the index holds no document for, those are written as new segments
+    (``generations.write_segments``: nothing deletes by key in them, so a key
+    must be new) and added to the segments of the writer's commit."""
     latest: dict[str, Mapping[str, Any]] = {}
     newest = done
     for change in sorted(changes, key=lambda c: c["seq"]):
@@ -76,14 +97,43 @@ def _write_changes(writer: Any, changes: Sequence[Mapping[str, Any]], done: int)
     if not latest:
         writer.cancel()
         return newest
+    new = _new_to_the_index(writer, latest, bulk_from)
     for key, change in latest.items():
         after = change.get("after")
         if after is None or after.get("key", key) != key:
             writer.delete_by_term("key", key)
         if after is not None:
             writer.update_document(**index_fields(document_for(after)))
+    if new:
+        segments = write_segments(writer, new, procs, set(), parallel_from=bulk_from)
+        commit_toc = writer._commit_toc
+        writer._commit_toc = lambda found: commit_toc([*found, *segments])
     writer.commit()
     return newest
+
+
+def _new_to_the_index(
+    writer: Any, latest: dict[str, Mapping[str, Any]], bulk_from: int
+) -> list[Mapping[str, Any]]:
+    """The records of the changes in `latest` that create a document under a key
+    the index has never held (not even deleted), taken out of `latest`, if there
+    are at least `bulk_from` of them; else none. Read with the writer's reader,
+    under its lock, so no other writer can add one of these keys meanwhile."""
+    created = [
+        key
+        for key, change in latest.items()
+        if (after := change.get("after")) is not None and after.get("key", key) == key
+    ]
+    if len(created) < bulk_from:
+        return []
+    reader = writer.reader()
+    try:
+        new = [key for key in created if ("key", key) not in reader]
+    finally:
+        reader.close()
+    if len(new) < bulk_from:
+        return []
+    return [latest.pop(key)["after"] for key in new]
 
 
 def rebuild_generation(

@@ -182,7 +182,7 @@ class Views:
             self._follow_glossary(session, index, head)
             applied = index.applied_seq()
             if written and applied == written[0]["seq"] - 1:
-                if not index.apply(written):
+                if not _apply(index, written):
                     return False
                 applied = index.applied_seq()
             if applied >= head:
@@ -194,7 +194,7 @@ class Views:
                 batch = changes_after(session, applied, CATCH_UP_BATCH)
                 if not batch:
                     break
-                if not index.apply(batch):
+                if not _apply(index, batch):
                     return False
                 applied = index.applied_seq()
         return True
@@ -247,6 +247,18 @@ class Views:
         if self._index is not None:
             self._index.close()
             self._index = None
+
+
+def _apply(index: SearchIndex, changes: Sequence[ChangeEntry]) -> bool:
+    """``index.apply(changes)``; Unavailable if a helper process writing many new
+    assets in bulk was killed (#21: the index is then as it was)."""
+    try:
+        return index.apply(changes)
+    except HelperDied as error:
+        raise Unavailable(
+            f"the search index was not brought up to date: {error}; the index in use "
+            "is unchanged, and the next search tries again"
+        ) from error
 
 
 def unreadable(error: IndexUnreadable) -> Unavailable:

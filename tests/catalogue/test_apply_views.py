@@ -160,3 +160,31 @@ def test_a_restated_record_with_a_bad_value_is_still_refused(
     assert f"{records[3]['key']}" in result.output
     assert "Traceback" not in result.output
     assert log_size(demo_catalogue) == before
+
+
+def test_many_new_assets_are_indexed_in_bulk_as_a_rebuild_would(
+    run, tmp_path: Path, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from search import SearchIndex, SearchRequest
+
+    monkeypatch.setattr(SearchIndex, "bulk_from", 10)  # generations.PARALLEL_THRESHOLD in use
+    result = run("apply", str(write(tmp_path / "register.yaml", register(30))))
+    assert result.exit_code == 0, result.output
+    reader = catalogue.index()._fresh_searcher().reader()
+    # 31 new assets, written by two helper processes: a segment each.
+    assert sorted(leaf.doc_count_all() for leaf, _ in reader.leaf_readers()) == [15, 16]
+    index_matches_a_rebuild(catalogue)
+
+    # New assets in bulk beside an update through Whoosh's writer, in one commit.
+    changed = register(60)
+    changed[5]["title"] = "Rent ledger five, renamed"
+    result = run("apply", str(write(tmp_path / "again.yaml", changed)))
+    assert result.exit_code == 0, result.output
+    assert "30 create, 1 update, 30 unchanged" in result.output
+    kept = catalogue.index().documents()
+    hits = catalogue.index().search(SearchRequest(q="rent ledger", per_page=100)).hits
+    index_matches_a_rebuild(catalogue)
+    assert kept["rent-004"]["title"] == "Rent ledger five, renamed"
+    assert sorted(hit.key for hit in hits) == sorted(f"rent-{n:03d}" for n in range(60))
+    again = catalogue.index().search(SearchRequest(q="rent ledger", per_page=100)).hits
+    assert [(h.key, h.score) for h in hits] == [(h.key, h.score) for h in again]
