@@ -191,9 +191,14 @@ class ChangeLog(Base):
     """Append-only: the audit trail and the outbox of the search index and graph."""
 
     __tablename__ = "change_log"
+    # An asset's changes by time, the action at hand: whether an asset changed
+    # after a past date, and its last record by then, are read from this index
+    # alone (an auditor's trace as of a date, #21). It also serves every read by
+    # asset key, as the index on the key alone did.
+    __table_args__ = (Index("ix_change_log_asset_key_at", "asset_key", "at", "action"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    asset_key: Mapped[str] = mapped_column(String(200), index=True)
+    asset_key: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(320), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -11,13 +11,18 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, exists, func, or_, select
+from sqlalchemy import CompoundSelect, Table, bindparam, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnClause
 
 from catalogue.models import ChangeLog
 
 #: Keys named in one ``IN (…)`` of a change-log read.
 KEYS_PER_QUERY = 500
+
+#: The actions that change an asset's record. Written into the statements, not
+#: bound: SQLite matches a bound LIKE pattern at about twice the cost.
+ASSET_CHANGE: ColumnClause[str] = literal_column("'asset.%'")
 
 
 def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dict[str, dict]:
@@ -30,7 +35,7 @@ def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dic
             .where(
                 ChangeLog.asset_key.in_(keys[start : start + KEYS_PER_QUERY]),
                 ChangeLog.at <= as_of,
-                ChangeLog.action.like("asset.%"),
+                ChangeLog.action.like(ASSET_CHANGE),
             )
             .order_by(ChangeLog.seq)
         )
@@ -39,28 +44,42 @@ def records_as_of(session: Session, keys: Iterable[str], as_of: datetime) -> dic
     return found
 
 
-def _then_statement() -> Select[tuple[str, Any]]:
-    """The read of ``records_then``, built once (parameters: keys, as_of, subject)."""
+def _then_statement() -> CompoundSelect:
+    """The read of ``records_then``, built once (parameters: keys, as_of, subject).
+
+    Two parts: the subject's latest asset change by ``as_of``; and the same of
+    each of ``keys`` with an asset change after ``as_of``. Each step is a seek
+    per key in the index on (asset_key, at, action): most keys have no change
+    since, so their rows are never visited (#21)."""
     log = cast("Table", ChangeLog.__table__)
-    later, latest = log.alias("later"), log.alias("latest")
+    mine, changed, latest = log.alias("mine"), log.alias("changed"), log.alias("latest")
     as_of = bindparam("as_of", type_=log.c.at.type)
-    changed_after = exists().where(
-        later.c.asset_key == log.c.asset_key, later.c.at > as_of, later.c.action.like("asset.%")
-    )
-    last_by_then = (
-        select(func.max(latest.c.seq))
+    subject_then = (
+        select(func.max(mine.c.seq))
         .where(
-            latest.c.asset_key == log.c.asset_key,
-            latest.c.at <= as_of,
-            latest.c.action.like("asset.%"),
+            mine.c.asset_key == bindparam("subject"),
+            mine.c.at <= as_of,
+            mine.c.action.like(ASSET_CHANGE),
         )
         .scalar_subquery()
     )
-    # Unchanged keys fail the first test, so only the others' latest record is sought.
-    return select(log.c.asset_key, log.c.after).where(
-        log.c.asset_key.in_(bindparam("keys", expanding=True)),
-        or_(log.c.asset_key == bindparam("subject"), changed_after),
-        log.c.seq == last_by_then,
+    changed_since = select(changed.c.asset_key).where(
+        changed.c.asset_key.in_(bindparam("keys", expanding=True)),
+        changed.c.at > as_of,
+        changed.c.action.like(ASSET_CHANGE),
+    )
+    changed_then = (
+        select(func.max(latest.c.seq))
+        .where(
+            latest.c.asset_key.in_(changed_since),
+            latest.c.at <= as_of,
+            latest.c.action.like(ASSET_CHANGE),
+        )
+        .group_by(latest.c.asset_key)
+    )
+    return union_all(
+        select(log.c.asset_key, log.c.after).where(log.c.seq == subject_then),
+        select(log.c.asset_key, log.c.after).where(log.c.seq.in_(changed_then)),
     )
 
 

@@ -105,3 +105,26 @@ def test_trace_as_of_answers_as_when_every_record_was_read(
                     compared += 1
     # Both kinds of hop were met: assets changed since the moment, and not.
     assert compared > 100 and changed > 0
+
+
+def test_records_then_are_the_latest_records_by_then_of_keys_changed_since(
+    demo_catalogue: Catalogue,
+) -> None:
+    """The change log read by the as-of trace (one statement, by the index on
+    key, time and action) against reading every key's record by then: for the
+    subject always, for another key only when it changed after the moment."""
+    catalogue = demo_catalogue
+    with catalogue.read() as session:
+        keys = list(session.scalars(select(ChangeLog.asset_key).distinct()))
+        times = sorted(set(session.scalars(select(ChangeLog.at))))
+        moments = [times[0] - timedelta(days=1), *times[:: max(1, len(times) // 12)], times[-1]]
+        compared_changed = 0
+        for moment in moments:
+            every = change_log.records_as_of(session, keys, moment)
+            since = changed_since(session, keys, moment)
+            for subject in (None, keys[0], keys[-1]):
+                then = change_log.records_then(session, keys, moment, subject)
+                expected = {k: record for k, record in every.items() if k in since or k == subject}
+                assert then == expected, (moment, subject)
+            compared_changed += len(since & set(every))
+    assert compared_changed, "no key had a record then and a change since: nothing compared"
