@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, compress, islice, repeat
@@ -135,6 +136,15 @@ def first_ranked(
     if complete:
         return found
     return by_rank(to_ids(bitmap), order, ranks(), limit)
+
+
+def ranks_of(order: Sequence[int], size: int | None = None) -> array[int]:
+    """The inverse permutation of `order`: each document's position in it, for
+    ``by_rank`` and ``first_ranked``. `size`: one more than the largest document
+    number (``len(order)`` when `order` holds every document)."""
+    rank = array("l", [0]) * (len(order) if size is None else size)
+    deque(map(rank.__setitem__, order, range(len(order))), maxlen=0)
+    return rank
 
 
 def by_rank(ids: Iterable[int], order: Sequence[int], rank: Sequence[int], limit: int) -> list[int]:

@@ -12,16 +12,20 @@ facets (tags, owners) count the documents of small result sets directly.
 from __future__ import annotations
 
 from array import array
-from collections import Counter, OrderedDict, deque
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import chain
 from operator import itemgetter
+from typing import Any, TypeVar
 
 from whoosh.reading import IndexReader
 
-from search.bitmaps import by_rank, first_ranked, from_ids, to_ids
+from search.bitmaps import by_rank, first_ranked, from_ids, ranks_of, to_ids
 from search.model import FACET_FIELDS, Visibility
 from search.schema import FIELD_SEP, META_FIELDS, MULTI_FIELDS, VALUE_SEP
+
+#: What a table derives from its documents: a value per document, or an order.
+Derived = TypeVar("Derived")
 
 _MULTI = [META_FIELDS.index(name) for name in MULTI_FIELDS]
 _TITLE_TERMS = META_FIELDS.index("title_terms")
@@ -145,7 +149,7 @@ class DocTable:
         self._orders: dict[str, list[int]] = {}
         self._ranks: dict[str, array[int]] = {}
         self._distinct: dict[str, frozenset[str]] = {}
-        self._derived: dict[str, list] = {}
+        self._derived: dict[str, Any] = {}
         self._lengths: list[int] | None = None
         self._counts: OrderedDict[tuple[str, int], list[tuple[str, int]]] = OrderedDict()
         self._by_value: dict[str, dict[str, int]] = {}
@@ -222,7 +226,7 @@ class DocTable:
             ids = (d for d, v in enumerate(column) if passes(v))
         return from_ids(ids, self.size) & self.live
 
-    def derived(self, name: str, build: Callable[[], list]) -> list:
+    def derived(self, name: str, build: Callable[[], Derived]) -> Derived:
         """Return what `build` makes of the documents (one value per document, or
         an order of them), made once per table (a table lasts until the index
         changes) and kept under `name`."""
@@ -352,10 +356,7 @@ class DocTable:
     def _rank(self, sort: str) -> array[int]:
         """Each document's position in the `sort` order of the whole index."""
         if sort not in self._ranks:
-            order = self._order(sort)
-            rank = array("l", [0]) * len(order)
-            deque(map(rank.__setitem__, order, range(len(order))), maxlen=0)
-            self._ranks[sort] = rank
+            self._ranks[sort] = ranks_of(self._order(sort))
         return self._ranks[sort]
 
     def first(

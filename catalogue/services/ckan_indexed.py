@@ -42,7 +42,7 @@ from catalogue.services.publishing import (
 from catalogue.services.record_types import AssetRecord
 from catalogue.services.records import asset_record
 from catalogue.services.search import reading_index
-from search.bitmaps import first_in_order, from_ids, to_ids
+from search.bitmaps import first_ranked, from_ids, ranks_of, to_ids
 from search.facets import DocTable
 
 Values = Callable[[str], list[str]]
@@ -231,7 +231,13 @@ def _ordered(
         if docs.bit_count() > SORT_DIRECTLY:
             name = "ckan:" + ",".join(f"{f} {d}" for f, d in order)
             everything = table.derived(name, lambda: _sort(table, table.live, order, None))
-            return first_in_order(docs, everything, end)
+            # A set that sorts late is placed by rank, not found by walking the order.
+            return first_ranked(
+                docs,
+                everything,
+                lambda: table.derived(name + ":ranks", lambda: ranks_of(everything, table.size)),
+                end,
+            )
     return _sort(table, docs, order, ranks)[:end]
 
 
