@@ -11,14 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from catalogue.coverage import DEFAULT_TARGETS, parse_targets
 from catalogue.errors import CatalogueError
-from catalogue.governance import (
-    DEFAULT_TARGETS,
-    Controller,
-    ReviewPolicy,
-    parse_review_months,
-    parse_targets,
-)
+from catalogue.governance import Controller, ReviewPolicy, parse_review_months
 from catalogue.single_sign_on import SignInSettingError, SignInSettings, load_sign_in_settings
 
 ENV_PREFIX = "CATALOGUE_"

@@ -17,8 +17,8 @@ from marshmallow import Schema, fields, validate
 
 from catalogue.api.base import document, load_body, load_query, signed_in
 from catalogue.api.blueprint import bp
+from catalogue.coverage import MEASURES, missed_targets
 from catalogue.db import utcnow
-from catalogue.governance import MEASURES, missed_targets
 from catalogue.http import catalogue, reading
 from catalogue.services import registers, reviews
 

@@ -22,8 +22,8 @@ from catalogue.commands import (
     pass_context,
     write_output,
 )
+from catalogue.coverage import MEASURES
 from catalogue.db import utcnow
-from catalogue.governance import MEASURES
 from catalogue.services import registers, reviews
 
 

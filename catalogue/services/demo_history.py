@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from catalogue.governance import ReviewPolicy, add_months, month_ends
+from catalogue.coverage import month_ends
+from catalogue.governance import ReviewPolicy, add_months
 
 #: How often each declared frequency refreshes a dataset: (days, months).
 CADENCE: dict[str, tuple[int, int]] = {

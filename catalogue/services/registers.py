@@ -15,21 +15,17 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
+from catalogue.coverage import coverage as governance_coverage
+from catalogue.coverage import coverage_trend, latest_records, month_ends
 from catalogue.errors import Forbidden, Invalid, Problem
 from catalogue.governance import (
     ROPA_COLUMNS,
     Controller,
     ReviewPolicy,
-    coverage_trend,
     iar_columns,
-    latest_records,
-    month_ends,
     processing_activities,
     register_rows,
     ropa_rows,
-)
-from catalogue.governance import (
-    coverage as governance_coverage,
 )
 from catalogue.models import ChangeLog
 from catalogue.services.access import Principal

@@ -7,18 +7,20 @@ from datetime import date
 
 import pytest
 
+from catalogue.coverage import (
+    coverage,
+    coverage_trend,
+    latest_records,
+    missed_targets,
+    month_ends,
+    parse_targets,
+)
 from catalogue.governance import (
     Controller,
     ReviewPolicy,
     add_months,
-    coverage,
-    coverage_trend,
     iar_columns,
-    latest_records,
-    missed_targets,
-    month_ends,
     parse_review_months,
-    parse_targets,
     processing_activities,
     register_rows,
     ropa_rows,
