@@ -42,10 +42,11 @@ from catalogue.api.schemas import (
 from catalogue.errors import Invalid, PreconditionRequired, Problem
 from catalogue.http import catalogue, current_principal, reading
 from catalogue.schemas import AssetSchema
-from catalogue.services import assets, edges, lineage, run_health
+from catalogue.services import assets, edges, run_health
 from catalogue.services.access import Principal
 from catalogue.services.changes import Writer
 from catalogue.services.record_types import RunRecord
+from catalogue.services.sight import Sight, shown_record
 
 TAG = "assets"
 # Read-only fields a record read from here carries; a record sent back may hold them.
@@ -83,13 +84,11 @@ def asset_page(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
             tag=params.get("tag"),
             include_retired=params["all"],
         )
-        sight = lineage.Sight(reader)
+        sight = Sight(reader)
     page, per_page = params["page"], params["per_page"]
     pages = math.ceil(len(found) / per_page)
     return {
-        "items": [
-            lineage.shown_record(r, sight) for r in found[(page - 1) * per_page : page * per_page]
-        ],
+        "items": [shown_record(r, sight) for r in found[(page - 1) * per_page : page * per_page]],
         "total": len(found),
         "page": page,
         "per_page": per_page,
@@ -142,7 +141,7 @@ def _asset_response(record: Mapping[str, Any], status: int = 200) -> Response:
     return with_etag(response, record["version"])
 
 
-def run_facts(session: Session, record: Mapping[str, Any], sight: lineage.Sight) -> dict[str, Any]:
+def run_facts(session: Session, record: Mapping[str, Any], sight: Sight) -> dict[str, Any]:
     """What OpenLineage runs say of an asset (#19): a pipeline's latest runs, or
     the last successful write of anything else. What the caller may not see is
     left out of a run's inputs and outputs, and a hidden job is None."""
@@ -155,7 +154,7 @@ def run_facts(session: Session, record: Mapping[str, Any], sight: lineage.Sight)
     return {"last_successful_write": write}
 
 
-def _run_shown(run: RunRecord, sight: lineage.Sight) -> dict[str, Any]:
+def _run_shown(run: RunRecord, sight: Sight) -> dict[str, Any]:
     """A run as the API shows it: ISO times, only the inputs and outputs the caller may see."""
     return {
         **run,
@@ -211,10 +210,10 @@ def get_asset(key: str) -> Response:
     """Every field of one asset; its ETag is its version and its runs
     (If-None-Match gives 304)."""
     with reading() as reader:
-        sight = lineage.Sight(reader)
+        sight = Sight(reader)
         record = assets.get(reader, key)
         runs = run_facts(reader.session, record, sight)
-    shown = {**lineage.shown_record(record, sight), **runs}
+    shown = {**shown_record(record, sight), **runs}
     response = _asset_response(shown)
     tag = read_tag(shown["version"], runs)
     response.headers["ETag"] = f'"{tag}"'

@@ -23,8 +23,9 @@ from catalogue.http import catalogue
 from catalogue.services import assets, run_health
 from catalogue.services.access import Principal
 from catalogue.services.column_lineage import ColumnNode, column_edges, dataset_fields
-from catalogue.services.lineage import Sight, records_as_of
+from catalogue.services.lineage import records_as_of
 from catalogue.services.openlineage_names import lookup_key, names_for
+from catalogue.services.sight import Sight
 
 CATALOGUE_NAMESPACE = "catalogue"
 PREFIXES = {"dataset": "dataset", "job": "job", "datasetField": "datasetField"}

@@ -28,9 +28,9 @@ from catalogue.models import Asset, LineageRun, Tag, asset_tags
 from catalogue.services import assets, lineage_events, run_health
 from catalogue.services.access import Principal
 from catalogue.services.as_of import records_as_of
-from catalogue.services.lineage import Sight
 from catalogue.services.lineage_events import Kept
 from catalogue.services.openlineage_names import lookup_key
+from catalogue.services.sight import Sight
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 

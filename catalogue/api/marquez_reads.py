@@ -29,8 +29,8 @@ from catalogue.http import catalogue
 from catalogue.models import LineageName, LineageRun
 from catalogue.services import assets, run_health
 from catalogue.services.access import Principal
-from catalogue.services.lineage import Sight
 from catalogue.services.openlineage_names import lookup_key
+from catalogue.services.sight import Sight
 
 KINDS = ("dataset", "job")
 LATEST_RUNS = 10

@@ -7,27 +7,27 @@ date, read from the change log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from catalogue import vocab
-from catalogue.errors import Forbidden, Invalid, NotFound, Problem
+from catalogue.errors import Forbidden, Invalid, Problem
 from catalogue.services import run_health
-from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER, can_read
+from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER
 from catalogue.services.as_of import records_as_of as records_as_of  # for the Marquez API
 from catalogue.services.as_of import records_then
 from catalogue.services.context import Reader
 from catalogue.services.record_types import (
-    AssetRecord,
     HandlingMismatch,
     LineageCheck,
     RetiredFeed,
     StaleFeed,
     TraceRow,
 )
-from lineage import Hop, Inheritance, LineageGraph
+from catalogue.services.sight import Sight, current_node, sight_name
+from lineage import Hop, Inheritance
 
 FLAG_WORDS = {
     "personal_data": "personal data",
@@ -91,35 +91,6 @@ def parse_as_of(value: str | None) -> datetime | None:
         ) from None
 
 
-class Sight:
-    """What one caller may see of the graph. An asset they may not see stays in a
-    trace as a placeholder without its name, so the trace is honest about its shape."""
-
-    def __init__(self, reader: Reader) -> None:
-        self.reader = reader
-        self.graph = reader.graph
-        self.principal = reader.principal
-        self._seen: dict[str, bool] = {}
-        #: Current snapshots read to decide what the caller sees, for reuse.
-        self.nodes: dict[str, dict[str, Any]] = {}
-
-    def visible(self, key: str) -> bool:
-        if key not in self._seen:
-            if self.principal.sees_everything:  # no record to read to know that
-                self._seen[key] = self.graph.has(key)
-            else:
-                node = self.nodes[key] = current_node(self.graph, key) or {}
-                self._seen[key] = bool(node) and can_read(self.principal, node)
-        return self._seen[key]
-
-    def require(self, key: str) -> None:
-        if not self.visible(key):
-            raise NotFound(f"no asset with key {key!r}")
-
-    def name(self, key: str) -> str | None:
-        return key if self.visible(key) else None
-
-
 def placeholder_row(hop: Hop, sight: Sight) -> TraceRow:
     row: dict[str, Any] = dict.fromkeys(TRACE_COLUMNS)
     row.update(
@@ -136,15 +107,6 @@ HIDDEN_UPSTREAM = (
     "some of what feeds it is hidden from you, and so is any sensitivity it passes on: "
     "check its handling with the owner"
 )
-
-
-def shown_record(record: AssetRecord, sight: Sight) -> AssetRecord:
-    """The record as the caller may see it: a source system that is an asset they
-    may not see is not named (its key would say it exists)."""
-    system = record.get("source_system")
-    if system and sight.graph.has(system) and not sight.visible(system):
-        return {**record, "source_system": None}
-    return record
 
 
 @dataclass
@@ -208,14 +170,6 @@ def explain(inheritance: Inheritance, titles: Mapping[str, str]) -> str:
     return f"{names[0]} contains {FLAG_WORDS[inheritance.flag]} via {via}"
 
 
-def current_node(graph: LineageGraph, key: str) -> dict[str, Any] | None:
-    """A copy of the asset's snapshot now, or None for a key that is no asset."""
-    try:
-        return graph.node(key)
-    except KeyError:
-        return None
-
-
 def attrs_for(
     reader: Reader, keys: Iterable[str], as_of: datetime | None
 ) -> dict[str, dict[str, Any]]:
@@ -252,11 +206,6 @@ def attrs_then(
         elif as_of is not None:
             found[k] = {}  # no asset now: nothing known of it then either
     return found, as_of is None or subject in then
-
-
-def sight_name(sight: Sight) -> Callable[[str], str]:
-    """An asset's key for the caller, or the words for one they may not see."""
-    return lambda key: key if sight.visible(key) else HIDDEN_ASSET
 
 
 def trace(

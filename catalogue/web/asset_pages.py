@@ -22,6 +22,7 @@ from catalogue.services.harvest import review as harvest_review
 from catalogue.services.harvest.compare import SCHEMA_CHANGE, column_changes
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
 from catalogue.services.record_types import ChangeEntry
+from catalogue.services.sight import Sight, shown_record
 from catalogue.web.blueprint import bp
 from catalogue.web.governance_pages import review_state
 from catalogue.web.presenters import ACTIONS
@@ -85,7 +86,7 @@ def _value(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def asset_link(sight: lineage.Sight, key: str | None) -> Markup | str:
+def asset_link(sight: Sight, key: str | None) -> Markup | str:
     """An asset named in a history line: its title, linked to its page; the
     placeholder for one the caller may not see (its key is not shown either)."""
     if not key or not sight.visible(key):
@@ -96,7 +97,7 @@ def asset_link(sight: lineage.Sight, key: str | None) -> Markup | str:
     )
 
 
-def describe(change: ChangeEntry, sight: lineage.Sight) -> list[str | Markup]:
+def describe(change: ChangeEntry, sight: Sight) -> list[str | Markup]:
     """What one change did, in lines a person reads. Assets it names appear as
     their titles linked to their pages; those the caller may not see (an edge
     from a restricted asset) are not shown."""
@@ -143,7 +144,7 @@ def describe(change: ChangeEntry, sight: lineage.Sight) -> list[str | Markup]:
     return lines or ["No field changed"]
 
 
-def presented_history(changes: list[ChangeEntry], sight: lineage.Sight) -> list[dict[str, Any]]:
+def presented_history(changes: list[ChangeEntry], sight: Sight) -> list[dict[str, Any]]:
     """Newest first, each with its label and what it changed."""
     return [
         {
@@ -170,7 +171,7 @@ def asset(key: str) -> str:
     with reading() as reader:
         all_columns = request.args.get("columns") == "all"
         record, column_count = assets.get_shown(reader, key, None if all_columns else COLUMNS_SHOWN)
-        sight = lineage.Sight(reader)
+        sight = Sight(reader)
         graph = sight.graph
         upstream = lineage.neighbours(reader, key, "upstream", depth=1)
         downstream = lineage.neighbours(reader, key, "downstream", depth=1)
@@ -194,9 +195,9 @@ def asset(key: str) -> str:
         "web/asset.html",
         columns=record["columns"],
         column_count=column_count,
-        record=lineage.shown_record(record, sight),
+        record=shown_record(record, sight),
         hidden_source_system=bool(source_system)
-        and not lineage.shown_record(record, sight)["source_system"],
+        and not shown_record(record, sight)["source_system"],
         upstream=upstream,
         downstream=downstream,
         inherited=inherited,
@@ -223,7 +224,7 @@ def asset_history(key: str) -> str:
     with reading() as reader:
         record = assets.get(reader, key)
         changes = assets.history(reader, key, checked=True)
-        sight = lineage.Sight(reader)
+        sight = Sight(reader)
     return render_template(
         "web/history.html", record=record, history=presented_history(changes, sight)
     )

@@ -21,6 +21,7 @@ from catalogue.services import assets, lineage
 from catalogue.services.access import Principal
 from catalogue.services.column_links import ColumnLink, by_column, column_links
 from catalogue.services.record_types import TraceRow
+from catalogue.services.sight import Sight
 from catalogue.store import Catalogue
 from catalogue.web.presenters import is_sensitive, kind_label
 
@@ -114,7 +115,7 @@ def column_view(
     key the caller cannot see."""
     with cat.reading(principal) as reader:
         assets.get(reader, key)
-        sight = lineage.Sight(reader)
+        sight = Sight(reader)
         graph = sight.graph
         grouped = by_column(column_links(reader.session, key, sight.visible, as_of=as_of))
 

@@ -17,8 +17,8 @@ from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import run_health, watches, webhooks
 from catalogue.services.access import Principal
-from catalogue.services.lineage import Sight, sight_name
 from catalogue.services.record_types import RunRecord
+from catalogue.services.sight import Sight, sight_name
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, signed_in
 

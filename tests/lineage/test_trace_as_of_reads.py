@@ -18,6 +18,7 @@ from catalogue.services import as_of as change_log
 from catalogue.services import lineage
 from catalogue.services.access import Principal, operator
 from catalogue.services.context import Reader
+from catalogue.services.sight import Sight
 from catalogue.store import Catalogue
 
 #: The demo's history is dated relative to the day it is loaded.
@@ -87,7 +88,7 @@ def test_trace_as_of_answers_as_when_every_record_was_read(
             for key in graph.asset_keys():
                 for reader in readers:
                     who = reader.principal
-                    if not lineage.Sight(reader).visible(key):
+                    if not Sight(reader).visible(key):
                         continue
                     now = lineage.trace(reader, key, as_of=as_of).as_dict()
                     with monkeypatch.context() as patch:
