@@ -180,3 +180,22 @@ def test_an_apply_stores_what_the_inserts_of_each_row_stored(
     assert len(stored["direct"]["asset_columns"]) == 2 * (len(register) - 2)
     assert len(stored["direct"]["change_log"]) == 2 * len(register) - 2
     assert stored["direct"] == stored["insert"]
+
+
+def test_rows_sent_straight_to_the_driver_go_back_with_the_write(catalogue: Catalogue) -> None:
+    """A write that fails after its rows were sent to the driver (executemany
+    on SQLite, COPY on PostgreSQL) leaves nothing: they were in its transaction."""
+    register = applied_register(row_copy.COPY_FROM + 10)
+    failing = pytest.raises(RuntimeError, match="after the rows")
+    with failing, catalogue.write("ann.lee@example.gov.uk") as writer:
+        execute_plan(writer, plan_apply(writer, register))
+        with catalogue.read() as other:  # another connection sees none of it yet
+            assert other.scalar(select(func.count()).select_from(Asset)) == 0
+        raise RuntimeError("after the rows")
+    with catalogue.read() as session:
+        for table in (Asset, Edge, ChangeLog):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
+    with catalogue.write("ann.lee@example.gov.uk") as writer:
+        execute_plan(writer, plan_apply(writer, register))
+    with catalogue.read() as session:
+        assert session.scalar(select(func.count()).select_from(Asset)) == len(register)
