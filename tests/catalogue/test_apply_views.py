@@ -188,3 +188,41 @@ def test_many_new_assets_are_indexed_in_bulk_as_a_rebuild_would(
     assert sorted(hit.key for hit in hits) == sorted(f"rent-{n:03d}" for n in range(60))
     again = catalogue.index().search(SearchRequest(q="rent ledger", per_page=100)).hits
     assert [(h.key, h.score) for h in hits] == [(h.key, h.score) for h in again]
+
+
+def test_the_collector_rests_while_a_register_is_applied_and_wakes_after(
+    run, tmp_path: Path, catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Planning and writing a register is hundreds of thousands of new objects
+    and no reference cycles: the cyclic collector stays paused while the apply
+    plans, writes and logs (#21), and runs again afterwards, whether the apply
+    landed or not."""
+    import gc
+
+    from catalogue.commands import files
+    from catalogue.services import changes
+
+    running: dict[str, bool] = {}
+
+    def noting(module: Any, name: str) -> None:
+        work = getattr(module, name)
+
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            running[name] = running.get(name, False) or gc.isenabled()
+            return work(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, noted)
+
+    for module, name in ((files, "plan_apply"), (files, "execute_plan")):
+        noting(module, name)
+    noting(changes, "insert_rows")  # the change log, written at the commit
+    bad = register(5)
+    bad[2]["access"] = "everyone"
+    applied = run("apply", str(write(tmp_path / "register.yaml", register(150))))
+    refused = run("apply", str(write(tmp_path / "bad.yaml", bad)))
+    assert applied.exit_code == 0, applied.output
+    assert "151 create" in applied.output and "150 edges added" in applied.output
+    assert refused.exit_code == 1 and "field 'access': must be one of" in refused.output
+    assert running == {"plan_apply": False, "execute_plan": False, "insert_rows": False}
+    assert gc.isenabled()
+    assert log_size(catalogue) == 151 + 150
