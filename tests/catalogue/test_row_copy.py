@@ -6,7 +6,7 @@ as JSON ``null``) and ids."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,8 +28,17 @@ pytestmark = pytest.mark.calendar  # the change log's times follow the clock
 TABLE = cast(Table, ChangeLog.__table__)
 
 
+#: The clock the writes here run on; the register's dates are days before it,
+#: its time with a zone other than UTC's (stored as it was given).
+WRITTEN_AT = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+LAST_UPDATED = (WRITTEN_AT - timedelta(days=58)).date().isoformat()
+SOURCE_CREATED = (
+    (WRITTEN_AT - timedelta(days=60)).astimezone(timezone(timedelta(hours=1))).isoformat()
+)
+
+
 def log_rows(first_seq: int) -> list[dict[str, Any]]:
-    when = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    when = WRITTEN_AT
     return [
         {
             "seq": first_seq + n,
@@ -125,8 +134,8 @@ def applied_register(count: int) -> list[SourceRecord]:
                 "personal_data": bool(n % 2),
                 "lawful_basis": "public_task" if n % 2 else None,
                 "data_subjects": ["tenants"] if n % 2 else [],
-                "last_updated": "2026-01-02",
-                "source_created": "2025-12-31T23:30:00+01:00",
+                "last_updated": LAST_UPDATED,
+                "source_created": SOURCE_CREATED,
                 "links": [{"url": f"https://data.example.gov.uk/rent/{n}", "name": "CSV"}],
                 "columns": [{"name": "tenancy_ref", "personal": True}, {"name": "amount"}],
                 "upstream": [
@@ -158,7 +167,7 @@ def test_an_apply_stores_what_the_inserts_of_each_row_stored(
     """The same register applied at the same moment to two new catalogues, one
     through SQLAlchemy's INSERTs and one sent straight to the driver: every
     table's rows the same, value for value (ids, times, JSON text)."""
-    now = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    now = WRITTEN_AT
     register = applied_register(row_copy.COPY_FROM + 10)
     stored: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
     for way in ("insert", "direct"):
