@@ -27,10 +27,14 @@ from tests.serving import CATALOGUE, fetch, serving
 pytestmark = pytest.mark.slow
 
 
-def catalogue_process(env: dict[str, str], *args: str) -> subprocess.Popen:
+def catalogue_process(
+    env: dict[str, str], *args: str, begins: str = "Applying"
+) -> subprocess.Popen:
     """`catalogue ARGS` in a process of its own. Its standard error is read as it
-    comes (a thread keeps the lines), so a command that says a lot, such as an
-    apply warning about every marking it lowers, never blocks on a full pipe."""
+    comes (one thread keeps the lines), so a command that says a lot, such as an
+    apply warning about every marking it lowers, never blocks on a full pipe.
+    `process.began` is set at the first line starting with ``begins``: the only
+    reader of the pipe is that thread, so a second one would miss lines."""
     process = subprocess.Popen(
         [CATALOGUE, *args],
         env={**os.environ, **env},
@@ -45,7 +49,7 @@ def catalogue_process(env: dict[str, str], *args: str) -> subprocess.Popen:
         assert process.stderr is not None
         for line in process.stderr:
             lines.append(line)
-            if line.startswith("Applying"):
+            if line.startswith(begins):
                 began.set()
 
     reader = threading.Thread(target=drain, daemon=True)
@@ -79,7 +83,8 @@ def kill_after(process: subprocess.Popen, seconds: float) -> bool:
 
 
 def writing_started(process: subprocess.Popen) -> threading.Event:
-    """Set once `catalogue apply` says on stderr that it has begun writing."""
+    """Set once the command says on stderr that it has begun writing (the line
+    `catalogue_process` was told it begins with)."""
     return process.began  # type: ignore[attr-defined]
 
 

@@ -7,13 +7,12 @@ import json
 import signal
 import sqlite3
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Runner
-from tests.faults.test_crashes import catalogue_process
+from tests.faults.test_crashes import catalogue_process, stderr_of, writing_started
 
 pytestmark = pytest.mark.slow
 TABLES = 600
@@ -36,17 +35,11 @@ def counts(run: Runner) -> tuple[int, int]:
 def kill_once_writing(process: subprocess.Popen) -> bool:
     """SIGKILL the harvest when it reports its first progress line (which it
     prints inside its write transaction); True if it was still running."""
-    started = threading.Event()
-
-    def watch() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            if line.startswith("Harvesting:"):
-                started.set()
-                return
-
-    threading.Thread(target=watch, daemon=True).start()
-    assert started.wait(timeout=300), "the harvest never began writing"
+    began = writing_started(process)
+    while not began.wait(timeout=0.5) and process.poll() is None:
+        pass
+    said = stderr_of(process) if process.poll() is not None else ""
+    assert began.is_set(), f"the harvest ended before it began writing:\n{said}"
     running = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -56,7 +49,9 @@ def kill_once_writing(process: subprocess.Popen) -> bool:
 def test_a_harvest_killed_mid_write_changes_nothing(run: Runner, tmp_path: Path) -> None:
     url = big_source(tmp_path / "big.db")
     before = counts(run)
-    process = catalogue_process(run.env, "harvest", "database", url, "--source-system", "big-db")
+    process = catalogue_process(
+        run.env, "harvest", "database", url, "--source-system", "big-db", begins="Harvesting:"
+    )
     assert kill_once_writing(process), "the harvest finished before it could be killed"
     assert counts(run) == before
     result = run("harvest", "database", url, "--source-system", "big-db")
