@@ -60,5 +60,6 @@ class Reader:
 
     @property
     def index(self) -> SearchIndex:
-        """The search index, caught up with the committed change log."""
-        return self.views.index()
+        """The search index, caught up with the committed change log (checked
+        in this context's session: a search that finds it current reads in one)."""
+        return self.views.index(session=self.session)

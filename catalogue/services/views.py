@@ -131,9 +131,12 @@ class Views:
             self._graph = None
 
     # -- search index --------------------------------------------------------
-    def index(self, catch_up: bool = True) -> SearchIndex:
+    def index(self, catch_up: bool = True, session: Session | None = None) -> SearchIndex:
         """The search index, caught up unless another process holds its write lock
         (then it answers from what is there and catches up on a later look).
+        ``session``: the caller's own, in which the index is first checked to
+        hold everything the caller can see; only if it lacks something does the
+        catch-up take a session of its own (a search then reads in one session).
 
         Raises Unavailable naming the problem when the index folder cannot be
         opened or its files cannot be read (`catalogue index rebuild` repairs it).
@@ -142,7 +145,7 @@ class Views:
         with self._index_lock:
             try:
                 index = self._opened_index()
-                if catch_up:
+                if catch_up and not (session is not None and self._holds_all(index, session)):
                     self.catch_up_index()
                 index.check()
             except OSError as error:
@@ -154,6 +157,13 @@ class Views:
             except IndexUnreadable as error:
                 raise unreadable(error) from error
             return index
+
+    def _holds_all(self, index: SearchIndex, session: Session) -> bool:
+        """Whether ``index`` has applied every change ``session`` can see, and this
+        process has read the glossary's synonyms since the last of them."""
+        head = latest_seq(session)
+        known = self._glossary_seq
+        return known is not None and head <= known and index.applied_seq() >= head
 
     def _opened_index(self) -> SearchIndex:
         """This process's SearchIndex, opened without reading its files. If its

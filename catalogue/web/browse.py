@@ -14,7 +14,7 @@ from catalogue.api.base import load_query
 from catalogue.api.schemas import SearchQuery
 from catalogue.errors import Invalid, Problem
 from catalogue.http import current_principal, reading
-from catalogue.services import assets, glossary
+from catalogue.services import assets, glossary, run_health
 from catalogue.services.record_types import AssetRecord
 from catalogue.services.search import search_assets, search_with, suggest_titles
 from catalogue.web.blueprint import bp
@@ -127,6 +127,8 @@ def search() -> str | tuple[str, int]:
         if results.pages and params["page"] > results.pages:  # an old link past the end
             results = search_with(reader, {**params, "page": results.pages})
         term = glossary.term_named(reader, q)
+        # One read of the failed runs for the whole page, its tags beside each result.
+        at_risk = run_health.at_risk(reader) if results.hits else {}
     args: dict[str, Any] = {"q": q, "sort": sort, **chosen}
     errors = [
         {"text": f"{sentence_case(p.field or 'search')}: {p.message}",
@@ -136,6 +138,7 @@ def search() -> str | tuple[str, int]:
     page = render_template(
         "web/search.html",
         term=term,
+        at_risk=at_risk,
         errors=errors,
         q=q,
         sort=sort,

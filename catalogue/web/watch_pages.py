@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from catalogue.db import utcnow
@@ -17,7 +17,6 @@ from catalogue.errors import NotFound
 from catalogue.http import catalogue, current_principal, reading
 from catalogue.services import run_health, watches, webhooks
 from catalogue.services.access import Principal
-from catalogue.services.record_types import RunRecord
 from catalogue.services.sight import Sight, sight_name
 from catalogue.web.blueprint import bp
 from catalogue.web.presenters import department_slug, signed_in
@@ -92,39 +91,20 @@ def resend_delivery(delivery: int) -> Any:
     return redirect(url_for("web.delivery_log"))
 
 
-def run_risk(key: str) -> str | None:
-    """Why an asset is at risk from a failed pipeline run, in words (None if it
-    is not). Worked out once per request, for every asset at once."""
-    with reading() as reader:
-        if "run_risks" not in g:
-            g.run_risks = run_health.at_risk(reader)
-        return risk_sentence(Sight(reader), key, g.run_risks)
-
-
 def risk_sentence(sight: Sight, key: str, risks: dict[str, run_health.Risk]) -> str | None:
-    """``run_risk`` from risks the caller has read (``run_health.at_risk``), named
-    as ``sight``'s caller may see them (an asset page passes its own)."""
+    """Why ``key`` is at risk from a failed pipeline run, in words (None if it is
+    not), from risks the caller has read (``run_health.at_risk``), named as
+    ``sight``'s caller may see them."""
     risk = risks.get(key)
     if risk is None:
         return None
     return run_health.sentence(key, risk, sight_name(sight))
 
 
-def job_runs(key: str) -> list[RunRecord]:
-    """A pipeline's latest OpenLineage runs (its page shows them)."""
-    with catalogue().read() as session:
-        return run_health.run_history(session, key)
-
-
-def last_write(key: str) -> dict[str, Any] | None:
-    """A dataset's last successful write (the latest COMPLETE run that output it):
-    its time, run and job, the job None when the person may not see it."""
-    with reading() as reader:
-        return last_write_in(Sight(reader), key)
-
-
 def last_write_in(sight: Sight, key: str) -> dict[str, Any] | None:
-    """``last_write`` in a context the caller holds, named as ``sight``'s caller may see it."""
+    """A dataset's last successful write (the latest COMPLETE run that output it):
+    its time, run and job, the job named as ``sight``'s caller may see it (None
+    when they may not)."""
     run = run_health.last_successful_write(sight.reader.session, key)
     if run is None:
         return None
@@ -132,8 +112,5 @@ def last_write_in(sight: Sight, key: str) -> dict[str, Any] | None:
 
 
 def register_watch_helpers(app: Flask) -> None:
-    """The helpers the pages of #19 call: watch_state, run_risk, job_runs and last_write."""
+    """The helper the watch button calls on every page that has one: watch_state."""
     app.jinja_env.globals["watch_state"] = watch_state
-    app.jinja_env.globals["run_risk"] = run_risk
-    app.jinja_env.globals["job_runs"] = job_runs
-    app.jinja_env.globals["last_write"] = last_write

@@ -1,7 +1,8 @@
 """How an asset page reads the database (#21): everything it shows in one
 session (the watch button, run health and last write included), only the
 changes it shows, and, on PostgreSQL, statements that stay prepared from one
-request to the next. What the page shows is what it showed before; these tests
+request to the next. The search page, too, reads in one session however many
+results it shows. What the page shows is what it showed before; these tests
 hold the page to the reads that got it within its target on PostgreSQL."""
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def test_an_asset_page_reads_in_one_session_besides_signing_in(
     # Resuming the signed-in session, then the page: the watch button, run
     # health and the last write no longer take a connection each.
     assert len(taken) <= 2, f"{len(taken)} connections taken for one page"
+
+
+def test_a_page_of_search_results_reads_in_one_session_besides_signing_in(
+    demo_app: Flask, pages: Pages
+) -> None:
+    pages.sign_in("viewer")
+    with connections_taken(demo_app) as taken:
+        html = pages.text("/search?q=council")
+    # A full page of results, each of which may carry an "At risk" tag...
+    assert html.count('<li class="app-result">') == 20
+    # ...read with the search in one session, not one session a result.
+    assert len(taken) <= 2, f"{len(taken)} connections taken for one page of results"
 
 
 def test_the_page_shows_the_latest_changes_and_counts_the_rest(
