@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -105,53 +106,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     Creates the instance folder on first use.
     """
     env = os.environ
-    values: dict[str, Any] = {}
-    if env.get("CATALOGUE_INSTANCE_PATH"):
-        values["instance_path"] = Path(env["CATALOGUE_INSTANCE_PATH"]).resolve()
-    if env.get("CATALOGUE_DATABASE_URL"):
-        values["database_url"] = env["CATALOGUE_DATABASE_URL"]
-    if env.get("CATALOGUE_INDEX_DIR"):
-        values["index_dir"] = Path(env["CATALOGUE_INDEX_DIR"]).resolve()
-    if env.get("CATALOGUE_ACTOR"):
-        values["actor"] = env["CATALOGUE_ACTOR"]
-    if env.get("CATALOGUE_SECRET_KEY"):
-        values["secret_key"] = env["CATALOGUE_SECRET_KEY"]
-    if env.get("CATALOGUE_SYNONYMS"):
-        values["synonyms_path"] = Path(env["CATALOGUE_SYNONYMS"]).resolve()
-    if env.get("CATALOGUE_LOG_LEVEL"):
-        values["log_level"] = _one_of("CATALOGUE_LOG_LEVEL", env["CATALOGUE_LOG_LEVEL"], LOG_LEVELS)
-    if env.get("CATALOGUE_LOG_FORMAT"):
-        values["log_format"] = _one_of(
-            "CATALOGUE_LOG_FORMAT", env["CATALOGUE_LOG_FORMAT"], LOG_FORMATS
-        )
-    if env.get("CATALOGUE_DATABASE_CONNECT_TIMEOUT"):
-        values["database_connect_timeout"] = _whole_seconds(
-            "CATALOGUE_DATABASE_CONNECT_TIMEOUT", env["CATALOGUE_DATABASE_CONNECT_TIMEOUT"]
-        )
+    values: dict[str, Any] = {
+        name: read(variable, env[variable])
+        for name, variable, read in _VARIABLES
+        if env.get(variable)
+    }
     secure = env.get("CATALOGUE_SESSION_COOKIE_SECURE", "").strip().lower()
     if secure in {"1", "true", "yes", "0", "false", "no"}:
         values["session_cookie_secure"] = secure in {"1", "true", "yes"}
-    if env.get("CATALOGUE_REQUIRE_IF_MATCH"):
-        values["require_if_match"] = _yes_or_no(
-            "CATALOGUE_REQUIRE_IF_MATCH", env["CATALOGUE_REQUIRE_IF_MATCH"]
-        )
-    for name, variable in (
-        ("session_idle_minutes", "CATALOGUE_SESSION_IDLE_MINUTES"),
-        ("session_lifetime_hours", "CATALOGUE_SESSION_LIFETIME_HOURS"),
-        ("access_grant_max_days", "CATALOGUE_ACCESS_GRANT_MAX_DAYS"),
-    ):
-        if env.get(variable):
-            values[name] = _whole_number(variable, env[variable])
-    if env.get("CATALOGUE_REVIEW_MONTHS"):
-        try:
-            values["review_policy"] = parse_review_months(env["CATALOGUE_REVIEW_MONTHS"])
-        except ValueError as error:
-            raise SettingError(f"CATALOGUE_REVIEW_MONTHS: {error}") from None
-    if env.get("CATALOGUE_COVERAGE_TARGETS"):
-        try:
-            values["coverage_targets"] = parse_targets(env["CATALOGUE_COVERAGE_TARGETS"])
-        except ValueError as error:
-            raise SettingError(f"CATALOGUE_COVERAGE_TARGETS: {error}") from None
     controller = {
         name: env[variable].strip()
         for name, variable in CONTROLLER_VARIABLES.items()
@@ -178,6 +140,27 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
             f"{error.strerror or error}. Name a folder the catalogue may create and write."
         ) from None
     return settings
+
+
+def _folder(_: str, value: str) -> Path:
+    return Path(value).resolve()
+
+
+def _as_given(_: str, value: str) -> str:
+    return value
+
+
+def _parsed_by(parse: Callable[[str], Any]) -> Callable[[str, str], Any]:
+    """A reader for a variable ``parse`` understands; its ValueError becomes a
+    SettingError that names the variable."""
+
+    def read(name: str, value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as error:
+            raise SettingError(f"{name}: {error}") from None
+
+    return read
 
 
 def _whole_seconds(name: str, value: str) -> int:
@@ -213,3 +196,24 @@ def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> str:
         if value.strip().lower() == choice.lower():
             return choice
     raise SettingError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+#: (setting, variable, how its text is read) of each setting a variable sets
+#: on its own; a reader raises SettingError naming the variable.
+_VARIABLES: tuple[tuple[str, str, Callable[[str, str], Any]], ...] = (
+    ("instance_path", "CATALOGUE_INSTANCE_PATH", _folder),
+    ("database_url", "CATALOGUE_DATABASE_URL", _as_given),
+    ("index_dir", "CATALOGUE_INDEX_DIR", _folder),
+    ("actor", "CATALOGUE_ACTOR", _as_given),
+    ("secret_key", "CATALOGUE_SECRET_KEY", _as_given),
+    ("synonyms_path", "CATALOGUE_SYNONYMS", _folder),
+    ("log_level", "CATALOGUE_LOG_LEVEL", lambda name, value: _one_of(name, value, LOG_LEVELS)),
+    ("log_format", "CATALOGUE_LOG_FORMAT", lambda name, value: _one_of(name, value, LOG_FORMATS)),
+    ("database_connect_timeout", "CATALOGUE_DATABASE_CONNECT_TIMEOUT", _whole_seconds),
+    ("require_if_match", "CATALOGUE_REQUIRE_IF_MATCH", _yes_or_no),
+    ("session_idle_minutes", "CATALOGUE_SESSION_IDLE_MINUTES", _whole_number),
+    ("session_lifetime_hours", "CATALOGUE_SESSION_LIFETIME_HOURS", _whole_number),
+    ("access_grant_max_days", "CATALOGUE_ACCESS_GRANT_MAX_DAYS", _whole_number),
+    ("review_policy", "CATALOGUE_REVIEW_MONTHS", _parsed_by(parse_review_months)),
+    ("coverage_targets", "CATALOGUE_COVERAGE_TARGETS", _parsed_by(parse_targets)),
+)

@@ -263,44 +263,41 @@ def processing_activities(
                 record
             )
     ordered = sorted(groups, key=lambda p: (p == NO_PURPOSE, p.lower()))
-    out = []
-    for purpose in ordered:
-        members = sorted(groups[purpose], key=lambda r: r["title"].lower())
-        out.append(
-            {
-                "purpose": purpose,
-                "controller": controller.name,
-                "controller_contact": controller.contact,
-                "dpo": controller.dpo,
-                "assets": [f"{r['title']} ({r['key']})" for r in members],
-                "departments": sorted({r["department"] for r in members if r.get("department")}),
-                "data_subjects": _union(members, "data_subjects"),
-                "personal_data_categories": _union(members, "personal_data_categories"),
-                "special_category": [
-                    f"{r['title']}: {r.get('article9_condition') or 'condition not recorded'}"
-                    for r in members
-                    if r.get("special_category")
-                ],
-                "lawful_bases": sorted(
-                    {_lawful_basis(r) for r in members if r.get("lawful_basis")}
-                ),
-                "recipients": _union(members, "recipients"),
-                "international_transfers": sorted(
-                    {
-                        r["international_transfers"]
-                        for r in members
-                        if r.get("international_transfers")
-                    }
-                ),
-                "retention": [
-                    f"{r['title']}: {r.get('retention_period') or 'not recorded'}" for r in members
-                ],
-                "security_measures": sorted(
-                    {_security(r, controller.security_measures) for r in members}
-                ),
-            }
-        )
-    return out
+    return [
+        _activity(purpose, sorted(groups[purpose], key=lambda r: r["title"].lower()), controller)
+        for purpose in ordered
+    ]
+
+
+def _activity(
+    purpose: str, members: list[Mapping[str, Any]], controller: Controller
+) -> dict[str, Any]:
+    """One processing activity: the Article 30(1) items of the assets held for
+    ``purpose`` (``members``, in title order)."""
+    return {
+        "purpose": purpose,
+        "controller": controller.name,
+        "controller_contact": controller.contact,
+        "dpo": controller.dpo,
+        "assets": [f"{r['title']} ({r['key']})" for r in members],
+        "departments": sorted({r["department"] for r in members if r.get("department")}),
+        "data_subjects": _union(members, "data_subjects"),
+        "personal_data_categories": _union(members, "personal_data_categories"),
+        "special_category": [
+            f"{r['title']}: {r.get('article9_condition') or 'condition not recorded'}"
+            for r in members
+            if r.get("special_category")
+        ],
+        "lawful_bases": sorted({_lawful_basis(r) for r in members if r.get("lawful_basis")}),
+        "recipients": _union(members, "recipients"),
+        "international_transfers": sorted(
+            {r["international_transfers"] for r in members if r.get("international_transfers")}
+        ),
+        "retention": [
+            f"{r['title']}: {r.get('retention_period') or 'not recorded'}" for r in members
+        ],
+        "security_measures": sorted({_security(r, controller.security_measures) for r in members}),
+    }
 
 
 #: The record of processing's columns: (heading, key in a group, Article 30(1) point).

@@ -127,38 +127,13 @@ def load_sign_in_settings(env: Mapping[str, str]) -> SignInSettings:
     """Sign-in settings from the environment. Raises SignInSettingError naming
     the variable (or the mapping file's line) for a value that cannot be used."""
     local = _flag(env, "CATALOGUE_LOCAL_SIGN_IN", True)
-    given = {
-        key: env.get(f"CATALOGUE_OIDC_{key}", "").strip()
-        for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")
-    }
-    if not any(given.values()):
-        if not local:
-            raise SignInSettingError(
-                "CATALOGUE_LOCAL_SIGN_IN=off needs single sign-on: set CATALOGUE_OIDC_ISSUER, "
-                "CATALOGUE_OIDC_CLIENT_ID and CATALOGUE_OIDC_CLIENT_SECRET, or nobody could sign in"
-            )
+    given = _client(env, local)
+    if given is None:
         return SignInSettings(provider=None, local_sign_in=True)
-    missing = [f"CATALOGUE_OIDC_{key}" for key, value in given.items() if not value]
-    if missing:
-        raise SignInSettingError(f"single sign-on also needs {', '.join(missing)}")
-    if not secure_issuer(given["ISSUER"]):
-        raise SignInSettingError(
-            "CATALOGUE_OIDC_ISSUER must be an https:// URL (http:// only for a provider on "
-            f"this machine, to try it out) (got {given['ISSUER']!r})"
-        )
-    default_role = env.get("CATALOGUE_OIDC_DEFAULT_ROLE", "").strip().lower() or "viewer"
-    if default_role not in DEFAULT_ROLES:
-        raise SignInSettingError(
-            f"CATALOGUE_OIDC_DEFAULT_ROLE must be one of {', '.join(DEFAULT_ROLES)} "
-            f"(got {env['CATALOGUE_OIDC_DEFAULT_ROLE']!r})"
-        )
+    default_role = _default_role(env)
     mapping_file = env.get("CATALOGUE_OIDC_GROUP_MAPPING", "").strip()
     rules = read_group_mapping(Path(mapping_file)) if mapping_file else ()
-    timeout = env.get("CATALOGUE_OIDC_TIMEOUT", "").strip() or "10"
-    if not timeout.isdigit() or not 1 <= int(timeout) <= 120:
-        raise SignInSettingError(
-            f"CATALOGUE_OIDC_TIMEOUT must be a whole number of seconds, 1 to 120 (got {timeout!r})"
-        )
+    timeout = _timeout(env)
     provider = OpenIDProvider(
         issuer=given["ISSUER"],
         client_id=given["CLIENT_ID"],
@@ -170,7 +145,7 @@ def load_sign_in_settings(env: Mapping[str, str]) -> SignInSettings:
         name_claim=env.get("CATALOGUE_OIDC_NAME_CLAIM", "").strip() or "name",
         group_claims=_names(env, "CATALOGUE_OIDC_GROUP_CLAIMS", OpenIDProvider.group_claims),
         tenant_id=env.get("CATALOGUE_OIDC_TENANT_ID", "").strip() or None,
-        timeout_seconds=int(timeout),
+        timeout_seconds=timeout,
         auto_sign_in=_flag(env, "CATALOGUE_OIDC_AUTO_SIGN_IN", False),
         public_url=env.get("CATALOGUE_PUBLIC_URL", "").strip().rstrip("/") or None,
         mapping=GroupMapping(rules=rules, default_role=default_role),
@@ -180,6 +155,52 @@ def load_sign_in_settings(env: Mapping[str, str]) -> SignInSettings:
             f"CATALOGUE_OIDC_SCOPES must include openid (got {provider.scopes!r})"
         )
     return SignInSettings(provider=provider, local_sign_in=local)
+
+
+def _client(env: Mapping[str, str], local: bool) -> dict[str, str] | None:
+    """The provider's issuer and this catalogue's client id and secret (keys
+    ISSUER, CLIENT_ID, CLIENT_SECRET), or None when single sign-on is not set up."""
+    given = {
+        key: env.get(f"CATALOGUE_OIDC_{key}", "").strip()
+        for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")
+    }
+    if not any(given.values()):
+        if not local:
+            raise SignInSettingError(
+                "CATALOGUE_LOCAL_SIGN_IN=off needs single sign-on: set CATALOGUE_OIDC_ISSUER, "
+                "CATALOGUE_OIDC_CLIENT_ID and CATALOGUE_OIDC_CLIENT_SECRET, or nobody could sign in"
+            )
+        return None
+    missing = [f"CATALOGUE_OIDC_{key}" for key, value in given.items() if not value]
+    if missing:
+        raise SignInSettingError(f"single sign-on also needs {', '.join(missing)}")
+    if not secure_issuer(given["ISSUER"]):
+        raise SignInSettingError(
+            "CATALOGUE_OIDC_ISSUER must be an https:// URL (http:// only for a provider on "
+            f"this machine, to try it out) (got {given['ISSUER']!r})"
+        )
+    return given
+
+
+def _default_role(env: Mapping[str, str]) -> str:
+    """The role of someone signed in whose groups the mapping does not name."""
+    role = env.get("CATALOGUE_OIDC_DEFAULT_ROLE", "").strip().lower() or "viewer"
+    if role not in DEFAULT_ROLES:
+        raise SignInSettingError(
+            f"CATALOGUE_OIDC_DEFAULT_ROLE must be one of {', '.join(DEFAULT_ROLES)} "
+            f"(got {env['CATALOGUE_OIDC_DEFAULT_ROLE']!r})"
+        )
+    return role
+
+
+def _timeout(env: Mapping[str, str]) -> int:
+    """Seconds to wait for the provider, 1 to 120 (10 unless set)."""
+    timeout = env.get("CATALOGUE_OIDC_TIMEOUT", "").strip() or "10"
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 120:
+        raise SignInSettingError(
+            f"CATALOGUE_OIDC_TIMEOUT must be a whole number of seconds, 1 to 120 (got {timeout!r})"
+        )
+    return int(timeout)
 
 
 def read_group_mapping(path: Path) -> tuple[GroupRule, ...]:

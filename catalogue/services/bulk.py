@@ -57,24 +57,10 @@ def create_assets(
             )
         )
     session.flush()  # new departments, people and tags get their ids
-    rows = []
-    for values, (department, owner, steward, _tags) in zip(creates, refs, strict=True):
-        row = {name: values.get(name) for name in PLAIN_FIELDS}
-        row.update(
-            key=values["key"],
-            description=values.get("description") or "",
-            department_id=department.id if department else None,
-            owner_id=owner.id if owner else None,
-            steward_id=steward.id if steward else None,
-            personal_data=bool(values.get("personal_data")),
-            special_category=bool(values.get("special_category")),
-            links=list(values.get("links", [])),
-            version=1,
-            created_at=writer.now,
-            updated_at=writer.now,
-        )
-        row.update({name: list(values.get(name, [])) for name in ARTICLE_30_LISTS})
-        rows.append(row)
+    rows = [
+        _asset_row(values, department, owner, steward, writer.now)
+        for values, (department, owner, steward, _tags) in zip(creates, refs, strict=True)
+    ]
     new_ids = insert_with_ids(session, ASSETS, rows)
     ids = {values["key"]: id_ for values, id_ in zip(creates, new_ids, strict=True)}
     columns: list[dict[str, Any]] = []
@@ -95,6 +81,28 @@ def create_assets(
     insert_rows(session, COLUMNS, columns)
     insert_rows(session, asset_tags, tag_rows)
     return ids
+
+
+def _asset_row(
+    values: dict[str, Any], department: Any, owner: Any, steward: Any, now: datetime
+) -> dict[str, Any]:
+    """The assets table's row of a new asset, its department and people resolved."""
+    row = {name: values.get(name) for name in PLAIN_FIELDS}
+    row.update(
+        key=values["key"],
+        description=values.get("description") or "",
+        department_id=department.id if department else None,
+        owner_id=owner.id if owner else None,
+        steward_id=steward.id if steward else None,
+        personal_data=bool(values.get("personal_data")),
+        special_category=bool(values.get("special_category")),
+        links=list(values.get("links", [])),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    row.update({name: list(values.get(name, [])) for name in ARTICLE_30_LISTS})
+    return row
 
 
 def _new_record(

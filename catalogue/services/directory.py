@@ -107,6 +107,26 @@ def refuse(
     return SignInRefused(reason, message, status)
 
 
+#: What a person refused at sign-in is told, by the audit's word for why.
+REFUSALS = {
+    "wrong tenant": "Your account belongs to another organisation's directory.",
+    "email claim missing": (
+        "Your council account did not tell the catalogue your email address. "
+        "Ask the catalogue's administrators to check the single sign-on set-up."
+    ),
+    "group overage": (
+        "Your council account is in too many groups for the catalogue to see which "
+        "apply. Ask the catalogue's administrators to send app roles or only the "
+        "groups assigned to the catalogue."
+    ),
+    "unmapped and refused": (
+        "Your council account is in none of the groups that may use the catalogue. "
+        "Ask your manager or the catalogue's administrators for access."
+    ),
+    "disabled": "This account is disabled in the catalogue: ask its administrators.",
+}
+
+
 def sign_in_from_directory(
     session: Session,
     person: DirectoryPerson,
@@ -121,53 +141,17 @@ def sign_in_from_directory(
     no mapped group when unmapped people are refused, or a disabled account.
     """
     now = now or utcnow()
-    who = person.email or person.subject or None
-    if provider.tenant_id and person.tenant != provider.tenant_id:
-        raise refuse(
-            session,
-            "wrong tenant",
-            "Your account belongs to another organisation's directory.",
-            who,
-            remote_addr,
-        )
-    if not person.subject or not person.email:
-        raise refuse(
-            session,
-            "email claim missing",
-            "Your council account did not tell the catalogue your email address. "
-            "Ask the catalogue's administrators to check the single sign-on set-up.",
-            who,
-            remote_addr,
-        )
-    if person.groups is None:
-        raise refuse(
-            session,
-            "group overage",
-            "Your council account is in too many groups for the catalogue to see which "
-            "apply. Ask the catalogue's administrators to send app roles or only the "
-            "groups assigned to the catalogue.",
-            who,
-            remote_addr,
-        )
-    role, department = provider.mapping.resolve(person.groups)
+    reason = _claims_refused(person, provider)
+    role, department = None, None
+    if reason is None:  # the groups are listed
+        role, department = provider.mapping.resolve(person.groups or ())
     if role is None:
-        raise refuse(
-            session,
-            "unmapped and refused",
-            "Your council account is in none of the groups that may use the catalogue. "
-            "Ask your manager or the catalogue's administrators for access.",
-            who,
-            remote_addr,
-        )
+        reason = reason or "unmapped and refused"
+        who = person.email or person.subject or None
+        raise refuse(session, reason, REFUSALS[reason], who, remote_addr)
     user = _account_for(session, person)
     if user is not None and user.disabled:
-        raise refuse(
-            session,
-            "disabled",
-            "This account is disabled in the catalogue: ask its administrators.",
-            user.username,
-            remote_addr,
-        )
+        raise refuse(session, "disabled", REFUSALS["disabled"], user.username, remote_addr)
     if user is None:
         user = _new_account(session, person, role, department, now)
     else:
@@ -176,6 +160,17 @@ def sign_in_from_directory(
     record_event(session, "sso_sign_in", user.username, f"as {role}", remote_addr, now)
     session.commit()
     return user
+
+
+def _claims_refused(person: DirectoryPerson, provider: OpenIDProvider) -> str | None:
+    """Why the token's claims alone refuse ``person`` (a REFUSALS key), or None."""
+    if provider.tenant_id and person.tenant != provider.tenant_id:
+        return "wrong tenant"
+    if not person.subject or not person.email:
+        return "email claim missing"
+    if person.groups is None:
+        return "group overage"
+    return None
 
 
 def _account_for(session: Session, person: DirectoryPerson) -> User | None:

@@ -21,7 +21,7 @@ from catalogue.services.column_links import by_column, column_links
 from catalogue.services.harvest import review as harvest_review
 from catalogue.services.harvest.compare import SCHEMA_CHANGE, column_changes
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
-from catalogue.services.record_types import ChangeEntry
+from catalogue.services.record_types import AssetRecord, ChangeEntry
 from catalogue.services.sight import Sight, shown_record
 from catalogue.web.blueprint import bp
 from catalogue.web.governance_pages import review_state
@@ -183,21 +183,15 @@ def asset(key: str) -> str:
         flags = harvest_review.open_flags(reader.session, key) if harvested else {}
         column_lineage = by_column(column_links(reader.session, key, sight.visible))
         terms = glossary.terms_for_asset(reader, key)
-        pipeline = record["kind"] == "pipeline"
-        page_state = {
-            "risk": risk_sentence(sight, key, risks),
-            "write": None if pipeline else last_write_in(sight, key),
-            "runs": run_health.run_history(reader.session, key) if pipeline else [],
-            "watch": watch_state_in(reader.session, principal, "asset", key),
-        }
+        page_state = _runs_and_watch(sight, record, risks)
     source_system = record.get("source_system")
+    shown = shown_record(record, sight)
     return render_template(
         "web/asset.html",
         columns=record["columns"],
         column_count=column_count,
-        record=shown_record(record, sight),
-        hidden_source_system=bool(source_system)
-        and not shown_record(record, sight)["source_system"],
+        record=shown,
+        hidden_source_system=bool(source_system) and not shown["source_system"],
         upstream=upstream,
         downstream=downstream,
         inherited=inherited,
@@ -216,6 +210,21 @@ def asset(key: str) -> str:
         terms=terms,
         **page_state,
     )
+
+
+def _runs_and_watch(
+    sight: Sight, record: AssetRecord, risks: dict[str, run_health.Risk]
+) -> dict[str, Any]:
+    """What the asset page says of pipeline runs (at risk, the last write, a
+    pipeline's runs) and whether the person watches it, read in ``sight``'s session."""
+    key, session = record["key"], sight.reader.session
+    pipeline = record["kind"] == "pipeline"
+    return {
+        "risk": risk_sentence(sight, key, risks),
+        "write": None if pipeline else last_write_in(sight, key),
+        "runs": run_health.run_history(session, key) if pipeline else [],
+        "watch": watch_state_in(session, sight.reader.principal, "asset", key),
+    }
 
 
 @bp.get("/assets/<key>/history")

@@ -158,14 +158,7 @@ def _checked_claims(sso: Any) -> tuple[dict[str, Any], str]:
             return refuse(db, reason, message, None, request.remote_addr, status)
 
     if request.args.get("error"):
-        # Whatever the address says, only plain characters reach the audit trail.
-        error = re.sub(r"[^\w.-]", "?", request.args["error"])[:60]
-        return_message = (
-            "You did not agree to sign in to the catalogue."
-            if error == "access_denied"
-            else "The council's sign-in service could not sign you in."
-        )
-        raise refused(f"provider said {error}", return_message + " Nobody has been signed in.")
+        raise refused(*_provider_said(request.args["error"]))
     try:
         token = sso.authorize_access_token()
     except MismatchingStateError:
@@ -194,6 +187,18 @@ def _checked_claims(sso: Any) -> tuple[dict[str, Any], str]:
     if not claims:
         raise refused("no ID token", _INVALID_TOKEN)
     return dict(claims), token["id_token"]
+
+
+def _provider_said(error: str) -> tuple[str, str]:
+    """The audit's reason and the person's message when the provider sent back
+    an error instead of a code."""
+    error = re.sub(r"[^\w.-]", "?", error)[:60]  # only plain characters reach the audit
+    message = (
+        "You did not agree to sign in to the catalogue."
+        if error == "access_denied"
+        else "The council's sign-in service could not sign you in."
+    )
+    return f"provider said {error}", message + " Nobody has been signed in."
 
 
 _INVALID_TOKEN = (

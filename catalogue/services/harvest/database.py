@@ -29,6 +29,9 @@ from catalogue.services.harvest.found import (
 )
 from lineage.sql import SqlProblem, build_schema, query_lineage, sqlglot_dialect
 
+#: Table name → (hash of its structure, its column names).
+Structures = dict[str, tuple[str, list[str]]]
+
 
 def safe_url(url: str) -> str:
     """The URL as it may be shown and stored: no password, no driver name."""
@@ -217,20 +220,8 @@ def _read_schema(
         return []
     wanted = sorted(names)
     structures = _table_structures(conn, schema)
-    same = {
-        n
-        for n in wanted
-        if n in structures
-        and names[n] == "table"
-        and previous.get(f"{schema}.{n}".lower(), ("",))[0] == structures[n][0]
-    }
-    read = [n for n in wanted if n not in same]
-    columns, keys, comments = _reflect(inspector, schema, read) if read else ({}, {}, {})
-    definitions = _view_definitions(
-        inspector, conn, schema, [n for n in read if names[n] != "table"]
-    )
+    same = _same_structure(schema, names, structures, previous)
     out: list[tuple[FoundDataset, str | None]] = []
-    type_names: dict[str, str] = {}
     for name in sorted(same):
         qualified = f"{schema}.{name}".lower()
         as_before[qualified] = structures[name][1]
@@ -242,32 +233,58 @@ def _read_schema(
             fingerprint=structures[name][0],
         )
         out.append((found, None))
-    for name in read:
-        object_type = names[name]
+    read = {n: names[n] for n in wanted if n not in same}
+    if read:
+        out += _described(inspector, conn, schema, base, read, structures)
+    order = {f"{schema}.{n}".lower(): i for i, n in enumerate(wanted)}
+    return sorted(out, key=lambda pair: order[pair[0].name])
+
+
+def _same_structure(
+    schema: str, names: dict[str, str], structures: Structures, previous: Previous
+) -> set[str]:
+    """The tables of ``names`` whose structure hashes as it did at the last harvest."""
+    return {
+        n
+        for n, kind in names.items()
+        if kind == "table"
+        and n in structures
+        and previous.get(f"{schema}.{n}".lower(), ("",))[0] == structures[n][0]
+    }
+
+
+def _described(
+    inspector: Inspector,
+    conn: Connection,
+    schema: str,
+    base: str,
+    kinds: dict[str, str],
+    structures: Structures,
+) -> list[tuple[FoundDataset, str | None]]:
+    """The objects ``kinds`` names (name → object type) as they are read now:
+    their columns with types, their comment and, for a view, its definition."""
+    columns, keys, comments = _reflect(inspector, schema, list(kinds))
+    views = [n for n, kind in kinds.items() if kind != "table"]
+    definitions = _view_definitions(inspector, conn, schema, views)
+    out: list[tuple[FoundDataset, str | None]] = []
+    type_names: dict[str, str] = {}
+    for name, object_type in kinds.items():
         primary = set((keys.get((schema, name)) or {}).get("constrained_columns") or [])
         cols = [
             column(c["name"], _type(c, conn, primary, type_names), c.get("comment"))
             for c in columns.get((schema, name), [])
         ]
-        comment = (comments.get((schema, name)) or {}).get("text")
-        definition = definitions.get(name, "") if object_type != "table" else None
-        qualified = f"{schema}.{name}".lower()
-        out.append(
-            (
-                FoundDataset(
-                    name=qualified,
-                    object_type=object_type,
-                    title=name,
-                    location=f"{base}#{schema}.{name}",
-                    columns=cols,
-                    description=comment,
-                    fingerprint=structures.get(name, (None,))[0],
-                ),
-                definition,
-            )
+        found = FoundDataset(
+            name=f"{schema}.{name}".lower(),
+            object_type=object_type,
+            title=name,
+            location=f"{base}#{schema}.{name}",
+            columns=cols,
+            description=(comments.get((schema, name)) or {}).get("text"),
+            fingerprint=structures.get(name, (None,))[0],
         )
-    order = {f"{schema}.{n}".lower(): i for i, n in enumerate(wanted)}
-    return sorted(out, key=lambda pair: order[pair[0].name])
+        out.append((found, definitions.get(name, "") if object_type != "table" else None))
+    return out
 
 
 def _reflect(inspector: Inspector, schema: str, names: list[str]) -> tuple[dict, dict, dict]:
@@ -305,7 +322,7 @@ _STRUCTURES = text(
 )
 
 
-def _table_structures(conn: Connection, schema: str) -> dict[str, tuple[str, list[str]]]:
+def _table_structures(conn: Connection, schema: str) -> Structures:
     """Table name → (hash of its structure, its column names), on PostgreSQL;
     empty elsewhere (every table is then read in full)."""
     if conn.dialect.name != "postgresql":
