@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -10,6 +10,9 @@ from catalogue.commands import Context, emit_json, format_option, pass_context
 from catalogue.services.search import index_status, search_json, search_with, verify_index
 from catalogue.text import shown_safely
 from search import FACET_FIELDS
+
+if TYPE_CHECKING:
+    from search import SearchResults
 
 
 @click.command()
@@ -67,6 +70,12 @@ def search(
     if fmt == "json":  # the shape GET /api/v1/search answers
         emit_json(payload)
         return
+    _print_results(results, {h["key"] for h in hits if h["at_risk"]})
+
+
+def _print_results(results: SearchResults, risky: set[str]) -> None:
+    """The results as a person reads them in a terminal; ``risky``: the keys a
+    failed pipeline run puts at risk."""
     if results.corrected_query:
         click.echo(f"Showing results for {results.corrected_query!r}.")
     elif results.suggestion:
@@ -77,7 +86,6 @@ def search(
         click.echo("No good match. Try fewer or different words, or browse by department.")
         return
     click.echo(f"{results.total} result(s), page {results.page} of {results.pages}:")
-    risky = {h["key"] for h in hits if h["at_risk"]}
     for n, hit in enumerate(results.hits, start=(results.page - 1) * results.per_page + 1):
         marker = "  AT RISK: a pipeline run that feeds it failed" if hit.key in risky else ""
         click.echo(shown_safely(f"{n:>3}. {hit.title}  [{hit.key}]") + marker)

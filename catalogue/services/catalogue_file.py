@@ -255,26 +255,11 @@ def _read_json(text: str, name: str) -> list[SourceRecord]:
     """A JSON list of records; each record's line is found while decoding."""
     decoder = json.JSONDecoder(object_pairs_hook=_refuse_repeated)
     records: list[SourceRecord] = []
-
-    def skip(pos: int) -> int:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        return pos
-
-    counted = [0, 1]  # a position already reached and its line
-
-    def line_at(pos: int) -> int:
-        # Counted on from the last position asked (they only grow): counting
-        # from the start for every record made reading 10,000 records take
-        # seconds (#21).
-        start, line = counted if pos >= counted[0] else (0, 1)
-        counted[:] = [pos, line + text.count("\n", start, pos)]
-        return counted[1]
-
-    pos = skip(0)
+    line_at = _LineCounter(text)
+    pos = _skip_space(text, 0)
     if pos >= len(text) or text[pos] != "[":
         raise _bad_file(f"{name}:{line_at(pos)}", "expected a JSON list of asset records")
-    pos = skip(pos + 1)
+    pos = _skip_space(text, pos + 1)
     while pos < len(text) and text[pos] != "]":
         try:
             data, end = decoder.raw_decode(text, pos)
@@ -289,12 +274,32 @@ def _read_json(text: str, name: str) -> list[SourceRecord]:
         except RecursionError:
             raise _bad_file(f"{name}:{line_at(pos)}", "not valid JSON: nested too deeply") from None
         records.append(SourceRecord(f"{name}:{line_at(pos)}", data))
-        pos = skip(end)
+        pos = _skip_space(text, end)
         if pos < len(text) and text[pos] == ",":
-            pos = skip(pos + 1)
+            pos = _skip_space(text, pos + 1)
         elif pos >= len(text) or text[pos] != "]":
             raise _bad_file(f"{name}:{line_at(pos)}", "expected ',' or ']' between records")
     return records
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+class _LineCounter:
+    """The line of a position in ``text``, counted on from the last position
+    asked (they only grow while a file is read): counting from the start for
+    every record made reading 10,000 records take seconds (#21)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos, self.line = text, 0, 1
+
+    def __call__(self, pos: int) -> int:
+        start, line = (self.pos, self.line) if pos >= self.pos else (0, 1)
+        self.pos, self.line = pos, line + self.text.count("\n", start, pos)
+        return self.line
 
 
 def _read_csv(text: str, name: str) -> list[SourceRecord]:

@@ -9,7 +9,7 @@ way as-of lineage replays edges)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -178,16 +178,34 @@ def column_edges(
         ("output_digest", "input_digest"),
         *([("input_digest", "output_digest")] if downstream else []),
     ):
-        seen = {n.digest for n in starts}
-        frontier = set(seen)
-        for _ in range(depth):
-            rows = rows_where(by, frontier)
-            found.update((r.id, r) for r in rows)
-            frontier = {getattr(r, follow) for r in rows} - seen
-            seen |= frontier
-            if not frontier:
-                break
-    rows = sorted(found.values(), key=lambda r: r.id)
+        found.update(_walk(rows_where, by, follow, {n.digest for n in starts}, depth))
+    return _edges(session, sorted(found.values(), key=lambda r: r.id))
+
+
+def _walk(
+    rows_where: Callable[[str, set[str]], list[Any]],
+    by: str,
+    follow: str,
+    starts: set[str],
+    depth: int,
+) -> dict[int, Any]:
+    """The lineage rows reachable from the column digests ``starts`` within
+    ``depth`` hops, one way: rows whose ``by`` is reached, going on by ``follow``."""
+    found: dict[int, Any] = {}
+    seen = set(starts)
+    frontier = set(seen)
+    for _ in range(depth):
+        rows = rows_where(by, frontier)
+        found.update((r.id, r) for r in rows)
+        frontier = {getattr(r, follow) for r in rows} - seen
+        seen |= frontier
+        if not frontier:
+            break
+    return found
+
+
+def _edges(session: Session, rows: list[Any]) -> list[ColumnEdge]:
+    """Column lineage rows as edges, each input dataset named by its asset key."""
     keys = {
         (r.input_namespace, r.input_name): lookup_key(
             session, "dataset", r.input_namespace, r.input_name

@@ -125,12 +125,18 @@ def describe(change: ChangeEntry, sight: Sight) -> list[str | Markup]:
         return [f"Column lineage recorded for {len(traced)} columns: {_value(traced)}"]
     if change["action"] == harvest_review.DISMISS:
         return [f"Column {after.get('column')}: flag for review dismissed, not personal data"]
+    return _field_lines(change["action"], before, after) or ["No field changed"]
+
+
+def _field_lines(action: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """A line for each field a change to an asset's record changed: before and
+    after, or only that it changed for long text and lists."""
     lines: list[str] = []
     for name in after:
         if name in BOOKKEEPING or before.get(name) == after.get(name):
             continue
         label = FIELD_NAMES.get(name, name)
-        if name == "columns" and change["action"] == SCHEMA_CHANGE:
+        if name == "columns" and action == SCHEMA_CHANGE:
             lines.extend(
                 line[0].upper() + line[1:]
                 for line in column_changes(before.get(name) or [], after.get(name) or [])
@@ -141,7 +147,7 @@ def describe(change: ChangeEntry, sight: Sight) -> list[str | Markup]:
             lines.append(
                 f"{label.capitalize()}: {_value(before.get(name))} → {_value(after.get(name))}"
             )
-    return lines or ["No field changed"]
+    return lines
 
 
 def presented_history(changes: list[ChangeEntry], sight: Sight) -> list[dict[str, Any]]:

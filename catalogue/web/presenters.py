@@ -254,49 +254,24 @@ def _query(values: dict[str, Any]) -> str:
 def navigation(principal: Principal) -> list[dict[str, Any]]:
     """The service navigation, with the current section marked."""
     path = request.path
-    items = [
-        {"href": url_for("web.search"), "text": "Search", "active": path.startswith("/search")},
-        {
-            "href": url_for("web.departments"),
-            "text": "Departments",
-            "active": path.startswith("/departments"),
-        },
+    accounts = "accounts" in current_app.blueprints
+    sections = [  # (endpoint, text, shown to this person, the current section)
+        ("web.search", "Search", True, path.startswith("/search")),
+        ("web.departments", "Departments", True, path.startswith("/departments")),
+        ("web.register", "Register an asset", principal.role in ("steward", "admin"),
+         path == "/register"),
+        ("web.me", "My assets", principal.signed_in and bool(principal.email), path == "/me"),
+        ("web.audit_log", "Audit log", principal.sees_everything, path.startswith("/audit")),
+        ("accounts.account_list", "Accounts", principal.role == "admin" and accounts,
+         path.startswith("/admin/accounts")),
+        ("accounts.own_tokens", "API tokens", principal.signed_in and accounts,
+         path == "/account/tokens"),
+    ]  # fmt: skip
+    return [
+        {"href": url_for(endpoint), "text": text, "active": active}
+        for endpoint, text, shown, active in sections
+        if shown
     ]
-    if principal.role in ("steward", "admin"):
-        items.append(
-            {
-                "href": url_for("web.register"),
-                "text": "Register an asset",
-                "active": path == "/register",
-            }
-        )
-    if principal.signed_in and principal.email:
-        items.append({"href": url_for("web.me"), "text": "My assets", "active": path == "/me"})
-    if principal.sees_everything:
-        items.append(
-            {
-                "href": url_for("web.audit_log"),
-                "text": "Audit log",
-                "active": path.startswith("/audit"),
-            }
-        )
-    if principal.role == "admin" and "accounts" in current_app.blueprints:
-        items.append(
-            {
-                "href": url_for("accounts.account_list"),
-                "text": "Accounts",
-                "active": path.startswith("/admin/accounts"),
-            }
-        )
-    if principal.signed_in and "accounts" in current_app.blueprints:
-        items.append(
-            {
-                "href": url_for("accounts.own_tokens"),
-                "text": "API tokens",
-                "active": path == "/account/tokens",
-            }
-        )
-    return items
 
 
 def markdown_or_text(text: str | None) -> Markup:

@@ -218,15 +218,26 @@ def feeds(key: str) -> Any:
     errors = {name: found for name, (_, found) in named.items() if found}
     if errors:
         return _feeds_page(record, values, errors, 422)
-    cat = catalogue()
+    errors = _add_feed(principal, named["upstream"][0], key, named["via"][0], values)
+    if errors:
+        return _feeds_page(record, values, errors, 422)
+    flash(
+        f"{_title(named['upstream'][0], values['upstream'])} now feeds {record['title']}.",
+        "success",
+    )
+    return redirect(url_for("web.feeds", key=key))
+
+
+def _add_feed(
+    principal: Principal, upstream: str, key: str, via: str | None, values: dict[str, str]
+) -> dict[str, str]:
+    """Add the feed ``upstream`` → ``key``; what is wrong with it by form field
+    (nothing if it was added)."""
+    errors: dict[str, str] = {}
     try:
-        with cat.write(principal) as writer:
+        with catalogue().write(principal) as writer:
             edges.add_edge(
-                writer,
-                named["upstream"][0],
-                key,
-                via=named["via"][0] or None,
-                description=values["description"] or None,
+                writer, upstream, key, via=via or None, description=values["description"] or None
             )
     except LineageCycle as error:
         errors["upstream"] = "That would make the lineage go round in a circle: " + " → ".join(
@@ -238,13 +249,7 @@ def feeds(key: str) -> Any:
             errors.setdefault(name, friendly(name, problem.message))
     except Conflict as error:
         errors["upstream"] = sentence_case(error.message)
-    if errors:
-        return _feeds_page(record, values, errors, 422)
-    flash(
-        f"{_title(named['upstream'][0], values['upstream'])} now feeds {record['title']}.",
-        "success",
-    )
-    return redirect(url_for("web.feeds", key=key))
+    return errors
 
 
 @bp.post("/assets/<key>/feeds/end")
