@@ -47,7 +47,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, aliased
 
 from catalogue.errors import Forbidden
-from catalogue.models import Asset, ColumnLineage, Edge, LineageRun
+from catalogue.models import Asset, Edge
+from catalogue.openlineage_models import ColumnLineage, LineageRun
 from catalogue.services import assets, edges, run_health
 from catalogue.services.access import Principal, can_write
 from catalogue.services.changes import Writer

@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from catalogue.models import Asset, HarvestedAsset, HarvestReview, LineageName
+from catalogue.harvest_models import HarvestedAsset, HarvestReview
+from catalogue.models import Asset
+from catalogue.openlineage_models import LineageName
 from catalogue.schemas import load_asset
 from catalogue.services import assets as asset_service
 from catalogue.services.apply import AssetStep, EdgeStep, Plan, execute_plan
