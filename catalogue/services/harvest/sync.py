@@ -35,12 +35,8 @@ from catalogue.services.harvest.compare import (
 )
 from catalogue.services.harvest.found import FoundDataset, Previous, Reading
 from catalogue.services.harvest.personal import personal_reason
-from catalogue.services.openlineage import (
-    ColumnInput,
-    DatasetFacts,
-    Outcome,
-    set_column_lineage,
-)
+from catalogue.services.openlineage import set_column_lineage
+from catalogue.services.openlineage_facts import ColumnInput, DatasetFacts, Outcome
 from catalogue.services.openlineage_names import KEY_MAX, digest, suggested_key
 from catalogue.services.records import Resolver, asset_record
 from lineage import LineageGraph
