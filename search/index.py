@@ -29,7 +29,7 @@ from whoosh import index as windex
 from whoosh.index import EmptyIndexError
 from whoosh.searching import Searcher
 
-from search.facets import DocTable, SegmentValues, segment_id
+from search.facets import DocTable
 from search.generations import (
     DEFAULT_PROCS,
     PARALLEL_THRESHOLD,
@@ -46,6 +46,7 @@ from search.matching import TermBitmaps, common_terms
 from search.model import EVERYTHING, SearchRequest, SearchResults, Visibility
 from search.schema import document_for
 from search.searching import rank_matches, run_autocomplete, run_search
+from search.segment_values import SegmentValues, segment_id
 from search.spelling import SPELLING_FIELDS, Corrections, SpellingDictionary
 from search.synonyms import load_synonyms
 from search.updating import apply_changes, rebuild_generation
