@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -334,138 +333,10 @@ event.listen(OrmSession, "do_orm_execute", _refuse_bulk_change)
 event.listen(Engine, "before_execute", _refuse_core_change)
 
 
-# -- OpenLineage and dbt names, column lineage (#6) -----------------------------
-class LineageName(Base):
-    """Which asset an OpenLineage (or dbt) dataset or job is.
-
-    OpenLineage names things by ``namespace`` + ``name`` (``postgres://db:5432`` +
-    ``housing.public.rents``); the catalogue by a URL-safe key. The key is made
-    once, when the name is first seen (see ``services.openlineage_names.key_for``), and
-    this row keeps the pair so later events find the same asset. ``digest`` is the
-    SHA-256 of kind, namespace and name: one short unique index on any database.
-    """
-
-    __tablename__ = "lineage_names"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # dataset | job
-    namespace: Mapped[str] = mapped_column(String(1000))
-    name: Mapped[str] = mapped_column(String(1000))
-    asset_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class ColumnLineage(Base):
-    """One input column feeding one output column (OpenLineage ``columnLineage``).
-
-    The rows of an output dataset are replaced together when a newer facet for it
-    arrives (``recorded_at`` is that event's time); each replacement is logged in
-    ``change_log`` as ``column_lineage.set``. Columns are named by OpenLineage
-    dataset names, so an input may be a dataset the catalogue has no asset for.
-    The digests (SHA-256 of namespace, name and field) index the column nodes.
-    """
-
-    __tablename__ = "column_lineage"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    output_key: Mapped[str] = mapped_column(String(200), index=True)
-    output_namespace: Mapped[str] = mapped_column(String(1000))
-    output_name: Mapped[str] = mapped_column(String(1000))
-    output_field: Mapped[str] = mapped_column(String(500))
-    output_digest: Mapped[str] = mapped_column(String(64), index=True)
-    input_namespace: Mapped[str] = mapped_column(String(1000))
-    input_name: Mapped[str] = mapped_column(String(1000))
-    input_field: Mapped[str] = mapped_column(String(500))
-    input_digest: Mapped[str] = mapped_column(String(64), index=True)
-    transformation_type: Mapped[str | None] = mapped_column(String(40))
-    transformation_subtype: Mapped[str | None] = mapped_column(String(40))
-    description: Mapped[str | None] = mapped_column(Text)
-    masking: Mapped[bool] = mapped_column(Boolean, default=False)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class LineageRun(Base):
-    """One run of a job, as OpenLineage events report it: the datasets all its
-    events named so far. A COMPLETE event states the job's lineage as the union
-    of its run's events (a START often lists what a COMPLETE leaves out)."""
-
-    __tablename__ = "lineage_runs"
-    # A job's runs by time: its health, its history and its outputs' last write (#19).
-    __table_args__ = (Index("ix_lineage_runs_job_key_state_at", "job_key", "state_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[str] = mapped_column(String(36), unique=True)
-    job_key: Mapped[str] = mapped_column(String(200), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str | None] = mapped_column(String(20))
-    state_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    inputs: Mapped[list[str]] = mapped_column(JSON, default=list)
-    outputs: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-
-class LineageEvent(Base):
-    """An OpenLineage event as it was received (#19), for Marquez's
-    ``/events/lineage``: its body unchanged, with the asset keys it named so the
-    reader can leave out what a caller may not see. The same event delivered
-    again (the same body) is kept once: ``digest`` is the SHA-256 of its
-    canonical JSON."""
-
-    __tablename__ = "lineage_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
-    run_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    event_type: Mapped[str | None] = mapped_column(String(20))
-    event_time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    job_key: Mapped[str | None] = mapped_column(String(200))
-    dataset_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-# -- harvest (#15) ---------------------------------------------------------------
-class HarvestedAsset(Base):
-    """An asset a harvest found in a source system: which object it is there
-    (``schema.table``, or a file and sheet), and when a harvest last saw it.
-    A later harvest of the same scope retires what it no longer finds."""
-
-    __tablename__ = "harvested_assets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    asset_key: Mapped[str] = mapped_column(String(200), unique=True)
-    source_system: Mapped[str] = mapped_column(String(200), index=True)
-    name: Mapped[str] = mapped_column(String(1000))
-    object_type: Mapped[str] = mapped_column(String(40))
-    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
-    # A view's definition and the columns it read, hashed, and the tables it read:
-    # an unchanged view is not parsed again. A PostgreSQL table's structure as
-    # the database describes it, hashed: an unchanged table is not read again.
-    fingerprint: Mapped[str | None] = mapped_column(String(64))
-    reads: Mapped[list[str] | None] = mapped_column(JSON)
-    first_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_harvested_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class HarvestReview(Base):
-    """A column a harvest thinks may hold personal data, for a person to review.
-    The harvest only flags: classification, access and lawful basis stay a
-    person's decision."""
-
-    __tablename__ = "harvest_reviews"
-    __table_args__ = (Index("uq_harvest_reviews_column", "asset_key", "column", unique=True),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    asset_key: Mapped[str] = mapped_column(String(200), index=True)
-    column: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(String(200))
-    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by: Mapped[str | None] = mapped_column(String(320))
-
-
-# -- watching and being told (#19), access requests and grants (#17) and the
-# business glossary (#18): in their own modules, registered here ------------------
+# -- watching and being told (#19), access requests and grants (#17), the
+# business glossary (#18), OpenLineage (#6, #19) and the harvest (#15): in their
+# own modules, registered here -----------------------------------------------------
+from catalogue import harvest_models, openlineage_models  # noqa: E402, F401
 from catalogue.access_models import AccessRequest  # noqa: E402, F401
 from catalogue.glossary_models import GlossaryTerm  # noqa: E402, F401
 from catalogue.notify_models import (  # noqa: E402, F401

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate, pairwise, repeat
 from typing import Any
 
+from lineage.node_rows import ASSET, PERSONAL, SENSITIVE, SPECIAL, NodeRow, node_row
 from lineage.packed import (
-    NO_TIME,
     OPEN_END,
     BlobTable,
     KeyIndex,
@@ -32,18 +32,15 @@ from lineage.packed import (
     interned,
     micros,
     moment_of,
-    pack_snapshot,
     unpack_snapshot,
 )
-from lineage.records import BEGINNING_OF_TIME, EdgeRecord, parse_time
-from lineage.sensitivity import SENSITIVE_CLASSIFICATIONS
+from lineage.records import BEGINNING_OF_TIME, EdgeRecord
 
-# Bits of a node's handling code: what the sensitivity rules read.
-PERSONAL, SPECIAL, SENSITIVE, ASSET = 1, 2, 4, 8
-
-#: What the base keeps of a node: packed snapshot, created, kind, access, handling.
-_NodeRow = tuple[bytes, int, str | None, str | None, int]
-
+#: ``_fill_edges``'s arguments: record ids, ups, downs, vias and descriptions
+#: (interned), valid from and valid to.
+_EdgeArrays = tuple[
+    array, array, array, tuple[StringTable, array], tuple[StringTable, array], array, array
+]
 
 #: ``valid_from`` of an edge record that has none (valid since the beginning).
 ALWAYS = micros(BEGINNING_OF_TIME)
@@ -75,7 +72,7 @@ class FrozenBase:
         named = set(assets)
         named.update(k for e in edges for k in (e.upstream, e.downstream))
         keys = sorted(named)
-        self._fill_nodes(keys, (_node_row(assets.get(k)) for k in keys), len(assets))
+        self._fill_nodes(keys, (node_row(assets.get(k)) for k in keys), len(assets))
         ids = {key: i for i, key in enumerate(keys)}
         self._fill_edges(
             array("q", (e.id for e in edges)),
@@ -106,7 +103,7 @@ class FrozenBase:
         order = sorted(by_number, key=key_of.__getitem__)
         base = cls.__new__(cls)
         keys = [key_of[number] for number in order]
-        base._fill_nodes(keys, (_node_row(by_number[n]) for n in order), len(keys))
+        base._fill_nodes(keys, (node_row(by_number[n]) for n in order), len(keys))
         node_of = array("i", [-1]) * (max(order, default=-1) + 1)
         for node, number in enumerate(order):
             node_of[number] = node
@@ -145,7 +142,7 @@ class FrozenBase:
         added = list(extra)
         keys = sorted(old_keys + added) if added else old_keys
         old_node = self.index.get
-        rows = (_node_row(assets[k]) if k in assets else self._row(old_node(k)) for k in keys)
+        rows = (node_row(assets[k]) if k in assets else self._row(old_node(k)) for k in keys)
         new_assets = sum(1 for k in assets if not self._has_asset(k))
         new._fill_nodes(keys, rows, self.asset_count + new_assets)
 
@@ -155,6 +152,17 @@ class FrozenBase:
             return found
 
         remap = array("i", map(node, old_keys)) if added else array("i", range(len(keys)))
+        new._fill_edges(*self._edges_with(edges, remap, node))
+        return new
+
+    def _edges_with(
+        self, edges: Mapping[int, EdgeRecord], remap: array, node: Callable[[str], int]
+    ) -> tuple[
+        array, array, array, tuple[StringTable, array], tuple[StringTable, array], array, array
+    ]:
+        """The edge columns of this base with ``edges`` replacing the records of
+        their ids, in record id order (``_fill_edges``'s arguments): this base's
+        ends renumbered by ``remap``, the overlay's named by ``node``."""
         kept = [e for e, i in enumerate(self.rec_id) if i not in edges]
         later = sorted(edges.values(), key=lambda e: e.id)
         rec_id = array("q", map(self.rec_id.__getitem__, kept))
@@ -171,7 +179,7 @@ class FrozenBase:
             return [values[i] for i in order]
 
         up, down, valid_from, valid_to = self.up, self.down, self.valid_from, self.valid_to
-        new._fill_edges(
+        return (
             array("q", map(rec_id.__getitem__, order)),
             column("i", (remap[up[e]] for e in kept), (node(e.upstream) for e in later)),
             column("i", (remap[down[e]] for e in kept), (node(e.downstream) for e in later)),
@@ -184,10 +192,9 @@ class FrozenBase:
                 (micros(e.valid_to, OPEN_END) for e in later),
             ),
         )
-        return new
 
-    def _fill_nodes(self, keys: list[str], rows: Iterable[_NodeRow], count: int) -> None:
-        """Per-node tables, one row per key (see ``_node_row``)."""
+    def _fill_nodes(self, keys: list[str], rows: Iterable[NodeRow], count: int) -> None:
+        """Per-node tables, one row per key (see ``node_row``)."""
         self.keys = StringTable(keys)
         self.index = KeyIndex(self.keys)
         columns = tuple(zip(*rows, strict=True)) or ((),) * 5
@@ -220,10 +227,10 @@ class FrozenBase:
         self.in_off, self.in_edge = _csr(n, down)
         self._load_current(n)
 
-    def _row(self, node: int | None) -> _NodeRow:
-        """This base's row of ``node``, as ``_node_row`` makes one of a snapshot."""
+    def _row(self, node: int | None) -> NodeRow:
+        """This base's row of ``node``, as ``node_row`` makes one of a snapshot."""
         if node is None:
-            return _node_row(None)
+            return node_row(None)
         kind, access = self.kind[node], self.access[node]
         return (
             self.snapshots.raw(node),
@@ -371,42 +378,3 @@ def _csr(n: int, sources: array) -> tuple[array, array]:
     counts = Counter(sources)
     offsets = array("i", accumulate(map(counts.get, range(n), repeat(0, n)), initial=0))
     return offsets, order
-
-
-_EMPTY_SNAPSHOT = pack_snapshot({})
-
-
-def _node_row(asset: Mapping[str, Any] | None) -> _NodeRow:
-    """(packed snapshot, created, kind, access, handling code) of a node: what
-    the base keeps of it; an empty row for a key that is no asset."""
-    if asset is None:
-        return _EMPTY_SNAPSHOT, NO_TIME, None, None, 0
-    return (
-        pack_snapshot(asset),
-        _created(asset),
-        _text(asset, "kind"),
-        _text(asset, "access"),
-        _handling_code(asset),
-    )
-
-
-def _created(asset: Mapping[str, Any] | None) -> int:
-    return NO_TIME if asset is None else micros(parse_time(asset.get("created_at")))
-
-
-def _text(asset: Mapping[str, Any] | None, field: str) -> str | None:
-    value = None if asset is None else asset.get(field)
-    return None if value is None else str(value)
-
-
-def _handling_code(asset: Mapping[str, Any] | None) -> int:
-    if asset is None:
-        return 0
-    code = ASSET
-    if asset.get("personal_data"):
-        code |= PERSONAL
-    if asset.get("special_category"):
-        code |= SPECIAL
-    if asset.get("classification") in SENSITIVE_CLASSIFICATIONS:
-        code |= SENSITIVE
-    return code

@@ -4,16 +4,17 @@ Whoosh's own faceting re-reads a field's values for every search; at 100,000 ass
 that alone costs more than the whole query budget. Instead the ``meta`` column of
 each segment is decoded once into plain lists and cached by segment (segments never
 change once written; a deletion only hides documents, which the live bitmap
-reflects). Sets of documents are bitmaps (search.bitmaps), so visibility, filters
-and the counts of few-valued facets are C-speed integer operations; many-valued
-facets (tags, owners) count the documents of small result sets directly.
+reflects; see search.segment_values). Sets of documents are bitmaps
+(search.bitmaps), so visibility, filters and the counts of few-valued facets are
+C-speed integer operations; many-valued facets (tags, owners) count the
+documents of small result sets directly.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -22,18 +23,20 @@ from whoosh.reading import IndexReader
 
 from search.bitmaps import by_rank, first_ranked, from_ids, ranks_of, to_ids
 from search.model import FACET_FIELDS, Visibility
-from search.schema import FIELD_SEP, META_FIELDS, MULTI_FIELDS, VALUE_SEP
+from search.schema import META_FIELDS, MULTI_FIELDS
+from search.segment_values import (
+    FEW_VALUES,
+    SegmentValues,
+    live_documents,
+    meta_column,
+    segment_id,
+)
 
 #: What a table derives from its documents: a value per document, or an order.
 Derived = TypeVar("Derived")
 
-_MULTI = [META_FIELDS.index(name) for name in MULTI_FIELDS]
-_TITLE_TERMS = META_FIELDS.index("title_terms")
-_UNIQUE = ("title_sort", "title_terms", "key", "title", "created", "modified")
-#: Fields with at most this many values are counted with one bitmap per value.
-FEW_VALUES = 64
-#: Fields with more values (owners, tags) are counted with a bitmap per value too,
-#: if they have at most this many (each bitmap costs an index-wide bit per
+#: Fields with more values than FEW_VALUES (owners, tags) are counted with a
+#: bitmap per value too, if they have at most this many (each bitmap costs an index-wide bit per
 #: document) and the documents counted are many: counting one document by its
 #: values costs about as much as ANDing this many bits (measured at 20,000 to
 #: 250,000 documents: ~150 ns a document against ~0.07 ns a bit).
@@ -42,74 +45,6 @@ BITS_PER_DOCUMENT = 2048
 #: Result sets up to this size are ordered by sorting; larger ones walk a
 #: precomputed order of the whole index until the page is full.
 SORT_DIRECTLY = 4000
-
-
-class SegmentValues:
-    """The decoded ``meta`` values of one segment: one list per field, plus, built
-    on first use, each field's documents grouped by value (as local bitmaps)."""
-
-    def __init__(self, raw_values: Iterable[bytes | str]) -> None:
-        columns: list[list] = [[] for _ in META_FIELDS]
-        width = len(META_FIELDS)
-        blank = ("",) * width
-        for raw in raw_values:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            parts = text.split(FIELD_SEP) if text else blank
-            if len(parts) != width:
-                parts = blank
-            for column, value in zip(columns, parts, strict=True):
-                column.append(value)
-        for number in _MULTI:
-            columns[number] = [tuple(v.split(VALUE_SEP)) if v else () for v in columns[number]]
-        # A title's words between spaces, so a phrase is found in it with one `in`
-        # (search.matching checks phrases in titles at C speed).
-        columns[_TITLE_TERMS] = [f" {v} " for v in columns[_TITLE_TERMS]]
-        for number, name in enumerate(META_FIELDS):
-            if name not in _UNIQUE:  # share one string object per value: a tenth the memory
-                shared: dict = {}
-                columns[number] = [shared.setdefault(v, v) for v in columns[number]]
-        self.columns = dict(zip(META_FIELDS, columns, strict=True))
-        self.size = len(columns[0])
-        self._groups: dict[str, dict[str, int]] = {}
-        self._distinct: dict[str, frozenset[str]] = {}
-        self._single: OrderedDict[tuple[str, str], int] = OrderedDict()
-
-    def distinct(self, name: str) -> frozenset[str]:
-        """Return the values field `name` takes in this segment."""
-        if name not in self._distinct:
-            column = self.columns[name]
-            found = set(chain.from_iterable(column)) if name in MULTI_FIELDS else set(column)
-            found.discard("")
-            self._distinct[name] = frozenset(found)
-        return self._distinct[name]
-
-    def groups(self, name: str) -> dict[str, int]:
-        """Return {value: bitmap of local document numbers} for field `name`, in one
-        pass over the column (meant for fields with few values)."""
-        if name not in self._groups:
-            members: dict[str, list[int]] = {}
-            for docnum, value in enumerate(self.columns[name]):
-                for item in value if name in MULTI_FIELDS else (value,):
-                    if item:
-                        members.setdefault(item, []).append(docnum)
-            self._groups[name] = {v: from_ids(ids, self.size) for v, ids in members.items()}
-        return self._groups[name]
-
-    def bitmap_of(self, name: str, value: str) -> int:
-        """Return the local bitmap of documents whose field `name` has `value`."""
-        if len(self.distinct(name)) <= FEW_VALUES:
-            return self.groups(name).get(value, 0)
-        key = (name, value)
-        if key not in self._single:
-            column = self.columns[name]
-            if name in MULTI_FIELDS:
-                ids = [d for d, tags in enumerate(column) if value in tags]
-            else:
-                ids = [d for d, v in enumerate(column) if v == value]
-            self._single[key] = from_ids(ids, self.size)
-            if len(self._single) > 256:
-                self._single.popitem(last=False)
-        return self._single[key]
 
 
 class DocTable:
@@ -128,7 +63,7 @@ class DocTable:
             seg_id = segment_id(segreader)
             values = cache.get(seg_id) if seg_id else None
             if values is None:
-                values = SegmentValues(_meta_column(segreader))
+                values = SegmentValues(meta_column(segreader))
                 if seg_id:
                     cache[seg_id] = values
             in_use.add(seg_id)
@@ -136,7 +71,7 @@ class DocTable:
             self.segments.append((values, offset))
             for name, column in values.columns.items():
                 self.columns[name].extend(column)
-            self.live |= _live(segreader, values.size) << offset
+            self.live |= live_documents(segreader, values.size) << offset
         for stale in set(cache) - in_use:
             del cache[stale]
         #: (segment id, offset) of each segment, in order ("" for an unnamed one)
@@ -170,7 +105,7 @@ class DocTable:
             ):
                 live = 0
                 for seg, offset, segreader in leaves:
-                    live |= _live(segreader, cache[seg].size) << offset
+                    live |= live_documents(segreader, cache[seg].size) << offset
                 if live == previous.live:
                     previous.reader = reader
                     return previous
@@ -377,33 +312,6 @@ class DocTable:
                 return by_rank(ids, self._orders[sort], self._ranks[sort], limit)
             return self.sort(list(ids), sort)[:limit]
         return first_ranked(docs, self._order(sort), lambda: self._rank(sort), limit)
-
-
-def _live(segreader: IndexReader, size: int) -> int:
-    """Return the bitmap of a segment's undeleted documents.
-
-    Not cached with the values: deleting documents changes a segment's live set
-    but not its id.
-    """
-    everything = (1 << size) - 1
-    if not segreader.has_deletions():
-        return everything
-    segment = segreader.segment()
-    if segment is not None:
-        return everything & ~from_ids(segment.deleted_docs(), size)
-    return from_ids(segreader.all_doc_ids(), size)
-
-
-def segment_id(segreader: IndexReader) -> str:
-    """Return a segment's unique id ('' for a reader that is not a segment)."""
-    segment = segreader.segment() if hasattr(segreader, "segment") else None
-    return segment.segment_id() if segment is not None else ""
-
-
-def _meta_column(segreader: IndexReader) -> Sequence[bytes | str]:
-    if not segreader.has_column("meta"):
-        return [""] * segreader.doc_count_all()
-    return list(segreader.column_reader("meta", translate=False))
 
 
 def filter_and_count(

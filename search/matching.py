@@ -30,8 +30,9 @@ from whoosh.reading import IndexReader, TermNotFound
 
 from search.bitmaps import from_ids, to_ids
 from search.codec import doc_ids
-from search.facets import DocTable, segment_id
+from search.facets import DocTable
 from search.querying import QueryPlan, Unit, prefixable
+from search.segment_values import segment_id
 from search.spelling import SpellingDictionary
 from search.synonyms import Member
 

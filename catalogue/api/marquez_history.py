@@ -24,7 +24,8 @@ from catalogue.api import marquez_shapes as shapes
 from catalogue.api.marquez_reads import Member, find, members
 from catalogue.errors import NotFound
 from catalogue.http import catalogue
-from catalogue.models import Asset, LineageRun, Tag, asset_tags
+from catalogue.models import Asset, Tag, asset_tags
+from catalogue.openlineage_models import LineageRun
 from catalogue.services import assets, lineage_events, run_health
 from catalogue.services.access import Principal
 from catalogue.services.as_of import records_as_of

@@ -26,7 +26,7 @@ from catalogue.api.marquez import CATALOGUE_NAMESPACE, node_names, unknown
 from catalogue.api.marquez_shapes import Name
 from catalogue.errors import NotFound
 from catalogue.http import catalogue
-from catalogue.models import LineageName, LineageRun
+from catalogue.openlineage_models import LineageName, LineageRun
 from catalogue.services import assets, run_health
 from catalogue.services.access import Principal
 from catalogue.services.openlineage_names import lookup_key

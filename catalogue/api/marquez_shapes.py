@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import request, url_for
 
-from catalogue.models import LineageRun
+from catalogue.openlineage_models import LineageRun
 
 Name = tuple[str, str, str]  # kind (dataset | job), namespace, name
 

@@ -32,13 +32,8 @@ from catalogue.http import catalogue, current_principal
 from catalogue.schemas import problems_from
 from catalogue.services import lineage_events
 from catalogue.services.lineage import parse_as_of
-from catalogue.services.openlineage import (
-    ColumnInput,
-    DatasetFacts,
-    JobFacts,
-    LineageFacts,
-    apply_facts,
-)
+from catalogue.services.openlineage import apply_facts
+from catalogue.services.openlineage_facts import ColumnInput, DatasetFacts, JobFacts, LineageFacts
 from catalogue.text import CONTROL_CHARACTERS, CONTROL_IN_TEXT
 
 TAG = "openlineage"

@@ -18,7 +18,7 @@ from catalogue.commands import (
     write_output,
 )
 from catalogue.commands.tables import cell, fitted_table, say, terminal_width
-from catalogue.services import assets, edges
+from catalogue.services import assets, edges, lineage_check
 from catalogue.services import lineage as lineage_service
 from catalogue.services.column_links import LINK_COLUMNS, column_links, column_paths
 from catalogue.services.lineage import TRACE_COLUMNS, parse_as_of
@@ -237,7 +237,7 @@ def check(obj: Context, fmt: str) -> None:
     """List handling weaker than the sensitivity an asset inherits, stale feeds, and
     retired assets that still feed an active report."""
     with obj.reading() as reader:
-        found = lineage_service.check(reader)
+        found = lineage_check.check(reader)
     if fmt == "json":
         emit_json(found)
         return

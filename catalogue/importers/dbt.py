@@ -32,13 +32,8 @@ from typing import Any
 from catalogue.db import utcnow
 from catalogue.errors import Invalid, Problem
 from catalogue.services.access import Principal
-from catalogue.services.openlineage import (
-    DatasetFacts,
-    JobFacts,
-    LineageFacts,
-    Outcome,
-    apply_facts,
-)
+from catalogue.services.openlineage import apply_facts
+from catalogue.services.openlineage_facts import DatasetFacts, JobFacts, LineageFacts, Outcome
 from catalogue.store import Catalogue
 
 BUILT = ("model", "seed", "snapshot")

@@ -17,7 +17,8 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.models import ChangeLog, ColumnLineage
+from catalogue.models import ChangeLog
+from catalogue.openlineage_models import ColumnLineage
 from catalogue.services.openlineage import COLUMN_LINEAGE_ACTION
 from catalogue.services.openlineage_names import digest, lookup_key, names_for
 

@@ -1,8 +1,9 @@
-"""Lineage use cases for auditors and stewards: traces, paths, impact, checks.
+"""Lineage use cases for auditors and stewards: traces, neighbours and paths.
 
 The graph (``lineage.LineageGraph``) answers the shape; this module adds what
 people need beside it: owners, staleness, and metadata as it stood on a past
-date, read from the change log.
+date, read from the change log. The auditor's check is ``lineage_check``'s,
+the lineage explorer's neighbourhood ``lineage_explorer``'s.
 """
 
 from __future__ import annotations
@@ -13,19 +14,13 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from catalogue import vocab
-from catalogue.errors import Forbidden, Invalid, Problem
+from catalogue.errors import Invalid, Problem
 from catalogue.services import run_health
 from catalogue.services.access import HIDDEN_ASSET, RESTRICTED_PLACEHOLDER
 from catalogue.services.as_of import records_as_of as records_as_of  # for the Marquez API
 from catalogue.services.as_of import records_then
 from catalogue.services.context import Reader
-from catalogue.services.record_types import (
-    HandlingMismatch,
-    LineageCheck,
-    RetiredFeed,
-    StaleFeed,
-    TraceRow,
-)
+from catalogue.services.record_types import TraceRow
 from catalogue.services.sight import Sight, current_node, sight_name
 from lineage import Hop, Inheritance
 
@@ -236,14 +231,7 @@ def trace(
     if not existed:
         result.existed = False  # its record now stands in for the subject's title
     result.rows = hop_rows(hops, attrs, as_of, sight)
-    # Run health is today's: a trace as of a past date does not show it.
-    if as_of is not None:
-        risks = {}
-    elif risks is None:
-        risks = run_health.at_risk(reader)
-    for row in result.rows:
-        row["at_risk"] = bool(row["key"] and row["key"] in risks) if as_of is None else None
-    result.subject["at_risk"] = key in risks if as_of is None else None
+    risks = _mark_at_risk(reader, result, risks)
     result.inherited = [
         {
             "flag": i.flag,
@@ -254,20 +242,49 @@ def trace(
         for i in shown
     ]
     result.hidden_upstream = any(not sight.visible(h.key) for h in hops)
-    access = result.subject.get("access")
-    if access == "open" and shown:
-        result.warnings.append(
-            f"{titles[key]} is marked open but inherits "
+    result.warnings = _trace_warnings(result, titles, shown, risks, sight)
+    return result
+
+
+def _mark_at_risk(
+    reader: Reader, result: Trace, risks: dict[str, run_health.Risk] | None
+) -> dict[str, run_health.Risk]:
+    """Mark the trace's rows and subject at risk or not, and return the risks.
+    Run health is today's: a trace as of a past date does not show it (None)."""
+    if result.as_of is not None:
+        risks = {}
+    elif risks is None:
+        risks = run_health.at_risk(reader)
+    now = result.as_of is None
+    for row in result.rows:
+        row["at_risk"] = bool(row["key"] and row["key"] in risks) if now else None
+    result.subject["at_risk"] = result.key in risks if now else None
+    return risks
+
+
+def _trace_warnings(
+    result: Trace,
+    titles: Mapping[str, str],
+    shown: list[Inheritance],
+    risks: Mapping[str, run_health.Risk],
+    sight: Sight,
+) -> list[str]:
+    """What the trace's reader should act on: open handling of inherited
+    sensitivity, hidden feeds, the subject's run health and stale feeds."""
+    warnings: list[str] = []
+    if result.subject.get("access") == "open" and shown:
+        warnings.append(
+            f"{titles[result.key]} is marked open but inherits "
             + ", ".join(FLAG_WORDS[i.flag] for i in shown)
         )
     if result.hidden_upstream:
-        result.warnings.append(HIDDEN_UPSTREAM)
-    if key in risks:
-        result.warnings.append(run_health.sentence(key, risks[key], sight_name(sight)))
+        warnings.append(HIDDEN_UPSTREAM)
+    if result.key in risks:
+        warnings.append(run_health.sentence(result.key, risks[result.key], sight_name(sight)))
     stale = [r["key"] for r in result.rows if r["stale"] and r["key"]]
     if stale:
-        result.warnings.append("stale feeds: " + ", ".join(stale))
-    return result
+        warnings.append("stale feeds: " + ", ".join(stale))
+    return warnings
 
 
 def neighbours(
@@ -281,10 +298,10 @@ def neighbours(
     ones as placeholders."""
     sight = Sight(reader)
     sight.require(key)
-    return _side(reader, sight, key, direction, depth, as_of)[1]
+    return side_rows(reader, sight, key, direction, depth, as_of)[1]
 
 
-def _side(
+def side_rows(
     reader: Reader,
     sight: Sight,
     key: str,
@@ -302,118 +319,9 @@ def _side(
     return hops, hop_rows(hops, attrs, as_of, sight)
 
 
-@dataclass
-class Neighbourhood:
-    """Around one asset: the rows on each side (as ``neighbours`` gives them), one
-    node per asset shown as ``(node id, side, row)``, and the "feeds" edges between
-    them. A restricted asset's node id is opaque (``restricted-N``), never its key,
-    and a pipeline on an edge is named only when the caller may see it."""
-
-    upstream: list[TraceRow] = field(default_factory=list)
-    downstream: list[TraceRow] = field(default_factory=list)
-    nodes: list[tuple[str, str, TraceRow]] = field(default_factory=list)
-    edges: list[dict[str, Any]] = field(default_factory=list)
-
-
-def neighbourhood(
-    reader: Reader,
-    key: str,
-    direction: str = "both",
-    depth: int | None = None,
-    as_of: datetime | None = None,
-) -> Neighbourhood:
-    """What the lineage explorer draws around ``key`` (``direction``: both,
-    upstream or downstream). Raises NotFound for a key the caller cannot see and
-    Invalid for a depth below 1."""
-    sight = Sight(reader)
-    sight.require(key)
-    graph = sight.graph
-    found = Neighbourhood()
-    ids: dict[str, str] = {key: key}  # real key -> node id
-    hidden = 0
-    for side in ("upstream", "downstream"):
-        if direction not in ("both", side):
-            continue
-        hops, rows = _side(reader, sight, key, side, depth, as_of)
-        setattr(found, side, rows)
-        for hop, row in zip(hops, rows, strict=True):
-            if hop.key in ids:
-                continue
-            if row["restricted"]:
-                hidden += 1
-                ids[hop.key] = f"restricted-{hidden}"
-            else:
-                ids[hop.key] = hop.key
-            found.nodes.append((ids[hop.key], side, row))
-    for real_key, node_id in ids.items():
-        for hop in graph.upstream(real_key, depth=1, as_of=as_of):
-            if hop.key in ids:
-                via = [v for v in hop.via if sight.visible(v)]
-                source = ids[hop.key]
-                found.edges.append(
-                    {"id": f"{source}->{node_id}", "source": source, "target": node_id, "via": via}
-                )
-    found.edges.sort(key=lambda e: e["id"])
-    return found
-
-
 def paths(reader: Reader, a: str, b: str, as_of: datetime | None = None) -> list[list[str | None]]:
     """Routes by which ``a`` feeds ``b``; a restricted asset on a route is None."""
     sight = Sight(reader)
     sight.require(a)
     sight.require(b)
     return [[sight.name(k) for k in route] for route in sight.graph.paths(a, b, as_of=as_of)]
-
-
-def check(reader: Reader, today: date | None = None) -> LineageCheck:
-    """What an auditor should look at: handling weaker than inherited sensitivity,
-    and stale or retired assets that still feed an active report. Needs an auditor or admin: the
-    answer names assets across every department."""
-    if not reader.principal.sees_everything:
-        raise Forbidden("the lineage check is for auditors and admins")
-    graph = reader.graph
-    today = today or datetime.now(UTC).date()
-    titles: dict[str, str] = {}
-    mismatches: list[HandlingMismatch] = []
-    for m in graph.mismatches():
-        for i in m.inherited:
-            for k in i.path:
-                titles.setdefault(k, graph.node(k).get("title") or k)
-        mismatches.append(
-            {
-                "key": m.key,
-                "title": graph.node(m.key).get("title"),
-                "access": graph.node(m.key).get("access"),
-                "reasons": m.reasons,
-                "explanations": [explain(i, titles) for i in m.inherited],
-            }
-        )
-    stale_feeds: list[StaleFeed] = []
-    retired_feeds: list[RetiredFeed] = []
-    for key in graph.asset_keys():
-        node = graph.node(key)
-        if node.get("status") == "retired":
-            reports = [
-                h.key for h in graph.impact(key) if graph.node(h.key).get("status") == "active"
-            ]
-            if reports:
-                retired_feeds.append(
-                    {"key": key, "title": node.get("title"), "feeds_reports": reports}
-                )
-            continue
-        if node.get("status") != "active" or not vocab.is_stale(
-            node.get("update_frequency"), node.get("last_updated"), today
-        ):
-            continue
-        reports = [h.key for h in graph.impact(key) if graph.node(h.key).get("status") == "active"]
-        if reports:
-            stale_feeds.append(
-                {
-                    "key": key,
-                    "title": node.get("title"),
-                    "last_updated": node.get("last_updated"),
-                    "update_frequency": node.get("update_frequency"),
-                    "feeds_reports": reports,
-                }
-            )
-    return {"mismatches": mismatches, "stale_feeds": stale_feeds, "retired_feeds": retired_feeds}

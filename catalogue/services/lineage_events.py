@@ -21,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.models import LineageEvent
+from catalogue.openlineage_models import LineageEvent
 from catalogue.services.openlineage_names import lookup_key
 
 KINDS = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")

@@ -39,95 +39,24 @@ Decisions a reader should know:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, aliased
 
 from catalogue.errors import Forbidden
-from catalogue.models import Asset, ColumnLineage, Edge, LineageRun
-from catalogue.services import assets, edges, run_health
+from catalogue.models import Asset
+from catalogue.openlineage_models import ColumnLineage
+from catalogue.services import assets, run_health
 from catalogue.services.access import Principal, can_write
 from catalogue.services.changes import Writer
-from catalogue.services.openlineage_names import digest, key_for, names_for
+from catalogue.services.openlineage_edges import link, link_system, record_run, unlink_others
+from catalogue.services.openlineage_facts import DatasetFacts, JobFacts, LineageFacts, Outcome
+from catalogue.services.openlineage_names import digest, key_for
 from catalogue.services.record_types import ColumnRecord
 from catalogue.services.records import asset_record
 
 COLUMN_LINEAGE_ACTION = "column_lineage.set"
-
-
-@dataclass(frozen=True)
-class ColumnInput:
-    """One input column feeding an output column, and how."""
-
-    field: str
-    namespace: str
-    name: str
-    input_field: str
-    type: str | None = None
-    subtype: str | None = None
-    description: str | None = None
-    masking: bool = False
-
-
-@dataclass
-class DatasetFacts:
-    """What a feed says about one dataset. None means "not said"."""
-
-    namespace: str
-    name: str
-    description: str | None = None
-    owner: str | None = None
-    columns: list[dict[str, Any]] | None = None
-    column_lineage: list[ColumnInput] | None = None
-    authoritative: bool = False  # its columns describe the whole table (an output)
-    system: str | None = None  # key of the source system it lives in (set by `place`)
-    updated_on: date | None = None  # a COMPLETE run wrote it then
-
-
-@dataclass
-class JobFacts:
-    namespace: str
-    name: str
-    description: str | None = None
-    owner: str | None = None
-
-
-@dataclass
-class LineageFacts:
-    """One event (or one dbt node): a job, what it read and wrote, and when.
-
-    ``run_id``/``event_type``: a RunEvent's; a COMPLETE run states the job's
-    lineage as everything its run's events named. ``replace``: without a run,
-    the lists are the job's whole lineage (JobEvent, dbt). ``datasets``: datasets
-    described without a job (DatasetEvent, dbt sources).
-    """
-
-    time: datetime
-    job: JobFacts | None = None
-    inputs: list[DatasetFacts] = field(default_factory=list)
-    outputs: list[DatasetFacts] = field(default_factory=list)
-    datasets: list[DatasetFacts] = field(default_factory=list)
-    run_id: str | None = None
-    event_type: str | None = None
-    replace: bool = False
-
-
-@dataclass
-class Outcome:
-    """What applying facts changed; empty lists and zeros when nothing did."""
-
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    edges_added: int = 0
-    edges_ended: int = 0
-    column_lineage: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 # -- assets ----------------------------------------------------------------------
@@ -249,100 +178,6 @@ def may_post(principal: Principal) -> None:
     """Raises Forbidden unless ``principal`` may send lineage (stewards, admins)."""
     if principal.role not in ("steward", "admin"):
         raise Forbidden("only stewards and admins may send lineage events")
-
-
-# -- edges -----------------------------------------------------------------------
-def _pair_edges(session: Session, upstream: str, downstream: str) -> list[Edge]:
-    up, down = aliased(Asset), aliased(Asset)
-    return list(
-        session.scalars(
-            select(Edge)
-            .join(up, Edge.upstream_id == up.id)
-            .join(down, Edge.downstream_id == down.id)
-            .where(up.key == upstream, down.key == downstream)
-        ).unique()
-    )
-
-
-def link(writer: Writer, upstream: str, downstream: str, outcome: Outcome) -> None:
-    """Add ``upstream → downstream`` from the Writer's time, unless the catalogue
-    already holds that fact then or later, or it would close a cycle (a warning)."""
-    for edge in _pair_edges(writer.session, upstream, downstream):
-        if edge.valid_to is None or edge.valid_to > writer.now:
-            return
-    cycle = edges.find_cycle(
-        writer.graph, upstream, downstream, writer.edges_added, writer.edges_ended
-    )
-    if cycle:
-        outcome.warnings.append("not recorded, it would be circular: " + " → ".join(cycle))
-        return
-    edges.add_edge(writer, upstream, downstream)
-    outcome.edges_added += 1
-
-
-def link_system(writer: Writer, system: str, dataset: str, outcome: Outcome) -> None:
-    """``system → dataset``, when the dataset is the principal's to change (an
-    input of another department's keeps its lineage as its steward left it)."""
-    asset = assets.find(writer.session, dataset)
-    if asset is not None and can_write(writer.principal, asset_record(asset)):
-        link(writer, system, dataset, outcome)
-
-
-def _current_job_edges(session: Session, job: str) -> list[Edge]:
-    """Current edges into and out of the job asset ``job``."""
-    asset = assets.get_asset(session, job)
-    query = select(Edge).where(
-        (Edge.upstream_id == asset.id) | (Edge.downstream_id == asset.id),
-        Edge.valid_to.is_(None),
-    )
-    return list(session.scalars(query).unique())
-
-
-def unlink_others(
-    writer: Writer, job: str, inputs: set[str], outputs: set[str], since: datetime, outcome: Outcome
-) -> None:
-    """End the job's edges to fed datasets it no longer lists, if they began before
-    ``since`` (an older statement never ends what a newer one made). A statement
-    that names no dataset at all says nothing about lineage: nothing is ended."""
-    if not inputs and not outputs:
-        return
-    current = _current_job_edges(writer.session, job)
-    others = {e.upstream.key if e.downstream.key == job else e.downstream.key for e in current}
-    fed = names_for(writer.session, others)
-    for edge in current:
-        up, down = edge.upstream.key, edge.downstream.key
-        other, wanted = (up, inputs) if down == job else (down, outputs)
-        if other in wanted or other not in fed or edge.valid_from >= since:
-            continue
-        edges.end_edge(writer, up, down)
-        outcome.edges_ended += 1
-
-
-def record_run(
-    writer: Writer, run_id: str, job: str, state: str | None, inputs: list[str], outputs: list[str]
-) -> LineageRun:
-    """Remember what this run's events have named so far (and its latest state)."""
-    session = writer.session
-    run = session.scalar(select(LineageRun).where(LineageRun.run_id == run_id))
-    if run is None:
-        run = LineageRun(
-            run_id=run_id,
-            job_key=job,
-            started_at=writer.now,
-            state=state,
-            state_at=writer.now,
-            inputs=[],
-            outputs=[],
-        )
-        session.add(run)
-    run.started_at = min(run.started_at, writer.now)
-    if writer.now >= run.state_at and state:
-        run.state, run.state_at = state, writer.now
-    if not set(inputs) <= set(run.inputs):
-        run.inputs = sorted({*run.inputs, *inputs})
-    if not set(outputs) <= set(run.outputs):
-        run.outputs = sorted({*run.outputs, *outputs})
-    return run
 
 
 # -- column lineage ---------------------------------------------------------------

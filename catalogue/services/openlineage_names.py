@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.models import LineageName
+from catalogue.openlineage_models import LineageName
 from catalogue.services import assets
 from catalogue.services.changes import Writer
 

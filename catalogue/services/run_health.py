@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from catalogue.models import Asset, Edge, LineageRun
+from catalogue.models import Asset, Edge
+from catalogue.openlineage_models import LineageRun
 from catalogue.services.changes import Writer
 from catalogue.services.context import Reader
 from catalogue.services.record_types import LastWrite, RunRecord

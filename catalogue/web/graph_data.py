@@ -1,7 +1,7 @@
 """The lineage explorer's data: nodes and edges around one asset, as JSON for
 the graph and as rows for the table beside it — one call, so the two agree.
 
-What is shown is ``services.lineage.neighbourhood``: the rows of
+What is shown is ``services.lineage_explorer.neighbourhood``: the rows of
 ``lineage.neighbours`` (the same as the API and the CLI's ``lineage
 upstream|downstream``), with what the caller may not see as "An asset you cannot
 see" placeholders, and the edges between them, a restricted node under an opaque
@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import url_for
 
-from catalogue.services import assets, lineage
+from catalogue.services import assets, lineage_explorer
 from catalogue.services.access import Principal
 from catalogue.services.column_links import ColumnLink, by_column, column_links
 from catalogue.services.record_types import TraceRow
@@ -91,7 +91,7 @@ def lineage_view(
     caller cannot see and Invalid for a depth below 1."""
     with cat.reading(principal) as reader:
         centre = assets.get(reader, key)
-        around = lineage.neighbourhood(reader, key, direction, depth, as_of)
+        around = lineage_explorer.neighbourhood(reader, key, direction, depth, as_of)
     view = LineageView(
         centre=centre,
         direction=direction,

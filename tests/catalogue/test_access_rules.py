@@ -22,7 +22,15 @@ from catalogue import create_app
 from catalogue.config import Settings, load_settings
 from catalogue.db import utcnow
 from catalogue.errors import CatalogueError, Forbidden, NotFound
-from catalogue.services import access_requests, accounts, assets, edges, lineage, tokens
+from catalogue.services import (
+    access_requests,
+    accounts,
+    assets,
+    edges,
+    lineage,
+    lineage_explorer,
+    tokens,
+)
 from catalogue.services.access import ANONYMOUS, RESTRICTED_PLACEHOLDER, Principal, operator
 from catalogue.services.context import Reader
 from catalogue.services.search import search_assets, suggest_titles
@@ -302,10 +310,10 @@ def test_the_explorers_neighbourhood_keeps_hidden_assets_anonymous(
     principal = PRINCIPALS[who]
     if "rpt-dashboard" not in CAN_READ[who]:
         with pytest.raises(NotFound), seen.reading(principal) as reader:
-            lineage.neighbourhood(reader, "rpt-dashboard")
+            lineage_explorer.neighbourhood(reader, "rpt-dashboard")
         return
     with seen.reading(principal) as reader:
-        around = lineage.neighbourhood(reader, "rpt-dashboard")
+        around = lineage_explorer.neighbourhood(reader, "rpt-dashboard")
     assert len(around.nodes) == len(around.upstream) == 5 and around.downstream == []
     ids = {node_id for node_id, _, _ in around.nodes} | {"rpt-dashboard"}
     for node_id, side, row in around.nodes:

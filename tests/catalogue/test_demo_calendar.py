@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from catalogue.config import load_settings
 from catalogue.models import ChangeLog
-from catalogue.services import lineage
+from catalogue.services import lineage, lineage_check
 from catalogue.services.access import Principal
 from catalogue.services.demo import FIRST_LOADED, WRITTEN_ON, _as_first_loaded, load_demo
 from catalogue.store import Catalogue
@@ -55,7 +55,7 @@ def loaded_on(make_database: Any, tmp_path: Path) -> Iterator[Any]:
 
 def stale_feeds(cat: Catalogue, today: date) -> set[str]:
     with cat.reading(AUDITOR) as reader:
-        return {f["key"] for f in lineage.check(reader, today)["stale_feeds"]}
+        return {f["key"] for f in lineage_check.check(reader, today)["stale_feeds"]}
 
 
 def newest_change(cat: Catalogue) -> datetime:

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from search import SearchIndex, SearchRequest, Visibility
 from search.bitmaps import from_ids, to_ids
-from search.facets import BITS_PER_DOCUMENT, FEW_VALUES
+from search.facets import BITS_PER_DOCUMENT
+from search.segment_values import FEW_VALUES
 from tests.search.conftest import ChangeLog, record
 
 OPEN_ONLY = Visibility(access=frozenset({"open"}))

@@ -18,13 +18,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from catalogue.services.openlineage import (
-    ColumnInput,
-    DatasetFacts,
-    JobFacts,
-    LineageFacts,
-    apply_facts,
-)
+from catalogue.services.openlineage import apply_facts
+from catalogue.services.openlineage_facts import ColumnInput, DatasetFacts, JobFacts, LineageFacts
 from tests.serving import served_in_thread
 from tests.web.conftest import (
     _database,

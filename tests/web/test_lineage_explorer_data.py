@@ -16,13 +16,8 @@ import pytest
 from flask import Flask
 
 from catalogue.services import assets
-from catalogue.services.openlineage import (
-    ColumnInput,
-    DatasetFacts,
-    JobFacts,
-    LineageFacts,
-    apply_facts,
-)
+from catalogue.services.openlineage import apply_facts
+from catalogue.services.openlineage_facts import ColumnInput, DatasetFacts, JobFacts, LineageFacts
 from catalogue.services.openlineage_names import lookup_key
 from tests.web.conftest import Pages, fresh_demo_app
 

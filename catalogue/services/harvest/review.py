@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalogue.errors import NotFound
-from catalogue.models import Asset, HarvestedAsset, HarvestReview
+from catalogue.harvest_models import HarvestedAsset, HarvestReview
+from catalogue.models import Asset
 from catalogue.services.access import can_read, require_write
 from catalogue.services.assets import get_asset
 from catalogue.services.changes import Writer

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from catalogue.errors import CatalogueError, Invalid
 from catalogue.services.access import Principal
 from catalogue.services.harvest.found import HarvestError, Previous, Reading
-from catalogue.services.harvest.sync import Progress, Summary, harvest_into, previous_views
+from catalogue.services.harvest.remembered import previous_views
+from catalogue.services.harvest.sync import Progress, Summary, harvest_into
 from catalogue.store import Catalogue
 
 

@@ -4,20 +4,22 @@ Writes go through the existing services: new assets through ``bulk`` (as
 ``apply`` creates them), changes through ``assets.update_validated`` (a change
 of columns is logged as ``asset.schema_change``), retirement as
 ``asset.retire``, edges through ``apply.execute_plan``, column lineage through
-``openlineage.set_column_lineage``. What the harvest owns is described in this
-package's docstring; nothing else is compared or written.
+``openlineage.set_column_lineage``; what the harvest remembers between runs
+through ``remembered``. What the harvest owns is described in this package's
+docstring; nothing else is compared or written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalogue.models import Asset, HarvestedAsset, HarvestReview, LineageName
+from catalogue.harvest_models import HarvestedAsset
+from catalogue.models import Asset
 from catalogue.schemas import load_asset
 from catalogue.services import assets as asset_service
 from catalogue.services.apply import AssetStep, EdgeStep, Plan, execute_plan
@@ -31,15 +33,10 @@ from catalogue.services.harvest.compare import (
     owned_changes,
     owned_fields,
 )
-from catalogue.services.harvest.found import FoundDataset, Previous, Reading
-from catalogue.services.harvest.personal import personal_reason
-from catalogue.services.openlineage import (
-    ColumnInput,
-    DatasetFacts,
-    Outcome,
-    set_column_lineage,
-)
-from catalogue.services.openlineage_names import KEY_MAX, digest, suggested_key
+from catalogue.services.harvest.found import FoundDataset, Reading
+from catalogue.services.harvest.remembered import flag_personal, object_keys, remember
+from catalogue.services.openlineage import set_column_lineage
+from catalogue.services.openlineage_facts import ColumnInput, DatasetFacts, Outcome
 from catalogue.services.records import Resolver, asset_record
 from lineage import LineageGraph
 
@@ -99,68 +96,6 @@ def ensure_source_system(writer: Writer, key: str, department: str | None) -> bo
     return True
 
 
-def _keys(writer: Writer, source_system: str, names: Iterable[str]) -> dict[str, str]:
-    """The asset key of each object name, made once and remembered (LineageName),
-    by the rule of ``openlineage_names.key_for``, for all new names at once."""
-    session = writer.session
-    known = dict(
-        session.execute(
-            select(LineageName.name, LineageName.asset_key).where(
-                LineageName.kind == "dataset", LineageName.namespace == source_system
-            )
-        ).all()
-    )
-    new = [n for n in dict.fromkeys(names) if n not in known]
-    wanted = {n: suggested_key(source_system, n) for n in new}
-    taken = _taken(session, sorted(set(wanted.values())))
-    for name, key in wanted.items():
-        node = digest("dataset", source_system, name)
-        if key in taken:
-            key = f"{key[: KEY_MAX - 13].rstrip('-._')}-{node[:12]}"
-        taken.add(key)
-        known[name] = key
-        session.add(
-            LineageName(
-                digest=node,
-                kind="dataset",
-                namespace=source_system,
-                name=name,
-                asset_key=key,
-                created_at=writer.now,
-            )
-        )
-    return known
-
-
-def _taken(session: Session, keys: list[str]) -> set[str]:
-    """Which of ``keys`` an asset or a remembered name already has."""
-    taken: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        taken.update(session.scalars(select(Asset.key).where(Asset.key.in_(chunk))))
-        taken.update(
-            session.scalars(select(LineageName.asset_key).where(LineageName.asset_key.in_(chunk)))
-        )
-    return taken
-
-
-def previous_views(session: Session, source_system: str) -> Previous:
-    """What the last harvest of this source knew of its views and tables (to
-    skip parsing an unchanged view, and reading an unchanged table again).
-    An asset someone changed since that harvest is left out, so it is read and
-    compared in full: the harvest's fields come back if a person changed them."""
-    rows = session.execute(
-        select(HarvestedAsset.name, HarvestedAsset.fingerprint, HarvestedAsset.reads)
-        .join(Asset, Asset.key == HarvestedAsset.asset_key)
-        .where(
-            HarvestedAsset.source_system == source_system,
-            HarvestedAsset.fingerprint.is_not(None),
-            Asset.updated_at <= HarvestedAsset.last_harvested_at,
-        )
-    )
-    return {name: (fingerprint or "", tuple(reads or ())) for name, fingerprint, reads in rows}
-
-
 def _loaded(session: Session, model: Any, column: Any, keys: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for start in range(0, len(keys), CHUNK):
@@ -184,7 +119,7 @@ def harvest_into(
     session = writer.session
     if ensure_source_system(writer, source_system, department):
         summary.created.append(source_system)
-    keys = _keys(writer, source_system, [d.name for d in reading.datasets])
+    keys = object_keys(writer, source_system, [d.name for d in reading.datasets])
     found_keys = [keys[d.name] for d in reading.datasets]
     as_before = {keys[d.name] for d in reading.datasets if d.columns is None}
     current = owned_fields(session, found_keys, as_before)
@@ -207,8 +142,8 @@ def harvest_into(
     _plan_edges(session, writer.graph, plan, set(current), source_system, reading, keys, summary)
     execute_plan(writer, plan)
     _column_lineage(writer, source_system, reading, keys, summary)
-    _remember(session, writer, source_system, reading, keys)
-    _flag(session, writer, reading, keys, summary)
+    remember(session, writer, source_system, reading, keys)
+    summary.flagged.extend(flag_personal(session, writer, reading, keys))
     summary.changes = len(writer.pending)
     return summary
 
@@ -328,82 +263,3 @@ def _column_lineage(
         facts = DatasetFacts(source_system, found.name, column_lineage=inputs)
         set_column_lineage(writer, keys[found.name], facts, outcome)
     summary.column_lineage = outcome.column_lineage
-
-
-def _remember(
-    session: Session, writer: Writer, source_system: str, reading: Reading, keys: dict[str, str]
-) -> None:
-    """Which object each asset is, and that this harvest saw it now. What an
-    earlier harvest remembered is read as plain rows (an unchanged source of
-    thousands of tables loads no objects), and only what differs is written."""
-    found = {keys[d.name]: d for d in reading.datasets}
-    held: dict[str, tuple] = {}
-    wanted = list(found)
-    for start in range(0, len(wanted), CHUNK):
-        rows = session.execute(
-            select(HarvestedAsset.asset_key, HarvestedAsset.object_type,
-                   HarvestedAsset.source_system, HarvestedAsset.size_bytes,
-                   HarvestedAsset.fingerprint)
-            .where(HarvestedAsset.asset_key.in_(wanted[start : start + CHUNK]))
-        )  # fmt: skip
-        held.update((row[0], tuple(row[1:])) for row in rows)
-    for key, dataset in found.items():
-        reads = list(dataset.reads) if dataset.fingerprint else None
-        if key not in held:
-            session.add(
-                HarvestedAsset(
-                    asset_key=key,
-                    source_system=source_system,
-                    name=dataset.name,
-                    object_type=dataset.object_type,
-                    size_bytes=dataset.size,
-                    fingerprint=dataset.fingerprint,
-                    reads=reads,
-                    first_harvested_at=writer.now,
-                    last_harvested_at=writer.now,
-                )
-            )
-            continue
-        now = (dataset.object_type, source_system, dataset.size, dataset.fingerprint)
-        if held[key] != now:
-            session.execute(
-                update(HarvestedAsset)
-                .where(HarvestedAsset.asset_key == key)
-                .values(object_type=now[0], source_system=now[1], size_bytes=now[2],
-                        fingerprint=now[3], reads=reads)
-            )  # fmt: skip
-    seen = [k for k in found if k in held]
-    for start in range(0, len(seen), CHUNK):
-        session.execute(
-            update(HarvestedAsset)
-            .where(HarvestedAsset.asset_key.in_(seen[start : start + CHUNK]))
-            .values(last_harvested_at=writer.now)
-        )
-
-
-def _flag(
-    session: Session, writer: Writer, reading: Reading, keys: dict[str, str], summary: Summary
-) -> None:
-    """Flag for review each column that may hold personal data and is not yet
-    flagged; drop flags of columns that are gone."""
-    found = {keys[d.name]: d for d in reading.datasets if d.columns is not None}
-    held: dict[str, dict[str, HarvestReview]] = {}
-    for start in range(0, len(found), CHUNK):
-        chunk = list(found)[start : start + CHUNK]
-        for row in session.scalars(select(HarvestReview).where(HarvestReview.asset_key.in_(chunk))):
-            held.setdefault(row.asset_key, {})[row.column] = row
-    for key, dataset in found.items():
-        names = {c["name"] for c in dataset.columns or []}
-        flags = held.get(key, {})
-        for column in dataset.columns or []:
-            reason = personal_reason(column["name"], column.get("description"))
-            if reason and column["name"] not in flags:
-                session.add(
-                    HarvestReview(
-                        asset_key=key, column=column["name"], reason=reason, flagged_at=writer.now
-                    )
-                )
-                summary.flagged.append((key, column["name"], reason))
-        gone = [row.id for name, row in flags.items() if name not in names]
-        if gone:
-            session.execute(delete(HarvestReview).where(HarvestReview.id.in_(gone)))
