@@ -157,9 +157,7 @@ class FrozenBase:
 
     def _edges_with(
         self, edges: Mapping[int, EdgeRecord], remap: array, node: Callable[[str], int]
-    ) -> tuple[
-        array, array, array, tuple[StringTable, array], tuple[StringTable, array], array, array
-    ]:
+    ) -> _EdgeArrays:
         """The edge columns of this base with ``edges`` replacing the records of
         their ids, in record id order (``_fill_edges``'s arguments): this base's
         ends renumbered by ``remap``, the overlay's named by ``node``."""

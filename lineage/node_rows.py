@@ -35,18 +35,16 @@ def node_row(asset: Mapping[str, Any] | None) -> NodeRow:
     )
 
 
-def _created(asset: Mapping[str, Any] | None) -> int:
-    return NO_TIME if asset is None else micros(parse_time(asset.get("created_at")))
+def _created(asset: Mapping[str, Any]) -> int:
+    return micros(parse_time(asset.get("created_at")))
 
 
-def _text(asset: Mapping[str, Any] | None, field: str) -> str | None:
-    value = None if asset is None else asset.get(field)
+def _text(asset: Mapping[str, Any], field: str) -> str | None:
+    value = asset.get(field)
     return None if value is None else str(value)
 
 
-def _handling_code(asset: Mapping[str, Any] | None) -> int:
-    if asset is None:
-        return 0
+def _handling_code(asset: Mapping[str, Any]) -> int:
     code = ASSET
     if asset.get("personal_data"):
         code |= PERSONAL
