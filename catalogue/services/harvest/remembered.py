@@ -154,8 +154,9 @@ def flag_personal(
     flagged: list[tuple[str, str, str]] = []
     found = {keys[d.name]: d for d in reading.datasets if d.columns is not None}
     held: dict[str, dict[str, HarvestReview]] = {}
-    for start in range(0, len(found), CHUNK):
-        chunk = list(found)[start : start + CHUNK]
+    wanted = list(found)
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
         for row in session.scalars(select(HarvestReview).where(HarvestReview.asset_key.in_(chunk))):
             held.setdefault(row.asset_key, {})[row.column] = row
     for key, dataset in found.items():
